@@ -1,0 +1,254 @@
+"""The one vocabulary of events that flows through gridtui.
+
+Every piece — feeds, the kernel, the bus, the store, strategies, the TUI and the
+daemon's API — speaks in these types. They are frozen, slotted msgspec structs,
+tagged with their class name so a list of mixed events round-trips through the
+JSON and the binary (MessagePack) codecs in ``engine.bus.codec``.
+
+Units are in the field names: prices in EUR/MWh, power in MW, energy in MWh,
+money in EUR. Every timestamp is a tz-aware UTC ``datetime``.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Final
+
+import msgspec
+
+
+class PriceKind(enum.StrEnum):
+    """Which market a price comes from."""
+
+    DAY_AHEAD = "day_ahead"
+    INTRADAY = "intraday"
+    IMBALANCE = "imbalance"
+
+
+class Severity(enum.StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class OpportunityStatus(enum.StrEnum):
+    OPENED = "opened"
+    UPDATED = "updated"
+    CLOSED = "closed"
+
+
+class Event(msgspec.Struct, frozen=True, tag=True, kw_only=True, gc=False):
+    """Base of every event. ``ts`` is when the event happened (UTC).
+
+    ``gc=False``: events hold only scalars and datetimes, so they can never be
+    part of a reference cycle; untracking them halves the cost of creating the
+    ~10⁵ events a second the pipeline handles (the collector no longer scans them).
+    """
+
+    ts: datetime
+
+
+class PriceTick(Event, frozen=True, tag=True, kw_only=True):
+    """One price observation for one market.
+
+    ``ts`` is the tick time for intraday/imbalance prices and the start of the
+    delivery period for day-ahead prices (``delivery_minutes`` is then 15 or 60).
+    """
+
+    market: str
+    price_eur_mwh: float
+    kind: PriceKind = PriceKind.INTRADAY
+    volume_mwh: float | None = None
+    source: str = "unknown"
+    delivery_minutes: int | None = None
+
+
+class Fundamentals(Event, frozen=True, tag=True, kw_only=True):
+    """What drives a price: demand and renewable supply of one zone, in MW."""
+
+    market: str
+    load_mw: float
+    wind_mw: float
+    solar_mw: float
+    source: str = "unknown"
+
+
+class SpreadOpportunity(Event, frozen=True, tag=True, kw_only=True):
+    """A cross-border arbitrage: buy in the cheap zone, sell in the dear one.
+
+    ``net_spread_eur_mwh`` = sell − buy − transmission cost of the border in the
+    buy→sell direction. ``profit_eur_h`` is the net spread times the border's
+    capacity when a capacity is configured.
+    """
+
+    buy_market: str
+    sell_market: str
+    buy_price_eur_mwh: float
+    sell_price_eur_mwh: float
+    spread_eur_mwh: float
+    transmission_cost_eur_mwh: float
+    net_spread_eur_mwh: float
+    status: OpportunityStatus
+    opened_at: datetime
+    duration_s: float = 0.0
+    capacity_mw: float | None = None
+    profit_eur_h: float | None = None
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return (self.buy_market, self.sell_market)
+
+    def describe(self) -> str:
+        """The opportunity in plain words, as a trader would say it."""
+        words = (
+            f"Buy in {self.buy_market} at €{self.buy_price_eur_mwh:,.2f}, "
+            f"sell in {self.sell_market} at €{self.sell_price_eur_mwh:,.2f}: "
+            f"net €{self.net_spread_eur_mwh:,.2f}/MWh"
+        )
+        if self.profit_eur_h is not None:
+            words += f" (€{self.profit_eur_h:,.0f}/h over {self.capacity_mw:,.0f} MW)"
+        return words
+
+
+class BatteryState(Event, frozen=True, tag=True, kw_only=True):
+    """A battery's state after a dispatch step. ``power_mw`` > 0 discharges."""
+
+    battery_id: str
+    market: str
+    soc_mwh: float
+    soc_fraction: float
+    power_mw: float
+    mode: str  # "charging" | "discharging" | "idle"
+    revenue_eur: float = 0.0
+
+
+class Trade(Event, frozen=True, tag=True, kw_only=True):
+    """A (simulated) fill. ``volume_mwh`` > 0; ``side`` is "buy" or "sell"."""
+
+    trade_id: str
+    strategy: str
+    market: str
+    side: str
+    volume_mwh: float
+    price_eur_mwh: float
+    fee_eur: float = 0.0
+    pnl_eur: float = 0.0
+    reason: str = ""
+
+
+class Alert(Event, frozen=True, tag=True, kw_only=True):
+    """Something a person should know about. ``key`` deduplicates repeats."""
+
+    rule: str
+    severity: Severity
+    message: str
+    key: str = ""
+    market: str | None = None
+
+
+class StrategyStatus(Event, frozen=True, tag=True, kw_only=True):
+    strategy: str
+    state: str  # "stopped" | "armed" | "running" | "error"
+    pnl_eur: float = 0.0
+    trades: int = 0
+    last_action: str = ""
+
+
+class BacktestProgress(Event, frozen=True, tag=True, kw_only=True):
+    run_id: str
+    state: str  # "running" | "finished" | "failed" | "cancelled"
+    percent: float
+    events_done: int
+    events_total: int
+    eta_s: float | None = None
+
+
+class AuditEntry(Event, frozen=True, tag=True, kw_only=True):
+    """One line of the audit log: when (``ts``), who or what (``actor``), did what
+    (``action``) to which strategy, and why.
+
+    ``actor`` reads ``user:tui``, ``system:autostart``, ``system:kill-switch``,
+    ``backtest:<run id>`` or ``strategy:<name>``; ``action`` is ``start``, ``stop``,
+    ``kill``, ``trade`` or ``error``; ``ref`` points at what the entry is about
+    (a trade id).
+    ``entry_id`` is unique and makes the stored log idempotent.
+    """
+
+    entry_id: str
+    actor: str
+    action: str
+    strategy: str
+    reason: str = ""
+    ref: str = ""
+
+
+class Forecast(Event, frozen=True, tag=True, kw_only=True):
+    """A predicted price for ``target_ts``, issued at ``ts``, with a band."""
+
+    market: str
+    target_ts: datetime
+    horizon_steps: int
+    price_eur_mwh: float
+    lower_eur_mwh: float | None = None
+    upper_eur_mwh: float | None = None
+    model_id: str = ""
+
+
+class FeedHealth(Event, frozen=True, tag=True, kw_only=True):
+    source: str
+    state: str  # "up" | "degraded" | "down"
+    last_success: datetime | None = None
+    events_total: int = 0
+    rejected_total: int = 0
+    errors_total: int = 0
+    budget_used_fraction: float | None = None
+    message: str = ""
+
+
+AnyEvent = (
+    PriceTick
+    | Fundamentals
+    | SpreadOpportunity
+    | BatteryState
+    | Trade
+    | Alert
+    | StrategyStatus
+    | BacktestProgress
+    | Forecast
+    | FeedHealth
+    | AuditEntry
+)
+
+# Topic names: the bus fans out by topic, Redis keeps one stream per topic.
+PRICES: Final = "prices"
+FUNDAMENTALS: Final = "fundamentals"
+SPREADS: Final = "spreads"
+BATTERIES: Final = "batteries"
+TRADES: Final = "trades"
+ALERTS: Final = "alerts"
+STRATEGIES: Final = "strategies"
+BACKTESTS: Final = "backtests"
+FORECASTS: Final = "forecasts"
+HEALTH: Final = "health"
+AUDIT: Final = "audit"
+
+TOPIC_OF: Final[dict[type[Event], str]] = {
+    PriceTick: PRICES,
+    Fundamentals: FUNDAMENTALS,
+    SpreadOpportunity: SPREADS,
+    BatteryState: BATTERIES,
+    Trade: TRADES,
+    Alert: ALERTS,
+    StrategyStatus: STRATEGIES,
+    BacktestProgress: BACKTESTS,
+    Forecast: FORECASTS,
+    FeedHealth: HEALTH,
+    AuditEntry: AUDIT,
+}
+ALL_TOPICS: Final = tuple(TOPIC_OF.values())
+
+
+def topic_of(event: Event) -> str:
+    """The topic an event is published on."""
+    return TOPIC_OF[type(event)]

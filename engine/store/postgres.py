@@ -1,0 +1,562 @@
+"""PostgresStore: the production store on PostgreSQL (TimescaleDB when present), via asyncpg.
+
+The sibling of :class:`engine.store.sqlite.SqliteStore` behind the
+:class:`engine.store.base.Store` protocol; ``gridtui.wiring`` picks one of them,
+and ``tests/contract/test_store.py`` holds both to the same behaviour.
+
+- Schema: ``engine.store.postgres_migrations`` (versioned, applied by :meth:`open`).
+  Every table lives in one schema, selected with ``search_path`` on each pooled
+  connection, so several deployments (or tests) can share a database.
+- Writes: one transaction per :meth:`write`; a repeated row is ignored (the
+  natural keys of ``engine.store.rows``). Per table of a batch:
+  new rows are COPYed (binary) straight into the table inside a savepoint — the
+  raw driver's speed. If a row is already there (a replay), COPY fails, the
+  savepoint undoes it, and the rows are COPYed into a per-connection TEMP
+  staging table and moved with ``INSERT … SELECT … ON CONFLICT DO NOTHING``;
+  a table stays on that staging path until one of its batches goes in without
+  a conflict. Tiny batches use a pipelined ``executemany`` of ``INSERT … ON
+  CONFLICT DO NOTHING``. ``bench/store_throughput.py`` measures all three.
+- Reads: "latest per market" is one backward index probe per market (a LATERAL
+  join over the requested markets), never a scan of the table.
+- Timestamps are ``timestamptz``: asyncpg exchanges them in binary as UTC
+  microseconds, so what comes back is tz-aware UTC and equal to what was written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
+from datetime import datetime
+from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import msgspec
+
+from engine.events import (
+    Alert,
+    AuditEntry,
+    BatteryState,
+    Event,
+    PriceKind,
+    PriceTick,
+    SpreadOpportunity,
+    Trade,
+)
+from engine.store import rows as R
+from engine.store.base import BacktestRecord, StoreError
+from engine.store.postgres_migrations import migrate, quote_ident, timescaledb_schema
+
+# Below this many rows a pipelined executemany ties with COPY (round trips
+# dominate both) and beats the staging path 3:1, so it is used whatever the
+# table's state; from ~25 rows on COPY pulls ahead (bench/store_throughput.py).
+COPY_MIN_ROWS: Final = 16
+
+# Every way asyncpg reports trouble: server errors, protocol and client errors,
+# and socket errors (TimeoutError from command_timeout is an OSError).
+DRIVER_ERRORS: Final = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    OSError,
+)
+_CONNECTION_LOST: Final = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    OSError,
+)
+
+
+def _stage_name(table: R.Table) -> str:
+    return f"gridtui_stage_{table.name}"
+
+
+def _insert_sql(table: R.Table) -> str:
+    marks = ", ".join(f"${i}" for i in range(1, len(table.columns) + 1))
+    return (
+        f"INSERT INTO {table.name} ({', '.join(table.columns)}) VALUES ({marks}) "
+        "ON CONFLICT DO NOTHING"
+    )
+
+
+def _merge_sql(table: R.Table) -> str:
+    columns = ", ".join(table.columns)
+    return (
+        f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {_stage_name(table)} "
+        "ON CONFLICT DO NOTHING"
+    )
+
+
+_INSERTS: Final = {table: _insert_sql(table) for table in R.TABLES}
+_MERGES: Final = {table: _merge_sql(table) for table in R.TABLES}
+# Created once per pooled connection. ON COMMIT DELETE ROWS empties them at the
+# end of every write's transaction, so a batch never sees its predecessor's rows.
+# TEMP tables live in the session's own schema (pg_temp, searched first) and are
+# not WAL-logged, which is why staging costs little next to the real insert.
+_CREATE_STAGES: Final = "\n".join(
+    f"CREATE TEMP TABLE IF NOT EXISTS {_stage_name(table)} "
+    f"(LIKE {table.name}) ON COMMIT DELETE ROWS;"
+    for table in R.TABLES
+)
+
+# The newest tick of each market: a LATERAL join runs one "ORDER BY ts DESC
+# LIMIT 1" probe of the primary key (market, kind, ts) per market asked for.
+# DISTINCT ON over the table would read every row of every market.
+LATEST_PRICES_SQL: Final = """
+SELECT newest.*
+FROM unnest($1::text[]) AS wanted(market)
+CROSS JOIN LATERAL (
+    SELECT * FROM prices
+    WHERE prices.market = wanted.market AND prices.kind = $2
+    ORDER BY prices.ts DESC
+    LIMIT 1
+) AS newest
+"""
+
+
+def price_history_sql(*, has_start: bool, has_end: bool) -> str:
+    """History of one market: the newest ``$3`` rows per kind, merged, newest first.
+
+    ``$1`` market, ``$2`` kinds (text[]), ``$3`` limit, then ``start``/``end`` when
+    given. One backward primary-key range scan per kind, each stopping after
+    ``limit`` rows, so the cost follows the limit, not the table.
+    """
+    conditions = ["prices.market = $1", "prices.kind = wanted.kind"]
+    if has_start:
+        conditions.append("prices.ts >= $4")
+    if has_end:
+        conditions.append(f"prices.ts < ${5 if has_start else 4}")
+    return f"""
+SELECT newest.*
+FROM unnest($2::text[]) AS wanted(kind)
+CROSS JOIN LATERAL (
+    SELECT * FROM prices
+    WHERE {" AND ".join(conditions)}
+    ORDER BY prices.ts DESC
+    LIMIT $3
+) AS newest
+ORDER BY newest.ts DESC, newest.kind DESC
+LIMIT $3
+"""
+
+
+_ALL_KINDS: Final = [kind.value for kind in PriceKind]
+
+
+def redact(dsn: str) -> str:
+    """The DSN without its password, for messages and logs."""
+    if "://" in dsn:
+        parts = urlsplit(dsn)
+        if parts.password is not None:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+            return urlunsplit(parts._replace(netloc=netloc))
+        return dsn
+    return re.sub(r"(password\s*=\s*)(\S+)", r"\1***", dsn)
+
+
+async def _copy(conn: asyncpg.Connection, target: str, table: R.Table, rows: list[R.Row]) -> None:
+    """Binary COPY of ``rows`` into ``target``, failing at once if the connection drops.
+
+    Between its 512 KiB chunks asyncpg (0.32) waits for the socket to drain, and
+    a lost connection never ends that wait (nor does command_timeout): a server
+    crash in the middle of a large COPY would hang the write for good. A
+    termination listener turns the loss into an error instead.
+    """
+    lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_lost(_: object) -> None:
+        if not lost.done():
+            lost.set_result(None)
+
+    conn.add_termination_listener(on_lost)
+    copying = asyncio.ensure_future(
+        conn.copy_records_to_table(target, records=rows, columns=table.columns)
+    )
+    # Its error is raised below, or superseded by the connection loss: either
+    # way asyncio must not log it as "never retrieved".
+    copying.add_done_callback(lambda task: task.cancelled() or task.exception())
+    try:
+        await asyncio.wait([copying, lost], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not copying.done():
+            copying.cancel()
+            await asyncio.wait([copying])
+        # On a dead connection the pool has already detached it from our proxy.
+        with suppress(asyncpg.InterfaceError):
+            conn.remove_termination_listener(on_lost)
+    if copying.cancelled():
+        raise asyncpg.ConnectionDoesNotExistError(f"connection lost during COPY into {target}")
+    copying.result()  # raises what the COPY raised
+
+
+def _aware(name: str, value: datetime) -> datetime:
+    # asyncpg would read a naive datetime as UTC; SqliteStore raises. Refuse it
+    # here too rather than guess what the caller meant.
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise TypeError(f"{name} must be a tz-aware datetime (UTC), got naive {value!r}")
+    return value
+
+
+class PostgresStore:
+    """The production store.
+
+    Args:
+        dsn: libpq-style URL or key/value string (``postgresql://user@host:5432/db``).
+        schema: where the tables live (created if missing); the pool's ``search_path``.
+        pool_size: most connections held open at once.
+        connect_timeout: seconds to wait for a connection before StoreError.
+        command_timeout: seconds any one statement may take before StoreError, so a
+            dead or hung server fails a call instead of stalling the caller.
+    """
+
+    backend = "postgresql"
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "public",
+        pool_size: int = 4,
+        connect_timeout: float = 10.0,
+        command_timeout: float = 60.0,
+    ) -> None:
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be at least 1, got {pool_size}")
+        self.dsn = dsn
+        self.schema = schema
+        self.pool_size = pool_size
+        self.connect_timeout = connect_timeout
+        self.command_timeout = command_timeout
+        self.hypertables = False  # set by open(): TimescaleDB hypertables in use
+        # Batches of a table with fewer rows go through executemany, not COPY.
+        self.copy_min_rows = COPY_MIN_ROWS
+        # Try COPY straight into the table before staging (see _write_rows);
+        # off, every large batch takes the staging path (bench comparison).
+        self.direct_copy = True
+        self._replaying: set[R.Table] = set()  # tables whose last batch had conflicts
+        self._pool: asyncpg.Pool | None = None
+
+    # -- connections -------------------------------------------------------
+
+    @property
+    def _where(self) -> str:
+        return f"PostgreSQL at {redact(self.dsn)} (schema {self.schema!r})"
+
+    def _unreachable(self, exc: BaseException) -> StoreError:
+        return StoreError(
+            f"{self._where} is unreachable ({type(exc).__name__}: {exc}): check the DSN "
+            "(host, port, database, user, password) and that PostgreSQL is running"
+        )
+
+    def _failed(self, exc: BaseException) -> StoreError:
+        # A lost connection often surfaces as a secondary error (the ROLLBACK of
+        # the failed transaction cannot be sent): name the first cause, not the echo.
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, TimeoutError):
+                return StoreError(
+                    f"{self._where}: no answer in time ({type(cause).__name__}: {cause}); "
+                    f"is the server hung or overloaded? (command_timeout="
+                    f"{self.command_timeout:g}s, connect_timeout={self.connect_timeout:g}s)"
+                )
+            if isinstance(cause, _CONNECTION_LOST):
+                return StoreError(
+                    f"{self._where}: connection lost ({type(cause).__name__}: {cause}); "
+                    "is PostgreSQL running? The store reconnects on the next call"
+                )
+            cause = cause.__cause__ or cause.__context__
+        return StoreError(f"{self._where}: {type(exc).__name__}: {exc}")
+
+    def _connect_kwargs(self) -> dict[str, Any]:
+        return {
+            "timeout": self.connect_timeout,
+            "command_timeout": self.command_timeout,
+            "server_settings": {"search_path": quote_ident(self.schema)},
+        }
+
+    @staticmethod
+    async def _prepare_connection(conn: asyncpg.Connection) -> None:
+        await conn.execute(_CREATE_STAGES)
+
+    async def open(self) -> None:
+        if self._pool is not None:
+            return
+        try:
+            conn = await asyncpg.connect(self.dsn, **self._connect_kwargs())
+        except DRIVER_ERRORS as exc:
+            raise self._unreachable(exc) from exc
+        try:
+            # Migrations before the pool: its connections create their staging
+            # tables LIKE the real ones, which must exist by then.
+            await migrate(conn, self.schema)
+            if await timescaledb_schema(conn) is not None:
+                self.hypertables = bool(
+                    await conn.fetchval(
+                        "SELECT 1 FROM timescaledb_information.hypertables "
+                        "WHERE hypertable_schema = $1 AND hypertable_name = 'prices'",
+                        self.schema,
+                    )
+                )
+        except DRIVER_ERRORS as exc:
+            raise self._failed(exc) from exc
+        finally:
+            try:
+                await conn.close(timeout=self.connect_timeout)
+            except DRIVER_ERRORS:
+                conn.terminate()
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.dsn,
+                # No floor: with one, asyncpg reconnects in the background while
+                # the server is down and logs a traceback per attempt. Callers
+                # get a StoreError per call instead, and the next call reconnects.
+                min_size=0,
+                max_size=self.pool_size,
+                init=self._prepare_connection,
+                **self._connect_kwargs(),
+            )
+        except DRIVER_ERRORS as exc:
+            raise self._unreachable(exc) from exc
+
+    async def close(self) -> None:
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        try:
+            await asyncio.wait_for(pool.close(), timeout=self.connect_timeout)
+        except (TimeoutError, *DRIVER_ERRORS):
+            # A dead server cannot take a polite goodbye: drop the sockets.
+            pool.terminate()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; every driver error leaves as a StoreError."""
+        if self._pool is None:
+            raise StoreError("store is not open: call `await store.open()` first")
+        try:
+            async with self._pool.acquire(timeout=self.connect_timeout) as conn:
+                yield conn
+        except DRIVER_ERRORS as exc:
+            raise self._failed(exc) from exc
+
+    async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        async with self._connection() as conn:
+            found: list[asyncpg.Record] = await conn.fetch(sql, *args)
+            return found
+
+    async def ping(self) -> None:
+        async with self._connection() as conn:
+            await conn.fetchval("SELECT 1")
+
+    # -- writes ------------------------------------------------------------
+
+    async def write(self, events: Sequence[Event]) -> None:
+        grouped = R.rows_by_table(events)
+        if not grouped:
+            return
+        async with self._connection() as conn, conn.transaction():
+            for table, rows in grouped.items():
+                try:
+                    await self._write_rows(conn, table, rows)
+                except (TypeError, ValueError) as exc:
+                    # asyncpg's encoders reject a value of the wrong type this way
+                    # (COPY raises it bare); the transaction is rolled back all the same.
+                    raise StoreError(
+                        f"{self._where}: a {table.name} row cannot be stored: {exc}"
+                    ) from exc
+
+    async def _write_rows(
+        self, conn: asyncpg.Connection, table: R.Table, rows: list[R.Row]
+    ) -> None:
+        if len(rows) < self.copy_min_rows:
+            await conn.executemany(_INSERTS[table], rows)
+            return
+        if self.direct_copy and table not in self._replaying:
+            # Fast path: new rows COPY straight into the table, at the raw driver's
+            # speed. A row that is already there (a replay) fails the COPY; the
+            # savepoint undoes just that, and the rows take the staging path.
+            try:
+                async with conn.transaction():
+                    await _copy(conn, table.name, table, rows)
+                return
+            except asyncpg.UniqueViolationError:
+                self._replaying.add(table)
+        await _copy(conn, _stage_name(table), table, rows)
+        status = await conn.execute(_MERGES[table])
+        # "INSERT 0 <n>": once a batch goes in without a conflict, the replay is
+        # over and the next batch tries the fast path again. Until then a stream
+        # of overlapping batches (a feed re-sending the day) skips the doomed COPY.
+        if status.rpartition(" ")[2] == str(len(rows)):
+            self._replaying.discard(table)
+
+    # -- reads -------------------------------------------------------------
+
+    async def latest_prices(
+        self, markets: Sequence[str], kind: PriceKind = PriceKind.INTRADAY
+    ) -> dict[str, PriceTick]:
+        if not markets:
+            return {}
+        found = await self._fetch(LATEST_PRICES_SQL, list(markets), kind.value)
+        return {r["market"]: R.price_from(r, r["ts"]) for r in found}
+
+    async def price_history(
+        self,
+        market: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int = 1000,
+        kind: PriceKind | None = None,
+    ) -> list[PriceTick]:
+        kinds = _ALL_KINDS if kind is None else [kind.value]
+        args: list[Any] = [market, kinds, limit]
+        if start is not None:
+            args.append(_aware("start", start))
+        if end is not None:
+            args.append(_aware("end", end))
+        sql = price_history_sql(has_start=start is not None, has_end=end is not None)
+        found = await self._fetch(sql, *args)
+        return [R.price_from(r, r["ts"]) for r in reversed(found)]
+
+    async def opportunities_since(self, since: datetime) -> list[SpreadOpportunity]:
+        found = await self._fetch(
+            "SELECT * FROM opportunities WHERE ts >= $1 ORDER BY ts, buy_market, sell_market",
+            _aware("since", since),
+        )
+        return [R.opportunity_from(r, r["ts"], r["opened_at"]) for r in found]
+
+    async def trades(self, strategy: str | None = None, limit: int = 1000) -> list[Trade]:
+        if strategy is None:
+            found = await self._fetch("SELECT * FROM trades ORDER BY ts, trade_id LIMIT $1", limit)
+        else:
+            found = await self._fetch(
+                "SELECT * FROM trades WHERE strategy = $1 ORDER BY ts, trade_id LIMIT $2",
+                strategy,
+                limit,
+            )
+        return [R.trade_from(r, r["ts"]) for r in found]
+
+    async def alerts(self, limit: int = 100) -> list[Alert]:
+        found = await self._fetch("SELECT * FROM alerts ORDER BY ts DESC LIMIT $1", limit)
+        return [R.alert_from(r, r["ts"]) for r in found]
+
+    async def battery_states(self, battery_id: str, limit: int = 1000) -> list[BatteryState]:
+        found = await self._fetch(
+            "SELECT * FROM battery_states WHERE battery_id = $1 ORDER BY ts DESC LIMIT $2",
+            battery_id,
+            limit,
+        )
+        return [R.battery_from(r, r["ts"]) for r in reversed(found)]
+
+    async def audit_log(self, strategy: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        if strategy is None:
+            found = await self._fetch(
+                "SELECT * FROM audit_log ORDER BY ts DESC, entry_id DESC LIMIT $1", limit
+            )
+        else:
+            found = await self._fetch(
+                "SELECT * FROM audit_log WHERE strategy = $1 "
+                "ORDER BY ts DESC, entry_id DESC LIMIT $2",
+                strategy,
+                limit,
+            )
+        return [R.audit_from(r, r["ts"]) for r in found]
+
+    # -- backtests ---------------------------------------------------------
+
+    async def save_backtest(self, record: BacktestRecord) -> None:
+        encode = msgspec.json.encode
+        async with self._connection() as conn:
+            await conn.execute(
+                "INSERT INTO backtests (run_id, created_at, state, config, metrics, equity_curve) "
+                "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb) "
+                "ON CONFLICT (run_id) DO UPDATE SET created_at = EXCLUDED.created_at, "
+                "state = EXCLUDED.state, config = EXCLUDED.config, "
+                "metrics = EXCLUDED.metrics, equity_curve = EXCLUDED.equity_curve",
+                record.run_id,
+                _aware("created_at", record.created_at),
+                record.state,
+                encode(record.config).decode(),
+                encode(record.metrics).decode(),
+                encode(record.equity_curve).decode(),
+            )
+
+    @staticmethod
+    def _backtest_from(r: asyncpg.Record) -> BacktestRecord:
+        # asyncpg hands jsonb over as text; msgspec parses it (typed where the
+        # record's fields are typed, so equity timestamps come back as datetimes).
+        return BacktestRecord(
+            run_id=r["run_id"],
+            created_at=r["created_at"],
+            state=r["state"],
+            config=msgspec.json.decode(r["config"]),
+            metrics=msgspec.json.decode(r["metrics"], type=dict[str, float]),
+            equity_curve=msgspec.json.decode(r["equity_curve"], type=list[tuple[datetime, float]]),
+        )
+
+    async def backtests(self, limit: int = 100) -> list[BacktestRecord]:
+        found = await self._fetch(
+            "SELECT * FROM backtests ORDER BY created_at DESC, run_id LIMIT $1", limit
+        )
+        return [self._backtest_from(r) for r in found]
+
+    async def backtest(self, run_id: str) -> BacktestRecord | None:
+        found = await self._fetch("SELECT * FROM backtests WHERE run_id = $1", run_id)
+        return self._backtest_from(found[0]) if found else None
+
+    async def delete_backtest(self, run_id: str) -> bool:
+        async with self._connection() as conn, conn.transaction():
+            await conn.execute("DELETE FROM backtest_trades WHERE run_id = $1", run_id)
+            found = await conn.fetch("DELETE FROM backtests WHERE run_id = $1 RETURNING 1", run_id)
+        return bool(found)
+
+    async def save_backtest_trades(self, run_id: str, trades: Sequence[Trade]) -> None:
+        if not trades:
+            return
+        table = R.BACKTEST_TRADES
+        rows = [R.backtest_trade_row(run_id, t) for t in trades]
+        for t in trades:
+            _aware("trade ts", t.ts)
+        columns = ", ".join(table.columns)
+        async with self._connection() as conn, conn.transaction():
+            # COPY into a session-temporary table, then one idempotent INSERT: a
+            # year of trades is ~10⁵ rows, which executemany would take seconds for.
+            await conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS gridtui_stage_backtest_trades "
+                "(LIKE backtest_trades) ON COMMIT DELETE ROWS"
+            )
+            await conn.copy_records_to_table(
+                "gridtui_stage_backtest_trades", records=rows, columns=table.columns
+            )
+            await conn.execute(
+                f"INSERT INTO backtest_trades ({columns}) SELECT {columns} "
+                "FROM gridtui_stage_backtest_trades ON CONFLICT DO NOTHING"
+            )
+
+    async def backtest_trades(
+        self, run_id: str, strategy: str | None = None, limit: int = 100_000
+    ) -> list[Trade]:
+        if strategy is None:
+            found = await self._fetch(
+                "SELECT * FROM backtest_trades WHERE run_id = $1 ORDER BY ts, trade_id LIMIT $2",
+                run_id,
+                limit,
+            )
+        else:
+            found = await self._fetch(
+                "SELECT * FROM backtest_trades WHERE run_id = $1 AND strategy = $2 "
+                "ORDER BY ts, trade_id LIMIT $3",
+                run_id,
+                strategy,
+                limit,
+            )
+        return [R.trade_from(r, r["ts"]) for r in found]
+
+    async def count(self, table: str) -> int:
+        if table not in R.TABLE_NAMES:
+            raise ValueError(f"unknown table {table!r}; known: {R.TABLE_NAMES}")
+        found = await self._fetch(f"SELECT count(*) FROM {table}")
+        return int(found[0][0])

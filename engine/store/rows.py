@@ -1,0 +1,296 @@
+"""The mapping between events and table rows, shared by every store backend.
+
+Each stored event kind has one table, one column list and one natural primary
+key (which is what makes writes idempotent). Rows hold ``datetime`` values; a
+backend converts them if its driver needs another form (SQLite stores integer
+microseconds since the epoch, which sort and compare fast).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Final, NamedTuple
+
+from engine.events import (
+    Alert,
+    AuditEntry,
+    BatteryState,
+    Event,
+    OpportunityStatus,
+    PriceKind,
+    PriceTick,
+    Severity,
+    SpreadOpportunity,
+    Trade,
+)
+
+Row = tuple[Any, ...]
+
+
+class Table(NamedTuple):
+    name: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+    time_column: str  # the hypertable / range-query column
+    timestamp_columns: tuple[str, ...]
+
+
+PRICES: Final = Table(
+    "prices",
+    ("market", "kind", "ts", "price_eur_mwh", "volume_mwh", "source", "delivery_minutes"),
+    ("market", "kind", "ts"),
+    "ts",
+    ("ts",),
+)
+OPPORTUNITIES: Final = Table(
+    "opportunities",
+    (
+        "buy_market",
+        "sell_market",
+        "opened_at",
+        "status",
+        "ts",
+        "buy_price_eur_mwh",
+        "sell_price_eur_mwh",
+        "spread_eur_mwh",
+        "transmission_cost_eur_mwh",
+        "net_spread_eur_mwh",
+        "duration_s",
+        "capacity_mw",
+        "profit_eur_h",
+    ),
+    ("buy_market", "sell_market", "opened_at", "status", "ts"),
+    "ts",
+    ("opened_at", "ts"),
+)
+BATTERY_STATES: Final = Table(
+    "battery_states",
+    ("battery_id", "ts", "market", "soc_mwh", "soc_fraction", "power_mw", "mode", "revenue_eur"),
+    ("battery_id", "ts"),
+    "ts",
+    ("ts",),
+)
+TRADES: Final = Table(
+    "trades",
+    (
+        "trade_id",
+        "ts",
+        "strategy",
+        "market",
+        "side",
+        "volume_mwh",
+        "price_eur_mwh",
+        "fee_eur",
+        "pnl_eur",
+        "reason",
+    ),
+    ("trade_id",),
+    "ts",
+    ("ts",),
+)
+ALERTS: Final = Table(
+    "alerts",
+    ("rule", "key", "ts", "severity", "message", "market"),
+    ("rule", "key", "ts"),
+    "ts",
+    ("ts",),
+)
+AUDIT_LOG: Final = Table(
+    "audit_log",
+    ("entry_id", "ts", "actor", "action", "strategy", "reason", "ref"),
+    ("entry_id",),
+    "ts",
+    ("ts",),
+)
+TABLES: Final = (PRICES, OPPORTUNITIES, BATTERY_STATES, TRADES, ALERTS, AUDIT_LOG)
+# The trades of stored backtest runs: kept apart from live trades, keyed by run.
+# Written by ``save_backtest_trades``, never by ``write``.
+BACKTEST_TRADES: Final = Table(
+    "backtest_trades",
+    ("run_id", *TRADES.columns),
+    ("run_id", "trade_id"),
+    "ts",
+    ("ts",),
+)
+TABLE_NAMES: Final = (*(t.name for t in TABLES), "backtests", BACKTEST_TRADES.name)
+
+
+def price_row(e: PriceTick) -> Row:
+    return (
+        e.market,
+        e.kind.value,
+        e.ts,
+        e.price_eur_mwh,
+        e.volume_mwh,
+        e.source,
+        e.delivery_minutes,
+    )
+
+
+def opportunity_row(e: SpreadOpportunity) -> Row:
+    return (
+        e.buy_market,
+        e.sell_market,
+        e.opened_at,
+        e.status.value,
+        e.ts,
+        e.buy_price_eur_mwh,
+        e.sell_price_eur_mwh,
+        e.spread_eur_mwh,
+        e.transmission_cost_eur_mwh,
+        e.net_spread_eur_mwh,
+        e.duration_s,
+        e.capacity_mw,
+        e.profit_eur_h,
+    )
+
+
+def battery_row(e: BatteryState) -> Row:
+    return (
+        e.battery_id,
+        e.ts,
+        e.market,
+        e.soc_mwh,
+        e.soc_fraction,
+        e.power_mw,
+        e.mode,
+        e.revenue_eur,
+    )
+
+
+def trade_row(e: Trade) -> Row:
+    return (
+        e.trade_id,
+        e.ts,
+        e.strategy,
+        e.market,
+        e.side,
+        e.volume_mwh,
+        e.price_eur_mwh,
+        e.fee_eur,
+        e.pnl_eur,
+        e.reason,
+    )
+
+
+def alert_row(e: Alert) -> Row:
+    return (e.rule, e.key, e.ts, e.severity.value, e.message, e.market)
+
+
+def audit_row(e: AuditEntry) -> Row:
+    return (e.entry_id, e.ts, e.actor, e.action, e.strategy, e.reason, e.ref)
+
+
+def backtest_trade_row(run_id: str, e: Trade) -> Row:
+    return (run_id, *trade_row(e))
+
+
+_TO_ROW: Final[dict[type[Event], tuple[Table, Callable[[Any], Row]]]] = {
+    PriceTick: (PRICES, price_row),
+    SpreadOpportunity: (OPPORTUNITIES, opportunity_row),
+    BatteryState: (BATTERY_STATES, battery_row),
+    Trade: (TRADES, trade_row),
+    Alert: (ALERTS, alert_row),
+    AuditEntry: (AUDIT_LOG, audit_row),
+}
+
+
+def rows_by_table(events: Sequence[Event]) -> dict[Table, list[Row]]:
+    """Split a batch into rows per table; event kinds without a table are skipped."""
+    grouped: dict[Table, list[Row]] = {}
+    for event in events:
+        mapping = _TO_ROW.get(type(event))
+        if mapping is None:
+            continue
+        table, to_row = mapping
+        rows = grouped.get(table)
+        if rows is None:
+            rows = grouped[table] = []
+        rows.append(to_row(event))
+    return grouped
+
+
+# Rows back to events. ``r`` is a mapping-like row (sqlite3.Row, asyncpg.Record)
+# whose timestamp columns the backend already turned into tz-aware datetimes.
+
+
+def price_from(r: Any, ts: datetime) -> PriceTick:
+    return PriceTick(
+        ts=ts,
+        market=r["market"],
+        price_eur_mwh=r["price_eur_mwh"],
+        kind=PriceKind(r["kind"]),
+        volume_mwh=r["volume_mwh"],
+        source=r["source"],
+        delivery_minutes=r["delivery_minutes"],
+    )
+
+
+def opportunity_from(r: Any, ts: datetime, opened_at: datetime) -> SpreadOpportunity:
+    return SpreadOpportunity(
+        ts=ts,
+        buy_market=r["buy_market"],
+        sell_market=r["sell_market"],
+        buy_price_eur_mwh=r["buy_price_eur_mwh"],
+        sell_price_eur_mwh=r["sell_price_eur_mwh"],
+        spread_eur_mwh=r["spread_eur_mwh"],
+        transmission_cost_eur_mwh=r["transmission_cost_eur_mwh"],
+        net_spread_eur_mwh=r["net_spread_eur_mwh"],
+        status=OpportunityStatus(r["status"]),
+        opened_at=opened_at,
+        duration_s=r["duration_s"],
+        capacity_mw=r["capacity_mw"],
+        profit_eur_h=r["profit_eur_h"],
+    )
+
+
+def battery_from(r: Any, ts: datetime) -> BatteryState:
+    return BatteryState(
+        ts=ts,
+        battery_id=r["battery_id"],
+        market=r["market"],
+        soc_mwh=r["soc_mwh"],
+        soc_fraction=r["soc_fraction"],
+        power_mw=r["power_mw"],
+        mode=r["mode"],
+        revenue_eur=r["revenue_eur"],
+    )
+
+
+def trade_from(r: Any, ts: datetime) -> Trade:
+    return Trade(
+        ts=ts,
+        trade_id=r["trade_id"],
+        strategy=r["strategy"],
+        market=r["market"],
+        side=r["side"],
+        volume_mwh=r["volume_mwh"],
+        price_eur_mwh=r["price_eur_mwh"],
+        fee_eur=r["fee_eur"],
+        pnl_eur=r["pnl_eur"],
+        reason=r["reason"],
+    )
+
+
+def alert_from(r: Any, ts: datetime) -> Alert:
+    return Alert(
+        ts=ts,
+        rule=r["rule"],
+        key=r["key"],
+        severity=Severity(r["severity"]),
+        message=r["message"],
+        market=r["market"],
+    )
+
+
+def audit_from(r: Any, ts: datetime) -> AuditEntry:
+    return AuditEntry(
+        ts=ts,
+        entry_id=r["entry_id"],
+        actor=r["actor"],
+        action=r["action"],
+        strategy=r["strategy"],
+        reason=r["reason"],
+        ref=r["ref"],
+    )

@@ -1,0 +1,386 @@
+"""SqliteStore: the embedded default store (zero setup), one file in WAL mode.
+
+sqlite3 is synchronous, so every call runs on one dedicated worker thread: the
+event loop never blocks on disk, and the single thread serialises access (one
+writer is what SQLite wants anyway). Timestamps are stored as integer
+microseconds since the Unix epoch: compact, and they sort and compare fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import msgspec
+
+from engine.events import (
+    Alert,
+    AuditEntry,
+    BatteryState,
+    Event,
+    PriceKind,
+    PriceTick,
+    SpreadOpportunity,
+    Trade,
+)
+from engine.store import rows as R
+from engine.store.base import BacktestRecord, StoreError
+
+T = TypeVar("T")
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Versioned migrations: index i holds the script that takes the schema from
+# version i to i + 1 (PRAGMA user_version records where a file stands).
+MIGRATIONS: Final[tuple[str, ...]] = (
+    """
+    CREATE TABLE prices (
+        market TEXT NOT NULL, kind TEXT NOT NULL, ts INTEGER NOT NULL,
+        price_eur_mwh REAL NOT NULL, volume_mwh REAL, source TEXT NOT NULL,
+        delivery_minutes INTEGER,
+        PRIMARY KEY (market, kind, ts)
+    ) WITHOUT ROWID;
+    CREATE TABLE opportunities (
+        buy_market TEXT NOT NULL, sell_market TEXT NOT NULL, opened_at INTEGER NOT NULL,
+        status TEXT NOT NULL, ts INTEGER NOT NULL,
+        buy_price_eur_mwh REAL NOT NULL, sell_price_eur_mwh REAL NOT NULL,
+        spread_eur_mwh REAL NOT NULL, transmission_cost_eur_mwh REAL NOT NULL,
+        net_spread_eur_mwh REAL NOT NULL, duration_s REAL NOT NULL,
+        capacity_mw REAL, profit_eur_h REAL,
+        PRIMARY KEY (buy_market, sell_market, opened_at, status, ts)
+    ) WITHOUT ROWID;
+    CREATE INDEX opportunities_ts ON opportunities (ts);
+    CREATE TABLE battery_states (
+        battery_id TEXT NOT NULL, ts INTEGER NOT NULL, market TEXT NOT NULL,
+        soc_mwh REAL NOT NULL, soc_fraction REAL NOT NULL, power_mw REAL NOT NULL,
+        mode TEXT NOT NULL, revenue_eur REAL NOT NULL,
+        PRIMARY KEY (battery_id, ts)
+    ) WITHOUT ROWID;
+    CREATE TABLE trades (
+        trade_id TEXT PRIMARY KEY, ts INTEGER NOT NULL, strategy TEXT NOT NULL,
+        market TEXT NOT NULL, side TEXT NOT NULL, volume_mwh REAL NOT NULL,
+        price_eur_mwh REAL NOT NULL, fee_eur REAL NOT NULL, pnl_eur REAL NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX trades_strategy_ts ON trades (strategy, ts);
+    CREATE TABLE alerts (
+        rule TEXT NOT NULL, key TEXT NOT NULL, ts INTEGER NOT NULL,
+        severity TEXT NOT NULL, message TEXT NOT NULL, market TEXT,
+        PRIMARY KEY (rule, key, ts)
+    ) WITHOUT ROWID;
+    CREATE INDEX alerts_ts ON alerts (ts);
+    CREATE TABLE backtests (
+        run_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, state TEXT NOT NULL,
+        config TEXT NOT NULL, metrics TEXT NOT NULL, equity_curve TEXT NOT NULL
+    );
+    """,
+    # 2: the audit log of strategy toggles and trades; the trades of backtest runs.
+    """
+    CREATE TABLE audit_log (
+        entry_id TEXT PRIMARY KEY, ts INTEGER NOT NULL, actor TEXT NOT NULL,
+        action TEXT NOT NULL, strategy TEXT NOT NULL, reason TEXT NOT NULL, ref TEXT NOT NULL
+    );
+    CREATE INDEX audit_log_ts ON audit_log (ts);
+    CREATE INDEX audit_log_strategy_ts ON audit_log (strategy, ts);
+    CREATE TABLE backtest_trades (
+        run_id TEXT NOT NULL, trade_id TEXT NOT NULL, ts INTEGER NOT NULL,
+        strategy TEXT NOT NULL, market TEXT NOT NULL, side TEXT NOT NULL,
+        volume_mwh REAL NOT NULL, price_eur_mwh REAL NOT NULL, fee_eur REAL NOT NULL,
+        pnl_eur REAL NOT NULL, reason TEXT NOT NULL,
+        PRIMARY KEY (run_id, trade_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX backtest_trades_run_ts ON backtest_trades (run_id, ts);
+    """,
+)
+
+
+def to_us(ts: datetime) -> int:
+    """UTC datetime → integer microseconds since the epoch (exact, no float)."""
+    delta = ts - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+def _insert_sql(table: R.Table) -> str:
+    marks = ", ".join("?" for _ in table.columns)
+    return (
+        f"INSERT INTO {table.name} ({', '.join(table.columns)}) VALUES ({marks}) "
+        "ON CONFLICT DO NOTHING"
+    )
+
+
+_INSERTS: Final = {table: _insert_sql(table) for table in R.TABLES}
+# Positions of the timestamp columns of each table, converted before insert.
+_TS_POSITIONS: Final = {
+    table: tuple(table.columns.index(c) for c in table.timestamp_columns) for table in R.TABLES
+}
+
+
+def _convert(row: R.Row, positions: tuple[int, ...]) -> R.Row:
+    if positions == (2,):  # prices, the hot path
+        return (row[0], row[1], to_us(row[2]), *row[3:])
+    values = list(row)
+    for i in positions:
+        values[i] = to_us(values[i])
+    return tuple(values)
+
+
+class SqliteStore:
+    """The embedded store. ``path`` is a file, or ``":memory:"`` for tests."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._conn: sqlite3.Connection | None = None
+        self._executor: ThreadPoolExecutor | None = None
+
+    async def _run(self, fn: Callable[[], T]) -> T:
+        if self._executor is None:
+            raise StoreError("store is not open: call `await store.open()` first")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, fn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError("store is not open: call `await store.open()` first")
+        return self._conn
+
+    async def open(self) -> None:
+        def _open() -> None:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a crash never corrupts the file, a power cut
+            # may lose the last transactions — the writer's batches are small.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=5000")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise StoreError(
+                    f"{self.path} has schema version {version}, newer than this gridtui "
+                    f"knows ({len(MIGRATIONS)}): upgrade gridtui or use another file"
+                )
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                conn.executescript(f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;")
+            self._conn = conn
+
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
+        await self._run(_open)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await self._run(conn.close)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    async def ping(self) -> None:
+        await self._run(lambda: self.conn.execute("SELECT 1").fetchone())
+
+    async def write(self, events: Sequence[Event]) -> None:
+        grouped = R.rows_by_table(events)
+        if not grouped:
+            return
+
+        def _write() -> None:
+            conn = self.conn
+            conn.execute("BEGIN")
+            try:
+                for table, rows in grouped.items():
+                    positions = _TS_POSITIONS[table]
+                    conn.executemany(_INSERTS[table], [_convert(r, positions) for r in rows])
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+        await self._run(_write)
+
+    async def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return await self._run(lambda: self.conn.execute(sql, params).fetchall())
+
+    async def latest_prices(
+        self, markets: Sequence[str], kind: PriceKind = PriceKind.INTRADAY
+    ) -> dict[str, PriceTick]:
+        # One primary-key seek per market (ORDER BY ts DESC LIMIT 1), never a scan.
+        latest: dict[str, PriceTick] = {}
+        for market in markets:
+            found = await self._query(
+                "SELECT * FROM prices WHERE market = ? AND kind = ? ORDER BY ts DESC LIMIT 1",
+                (market, kind.value),
+            )
+            if found:
+                latest[market] = R.price_from(found[0], from_us(found[0]["ts"]))
+        return latest
+
+    async def price_history(
+        self,
+        market: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int = 1000,
+        kind: PriceKind | None = None,
+    ) -> list[PriceTick]:
+        where: list[str] = ["market = ?"]
+        params: list[str | int] = [market]
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind.value)
+        if start is not None:
+            where.append("ts >= ?")
+            params.append(to_us(start))
+        if end is not None:
+            where.append("ts < ?")
+            params.append(to_us(end))
+        found = await self._query(
+            f"SELECT * FROM prices WHERE {' AND '.join(where)} ORDER BY ts DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [R.price_from(r, from_us(r["ts"])) for r in reversed(found)]
+
+    async def opportunities_since(self, since: datetime) -> list[SpreadOpportunity]:
+        found = await self._query(
+            "SELECT * FROM opportunities WHERE ts >= ? ORDER BY ts, buy_market, sell_market",
+            (to_us(since),),
+        )
+        return [R.opportunity_from(r, from_us(r["ts"]), from_us(r["opened_at"])) for r in found]
+
+    async def trades(self, strategy: str | None = None, limit: int = 1000) -> list[Trade]:
+        if strategy is None:
+            found = await self._query("SELECT * FROM trades ORDER BY ts LIMIT ?", (limit,))
+        else:
+            found = await self._query(
+                "SELECT * FROM trades WHERE strategy = ? ORDER BY ts LIMIT ?", (strategy, limit)
+            )
+        return [R.trade_from(r, from_us(r["ts"])) for r in found]
+
+    async def alerts(self, limit: int = 100) -> list[Alert]:
+        found = await self._query("SELECT * FROM alerts ORDER BY ts DESC LIMIT ?", (limit,))
+        return [R.alert_from(r, from_us(r["ts"])) for r in found]
+
+    async def battery_states(self, battery_id: str, limit: int = 1000) -> list[BatteryState]:
+        found = await self._query(
+            "SELECT * FROM battery_states WHERE battery_id = ? ORDER BY ts DESC LIMIT ?",
+            (battery_id, limit),
+        )
+        return [R.battery_from(r, from_us(r["ts"])) for r in reversed(found)]
+
+    async def audit_log(self, strategy: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        if strategy is None:
+            found = await self._query(
+                "SELECT * FROM audit_log ORDER BY ts DESC, entry_id DESC LIMIT ?", (limit,)
+            )
+        else:
+            found = await self._query(
+                "SELECT * FROM audit_log WHERE strategy = ? ORDER BY ts DESC, entry_id DESC "
+                "LIMIT ?",
+                (strategy, limit),
+            )
+        return [R.audit_from(r, from_us(r["ts"])) for r in found]
+
+    async def save_backtest(self, record: BacktestRecord) -> None:
+        encode = msgspec.json.encode
+        row = (
+            record.run_id,
+            to_us(record.created_at),
+            record.state,
+            encode(record.config).decode(),
+            encode(record.metrics).decode(),
+            encode(record.equity_curve).decode(),
+        )
+        await self._run(
+            lambda: self.conn.execute(
+                "INSERT OR REPLACE INTO backtests VALUES (?, ?, ?, ?, ?, ?)", row
+            )
+        )
+
+    @staticmethod
+    def _backtest_from(r: sqlite3.Row) -> BacktestRecord:
+        return BacktestRecord(
+            run_id=r["run_id"],
+            created_at=from_us(r["created_at"]),
+            state=r["state"],
+            config=msgspec.json.decode(r["config"]),
+            metrics=msgspec.json.decode(r["metrics"]),
+            equity_curve=msgspec.json.decode(r["equity_curve"], type=list[tuple[datetime, float]]),
+        )
+
+    async def backtests(self, limit: int = 100) -> list[BacktestRecord]:
+        found = await self._query(
+            "SELECT * FROM backtests ORDER BY created_at DESC LIMIT ?", (limit,)
+        )
+        return [self._backtest_from(r) for r in found]
+
+    async def backtest(self, run_id: str) -> BacktestRecord | None:
+        found = await self._query("SELECT * FROM backtests WHERE run_id = ?", (run_id,))
+        return self._backtest_from(found[0]) if found else None
+
+    async def delete_backtest(self, run_id: str) -> bool:
+        def _delete() -> int:
+            conn = self.conn
+            conn.execute("BEGIN")
+            try:
+                conn.execute("DELETE FROM backtest_trades WHERE run_id = ?", (run_id,))
+                deleted = conn.execute("DELETE FROM backtests WHERE run_id = ?", (run_id,))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return deleted.rowcount
+
+        return await self._run(_delete) > 0
+
+    async def save_backtest_trades(self, run_id: str, trades: Sequence[Trade]) -> None:
+        table = R.BACKTEST_TRADES
+        rows = [(run_id, t.trade_id, to_us(t.ts), *R.trade_row(t)[2:]) for t in trades]
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(table.columns)}) "
+            f"VALUES ({', '.join('?' for _ in table.columns)}) ON CONFLICT DO NOTHING"
+        )
+
+        def _write() -> None:
+            conn = self.conn
+            conn.execute("BEGIN")
+            try:
+                conn.executemany(sql, rows)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+        if rows:
+            await self._run(_write)
+
+    async def backtest_trades(
+        self, run_id: str, strategy: str | None = None, limit: int = 100_000
+    ) -> list[Trade]:
+        where, params = "run_id = ?", [run_id]
+        if strategy is not None:
+            where, params = "run_id = ? AND strategy = ?", [run_id, strategy]
+        found = await self._query(
+            f"SELECT * FROM backtest_trades WHERE {where} ORDER BY ts, trade_id LIMIT ?",
+            (*params, limit),
+        )
+        return [R.trade_from(r, from_us(r["ts"])) for r in found]
+
+    async def count(self, table: str) -> int:
+        if table not in R.TABLE_NAMES:
+            raise ValueError(f"unknown table {table!r}; known: {R.TABLE_NAMES}")
+        found = await self._query(f"SELECT count(*) FROM {table}")
+        return int(found[0][0])

@@ -1,0 +1,167 @@
+"""Fundamental: a fair value from load, renewables and the fuel mix, against the price.
+
+When :class:`~engine.events.Fundamentals` are fed (load, wind and solar per
+zone), every price is compared with a fair value::
+
+    fair = a + b x renewables_share + c x load_gw
+    renewables_share = (wind + solar) / load
+
+The coefficients are fitted online by recursive least squares with
+exponential forgetting (``forgetting``, about a month of hours by default) on
+the prices seen so far — each price is used for the fit only *after* the
+decision on it, so the fair value never knows the price it judges. The fit
+starts from a prior built on the fuel mix: with no renewables the price sits at
+the thermal plants' marginal cost (``thermal_cost_eur_mwh``: gas at its heat
+rate plus carbon), and each unit of renewables share pushes it towards zero.
+(ENTSO-E's fundamentals events carry load, wind and solar; the rest of the
+mix enters through that marginal cost.)
+
+Trading: after ``warmup`` observations, a price more than ``entry_eur_mwh``
+above fair value is sold (expecting it to fall back), one as far below is
+bought, and the position is closed once the gap is under ``exit_eur_mwh``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from engine.events import Event, Fundamentals, PriceTick
+from engine.strategies.base import Order, Side, Strategy, StrategyConfig, StrategyContext
+
+
+class FundamentalConfig(StrategyConfig, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Attributes:
+    volume_mwh: size of a position.
+    thermal_cost_eur_mwh: marginal cost of the thermal fleet (the prior's intercept).
+    entry_eur_mwh / exit_eur_mwh: gap to fair value that opens / closes a position.
+    warmup: observations before the first trade.
+    forgetting: RLS forgetting factor per observation (1 = never forget).
+    max_age_s: fundamentals older than this (against the price) are not used.
+    """
+
+    volume_mwh: float = 10.0
+    thermal_cost_eur_mwh: float = 90.0
+    entry_eur_mwh: float = 25.0
+    exit_eur_mwh: float = 5.0
+    warmup: int = 168
+    forgetting: float = 0.999
+    max_age_s: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.exit_eur_mwh < self.entry_eur_mwh:
+            raise ValueError("fundamental: need 0 <= exit_eur_mwh < entry_eur_mwh")
+        if not 0.9 <= self.forgetting <= 1.0:
+            raise ValueError("fundamental: forgetting must be within 0.9..1")
+        if not self.volume_mwh > 0:
+            raise ValueError("fundamental: volume_mwh must be > 0")
+
+
+class RecursiveLeastSquares:
+    """Online linear regression with exponential forgetting (3 features: tiny, plain floats)."""
+
+    __slots__ = ("count", "forgetting", "p", "weights")
+
+    def __init__(
+        self, prior: list[float], forgetting: float, prior_variance: float = 100.0
+    ) -> None:
+        n = len(prior)
+        self.weights = list(prior)
+        self.p = [[prior_variance if i == j else 0.0 for j in range(n)] for i in range(n)]
+        self.forgetting = forgetting
+        self.count = 0
+
+    def predict(self, x: list[float]) -> float:
+        return sum(w * v for w, v in zip(self.weights, x, strict=True))
+
+    def update(self, x: list[float], y: float) -> None:
+        p, lam = self.p, self.forgetting
+        n = len(x)
+        px = [sum(p[i][j] * x[j] for j in range(n)) for i in range(n)]
+        denominator = lam + sum(x[i] * px[i] for i in range(n))
+        gain = [v / denominator for v in px]
+        error = y - self.predict(x)
+        self.weights = [w + g * error for w, g in zip(self.weights, gain, strict=True)]
+        # P = (P − k·xᵀP) / λ; P stays symmetric, so xᵀP = (Px)ᵀ.
+        self.p = [[(p[i][j] - gain[i] * px[j]) / lam for j in range(n)] for i in range(n)]
+        self.count += 1
+
+
+class FundamentalStrategy(Strategy):
+    kind = "fundamental"
+    wants: ClassVar[tuple[type[Event], ...]] = (Fundamentals, PriceTick)
+    inputs: ClassVar[frozenset[str]] = frozenset({"prices", "fundamentals"})
+
+    def __init__(self, config: FundamentalConfig | None = None, name: str | None = None) -> None:
+        self.settings = config or FundamentalConfig()
+        super().__init__(self.settings, name)
+        self._latest: dict[str, Fundamentals] = {}
+        self._models: dict[str, RecursiveLeastSquares] = {}
+        self._max_age = timedelta(seconds=self.settings.max_age_s)
+        self.fair_value: dict[str, tuple[datetime, float]] = {}
+
+    def describe(self) -> str:
+        s = self.settings
+        return (
+            f"fundamental: fair value from load, renewables and a {s.thermal_cost_eur_mwh:g} €/MWh "
+            f"thermal cost; trade gaps over {s.entry_eur_mwh:g} €/MWh"
+        )
+
+    def _model(self, market: str) -> RecursiveLeastSquares:
+        model = self._models.get(market)
+        if model is None:
+            cost = self.settings.thermal_cost_eur_mwh
+            model = self._models[market] = RecursiveLeastSquares(
+                [cost, -cost, 0.0], self.settings.forgetting
+            )
+        return model
+
+    def on_event(self, event: Event, ctx: StrategyContext) -> None:
+        if type(event) is Fundamentals:
+            if self.trades_market(event.market):
+                self._latest[event.market] = event
+            return
+        assert isinstance(event, PriceTick)
+        market = event.market
+        drivers = self._latest.get(market)
+        if drivers is None or event.ts - drivers.ts > self._max_age or drivers.load_mw <= 0:
+            return
+        x = [
+            1.0,
+            min(max((drivers.wind_mw + drivers.solar_mw) / drivers.load_mw, 0.0), 1.5),
+            drivers.load_mw / 1000.0,
+        ]
+        model = self._model(market)
+        price = event.price_eur_mwh
+        fair = model.predict(x)
+        self.fair_value[market] = (event.ts, fair)
+        if model.count >= self.settings.warmup:
+            self._trade(ctx, market, price, fair)
+        model.update(x, price)  # after the decision: the fit never knows the price it judges
+
+    def _trade(self, ctx: StrategyContext, market: str, price: float, fair: float) -> None:
+        s = self.settings
+        gap = price - fair
+        held = ctx.position(market)
+        if gap > s.entry_eur_mwh:
+            target = -s.volume_mwh
+        elif gap < -s.entry_eur_mwh:
+            target = s.volume_mwh
+        elif abs(gap) < s.exit_eur_mwh:
+            target = 0.0
+        else:
+            return
+        delta = target - held
+        if abs(delta) < 1e-9:
+            return
+        ctx.submit(
+            Order(
+                market=market,
+                side=Side.BUY if delta > 0 else Side.SELL,
+                volume_mwh=abs(delta),
+                reason=f"fundamental: {market} at {price:,.2f} vs fair value {fair:,.2f} €/MWh",
+            )
+        )
+
+
+__all__ = ["FundamentalConfig", "FundamentalStrategy", "RecursiveLeastSquares"]

@@ -1,0 +1,268 @@
+"""EntsoeFeed: live day-ahead prices and fundamentals from the ENTSO-E API.
+
+This module owns the live schedule. ``gridtui.wiring`` builds it for
+``feed.kind = "entsoe"``; the kernel pulls :meth:`EntsoeFeed.stream`.
+
+What it emits (``source="entsoe"``, every timestamp UTC):
+
+- **Known future prices.** Every ``poll_interval_s`` it asks for the day-ahead
+  prices of the current and the next delivery day of each market, until the
+  next day is known (SDAC publishes about 12:45 CET); each newly auctioned
+  MTU goes out at once as a ``PriceKind.DAY_AHEAD`` tick stamped at its
+  delivery start, up to ~35 h ahead (within the validator's day-ahead horizon).
+- **The current MTU's price**, as the same tick again, when the MTU starts:
+  the feed wakes at every MTU boundary (15 or 60 minutes, per market). The
+  store's (market, kind, ts) key keeps one row.
+- **Fundamentals** (load, wind, solar in MW) for each interval as actual load
+  (A65) and actual generation (A75) arrive, which is about an hour late;
+  intervals already sent are not sent again.
+- **FeedHealth** with ``source="entsoe-api"`` after every poll and every
+  ``health_interval_s``: state, last success, error count, share of the
+  request budget used. It doubles as a heartbeat, so the kernel's own view of
+  the feed does not go stale between MTU boundaries.
+
+A failed request is logged, counted and reported in health, and the next poll
+tries again. A rejected token is the one failure that ends the stream: a last
+health event says "down" with the reason, then :class:`~engine.ports.FeedError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+from collections.abc import AsyncGenerator, Sequence
+from datetime import datetime, time, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from engine.clock import Clock
+from engine.events import Event, FeedHealth, Fundamentals, PriceTick
+from engine.ports import FeedError
+from feeds.entsoe import convert
+from feeds.entsoe.client import EntsoeAuthError, EntsoeClient, EntsoeError
+
+log = logging.getLogger(__name__)
+
+_DAY: Final = timedelta(days=1)
+_HOUR: Final = timedelta(hours=1)
+
+
+class EntsoeFeedConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """How the live feed polls.
+
+    Attributes:
+        zones: market → EIC code, for every market to follow.
+        poll_interval_s: seconds between polls of the API.
+        day_ahead_sequence: which auction to take where a zone publishes
+            several (DE-LU: 1 = SDAC, 2 = EXAA); None takes every series.
+        fundamentals: also poll actual load and generation.
+        fundamentals_lookback_h: how far back each poll asks for them (they
+            arrive late and are sometimes filled in later).
+        health_interval_s: seconds between health events when nothing happens.
+        auction_timezone: the delivery-day calendar of the auction (SDAC: CET).
+        source: stamped on every tick and fundamentals event.
+    """
+
+    zones: dict[str, str]
+    poll_interval_s: float = 300.0
+    day_ahead_sequence: int | None = 1
+    fundamentals: bool = True
+    fundamentals_lookback_h: float = 6.0
+    health_interval_s: float = 30.0
+    auction_timezone: str = "Europe/Brussels"
+    source: str = "entsoe"
+
+
+class EntsoeFeed:
+    """The live ENTSO-E feed. It owns ``client`` and closes it when the stream ends."""
+
+    def __init__(self, client: EntsoeClient, config: EntsoeFeedConfig) -> None:
+        self.client = client
+        self.config = config
+        self.events_total = 0
+        self._tz = ZoneInfo(config.auction_timezone)
+        self._known: dict[str, dict[datetime, PriceTick]] = {m: {} for m in config.zones}
+        self._starts: dict[str, list[datetime]] = {m: [] for m in config.zones}
+        self._current: dict[str, datetime | None] = dict.fromkeys(config.zones)
+        self._fundamentals_sent: dict[str, set[datetime]] = {m: set() for m in config.zones}
+        self._fatal: str | None = None
+
+    @property
+    def name(self) -> str:
+        return "entsoe"
+
+    async def stream(self, clock: Clock) -> AsyncGenerator[Sequence[Event], None]:
+        self.client.now = clock.now
+        poll_every = timedelta(seconds=self.config.poll_interval_s)
+        health_every = timedelta(seconds=self.config.health_interval_s)
+        try:
+            next_poll = next_health = clock.now()
+            while True:
+                now = clock.now()
+                batch: list[Event] = []
+                if now >= next_poll:
+                    batch.extend(await self.poll(now))
+                    now = clock.now()
+                    next_poll = now + poll_every
+                    next_health = now
+                sent = {(e.market, e.ts) for e in batch if isinstance(e, PriceTick)}
+                batch.extend(t for t in self.current_ticks(now) if (t.market, t.ts) not in sent)
+                if now >= next_health:
+                    batch.append(self.health(now))
+                    next_health = now + health_every
+                if batch:
+                    self.events_total += len(batch)
+                    yield batch
+                if self._fatal is not None:
+                    raise FeedError(self._fatal)
+                wake = min(next_poll, next_health)
+                mtu = self.next_mtu_start(now)
+                if mtu is not None and mtu < wake:
+                    wake = mtu
+                await clock.sleep_until(wake)
+        finally:
+            await self.client.close()
+
+    async def poll(self, now: datetime) -> list[Event]:
+        """Ask the API for every market at once; new prices and fundamentals."""
+        results = await asyncio.gather(
+            *(self._poll_market(market, eic, now) for market, eic in self.config.zones.items()),
+            return_exceptions=True,
+        )
+        events: list[Event] = []
+        for market, result in zip(self.config.zones, results, strict=True):
+            if isinstance(result, EntsoeAuthError):
+                self._fatal = str(result)
+            elif isinstance(result, BaseException):
+                # A bug of ours, not the API's: log it, keep the daemon running.
+                log.error("ENTSO-E poll of %s failed unexpectedly", market, exc_info=result)
+            else:
+                events.extend(result)
+        return events
+
+    async def _poll_market(self, market: str, eic: str, now: datetime) -> list[Event]:
+        events: list[Event] = []
+        if self.needs_prices(market, now):
+            midnight = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
+            try:
+                ticks = await self.client.day_ahead_prices(
+                    market,
+                    eic,
+                    midnight - _DAY,
+                    midnight + 2 * _DAY,
+                    sequence=self.config.day_ahead_sequence,
+                    source=self.config.source,
+                )
+            except EntsoeAuthError:
+                raise
+            except EntsoeError as exc:
+                log.warning("%s", exc)
+            else:
+                events.extend(self.learn_prices(market, ticks, now))
+        if self.config.fundamentals:
+            events.extend(await self._poll_fundamentals(market, eic, now))
+        return events
+
+    async def _poll_fundamentals(self, market: str, eic: str, now: datetime) -> list[Fundamentals]:
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        start = hour - timedelta(hours=self.config.fundamentals_lookback_h)
+        end = hour + _HOUR
+        try:
+            load = await self.client.load(market, eic, start, end)
+            generation = await self.client.generation(market, eic, start, end) if load else []
+        except EntsoeAuthError:
+            raise
+        except EntsoeError as exc:
+            log.warning("%s", exc)
+            return []
+        sent = self._fundamentals_sent[market]
+        fresh = [
+            f
+            for f in convert.fundamentals(market, load, generation, source=self.config.source)
+            if f.ts not in sent
+        ]
+        sent.update(f.ts for f in fresh)
+        # Forget what can no longer come back, so the set stays small.
+        horizon = start - _DAY
+        sent.difference_update([ts for ts in sent if ts < horizon])
+        return fresh
+
+    def needs_prices(self, market: str, now: datetime) -> bool:
+        """True until the prices of the next delivery day (auction calendar) are known."""
+        starts = self._starts[market]
+        if not starts:
+            return True
+        last = self._known[market][starts[-1]]
+        known_until = last.ts + timedelta(minutes=last.delivery_minutes or 60)
+        local_today = now.astimezone(self._tz).date()
+        day_after_tomorrow = datetime.combine(local_today + 2 * _DAY, time(), tzinfo=self._tz)
+        return known_until < day_after_tomorrow
+
+    def learn_prices(
+        self, market: str, ticks: Sequence[PriceTick], now: datetime
+    ) -> list[PriceTick]:
+        """Remember ``ticks``; return those that are new or changed."""
+        known = self._known[market]
+        fresh = [t for t in ticks if known.get(t.ts) != t]
+        for tick in fresh:
+            known[tick.ts] = tick
+        cutoff = now - 2 * _DAY
+        for ts in [ts for ts in known if ts < cutoff]:
+            del known[ts]
+        self._starts[market] = sorted(known)
+        return fresh
+
+    def current_ticks(self, now: datetime) -> list[PriceTick]:
+        """The price of each market's MTU that contains ``now``, once per MTU."""
+        ticks: list[PriceTick] = []
+        for market, starts in self._starts.items():
+            i = bisect.bisect_right(starts, now) - 1
+            if i < 0:
+                continue
+            tick = self._known[market][starts[i]]
+            ends = tick.ts + timedelta(minutes=tick.delivery_minutes or 60)
+            if now < ends and self._current[market] != tick.ts:
+                self._current[market] = tick.ts
+                ticks.append(tick)
+        return ticks
+
+    def next_mtu_start(self, now: datetime) -> datetime | None:
+        """The earliest known delivery start after ``now``, over all markets."""
+        upcoming = [
+            starts[i]
+            for starts in self._starts.values()
+            if (i := bisect.bisect_right(starts, now)) < len(starts)
+        ]
+        return min(upcoming, default=None)
+
+    def health(self, now: datetime) -> FeedHealth:
+        """The API side of the feed's health, from the client's counters."""
+        stats = self.client.stats
+        state = "down" if self._fatal else self.client.state()
+        used = self.client.budget.used_last_minute()
+        summary = (
+            f"{stats.queries} queries ok, {stats.empty} empty, {stats.retries} retries; "
+            f"budget {used}/{self.client.budget.per_minute} per minute"
+        )
+        if stats.errors:
+            kinds = ", ".join(f"{kind} ×{count}" for kind, count in sorted(stats.errors.items()))
+            summary += f"; errors: {kinds}"
+        if self._fatal:
+            message = self._fatal
+        elif state != "up" and stats.last_error:
+            message = f"{stats.last_error} ({summary})"
+        else:
+            message = summary
+        return FeedHealth(
+            ts=now,
+            source=f"{self.name}-api",
+            state=state,
+            last_success=stats.last_success,
+            events_total=self.events_total,
+            errors_total=stats.errors_total,
+            budget_used_fraction=self.client.budget.used_fraction(),
+            message=message,
+        )

@@ -1,0 +1,318 @@
+"""ReplayFeed: history from a parquet or CSV file, played on a simulated clock.
+
+This module owns reading price history (long or wide, parquet or CSV) and
+playing it back as :class:`~engine.events.PriceTick` batches. ``gridtui.wiring``
+builds it for ``feed.kind = "replay"`` together with a
+:class:`~engine.clock.SimClock` that starts at the file's first timestamp
+(:func:`peek_start`); backtests drive it the same way. The engine cannot tell a
+replay from the live feed except by the clock.
+
+File formats (column names are matched case-insensitively):
+
+- **long**: a time column (``timestamp``, ``ts``, ``time``, ``datetime``,
+  ``delivery_start``…), a market column (``market``, ``zone``, ``area``…), a
+  price column (``price_eur_mwh``, ``price``, ``value``…), and optionally
+  ``resolution_minutes`` / ``delivery_minutes``. ``gridtui fetch`` writes this.
+- **wide**: a time column (or a datetime index) and one numeric column per
+  market, named by its market code; empty cells are gaps.
+
+Timestamps are delivery starts. Tz-aware ones are converted to UTC; naive ones
+are taken as UTC (and a warning says so). Replayed prices are day-ahead auction
+results: ``PriceKind.DAY_AHEAD``, ``delivery_minutes`` from the file or 60.
+
+Pacing comes from the clock. On a SimClock with a finite ``speed`` each instant
+is released when the clock reaches it (``clock.sleep_until``: at speed 60 an
+hour of history takes a minute). At infinite speed rows go out in batches of
+about ``batch_size`` ticks, as fast as the engine takes them. Either way the
+clock is advanced to the newest timestamp of a batch *before* the batch is
+yielded, so the engine's validator never sees a tick from its future.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import AsyncGenerator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Final, NamedTuple
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from engine.clock import Clock
+from engine.events import Event, PriceKind, PriceTick
+from engine.ports import FeedError
+
+log = logging.getLogger(__name__)
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+TIME_COLUMNS: Final = (
+    "timestamp",
+    "ts",
+    "time",
+    "datetime",
+    "delivery_start",
+    "utc_timestamp",
+    "start",
+    "date",
+)
+MARKET_COLUMNS: Final = ("market", "zone", "area", "bidding_zone", "country")
+PRICE_COLUMNS: Final = ("price_eur_mwh", "price", "value", "day_ahead_price", "price_eur")
+MINUTES_COLUMNS: Final = ("delivery_minutes", "resolution_minutes")
+
+
+class ReplayConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """What to replay.
+
+    Attributes:
+        path: a ``.parquet`` or ``.csv`` (``.csv.gz``) file.
+        markets: replay only these markets; empty = every market in the file.
+        batch_size: ticks per batch when replaying as fast as possible.
+        kind: the price kind stamped on every tick.
+        delivery_minutes: delivery length when the file has no column for it.
+        source: stamped on every tick.
+    """
+
+    path: str
+    markets: tuple[str, ...] = ()
+    batch_size: int = 10_000
+    kind: PriceKind = PriceKind.DAY_AHEAD
+    delivery_minutes: int = 60
+    source: str = "replay"
+
+
+class PriceHistory(NamedTuple):
+    """A file's prices in time order, one entry per row, ready to become ticks."""
+
+    ts_us: npt.NDArray[np.int64]  # microseconds since the epoch, ascending
+    markets: list[str]
+    prices: list[float]
+    minutes: list[int] | None
+
+    def __len__(self) -> int:
+        return len(self.markets)
+
+
+def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
+    by_lower = {str(c).lower(): str(c) for c in columns}
+    return next((by_lower[n] for n in names if n in by_lower), None)
+
+
+def _read(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    name = path.name.lower()
+    if not path.exists():
+        raise FeedError(f"replay file {path} does not exist")
+    try:
+        if name.endswith((".parquet", ".pq")):
+            return pd.read_parquet(path, columns=columns)
+        if name.endswith((".csv", ".csv.gz", ".txt")):
+            return pd.read_csv(path, usecols=columns)
+    except (OSError, ValueError) as exc:
+        raise FeedError(f"cannot read replay file {path}: {exc}") from exc
+    raise FeedError(f"replay file {path}: use a .parquet or .csv file")
+
+
+def _times_us(values: pd.Series, path: Path) -> npt.NDArray[np.int64]:
+    """Any time column → int64 microseconds since the epoch, UTC."""
+    naive = not isinstance(values.dtype, pd.DatetimeTZDtype)
+    try:
+        if naive:
+            parsed = pd.to_datetime(values, utc=False)
+            if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+                naive = False  # strings that carried their own offsets
+                parsed = parsed.dt.tz_convert("UTC")
+            else:
+                parsed = parsed.dt.tz_localize("UTC")
+        else:
+            parsed = values.dt.tz_convert("UTC")
+    except (ValueError, TypeError) as exc:
+        raise FeedError(f"replay file {path}: cannot read the time column ({exc})") from exc
+    if naive:
+        log.warning("replay file %s has naive timestamps; taking them as UTC", path)
+    return np.asarray(parsed.dt.as_unit("us").astype("int64").to_numpy(), dtype=np.int64)
+
+
+def _time_column(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str]:
+    column = _find(list(frame.columns), TIME_COLUMNS)
+    if column is None and isinstance(frame.index, pd.DatetimeIndex):
+        column = str(frame.index.name or "timestamp")
+        frame = frame.reset_index(names=column)
+    if column is None:
+        raise FeedError(
+            f"replay file {path}: no time column; name one {', '.join(TIME_COLUMNS[:5])} "
+            "or store a datetime index"
+        )
+    return frame, column
+
+
+def load_prices(
+    path: str | Path, markets: Sequence[str] = (), *, delivery_minutes: int = 60
+) -> PriceHistory:
+    """Read a price file (long or wide) into time order.
+
+    Raises:
+        FeedError: the file is missing, unreadable, or has no time/price columns.
+    """
+    path = Path(path).expanduser()
+    frame, time_column = _time_column(_read(path), path)
+    market_column = _find(list(frame.columns), MARKET_COLUMNS)
+    if market_column is not None:
+        price_column = _find(list(frame.columns), PRICE_COLUMNS)
+        if price_column is None:
+            raise FeedError(
+                f"replay file {path}: long format needs a price column ({', '.join(PRICE_COLUMNS)})"
+            )
+        minutes_column = _find(list(frame.columns), MINUTES_COLUMNS)
+        keep = [time_column, market_column, price_column] + (
+            [minutes_column] if minutes_column else []
+        )
+        long = frame[keep].rename(
+            columns={time_column: "ts", market_column: "market", price_column: "price"}
+            | ({minutes_column: "minutes"} if minutes_column else {})
+        )
+    else:
+        value_columns = [
+            c for c in frame.columns if c != time_column and pd.api.types.is_numeric_dtype(frame[c])
+        ]
+        if not value_columns:
+            raise FeedError(f"replay file {path}: no market column and no numeric price columns")
+        long = frame.melt(id_vars=[time_column], value_vars=value_columns, var_name="market")
+        long = long.rename(columns={time_column: "ts", "value": "price"})
+    long["market"] = long["market"].astype(str)
+    if markets:
+        wanted = set(markets)
+        others = sorted(set(long["market"].unique()) - wanted)
+        if others:
+            log.info("replay file %s: leaving out markets %s (not configured)", path, others)
+        long = long[long["market"].isin(wanted)]
+    prices = pd.to_numeric(long["price"], errors="coerce")
+    missing = int(prices.isna().sum())
+    if missing:
+        # Wide files mark gaps with empty cells; a long file should not have any.
+        log.info("replay file %s: %d empty price cell(s) skipped", path, missing)
+        long, prices = long[prices.notna()], prices[prices.notna()]
+    ts_us = _times_us(long["ts"], path)
+    order = np.argsort(ts_us, kind="stable")
+    market_codes, market_names = pd.factorize(long["market"])
+    names = [str(m) for m in market_names]
+    minutes: list[int] | None = None
+    if "minutes" in long.columns:
+        minutes = (
+            pd.to_numeric(long["minutes"], errors="coerce")
+            .fillna(delivery_minutes)
+            .astype("int64")
+            .to_numpy()[order]
+            .tolist()
+        )
+    return PriceHistory(
+        ts_us=ts_us[order],
+        markets=[names[code] for code in market_codes[order].tolist()],
+        prices=prices.to_numpy(dtype=np.float64)[order].tolist(),
+        minutes=minutes,
+    )
+
+
+def peek_start(path: str | Path) -> datetime:
+    """The first timestamp of a price file, cheaply: where a replay's clock starts.
+
+    Raises:
+        FeedError: as :func:`load_prices`, or the file holds no rows.
+    """
+    path = Path(path).expanduser()
+    column = None
+    if path.name.lower().endswith((".parquet", ".pq")) and path.exists():
+        import pyarrow.parquet as pq
+
+        column = _find(pq.read_schema(path).names, TIME_COLUMNS)
+    if column is None:
+        history = load_prices(path)
+        if not len(history):
+            raise FeedError(f"replay file {path} holds no prices")
+        return _EPOCH + timedelta(microseconds=int(history.ts_us[0]))
+    ts_us = _times_us(_read(path, [column])[column], path)
+    if not len(ts_us):
+        raise FeedError(f"replay file {path} holds no prices")
+    return _EPOCH + timedelta(microseconds=int(ts_us.min()))
+
+
+class ReplayFeed:
+    """Plays a price file on a SimClock (see the module docstring)."""
+
+    def __init__(self, config: ReplayConfig) -> None:
+        if config.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {config.batch_size}")
+        self.config = config
+        self.rows_total = 0
+        self.rows_sent = 0
+
+    @property
+    def name(self) -> str:
+        return "replay"
+
+    async def stream(self, clock: Clock) -> AsyncGenerator[Sequence[Event], None]:
+        advance_to = getattr(clock, "advance_to", None)
+        if clock.is_live or advance_to is None:
+            raise FeedError(
+                "a replay needs a simulated clock (engine.clock.SimClock); "
+                "gridtui.wiring.build_clock makes one for feed.kind = replay"
+            )
+        config = self.config
+        # Reading a large file takes a while; keep the event loop answering meanwhile.
+        history = await asyncio.to_thread(
+            load_prices, config.path, config.markets, delivery_minutes=config.delivery_minutes
+        )
+        self.rows_total = count = len(history)
+        if not count:
+            log.warning("replay file %s holds no prices for %s", config.path, config.markets)
+            return
+        ts_us = history.ts_us
+        # One datetime per distinct instant, shared by its rows: building 10⁵
+        # datetimes per second would cost more than the ticks themselves.
+        starts = np.flatnonzero(np.diff(ts_us)) + 1
+        group_starts = [0, *starts.tolist()]
+        instants = [_EPOCH + timedelta(microseconds=int(us)) for us in ts_us[group_starts].tolist()]
+        group_of_row = np.zeros(count, dtype=np.int64)
+        group_of_row[starts] = 1
+        row_times = [instants[g] for g in np.cumsum(group_of_row).tolist()]
+        minutes = history.minutes or [config.delivery_minutes] * count
+        kind, source = config.kind, config.source
+        markets, prices = history.markets, history.prices
+
+        def ticks(a: int, b: int) -> list[Event]:
+            return [
+                PriceTick(
+                    ts=ts,
+                    market=market,
+                    price_eur_mwh=price,
+                    kind=kind,
+                    source=source,
+                    delivery_minutes=length,
+                )
+                for ts, market, price, length in zip(
+                    row_times[a:b], markets[a:b], prices[a:b], minutes[a:b], strict=True
+                )
+            ]
+
+        bounds = [*group_starts, count]
+        if math.isfinite(getattr(clock, "speed", math.inf)):
+            advance_to(instants[0])  # jump to the start of history, then keep pace
+            for g, instant in enumerate(instants):
+                await clock.sleep_until(instant)
+                batch = ticks(bounds[g], bounds[g + 1])
+                self.rows_sent += len(batch)
+                yield batch
+            return
+        # As fast as possible: batch_size rows per batch. An instant may straddle
+        # two batches; the clock stands at or after it for both.
+        a = 0
+        while a < count:
+            b = min(a + config.batch_size, count)
+            advance_to(row_times[b - 1])
+            batch = ticks(a, b)
+            self.rows_sent += len(batch)
+            yield batch
+            a = b

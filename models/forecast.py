@@ -1,0 +1,487 @@
+"""The ONNX price forecaster: the engine's ``Forecaster`` port, run by onnxruntime only.
+
+A forecast model in the registry is a set of ONNX files — per horizon a point
+model (the median) and two quantile models (lower and upper band, 10 % and 90 %
+by default) — plus metadata that names the feature pipeline that made it.
+:class:`OnnxForecaster` loads them, refuses a model whose pipeline differs from
+the running code, validates every input and turns predictions (made in the
+pipeline's normalised price space) back into EUR/MWh with a calibrated band.
+
+onnxruntime runs with one thread (intra and inter op) and one reused session per
+file: a single row takes microseconds, and a forecast never competes with the
+event loop for cores. xgboost is never imported here; it is only needed to
+train (``models.training``).
+
+Callers: :class:`models.forecast_component.ForecastComponent` (live),
+:mod:`models.forecast_eval` (``gridtui eval forecast``, the benches) and
+``gridtui.wiring`` (loads the promoted model).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+
+from engine.events import Event, Forecast, Fundamentals, PriceKind, PriceTick
+from models.features import (
+    DAYAHEAD,
+    PIPELINE_VERSION,
+    TASKS,
+    DayAheadPipeline,
+    FeatureBlock,
+    FeatureError,
+    FloatArray,
+    History,
+    IntArray,
+    IntradayPipeline,
+    LiveGrid,
+    Pipeline,
+    PipelineConfig,
+    capacity_steps,
+    make_pipeline,
+    step_of,
+    step_start,
+    to_price,
+)
+from models.registry import ModelMeta, Registry, RegistryError
+
+KIND: Final = "forecast"
+POINT, LOWER, UPPER = "model", "lower", "upper"
+QUANTITIES: Final = (POINT, LOWER, UPPER)
+
+
+class ForecastModelError(RegistryError):
+    """A forecast model cannot be used; the message says how to get one that can."""
+
+
+class ForecastInputError(ValueError):
+    """Features handed to a model are unusable; the message names the feature."""
+
+
+def role_name(quantity: str, horizon: int | None) -> str:
+    """The registry file role of one booster: ``model``, ``lower_h5``, …"""
+    return quantity if horizon is None else f"{quantity}_h{horizon}"
+
+
+def model_horizons(config: PipelineConfig) -> tuple[int | None, ...]:
+    """The horizons a model has boosters for (day-ahead: one, called ``None``)."""
+    return (None,) if config.task == DAYAHEAD else config.horizons
+
+
+def retrain_hint(meta: ModelMeta) -> str:
+    markets = ",".join(meta.markets) or "DE,FR,NL,BE,AT"
+    return (
+        f"retrain it with `gridtui train forecast --task {meta.task or 'dayahead'} "
+        f"--markets {markets} --data FILE` (and `--promote`), or promote another model"
+    )
+
+
+def session_options() -> ort.SessionOptions:
+    """One thread, sequential: predictable microsecond latency beside the event loop."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    return options
+
+
+class OnnxSession:
+    """One ONNX regressor: a reused onnxruntime session, 2-D float32 in, a vector out."""
+
+    def __init__(self, source: Path | bytes, n_features: int, label: str) -> None:
+        try:
+            self.session = ort.InferenceSession(
+                str(source) if isinstance(source, Path) else source,
+                session_options(),
+                providers=["CPUExecutionProvider"],
+            )
+        except Exception as exc:  # onnxruntime raises its own, unexported exception types
+            raise ForecastModelError(f"{label}: not a loadable ONNX model ({exc})") from exc
+        inputs = self.session.get_inputs()
+        width = inputs[0].shape[-1] if inputs and inputs[0].shape else None
+        if len(inputs) != 1 or (isinstance(width, int) and width != n_features):
+            raise ForecastModelError(
+                f"{label}: the ONNX graph takes {width} features, the metadata names {n_features}"
+            )
+        self.input_name: str = inputs[0].name
+        self.output_names: list[str] = [self.session.get_outputs()[0].name]
+
+    def run(self, x: npt.NDArray[np.float32]) -> FloatArray:
+        out = self.session.run(self.output_names, {self.input_name: x})[0]
+        return np.asarray(out, dtype=np.float64).reshape(-1)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBand:
+    """Predictions in EUR/MWh for the rows of a :class:`FeatureBlock`."""
+
+    block: FeatureBlock
+    point: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+
+
+def band_to_prices(
+    block: FeatureBlock,
+    point: FloatArray,
+    lower: FloatArray,
+    upper: FloatArray,
+    offset: float | FloatArray,
+) -> PriceBand:
+    """Normalised point and quantile predictions → EUR/MWh.
+
+    ``offset`` (one value, or one per row) widens — or, negative, narrows — the
+    band in the normalised space, by what calibration found (:class:`AdaptiveBand`);
+    the band is then put around the point so that lower ≤ point ≤ upper holds.
+    """
+    low = np.minimum(np.minimum(lower, point) - offset, point)
+    high = np.maximum(np.maximum(upper, point) + offset, point)
+    return PriceBand(
+        block=block,
+        point=to_price(point, block.level, block.scale),
+        lower=to_price(low, block.level, block.scale),
+        upper=to_price(high, block.level, block.scale),
+    )
+
+
+class AdaptiveBand:
+    """Keeps a forecast band honest while the market changes: adaptive conformal inference.
+
+    The band's offset (normalised space, one per market) starts where the
+    validation split put it and then moves after each known outcome: up by
+    ``rate × (1 − miss_target)`` when a price fell outside the band that was
+    issued for it, down by ``rate × miss_target`` when it fell inside (Gibbs &
+    Candès 2021). In the long run the band covers its nominal share whatever
+    the regime — a band calibrated on calm years would otherwise cover far too
+    little in a crisis, and too much after it. Only outcomes known at decision
+    time are used, the same way live (:class:`ForecastComponent`) and in
+    evaluation (:mod:`models.forecast_eval`).
+    """
+
+    bounds: Final = (-1.0, 3.0)
+
+    def __init__(self, n_markets: int, start: float, rate: float, miss_target: float) -> None:
+        self.offset = np.full(n_markets, start, dtype=np.float64)
+        self.rate = rate
+        self.miss_target = miss_target
+
+    def offsets(self, market: IntArray) -> FloatArray:
+        return self.offset[market]
+
+    def update(self, market: IntArray, missed: npt.NDArray[np.bool_]) -> None:
+        """Record outcomes: ``missed[i]`` is whether market ``market[i]``'s price left its band."""
+        if self.rate and len(market):
+            np.add.at(
+                self.offset, market, self.rate * (missed.astype(np.float64) - self.miss_target)
+            )
+            np.clip(self.offset, *self.bounds, out=self.offset)
+
+
+class OnnxForecaster:
+    """A registered forecast model, loaded for inference (implements ``engine.ports.Forecaster``).
+
+    Raises (on construction):
+        ForecastModelError: a file is missing or not ONNX, or the model was made
+            by another feature pipeline; the message says how to retrain.
+    """
+
+    def __init__(self, meta: ModelMeta, files: Mapping[str, Path | bytes]) -> None:
+        if meta.kind != KIND or meta.task not in TASKS:
+            raise ForecastModelError(
+                f"model {meta.model_id!r} is a {meta.kind}/{meta.task} model, not a price forecast"
+            )
+        if meta.pipeline_version != PIPELINE_VERSION:
+            raise ForecastModelError(
+                f"model {meta.model_id!r} was made by feature pipeline "
+                f"v{meta.pipeline_version or '?'}, this gridtui computes v{PIPELINE_VERSION}: "
+                f"{retrain_hint(meta)}"
+            )
+        try:
+            config = msgspec.convert(meta.extra.get("pipeline"), PipelineConfig)
+        except (msgspec.ValidationError, FeatureError) as exc:
+            raise ForecastModelError(
+                f"model {meta.model_id!r} has no usable pipeline settings ({exc}): "
+                f"{retrain_hint(meta)}"
+            ) from exc
+        self.meta = meta
+        self.config = config
+        self.pipeline: Pipeline = make_pipeline(config)
+        self.names: tuple[str, ...] = self.pipeline.names
+        if tuple(meta.features) != self.names:
+            theirs, ours = list(meta.features), list(self.names)
+            differ = next(
+                (f"{a!r} ≠ {b!r}" for a, b in zip(theirs, ours, strict=False) if a != b),
+                f"{len(theirs)} features ≠ {len(ours)}",
+            )
+            raise ForecastModelError(
+                f"model {meta.model_id!r} expects other features than this pipeline computes "
+                f"({differ}): {retrain_hint(meta)}"
+            )
+        self._column = {name: i for i, name in enumerate(self.names)}
+        self.horizons = model_horizons(config)
+        offsets = meta.extra.get("band_offset", {})
+        self.band_offset: dict[int | None, float] = {
+            h: float(offsets.get(str(h), 0.0)) for h in self.horizons
+        }
+        quantiles = meta.extra.get("quantiles", [0.1, 0.9])
+        self.miss_target = 1.0 - (float(quantiles[-1]) - float(quantiles[0]))
+        self.adapt_rate = float(meta.extra.get("band_adapt_rate", 0.0))
+        self.sessions: dict[tuple[str, int | None], OnnxSession] = {}
+        for horizon in self.horizons:
+            for quantity in QUANTITIES:
+                role = role_name(quantity, horizon)
+                if role not in files:
+                    raise ForecastModelError(
+                        f"model {meta.model_id!r} lacks its {role!r} file: {retrain_hint(meta)}"
+                    )
+                label = f"model {meta.model_id!r} file {role!r}"
+                self.sessions[(quantity, horizon)] = OnnxSession(
+                    files[role], len(self.names), label
+                )
+
+    # -- loading -------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, registry: Registry, model_id: str) -> OnnxForecaster:
+        """Load a model from the registry (user models first, then the shipped ones)."""
+        meta = registry.get(model_id)
+        return cls(meta, {role: registry.path(model_id, role) for role in meta.files})
+
+    @classmethod
+    def promoted(cls, registry: Registry, task: str) -> OnnxForecaster | None:
+        """The promoted model of ``task``, or None when none is promoted."""
+        meta = registry.promoted(KIND, task)
+        return None if meta is None else cls.load(registry, meta.model_id)
+
+    @property
+    def model_id(self) -> str:
+        return self.meta.model_id
+
+    @property
+    def task(self) -> str:
+        return self.config.task
+
+    # -- predicting ------------------------------------------------------------------------
+
+    def _horizon(self, horizon: int | None) -> int | None:
+        if self.task == DAYAHEAD:
+            return None
+        if horizon not in self.horizons:
+            raise ForecastInputError(
+                f"model {self.model_id!r} forecasts horizons {list(self.horizons)}, not {horizon}"
+            )
+        return horizon
+
+    def check(self, x: object) -> npt.NDArray[np.float32]:
+        """``x`` as the models take it, or a :class:`ForecastInputError` that names the problem.
+
+        Args:
+            x: a 2-D float32 array, one column per feature in ``self.names`` order.
+        """
+        if not isinstance(x, np.ndarray):
+            raise ForecastInputError(
+                f"features must be a 2-D float32 numpy array, got {type(x).__name__}"
+            )
+        if x.ndim != 2 or x.shape[1] != len(self.names):
+            raise ForecastInputError(
+                f"features must be 2-D with {len(self.names)} columns "
+                f"({', '.join(self.names[:4])}, …), got shape {x.shape}"
+            )
+        if x.dtype != np.float32:
+            raise ForecastInputError(
+                f"features must be float32, got {x.dtype} (feature {self.names[0]!r} onwards); "
+                "use predict_frame() to pass other numeric types by name"
+            )
+        nan = np.isnan(x)
+        if nan.any():
+            row, column = (int(i) for i in np.argwhere(nan)[0])
+            raise ForecastInputError(f"feature {self.names[column]!r} is NaN (row {row})")
+        return x
+
+    def predict(self, x: object, horizon: int | None = None) -> dict[str, FloatArray]:
+        """Normalised predictions ``{"model", "lower", "upper"}`` for feature rows ``x``."""
+        rows = self.check(x)
+        h = self._horizon(horizon)
+        return {q: self.sessions[(q, h)].run(rows) for q in QUANTITIES}
+
+    def predict_point(self, x: npt.NDArray[np.float32], horizon: int | None = None) -> FloatArray:
+        """The point model alone, on rows already checked: the latency-critical path."""
+        return self.sessions[(POINT, None if self.task == DAYAHEAD else horizon)].run(x)
+
+    def predict_frame(
+        self, features: Mapping[str, Any], horizon: int | None = None
+    ) -> dict[str, FloatArray]:
+        """Like :meth:`predict`, with features by name (a DataFrame or a dict of columns).
+
+        Raises:
+            ForecastInputError: a feature is missing or unknown, not numeric, or NaN.
+        """
+        given = [str(name) for name in features]
+        missing = [name for name in self.names if name not in given]
+        extra = [name for name in given if name not in self._column]
+        if missing:
+            raise ForecastInputError(f"missing feature(s): {', '.join(missing)}")
+        if extra:
+            raise ForecastInputError(
+                f"unknown feature(s): {', '.join(extra)} (the model takes {len(self.names)})"
+            )
+        columns: list[FloatArray] = []
+        for name in self.names:
+            column = np.asarray(features[name])
+            if column.dtype.kind not in "biuf":
+                raise ForecastInputError(
+                    f"feature {name!r} has dtype {column.dtype}; it must be numeric"
+                )
+            columns.append(column.astype(np.float64).reshape(-1))
+        lengths = {len(c) for c in columns}
+        if len(lengths) != 1:
+            raise ForecastInputError(f"feature columns differ in length: {sorted(lengths)}")
+        return self.predict(np.stack(columns, axis=1).astype(np.float32), horizon)
+
+    def predict_block(
+        self,
+        block: FeatureBlock,
+        horizon: int | None = None,
+        band: AdaptiveBand | None = None,
+    ) -> PriceBand:
+        """Prices with their band for the rows of a feature block.
+
+        ``band``: the adaptive band state to take the offsets from; None = the
+        offset calibrated at training time.
+        """
+        h = self._horizon(horizon)
+        raw = self.predict(block.x.astype(np.float32), h)
+        offset = self.band_offset[h] if band is None else band.offsets(block.market)
+        return band_to_prices(block, raw[POINT], raw[LOWER], raw[UPPER], offset)
+
+    def new_band(self, horizon: int | None = None) -> AdaptiveBand:
+        """A fresh adaptive band for ``horizon``, starting at the calibrated offset."""
+        h = self._horizon(horizon)
+        return AdaptiveBand(
+            len(self.config.markets), self.band_offset[h], self.adapt_rate, self.miss_target
+        )
+
+    # -- forecasts as events -----------------------------------------------------------------
+
+    def events_of(self, band: PriceBand, now: datetime, horizon: int | None) -> list[Forecast]:
+        """One ``Forecast`` event per row of ``band``, issued at ``now``."""
+        step_minutes = self.config.step_minutes
+        markets = self.config.markets
+        block = band.block
+        events: list[Forecast] = []
+        for i in range(len(block)):
+            target = int(block.target_step[i])
+            events.append(
+                Forecast(
+                    ts=now,
+                    market=markets[int(block.market[i])],
+                    target_ts=step_start(target, step_minutes),
+                    horizon_steps=horizon
+                    if horizon is not None
+                    else target - int(block.origin_step[i]),
+                    price_eur_mwh=round(float(band.point[i]), 2),
+                    lower_eur_mwh=round(float(band.lower[i]), 2),
+                    upper_eur_mwh=round(float(band.upper[i]), 2),
+                    model_id=self.model_id,
+                )
+            )
+        return events
+
+    def dayahead_forecasts(
+        self,
+        history: History,
+        day: date,
+        now: datetime,
+        bands: Mapping[int | None, AdaptiveBand] | None = None,
+    ) -> list[Forecast]:
+        """Forecasts of every step of delivery day ``day`` from ``history``."""
+        pipeline = self.pipeline
+        assert isinstance(pipeline, DayAheadPipeline)
+        block = pipeline.compute(history, [day])
+        if not len(block):
+            return []
+        band = None if bands is None else bands.get(None)
+        return self.events_of(self.predict_block(block, None, band), now, None)
+
+    def intraday_forecasts(
+        self,
+        history: History,
+        end_step: int,
+        now: datetime,
+        bands: Mapping[int | None, AdaptiveBand] | None = None,
+    ) -> list[Forecast]:
+        """Forecasts of every horizon after the closed step ``end_step``."""
+        pipeline = self.pipeline
+        assert isinstance(pipeline, IntradayPipeline)
+        events: list[Forecast] = []
+        for horizon in self.config.horizons:
+            block = pipeline.compute(history, np.array([end_step], dtype=np.int64), horizon)
+            if len(block):
+                band = None if bands is None else bands.get(horizon)
+                events += self.events_of(self.predict_block(block, horizon, band), now, horizon)
+        return events
+
+    def due_day(self, now: datetime) -> date:
+        """Day-ahead: the delivery day whose decision time came last, at or before ``now``."""
+        pipeline = self.pipeline
+        assert isinstance(pipeline, DayAheadPipeline)
+        today = pipeline.local_day(now)
+        tomorrow = date.fromordinal(today.toordinal() + 1)
+        return tomorrow if pipeline.decision_at(tomorrow) <= now else today
+
+    def new_grid(self, *, deliveries: bool | None = None) -> LiveGrid:
+        """An empty live grid of the shape this model reads."""
+        return LiveGrid(
+            self.config.markets,
+            self.config.step_minutes,
+            self.config.fundamentals,
+            capacity_steps=capacity_steps(self.pipeline),
+            deliveries=self.task == DAYAHEAD if deliveries is None else deliveries,
+        )
+
+    def forecast(self, history: Sequence[Event], now: datetime) -> Sequence[Forecast]:
+        """The ``Forecaster`` port: forecasts due at ``now`` from a list of events.
+
+        Day-ahead models read day-ahead ticks and forecast the delivery day whose
+        decision time came last; intraday models read intraday ticks up to
+        ``now`` and forecast from the last closed step. Long-running callers keep
+        a :class:`LiveGrid` instead (see ``ForecastComponent``): this rebuilds one.
+        """
+        dayahead = self.task == DAYAHEAD
+        kind = PriceKind.DAY_AHEAD if dayahead else PriceKind.INTRADAY
+        grid = self.new_grid()
+        for event in history:
+            if isinstance(event, PriceTick) and event.kind == kind:
+                if dayahead or event.ts <= now:
+                    grid.add_price(event)
+            elif isinstance(event, Fundamentals) and event.ts <= now:
+                grid.add_fundamentals(event)
+        if dayahead:
+            return self.dayahead_forecasts(grid, self.due_day(now), now)
+        closed = step_of(now, self.config.step_minutes) - 1
+        return self.intraday_forecasts(grid, closed, now)
+
+
+def describe(meta: ModelMeta) -> dict[str, Any]:
+    """A model's metadata in a few plain fields, for ``gridtui eval forecast --list``."""
+    return {
+        "model_id": meta.model_id,
+        "task": meta.task,
+        "version": meta.version,
+        "markets": ",".join(meta.markets),
+        "train": f"{meta.train_from:%Y-%m-%d}..{meta.train_to:%Y-%m-%d}"
+        if meta.train_from and meta.train_to
+        else "",
+        "rmae": meta.metrics.get("rmae", math.nan),
+        "coverage": meta.metrics.get("coverage", math.nan),
+    }

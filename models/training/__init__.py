@@ -1,0 +1,16 @@
+"""Offline training of the forecast models: xgboost and the ONNX export.
+
+Imported only by ``gridtui train`` (and the tests and benches that train): it
+needs the ``train`` extra (xgboost, onnxmltools). Inference never comes here —
+it runs the exported ONNX files with onnxruntime (:mod:`models.forecast`).
+"""
+
+from models.training.xgb import (
+    TrainConfig,
+    TrainedForecast,
+    TrainingError,
+    save_trained,
+    train_forecast,
+)
+
+__all__ = ["TrainConfig", "TrainedForecast", "TrainingError", "save_trained", "train_forecast"]

@@ -1,0 +1,405 @@
+"""``/ws/real-time``: every engine event, pushed to any number of WebSocket clients.
+
+One bus subscription feeds all clients: the app's bus pump hands each batch to
+:meth:`WebSocketHub.broadcast`, which encodes every event once and appends the
+encoded messages to each client's bounded queue. A client's own sender task
+drains its queue; a client that falls behind loses its oldest messages (counted,
+and reported to it in a ``dropped`` message) and never slows the engine or the
+other clients.
+
+Messages from the server are JSON text frames ``{"type": …, "data": …}``:
+
+=====================  ===================================================
+``price_update``        a PriceTick
+``battery_update``      a BatteryState
+``arbitrage_opportunity``  a SpreadOpportunity (opened, updated, closed)
+``trade_executed``      a Trade
+``alert_triggered``     an Alert
+``backtest_progress``   a BacktestProgress
+``model_training_progress``  a training job of ``POST /api/v1/models/train``
+``strategy_update``, ``forecast_update``, ``feed_health``,
+``fundamentals_update``, ``audit_entry``   the other engine events
+=====================  ===================================================
+
+``data`` is the event as tagged JSON (its ``type`` field names the event class),
+so a client can decode it into the engine's own types. With ``batch`` on, a
+client gets ``{"type": "batch", "messages": [...]}`` frames instead — one frame
+per engine batch, far cheaper at thousands of events a second (remote
+dashboards use it).
+
+Messages from a client (JSON objects with an ``action``):
+
+* ``{"action": "subscribe", "types": [...], "batch": false}`` — what to receive
+  (also as query parameters ``?types=price_update,alert_triggered&batch=1``);
+* ``{"action": "ping"}`` — answered with ``pong``;
+* ``{"action": "auth", "token": "…"}`` — authenticate this connection (or send
+  ``Authorization: Bearer …`` with the handshake);
+* ``{"action": "toggle_strategy", "name": "…", "on": true}`` and
+  ``{"action": "stop_all_strategies"}`` — control messages: they need an
+  authenticated connection, else the answer is an ``error`` with status 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Final
+
+import msgspec
+from aiohttp import WSMsgType, web
+
+from engine.bus import codec
+from engine.events import (
+    Alert,
+    AuditEntry,
+    BacktestProgress,
+    BatteryState,
+    Event,
+    FeedHealth,
+    Forecast,
+    Fundamentals,
+    PriceTick,
+    SpreadOpportunity,
+    StrategyStatus,
+    Trade,
+)
+from gridtui.client import NotAvailable
+
+if TYPE_CHECKING:
+    from gridtui.daemon.auth import TokenAuth
+    from gridtui.daemon.metrics import DaemonMetrics
+    from gridtui.daemon.state import DaemonEngine
+
+log = logging.getLogger(__name__)
+
+MESSAGE_TYPES: Final[dict[type[Event], str]] = {
+    PriceTick: "price_update",
+    BatteryState: "battery_update",
+    SpreadOpportunity: "arbitrage_opportunity",
+    Trade: "trade_executed",
+    Alert: "alert_triggered",
+    BacktestProgress: "backtest_progress",
+    StrategyStatus: "strategy_update",
+    Forecast: "forecast_update",
+    FeedHealth: "feed_health",
+    Fundamentals: "fundamentals_update",
+    AuditEntry: "audit_entry",
+}
+TRAINING_PROGRESS: Final = "model_training_progress"
+ALL_MESSAGE_TYPES: Final = (*MESSAGE_TYPES.values(), TRAINING_PROGRESS)
+
+_encoder = msgspec.json.Encoder()
+
+
+class ClientMessage(msgspec.Struct, frozen=True, kw_only=True):
+    action: str
+    types: tuple[str, ...] | None = None
+    batch: bool | None = None
+    token: str | None = None
+    name: str | None = None
+    on: bool | None = None
+
+
+def _frame(message_type: str, data: bytes) -> bytes:
+    return b'{"type":"' + message_type.encode() + b'","data":' + data + b"}"
+
+
+def encode_events(events: Iterable[Event]) -> list[tuple[str, bytes]]:
+    """``(message type, JSON frame)`` of each event, encoded once for every client."""
+    encoded = []
+    for event in events:
+        message_type = MESSAGE_TYPES.get(type(event), "event")
+        encoded.append((message_type, _frame(message_type, codec.encode_one(event))))
+    return encoded
+
+
+class WebSocketClient:
+    """One connected client: what it wants, its queue, its sender."""
+
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        *,
+        peer: str,
+        types: frozenset[str],
+        batch: bool,
+        queue_size: int,
+        authenticated: bool,
+    ) -> None:
+        self.ws = ws
+        self.peer = peer
+        self.types = types
+        self.batch = batch
+        self.authenticated = authenticated
+        self.queue: deque[bytes] = deque(maxlen=queue_size)
+        self.ready = asyncio.Event()
+        self.dropped = 0
+        self._reported_dropped = 0
+        self.sent = 0
+
+    def offer(self, messages: Sequence[tuple[str, bytes]], metrics: DaemonMetrics | None) -> None:
+        if len(self.types) == len(ALL_MESSAGE_TYPES):
+            wanted = [frame for _, frame in messages]
+        else:
+            wanted = [frame for message_type, frame in messages if message_type in self.types]
+        if not wanted:
+            return
+        if self.batch:
+            wanted = [b'{"type":"batch","messages":[' + b",".join(wanted) + b"]}"]
+        overflow = len(self.queue) + len(wanted) - (self.queue.maxlen or 0)
+        if overflow > 0:
+            self.dropped += overflow
+            if metrics is not None:
+                metrics.ws_dropped.inc(overflow)
+        self.queue.extend(wanted)
+        self.ready.set()
+
+    def push(self, payload: object) -> None:
+        """A direct answer to this client (never dropped: it goes in front of the queue)."""
+        self.queue.appendleft(_encoder.encode(payload))
+        self.ready.set()
+
+    async def run_sender(self) -> None:
+        ws = self.ws
+        while not ws.closed:
+            await self.ready.wait()
+            self.ready.clear()
+            if self.dropped != self._reported_dropped:
+                self._reported_dropped = self.dropped
+                await ws.send_frame(
+                    _encoder.encode({"type": "dropped", "data": {"total": self.dropped}}),
+                    WSMsgType.TEXT,
+                )
+            while self.queue:
+                frame = self.queue.popleft()
+                await ws.send_frame(frame, WSMsgType.TEXT)
+                self.sent += 1
+
+
+class WebSocketHub:
+    """Every connected client; the bus pump broadcasts through it."""
+
+    def __init__(
+        self,
+        engine: DaemonEngine,
+        auth: TokenAuth,
+        *,
+        max_clients: int,
+        queue_size: int,
+        metrics: DaemonMetrics | None = None,
+    ) -> None:
+        self.engine = engine
+        self.auth = auth
+        self.max_clients = max_clients
+        self.queue_size = queue_size
+        self.metrics = metrics
+        self.clients: set[WebSocketClient] = set()
+
+    def broadcast(self, events: Sequence[Event]) -> None:
+        if not self.clients or not events:
+            return
+        messages = encode_events(events)
+        for client in self.clients:
+            client.offer(messages, self.metrics)
+
+    def broadcast_message(self, message_type: str, data: object) -> None:
+        if not self.clients:
+            return
+        messages = [(message_type, _frame(message_type, _encoder.encode(data)))]
+        for client in self.clients:
+            client.offer(messages, self.metrics)
+
+    async def close_all(self) -> None:
+        for client in list(self.clients):
+            with contextlib.suppress(Exception):
+                await client.ws.close(code=1001, message=b"daemon shutting down")
+
+    # -- the handler -----------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if len(self.clients) >= self.max_clients:
+            return web.json_response(
+                {"error": f"too many WebSocket clients (limit {self.max_clients})", "status": 503},
+                status=503,
+            )
+        try:
+            types = self._parse_types(request.query.get("types"))
+        except ValueError as exc:
+            return web.json_response({"error": str(exc), "status": 400}, status=400)
+        batch = request.query.get("batch", "").lower() in ("1", "true", "yes")
+        authorization = request.headers.get("Authorization")
+        authenticated = bool(authorization) and self.auth.check_header(authorization)
+        if authorization and not authenticated:
+            if self.metrics:
+                self.metrics.auth_failures.inc()
+            return web.json_response(
+                {"error": "invalid bearer token", "status": 401},
+                status=401,
+                headers={"WWW-Authenticate": 'Bearer realm="gridtui"'},
+            )
+        ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=64 * 1024)
+        if not ws.can_prepare(request).ok:
+            return web.json_response(
+                {
+                    "error": "this is a WebSocket endpoint: connect with a WebSocket client",
+                    "status": 400,
+                },
+                status=400,
+            )
+        await ws.prepare(request)
+        client = WebSocketClient(
+            ws,
+            peer=request.remote or "?",
+            types=types,
+            batch=batch,
+            queue_size=self.queue_size,
+            authenticated=authenticated,
+        )
+        self.clients.add(client)
+        if self.metrics:
+            self.metrics.ws_clients.set(len(self.clients))
+        sender = asyncio.create_task(client.run_sender(), name=f"ws-sender-{client.peer}")
+        client.push(
+            {
+                "type": "welcome",
+                "data": {
+                    "types": sorted(client.types),
+                    "batch": client.batch,
+                    "authenticated": client.authenticated,
+                    "message_types": list(ALL_MESSAGE_TYPES),
+                },
+            }
+        )
+        try:
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    await self._on_message(client, message.data)
+                elif message.type == WSMsgType.ERROR:
+                    break
+        finally:
+            self.clients.discard(client)
+            if self.metrics:
+                self.metrics.ws_clients.set(len(self.clients))
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+        return ws
+
+    @staticmethod
+    def _parse_types(raw: str | Iterable[str] | None) -> frozenset[str]:
+        if raw is None or raw == "" or raw == "all":
+            return frozenset(ALL_MESSAGE_TYPES)
+        names = [part.strip() for part in raw.split(",")] if isinstance(raw, str) else list(raw)
+        unknown = sorted(set(names) - set(ALL_MESSAGE_TYPES))
+        if unknown:
+            raise ValueError(
+                f"unknown message types {unknown}; known: {', '.join(ALL_MESSAGE_TYPES)}"
+            )
+        return frozenset(names)
+
+    async def _on_message(self, client: WebSocketClient, text: str) -> None:
+        try:
+            message = msgspec.json.decode(text, type=ClientMessage)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            client.push({"type": "error", "data": {"status": 400, "error": f"bad message: {exc}"}})
+            return
+        action = message.action
+        if action == "ping":
+            client.push({"type": "pong", "data": {}})
+        elif action == "subscribe":
+            try:
+                if message.types is not None:
+                    client.types = self._parse_types(message.types)
+            except ValueError as exc:
+                client.push({"type": "error", "data": {"status": 400, "error": str(exc)}})
+                return
+            if message.batch is not None:
+                client.batch = message.batch
+            client.push(
+                {
+                    "type": "subscribed",
+                    "data": {"types": sorted(client.types), "batch": client.batch},
+                }
+            )
+        elif action == "auth":
+            client.authenticated = self.auth.check(message.token)
+            if client.authenticated:
+                client.push({"type": "authenticated", "data": {}})
+            else:
+                self._unauthorised(client, "auth")
+        elif action in ("toggle_strategy", "stop_all_strategies"):
+            if not client.authenticated:
+                self._unauthorised(client, action)
+                return
+            await self._control(client, message)
+        else:
+            client.push(
+                {
+                    "type": "error",
+                    "data": {
+                        "status": 400,
+                        "error": f"unknown action {action!r}; known: subscribe, ping, auth, "
+                        "toggle_strategy, stop_all_strategies",
+                    },
+                }
+            )
+
+    def _unauthorised(self, client: WebSocketClient, action: str) -> None:
+        if self.metrics:
+            self.metrics.auth_failures.inc()
+        client.push(
+            {
+                "type": "error",
+                "data": {
+                    "status": 401,
+                    "action": action,
+                    "error": "a valid bearer token is needed: send Authorization: Bearer … "
+                    'with the handshake or {"action": "auth", "token": …}',
+                },
+            }
+        )
+
+    async def _control(self, client: WebSocketClient, message: ClientMessage) -> None:
+        commands = self.engine.client
+        try:
+            if message.action == "toggle_strategy":
+                if not message.name or message.on is None:
+                    raise ValueError("toggle_strategy needs 'name' and 'on'")
+                await commands.toggle_strategy(message.name, message.on)
+            else:
+                await commands.stop_all_strategies()
+        except NotAvailable as exc:
+            client.push(
+                {
+                    "type": "error",
+                    "data": {"status": 503, "action": message.action, "error": str(exc)},
+                }
+            )
+        except KeyError as exc:
+            client.push(
+                {
+                    "type": "error",
+                    "data": {
+                        "status": 404,
+                        "action": message.action,
+                        "error": f"no strategy {exc.args[0]!r}",
+                    },
+                }
+            )
+        except ValueError as exc:
+            client.push(
+                {
+                    "type": "error",
+                    "data": {"status": 400, "action": message.action, "error": str(exc)},
+                }
+            )
+        else:
+            client.push(
+                {
+                    "type": "ack",
+                    "data": {"action": message.action, "name": message.name, "on": message.on},
+                }
+            )

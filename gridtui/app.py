@@ -1,0 +1,463 @@
+"""GridApp: the Textual dashboard over an :class:`~gridtui.client.EngineClient`.
+
+The app owns three things and nothing else:
+
+* the **one subscription worker**: it pulls batches with ``client.next_events``,
+  folds them into a :class:`~gridtui.view_model.DashboardModel`, and posts a
+  :class:`~gridtui.messages.DashboardUpdate` at most ``ui.refresh_hz`` times a
+  second (stale updates replace each other in the queue);
+* the **actions** behind every key (bound from ``[keys]`` in the TOML config,
+  offered in the command palette, listed by ``?``): strategy toggles armed
+  then confirmed, the kill switch, the new-backtest form, filter, pause, zoom;
+* the engine client's lifecycle: started on mount, closed (store flushed) on quit.
+
+Panes get data only through the screen's attributes; what the engine cannot do
+yet (strategies, backtests) it says so, and the app shows that as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar, Final
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.timer import Timer
+
+from engine.events import PriceKind
+from gridtui.client import BacktestRequest, EngineClient, NotAvailable
+from gridtui.messages import DashboardUpdate, EngineStopped
+from gridtui.screens.backtest_form import BacktestForm
+from gridtui.screens.dashboard import PANES, DashboardScreen
+from gridtui.screens.help import HelpScreen
+from gridtui.settings import KeySettings, UiSettings
+from gridtui.view_model import DashboardModel
+from gridtui.views import FeedView
+from gridtui.widgets.status_bar import StatusBar
+
+log = logging.getLogger(__name__)
+
+STRATEGY_SLOTS: Final = 9
+PREFILL_TICKS: Final = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One user action: its key-settings field, action, footer label and help text."""
+
+    key_field: str
+    action: str
+    label: str
+    help: str
+    show: bool = True
+
+
+COMMANDS: Final = (
+    Command("help", "help", "Help", "List every key"),
+    Command("filter", "filter", "Filter", "Filter markets by name (Enter keeps, Esc clears)"),
+    Command("pause", "pause", "Pause", "Pause / resume rendering (events are still collected)"),
+    Command("new_backtest", "new_backtest", "Backtest", "Open the new-backtest form"),
+    Command("kill_switch", "kill_switch", "Kill all", "Kill switch: stop every strategy at once"),
+    Command("zoom", "zoom", "Zoom", "Maximise the current pane / restore the layout"),
+    Command("theme", "toggle_theme", "Theme", "Switch between dark and light theme"),
+    Command("confirm", "confirm", "Confirm", "Confirm the armed strategy toggle", show=False),
+    Command("cancel", "cancel", "Cancel", "Disarm a toggle, restore zoom, clear the filter", False),
+    Command("quit", "quit", "Quit", "Quit cleanly (the store is flushed first)"),
+)
+
+
+def _binding_id(key_field: str) -> str:
+    return f"gridtui.{key_field}"
+
+
+def _default_bindings() -> list[BindingType]:
+    defaults = KeySettings()
+    bindings: list[BindingType] = [
+        Binding(
+            getattr(defaults, c.key_field),
+            c.action,
+            c.label,
+            show=c.show,
+            id=_binding_id(c.key_field),
+            tooltip=c.help,
+        )
+        for c in COMMANDS
+    ]
+    bindings += [
+        Binding(
+            defaults.strategies[slot] if slot < len(defaults.strategies) else f"f{13 + slot}",
+            f"strategy({slot})",
+            "Toggle strategy",
+            show=slot == 0,
+            id=_binding_id(f"strategy_{slot + 1}"),
+        )
+        for slot in range(STRATEGY_SLOTS)
+    ]
+    return bindings
+
+
+def keymap_for(keys: KeySettings) -> dict[str, str]:
+    """Binding id → keys, from the ``[keys]`` settings (Textual applies it app-wide)."""
+    keymap = {_binding_id(c.key_field): getattr(keys, c.key_field) for c in COMMANDS}
+    for slot, key in enumerate(keys.strategies[:STRATEGY_SLOTS]):
+        keymap[_binding_id(f"strategy_{slot + 1}")] = key
+    return keymap
+
+
+@dataclass(frozen=True, slots=True)
+class ArmedToggle:
+    """A strategy toggle waiting for its confirmation."""
+
+    slot: int
+    strategy: str
+    turn_on: bool
+
+
+class GridApp(App[int]):
+    """The gridtui dashboard. ``GridApp(client).run()``; returns the exit status."""
+
+    # Absolute, so subclasses defined elsewhere (benchmarks) find it too.
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "gridtui"
+    BINDINGS: ClassVar[list[BindingType]] = _default_bindings()
+
+    def __init__(
+        self,
+        client: EngineClient,
+        *,
+        ui: UiSettings | None = None,
+        keys: KeySettings | None = None,
+        freeze_gc: bool = False,
+    ) -> None:
+        """``freeze_gc``: once started, move every object alive then out of the
+        garbage collector's sight (the process owns the dashboard: set by the
+        ``dashboard`` command, left off in tests that start many apps)."""
+        super().__init__()
+        self.client = client
+        self.freeze_gc = freeze_gc
+        self.ui = ui or UiSettings()
+        self.keys = keys or KeySettings()
+        self.set_keymap(keymap_for(self.keys))
+        info = client.info
+        self.model = DashboardModel(
+            info.markets,
+            client.transmission_costs(),
+            stale_after_s=self.ui.stale_after_s,
+            chart_hours=self.ui.chart_hours,
+        )
+        self.dashboard = DashboardScreen(
+            store=info.store,
+            bus=info.bus,
+            clock_mode=info.clock,
+            strategy_keys=self.keys.strategies[:STRATEGY_SLOTS],
+        )
+        self.paused = False
+        self.armed: ArmedToggle | None = None
+        self.frames_applied = 0
+        self._arm_timer: Timer | None = None
+        self._quitting = False
+        self._metrics_asked: set[str] = set()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.theme = self.ui.theme
+        self.push_screen(self.dashboard)
+        self.run_worker(self._run_engine(), name="engine-events", group="engine", exclusive=True)
+
+    async def _run_engine(self) -> None:
+        try:
+            await self.client.start()
+        except Exception as exc:  # StoreError, BusError, ConnectionError: the text says what to do
+            log.exception("engine failed to start")
+            self.exit(1, return_code=1, message=f"gridtui: cannot start the engine: {exc}")
+            return
+        await self._prefill()
+        if self.freeze_gc:
+            # A full collection walks the ~200k objects of Textual, numpy and the
+            # engine and stalls the loop for ~80 ms; frozen, it walks only what is new.
+            gc.collect()
+            gc.freeze()
+        await self._pump()
+
+    async def _prefill(self) -> None:
+        """Load the recent history from the store, so the charts start full."""
+        for market in self.model.market_names:
+            for kind, limit in ((PriceKind.INTRADAY, PREFILL_TICKS), (PriceKind.DAY_AHEAD, 300)):
+                try:
+                    self.model.apply(await self.client.price_history(market, limit, kind))
+                except Exception:
+                    log.exception("could not load %s %s history; going on", market, kind.value)
+
+    async def _pump(self) -> None:
+        """The one subscription worker: fold every batch, post at most refresh_hz frames."""
+        frame_s = 1.0 / self.ui.refresh_hz
+        next_frame_s = 0.0
+        while True:
+            try:
+                events = await self.client.next_events(timeout=1.0)
+                self.model.apply(events)
+                wait_s = next_frame_s - time.monotonic()
+                if wait_s > 0:
+                    # Too early for a frame: let events pile up, then take them all at once.
+                    await asyncio.sleep(wait_s)
+                    self.model.apply(await self.client.next_events(timeout=0))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not self._quitting:
+                    self.post_message(EngineStopped(str(exc) or type(exc).__name__))
+                return
+            if not self.paused:
+                self.post_frame()
+            next_frame_s = time.monotonic() + frame_s
+
+    def post_frame(self) -> None:
+        stats = self.client.stats()
+        feed = FeedView(
+            source=self.client.info.feed,
+            events_per_s=stats.events_per_s,
+            store_up=stats.store_up,
+            store_pending=stats.pending,
+            dropped_for_viewer=stats.dropped_for_viewer,
+        )
+        self.post_message(DashboardUpdate(self.model.snapshot(feed)))
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.dashboard.query_one(StatusBar)
+
+    def on_dashboard_update(self, message: DashboardUpdate) -> None:
+        if self.paused:
+            return
+        self.dashboard.snapshot = message.snapshot
+        self.frames_applied += 1
+        for run in message.snapshot.backtests:
+            if run.state == "finished" and run.run_id not in self._metrics_asked:
+                self._metrics_asked.add(run.run_id)
+                self.run_worker(self._load_metrics(run.run_id), group="metrics")
+
+    async def _load_metrics(self, run_id: str) -> None:
+        try:
+            self.model.set_backtest_metrics(run_id, await self.client.backtest_metrics(run_id))
+        except Exception:
+            log.exception("could not load the metrics of backtest %s", run_id)
+
+    def on_engine_stopped(self, message: EngineStopped) -> None:
+        self.status_bar.notice = f"engine stopped: {message.reason}"
+        self.notify(message.reason, title="Engine stopped", severity="error", timeout=30)
+
+    # -- actions ---------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit cleanly: stop the worker, close the client (flushes the store), exit 0."""
+        if self._quitting:
+            return
+        self._quitting = True
+        self.status_bar.notice = "closing: flushing the store…"
+        self.workers.cancel_group(self, "engine")
+        try:
+            await self.client.close()
+        except Exception as exc:
+            log.exception("error while closing the engine")
+            self.exit(1, return_code=1, message=f"gridtui: error while closing: {exc}")
+            return
+        self.exit(0, return_code=0)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_rows()))
+
+    def action_filter(self) -> None:
+        self.dashboard.open_filter()
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self.dashboard.paused = self.paused
+        if not self.paused:
+            self.post_frame()  # catch up at once with what was collected meanwhile
+
+    def action_zoom(self) -> None:
+        self.dashboard.toggle_zoom()
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def action_strategy(self, slot: int) -> None:
+        """A number key: arm the toggle of the strategy in that row; the same key confirms."""
+        names = self.model.strategy_names()
+        key = self.keys.strategies[slot] if slot < len(self.keys.strategies) else str(slot + 1)
+        if slot >= len(names):
+            why = (
+                "no strategy is reporting: strategies arrive with the strategy engine"
+                if not names
+                else f"only {len(names)} strateg{'y' if len(names) == 1 else 'ies'} listed"
+            )
+            self.notify(f"Nothing on key {key}: {why}.", severity="warning")
+            return
+        if self.armed is not None and self.armed.slot == slot:
+            self.action_confirm()
+            return
+        name = names[slot]
+        turn_on = self.model.strategy_state(name) != "running"
+        self._arm(ArmedToggle(slot, name, turn_on), key)
+
+    def _arm(self, toggle: ArmedToggle, key: str) -> None:
+        self._disarm()
+        self.armed = toggle
+        verb = "START" if toggle.turn_on else "STOP"
+        confirm = self.keys.confirm.split(",")[0]
+        self.dashboard.armed = (toggle.strategy, f"⚠ {verb}? {key} or {confirm}")
+        self._arm_timer = self.set_timer(self.ui.confirm_timeout_s, self._arm_expired)
+        self.notify(
+            f"Press {key} again or {confirm} to {verb.lower()} {toggle.strategy}; "
+            f"{self.keys.cancel.split(',')[0]} cancels.",
+            title="Confirm strategy toggle",
+            severity="warning",
+            timeout=self.ui.confirm_timeout_s,
+        )
+
+    def _disarm(self) -> None:
+        if self._arm_timer is not None:
+            self._arm_timer.stop()
+            self._arm_timer = None
+        self.armed = None
+        self.dashboard.armed = None
+
+    def _arm_expired(self) -> None:
+        if self.armed is not None:
+            self.notify(f"Toggle of {self.armed.strategy} not confirmed: nothing changed.")
+        self._disarm()
+
+    def action_confirm(self) -> None:
+        toggle = self.armed
+        if toggle is None:
+            self.notify("Nothing to confirm: press a strategy's number key first.")
+            return
+        self._disarm()
+        self.run_worker(self._toggle(toggle), group="commands")
+
+    async def _toggle(self, toggle: ArmedToggle) -> None:
+        verb = "start" if toggle.turn_on else "stop"
+        try:
+            await self.client.toggle_strategy(toggle.strategy, toggle.turn_on)
+        except NotAvailable as exc:
+            self.notify(str(exc), title="Not available", severity="error")
+            return
+        except (KeyError, ValueError, ConnectionError) as exc:
+            self.notify(f"Could not {verb} {toggle.strategy}: {exc}", severity="error")
+            return
+        self.notify(f"Asked the engine to {verb} {toggle.strategy}.")
+
+    def action_cancel(self) -> None:
+        """Escape: disarm a toggle; else restore a zoomed pane; else clear the filter."""
+        if self.armed is not None:
+            self.notify(f"Toggle of {self.armed.strategy} cancelled.")
+            self._disarm()
+        elif self.dashboard.maximized is not None:
+            self.dashboard.minimize()
+        else:
+            self.dashboard.clear_filter()
+
+    def action_kill_switch(self) -> None:
+        self._disarm()
+        self.run_worker(self._kill(), group="commands")
+
+    async def _kill(self) -> None:
+        try:
+            await self.client.stop_all_strategies()
+        except NotAvailable as exc:
+            self.notify(str(exc), title="Kill switch", severity="error")
+            return
+        except ConnectionError as exc:
+            self.notify(f"Kill switch failed: {exc}", severity="error", timeout=30)
+            return
+        self.notify("Stop sent to every strategy.", title="Kill switch", severity="warning")
+
+    def action_new_backtest(self) -> None:
+        now = self.model.now
+        form = BacktestForm(
+            today=now.date() if now is not None else None,
+            strategies=self.model.strategy_names(),
+        )
+        self.push_screen(form, self._backtest_requested)
+
+    def _backtest_requested(self, request: BacktestRequest | None) -> None:
+        if request is not None:
+            self.run_worker(self._start_backtest(request), group="commands")
+
+    async def _start_backtest(self, request: BacktestRequest) -> None:
+        try:
+            run_id = await self.client.start_backtest(request)
+        except NotAvailable as exc:
+            self.notify(str(exc), title="Backtest not started", severity="error")
+            return
+        except (ValueError, ConnectionError) as exc:
+            self.notify(f"Backtest not started: {exc}", severity="error")
+            return
+        self.notify(f"Backtest {run_id} queued ({request.start} → {request.end}).")
+
+    # -- keys, help, palette -----------------------------------------------------------
+
+    def get_key_display(self, binding: Binding) -> str:
+        if binding.id == _binding_id("strategy_1") and len(self.keys.strategies) > 1:
+            first, last = self.keys.strategies[0], self.keys.strategies[-1]
+            return f"{super().get_key_display(binding)}…{last}" if first == "1" else first
+        return super().get_key_display(binding)
+
+    def _keys_label(self, keys: str) -> str:
+        return " ".join(self.get_key_display(Binding(key.strip(), "")) for key in keys.split(","))
+
+    def help_rows(self) -> list[tuple[str, str]]:
+        """``(keys, what they do)`` for the help screen, from the live key settings."""
+        strategy_fields = ("confirm", "cancel", "kill_switch")
+        by_field = {c.key_field: c for c in COMMANDS}
+        rows: list[tuple[str, str]] = [("", "Dashboard")]
+        rows += [
+            (self._keys_label(getattr(self.keys, c.key_field)), c.help)
+            for c in COMMANDS
+            if c.key_field not in strategy_fields
+        ]
+        strategy_keys = " ".join(self.keys.strategies[:STRATEGY_SLOTS])
+        rows += [
+            ("", "Strategies (a toggle trades, so it is armed first)"),
+            (strategy_keys, "Arm the toggle of the strategy in that row; press again to do it"),
+        ]
+        rows += [
+            (self._keys_label(getattr(self.keys, name)), by_field[name].help)
+            for name in strategy_fields
+        ]
+        rows += [
+            ("", "Moving around"),
+            ("tab shift+tab", "Next / previous pane (on small terminals: the tabs)"),
+            ("↑ ↓ pgup pgdn", "Move in the current pane; in Prices, pick the charted market"),
+            ("ctrl+p", "Command palette: every action by name"),
+            ("ctrl+q", "Quit (same as the quit key)"),
+        ]
+        return rows
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for command in COMMANDS:
+            callback = getattr(self, f"action_{command.action}")
+            keys = self._keys_label(getattr(self.keys, command.key_field))
+            yield SystemCommand(command.label, f"{command.help} [{keys}]", callback)
+        for slot, name in enumerate(self.model.strategy_names()[:STRATEGY_SLOTS]):
+            yield SystemCommand(
+                f"Toggle strategy {name}",
+                "Arms the toggle; confirm with the confirm key",
+                partial(self.action_strategy, slot),
+            )
+        for pane_id, title in PANES:
+            yield SystemCommand(
+                f"Go to {title}",
+                f"Focus the {title} pane",
+                partial(self.dashboard.focus_pane, pane_id),
+            )

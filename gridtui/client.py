@@ -1,0 +1,281 @@
+"""EngineClient: how front ends (the TUI, later the API) talk to an engine.
+
+The TUI never imports engine internals beyond the event vocabulary: it holds an
+``EngineClient`` and renders the events it gets. Two implementations:
+
+* :class:`InProcessClient` — runs a :class:`engine.runtime.Runtime` in this
+  process (the default: mock feed, embedded SQLite);
+* a WebSocket client to a daemon (``gridtui --connect``), with the same
+  surface, arrives with the daemon API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol
+
+import msgspec
+
+from engine.bus.base import BusError, Subscription
+from engine.clock import LiveClock
+from engine.events import ALL_TOPICS, BacktestProgress, Event, PriceKind, PriceTick
+from engine.runtime import Runtime
+from engine.strategies.registry import parse_names
+from engine.strategy_manager import StrategyManager
+from gridtui.settings import Settings
+from gridtui.wiring import build_runtime
+
+if TYPE_CHECKING:
+    from gridtui.commands.backtest import Prepared
+
+log = logging.getLogger(__name__)
+
+
+class ClientInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """What a status bar shows about the engine behind a client."""
+
+    feed: str
+    store: str
+    bus: str
+    clock: str  # "live" or "replay 60×"
+    markets: tuple[str, ...]
+
+
+class ClientStats(msgspec.Struct, frozen=True, kw_only=True):
+    events_in: int
+    events_per_s: float
+    rejected: int
+    stored: int
+    pending: int
+    store_up: bool
+    dropped_for_viewer: int
+
+
+class NotAvailable(RuntimeError):
+    """The engine behind this client has no such part yet; the message says which.
+
+    Front ends show the message as it is (a notification), never a fake success.
+    """
+
+
+class BacktestRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """What the new-backtest form asks for: a date range, strategies and a data source.
+
+    ``start`` and ``end`` are delivery days, both included. ``data`` is ``"mock"``
+    (the simulator) or ``"replay"`` (stored history).
+    """
+
+    start: date
+    end: date
+    strategies: tuple[str, ...]
+    data: str = "mock"
+
+
+class EngineClient(Protocol):
+    @property
+    def info(self) -> ClientInfo: ...
+
+    async def start(self) -> None:
+        """Connect / start the engine. Raises StoreError, BusError or ConnectionError."""
+        ...
+
+    async def next_events(self, timeout: float | None = None) -> list[Event]:
+        """The next events for the viewer (lossy: a slow viewer skips stale ones)."""
+        ...
+
+    async def latest_prices(self, kind: PriceKind = PriceKind.INTRADAY) -> dict[str, PriceTick]: ...
+
+    async def price_history(
+        self, market: str, limit: int = 500, kind: PriceKind | None = None
+    ) -> list[PriceTick]: ...
+
+    def stats(self) -> ClientStats: ...
+
+    def transmission_costs(self) -> dict[tuple[str, str], float]:
+        """EUR/MWh to move power from the first market to the second, every ordered pair."""
+        ...
+
+    async def toggle_strategy(self, name: str, on: bool) -> None:
+        """Start (``on``) or stop a strategy. Raises NotAvailable or KeyError (unknown name)."""
+        ...
+
+    async def stop_all_strategies(self) -> None:
+        """The kill switch: stop every strategy now. Raises NotAvailable."""
+        ...
+
+    async def start_backtest(self, request: BacktestRequest) -> str:
+        """Queue a backtest; returns its run id. Raises NotAvailable or ValueError."""
+        ...
+
+    async def backtest_metrics(self, run_id: str) -> dict[str, float]:
+        """Headline metrics of a stored backtest run; empty when it has none (yet)."""
+        ...
+
+    async def close(self) -> None:
+        """Stop (in-process: flush the store) and disconnect."""
+        ...
+
+
+class InProcessClient:
+    """Runs the engine inside the front end's own event loop."""
+
+    def __init__(self, settings: Settings, runtime: Runtime | None = None) -> None:
+        self.settings = settings
+        self.runtime = runtime or build_runtime(settings)
+        self._subscription: Subscription | None = None
+        self._task: asyncio.Task[object] | None = None
+        self._backtests: set[asyncio.Task[None]] = set()
+        self.actor = "user:tui"  # who toggles, in the audit log
+
+    @property
+    def info(self) -> ClientInfo:
+        clock = self.runtime.clock
+        speed = getattr(clock, "speed", None)
+        mode = "live" if clock.is_live else f"replay {speed:g}×" if speed else "replay"
+        return ClientInfo(
+            feed=self.runtime.kernel.feed.name,
+            store=self.runtime.store.backend,
+            bus=self.runtime.bus.backend,
+            clock=mode,
+            markets=self.settings.markets,
+        )
+
+    async def start(self) -> None:
+        await self.runtime.start()
+        self._subscription = await self.runtime.bus.subscribe(
+            ALL_TOPICS, name="tui", lossless=False, maxsize=20_000
+        )
+        self._task = asyncio.create_task(self.runtime.run(), name="engine")
+
+    async def next_events(self, timeout: float | None = None) -> list[Event]:
+        if self._subscription is None:
+            raise RuntimeError("client not started: await client.start() first")
+        return await self._subscription.next_batch(timeout)
+
+    async def latest_prices(self, kind: PriceKind = PriceKind.INTRADAY) -> dict[str, PriceTick]:
+        return await self.runtime.store.latest_prices(self.settings.markets, kind)
+
+    async def price_history(
+        self, market: str, limit: int = 500, kind: PriceKind | None = None
+    ) -> list[PriceTick]:
+        return await self.runtime.store.price_history(market, limit=limit, kind=kind)
+
+    def stats(self) -> ClientStats:
+        kernel, writer = self.runtime.kernel, self.runtime.writer
+        return ClientStats(
+            events_in=kernel.stats.events_in,
+            events_per_s=kernel.events_per_s(),
+            rejected=self.runtime.validator.rejected_total,
+            stored=writer.stats.written,
+            pending=writer.pending,
+            store_up=writer.stats.store_up,
+            dropped_for_viewer=self._subscription.dropped if self._subscription else 0,
+        )
+
+    def transmission_costs(self) -> dict[tuple[str, str], float]:
+        return self.settings.spreads.cost_matrix_eur_mwh()
+
+    def _strategies(self) -> StrategyManager:
+        for component in self.runtime.kernel.components:
+            if isinstance(component, StrategyManager):
+                return component
+        raise NotAvailable("no strategies are loaded (strategies.enabled is empty)")
+
+    async def _emit(self, events: Sequence[Event]) -> None:
+        """Publish and store events made outside the kernel loop (toggles, backtest progress)."""
+        self.runtime.writer.add(events)
+        try:
+            await self.runtime.bus.publish(events)
+        except BusError as exc:
+            log.error("could not publish %d events (they are stored): %s", len(events), exc)
+
+    async def toggle_strategy(self, name: str, on: bool) -> None:
+        manager = self._strategies()
+        verb = "start" if on else "stop"
+        events = manager.set_running(
+            name,
+            on,
+            now=self.runtime.clock.now(),
+            actor=self.actor,
+            reason=f"{verb} confirmed on the dashboard",
+        )
+        await self._emit(events)
+
+    async def stop_all_strategies(self) -> None:
+        manager = self._strategies()
+        events = manager.stop_all(
+            now=self.runtime.clock.now(), actor=self.actor, reason="kill switch on the dashboard"
+        )
+        await self._emit(events)
+
+    async def start_backtest(self, request: BacktestRequest) -> str:
+        from engine.backtest import new_run_id
+        from gridtui.commands.backtest import prepare
+
+        names = parse_names(request.strategies)
+        if not names:
+            raise ValueError("name at least one strategy")
+        data = "mock" if request.data == "mock" else self.settings.feed.path
+        if not data:
+            raise ValueError(
+                "no stored history to replay: set feed.path (or run `gridtui backtest --data FILE`)"
+            )
+        now = LiveClock().now()
+        run_id = f"{new_run_id(now)}-{secrets.token_hex(2)}"
+        prepared = prepare(
+            self.settings,
+            data=data,
+            start=request.start,
+            end=request.end,
+            names=names,
+            run_id=run_id,
+        )
+        task = asyncio.create_task(self._run_backtest(prepared, now), name=f"backtest-{run_id}")
+        self._backtests.add(task)
+        task.add_done_callback(self._backtests.discard)
+        return run_id
+
+    async def _run_backtest(self, prepared: Prepared, created_at: datetime) -> None:
+        """Run in the background; progress goes to the dashboard's bus, the result to the store."""
+        from gridtui.commands.backtest import run_and_save
+
+        loop = asyncio.get_running_loop()
+        pending: set[asyncio.Task[None]] = set()
+        finished: list[BacktestProgress] = []
+
+        def forward(progress: BacktestProgress) -> None:
+            if progress.state == "finished":
+                finished.append(progress)  # published once the record is stored
+                return
+            task = loop.create_task(self._emit([progress]))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+        try:
+            await run_and_save(
+                prepared, self.runtime.store, created_at=created_at, on_progress=forward
+            )
+        except Exception:
+            log.exception("backtest %s failed", prepared.config.run_id)
+            return
+        if finished:
+            await self._emit(finished[-1:])
+
+    async def backtest_metrics(self, run_id: str) -> dict[str, float]:
+        record = await self.runtime.store.backtest(run_id)
+        return dict(record.metrics) if record is not None else {}
+
+    async def close(self) -> None:
+        for backtest in list(self._backtests):
+            backtest.cancel()
+        self.runtime.stop()
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await self._task
+            self._task = None
+        await self.runtime.close()

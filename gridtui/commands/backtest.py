@@ -1,0 +1,488 @@
+"""``gridtui backtest``: run strategies over history, print the metrics, write a report.
+
+Also the shared runner behind the dashboard's new-backtest form
+(:func:`prepare` + :func:`run_and_save`, used by ``gridtui.client``): the
+same runtime as the live engine, driven by a replay of the file on a SimClock
+(:mod:`engine.backtest`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from engine.clock import LiveClock
+from engine.events import BacktestProgress, PriceKind
+from engine.kernel import Component
+from engine.ports import Feed, FeedError
+from engine.store.base import Store, StoreError
+from engine.strategies.registry import KINDS, parse_names
+from gridtui.commands.common import add_common
+from gridtui.settings import Settings, SettingsError
+from gridtui.wiring import build_components, build_store, build_strategies
+
+if TYPE_CHECKING:
+    # Imported when a backtest runs: `gridtui` itself starts without them.
+    from engine.backtest import BacktestConfig, BacktestResult
+
+log = logging.getLogger(__name__)
+
+HELP = f"""\
+Test strategies on history before switching them on: the engine's own runtime
+replays a price file on a simulated clock as fast as the CPU allows, the
+strategies trade it through the same execution model as live (fees, slippage,
+volume, border capacity, battery power), and the run's metrics, equity curve
+and trades are stored. A report with charts (equity, daily PnL, the battery's
+state of charge over price, trades) is written as one HTML file.
+
+strategies: {", ".join(KINDS)} (or all).
+A strategy whose inputs the data does not carry is left out and says so: a price
+file has prices (and so spreads) but no fundamentals; ML needs a forecaster.
+
+examples:
+  gridtui backtest --data ../shared/data/prices_real_train.parquet \\
+                   --from 2021-01-01 --to 2021-12-31 --strategies all
+  gridtui backtest --data prices.parquet --strategies battery --battery-controller rule
+  gridtui backtest --data mock --from 2025-01-06 --to 2025-01-12  # simulator + fundamentals
+  gridtui backtest list                       # stored runs, newest first
+  gridtui backtest show bt-20250106-101500    # metrics, config, first trades
+  gridtui backtest show RUN --report run.html # the report again, from the store
+  gridtui backtest delete RUN
+"""
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "backtest",
+        help="test strategies on history: metrics, equity curve, report",
+        description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_common(parser)
+    parser.add_argument(
+        "--data", metavar="FILE", help="price file (parquet/CSV, long or wide) or `mock`"
+    )
+    parser.add_argument("--from", dest="start", metavar="DAY", help="first day, YYYY-MM-DD (UTC)")
+    parser.add_argument("--to", dest="end", metavar="DAY", help="last day, included")
+    parser.add_argument(
+        "--strategies", metavar="LIST", default="all", help="comma list, or all (default)"
+    )
+    parser.add_argument(
+        "--battery-controller",
+        choices=["mpc", "rule", "rl"],
+        help="how the battery strategy dispatches (default: strategies.battery.controller)",
+    )
+    parser.add_argument(
+        "--report", metavar="PATH", help="where the HTML report goes (default: RUN_ID.html)"
+    )
+    parser.add_argument("--no-report", action="store_true", help="write no report")
+    parser.add_argument("--no-save", action="store_true", help="do not keep the run in the store")
+    parser.add_argument("--run-id", metavar="ID", help="name of the run (default: bt-DATE-TIME)")
+    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    parser.add_argument("--store", metavar="URL", help="store for the results (sqlite, …)")
+    actions = parser.add_subparsers(dest="action", metavar="[ACTION]")
+    listing = actions.add_parser("list", help="stored runs, newest first")
+    listing.add_argument("--limit", type=int, default=20)
+    show = actions.add_parser("show", help="one stored run: metrics, config, trades")
+    show.add_argument("run_id", metavar="RUN_ID")
+    show.add_argument("--trades", type=int, default=10, help="trades to print (default 10)")
+    show.add_argument("--report", dest="show_report", metavar="PATH", help="write its report")
+    delete = actions.add_parser("delete", help="delete a stored run and its trades")
+    delete.add_argument("run_id", metavar="RUN_ID")
+
+
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if args.store:
+        found["store"] = {"url": args.store}
+    if args.battery_controller:
+        found["strategies"] = {"battery": {"controller": args.battery_controller}}
+    return found
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    console = Console()
+    try:
+        if args.action == "list":
+            return asyncio.run(_list(settings, args.limit, console))
+        if args.action == "show":
+            return asyncio.run(_show(settings, args, console))
+        if args.action == "delete":
+            return asyncio.run(_delete(settings, args.run_id, console))
+        return asyncio.run(_run(settings, args, console))
+    except (StoreError, FeedError, ValueError) as exc:
+        print(f"gridtui backtest: {exc}", file=sys.stderr)
+        return 2
+
+
+# -- preparing a run ------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A backtest ready to go: its config, feed, strategies and extra components."""
+
+    config: BacktestConfig
+    feed: Feed
+    strategies: list[Any]
+    components: list[Component]
+
+
+def parse_day(raw: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise SettingsError(f"{flag} {raw!r} is not a day (YYYY-MM-DD)") from None
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def file_span(path: str, markets: Sequence[str]) -> tuple[datetime, datetime]:
+    """First and last timestamp of a price file."""
+    from feeds.replay import load_prices
+
+    history = load_prices(path, markets)
+    if not len(history):
+        raise FeedError(f"{path} holds no prices for {list(markets)}")
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    first = epoch + timedelta(microseconds=int(history.ts_us[0]))
+    last = epoch + timedelta(microseconds=int(history.ts_us[-1]))
+    return first, last
+
+
+def analytics_components(settings: Settings) -> list[Component]:
+    """The live analytics stages a backtest also runs (a wired-in forecaster, say).
+
+    The spread engine, strategies and alerts are the backtest's own; a battery
+    fleet is live-only.
+    """
+    own = {"spreads", "strategies", "alerts", "batteries"}
+    return [c for c in build_components(settings) if c.name not in own]
+
+
+def needs_fundamentals(component: Component) -> bool:
+    """Whether a wired-in forecaster reads load/wind/solar (which a price file lacks)."""
+    forecaster = getattr(component, "forecaster", None)
+    needed = getattr(getattr(forecaster, "config", None), "fundamentals", ())
+    if needed:
+        log.warning(
+            "%s needs fundamentals (%s), which a price file lacks: left out of the backtest",
+            component.name,
+            ", ".join(needed),
+        )
+    return bool(needed)
+
+
+def prepare(
+    settings: Settings,
+    *,
+    data: str,
+    start: date | None,
+    end: date | None,
+    names: Sequence[str],
+    run_id: str,
+) -> Prepared:
+    """Build the backtest of ``names`` over the days ``start``..``end`` (included) of ``data``.
+
+    Raises:
+        SettingsError / FeedError / ValueError: what is wrong, in words.
+    """
+    from engine.backtest import BacktestConfig
+
+    markets = settings.markets
+    components = analytics_components(settings)
+    if data != "mock":  # a price file has prices only
+        components = [c for c in components if not needs_fundamentals(c)]
+    forecasting = any("forecast" in c.name for c in components)
+    inputs = ["forecasts"] if forecasting else []
+    # A day-ahead forecaster acts once a day, when the clock passes its decision
+    # time: it has to see every hour go by, so the feed comes an instant at a time.
+    batch = len(markets) if forecasting else 10_000
+    feed: Feed
+    if data == "mock":
+        from feeds.mock import MockFeed, MockFeedConfig
+
+        if start is None or end is None:
+            raise SettingsError("--data mock needs --from and --to")
+        first, stop = _midnight(start), _midnight(end + timedelta(days=1))
+        # One intraday round per quarter-hour: the simulator's fundamentals and
+        # prices at the resolution strategies trade, not a tick a second.
+        feed = MockFeed(
+            MockFeedConfig(
+                markets=markets,
+                seed=settings.feed.seed,
+                tick_interval_s=0,
+                start=first,
+                fast_step_s=900,
+                fast_batch_ticks=batch,
+            )
+        )
+        kind = PriceKind.INTRADAY
+        inputs.append("fundamentals")
+    else:
+        from feeds.replay import ReplayConfig, ReplayFeed
+
+        if not Path(data).expanduser().exists():
+            raise FeedError(f"price file {data} does not exist")
+        if start is None or end is None:
+            file_first, file_last = file_span(data, markets)
+        first = _midnight(start) if start else file_first
+        stop = _midnight(end + timedelta(days=1)) if end else file_last + timedelta(hours=1)
+        feed = ReplayFeed(ReplayConfig(path=data, markets=markets, batch_size=batch))
+        kind = PriceKind.DAY_AHEAD
+    config = BacktestConfig(
+        run_id=run_id,
+        start=first,
+        end=stop,
+        strategies=tuple(names),
+        data=data,
+        markets=markets,
+        price_kind=kind,
+        execution=settings.strategies.execution,
+        spreads=settings.spreads,
+        inputs=tuple(inputs),
+    )
+    return Prepared(config, feed, build_strategies(settings, names), components)
+
+
+async def run_and_save(
+    prepared: Prepared,
+    store: Store | None,
+    *,
+    created_at: datetime,
+    on_progress: Callable[[BacktestProgress], None] | None = None,
+) -> BacktestResult:
+    """Run a prepared backtest; keep its record and trades in ``store`` (None: nowhere)."""
+    from engine.backtest import run_backtest
+
+    result = await run_backtest(
+        prepared.config,
+        prepared.feed,
+        prepared.strategies,
+        created_at=created_at,
+        extra_components=prepared.components,
+        on_progress=on_progress,
+    )
+    if store is not None:
+        await store.save_backtest(result.record)
+        await store.save_backtest_trades(result.record.run_id, result.trades)
+    return result
+
+
+# -- the commands ---------------------------------------------------------------------
+
+
+async def _run(settings: Settings, args: argparse.Namespace, console: Console) -> int:
+    from engine.backtest import new_run_id
+    from gridtui.report import write_report
+
+    data = args.data or settings.feed.path
+    if not data:
+        raise SettingsError("name the history: --data FILE (or --data mock, or feed.path)")
+    now = LiveClock().now()
+    run_id = args.run_id or f"{new_run_id(now)}-{secrets.token_hex(2)}"
+    names = parse_names(args.strategies)
+    start = parse_day(args.start, "--from") if args.start else None
+    end = parse_day(args.end, "--to") if args.end else None
+    if start and end and end < start:
+        raise SettingsError("--to is before --from")
+    prepared = prepare(settings, data=data, start=start, end=end, names=names, run_id=run_id)
+    config = prepared.config
+    console.print(
+        f"[bold]{run_id}[/]: {', '.join(names)} on {data}, "
+        f"{config.start:%Y-%m-%d} → {config.end - timedelta(seconds=1):%Y-%m-%d}"
+    )
+    store = None if args.no_save else build_store(settings)
+    if store is not None:
+        await store.open()
+    try:
+        with Progress(
+            TextColumn("[bold]backtest"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[events]}"),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("backtest", total=100.0, events="")
+
+            def progress(event: BacktestProgress) -> None:
+                bar.update(task, completed=event.percent, events=f"{event.events_done:,} events")
+
+            result = await run_and_save(prepared, store, created_at=now, on_progress=progress)
+    finally:
+        if store is not None:
+            await store.close()
+    if args.json:
+        print(json.dumps(result.record.metrics, indent=2))
+    else:
+        print_result(console, result)
+    if store is not None:
+        console.print(f"stored as [bold]{run_id}[/] in {store.backend}")
+    if not args.no_report:
+        path = write_report(
+            args.report or f"{run_id}.html",
+            run_id=run_id,
+            config=result.record.config,
+            metrics=result.record.metrics,
+            equity_curve=result.equity_curve,
+            strategy_equity=result.strategy_equity,
+            trades=result.trades,
+            battery_states=result.battery_states,
+            battery_prices=_battery_prices(result),
+            descriptions=result.descriptions,
+            notes=[_throughput(result)],
+        )
+        console.print(f"report: {path}")
+    return 0
+
+
+def _battery_prices(result: BacktestResult) -> list[tuple[datetime, float]]:
+    if not result.battery_states:
+        return []
+    return result.prices.get(result.battery_states[0].market, [])
+
+
+def _throughput(result: BacktestResult) -> str:
+    return (
+        f"engine: {result.events_in:,} ticks in, {result.events_derived:,} events derived, "
+        f"{result.engine_s:.2f} s ({result.events_per_s:,.0f} events/s); "
+        f"whole run {result.total_s:.2f} s"
+    )
+
+
+def metrics_table(metrics: dict[str, float], title: str = "metrics") -> Table:
+    from gridtui.report import format_metric, metric_label
+
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in metrics.items():
+        style = "red" if value < 0 and name != "max_drawdown" else None
+        table.add_row(metric_label(name), format_metric(name, value), style=style)
+    return table
+
+
+def print_result(console: Console, result: BacktestResult) -> None:
+    console.print(metrics_table(result.record.metrics, f"backtest {result.record.run_id}"))
+    per = Table(title="strategies")
+    for column in ("strategy", "what it does", "trades", "PnL €"):
+        per.add_column(column, justify="right" if column in ("trades", "PnL €") else "left")
+    counts: dict[str, tuple[int, float]] = {}
+    for trade in result.trades:
+        count, pnl = counts.get(trade.strategy, (0, 0.0))
+        counts[trade.strategy] = (count + 1, pnl + trade.pnl_eur)
+    for name, description in result.descriptions.items():
+        count, pnl = counts.get(name, (0, 0.0))
+        per.add_row(name, description, f"{count:,}", f"{pnl:,.0f}")
+    console.print(per)
+    for name, why in result.skipped.items():
+        console.print(f"[yellow]left out[/] {name}: {why}")
+    console.print(_throughput(result))
+
+
+async def _list(settings: Settings, limit: int, console: Console) -> int:
+    store = build_store(settings)
+    await store.open()
+    try:
+        records = await store.backtests(limit)
+    finally:
+        await store.close()
+    if not records:
+        console.print("no backtests stored yet: run `gridtui backtest --data FILE`")
+        return 0
+    table = Table(title="backtests")
+    for column in ("run", "created", "state", "window", "strategies", "revenue €", "sharpe"):
+        table.add_column(column)
+    for record in records:
+        config, metrics = record.config, record.metrics
+        table.add_row(
+            record.run_id,
+            f"{record.created_at:%Y-%m-%d %H:%M}",
+            record.state,
+            f"{str(config.get('from', ''))[:10]} → {str(config.get('to', ''))[:10]}",
+            ", ".join(config.get("ran", config.get("strategies", []))),
+            f"{metrics.get('total_revenue', 0.0):,.0f}",
+            f"{metrics.get('sharpe_ratio', 0.0):.2f}",
+        )
+    console.print(table)
+    return 0
+
+
+async def _show(settings: Settings, args: argparse.Namespace, console: Console) -> int:
+    store = build_store(settings)
+    await store.open()
+    try:
+        record = await store.backtest(args.run_id)
+        trades = await store.backtest_trades(args.run_id) if record is not None else []
+    finally:
+        await store.close()
+    if record is None:
+        print(
+            f"gridtui backtest: no run {args.run_id!r} (see `gridtui backtest list`)",
+            file=sys.stderr,
+        )
+        return 1
+    console.print(metrics_table(record.metrics, f"backtest {record.run_id} ({record.state})"))
+    console.print_json(data=msgspec.to_builtins(record.config))
+    if trades and args.trades > 0:
+        table = Table(title=f"first {min(args.trades, len(trades))} of {len(trades):,} trades")
+        for column in ("time", "strategy", "side", "market", "MWh", "price", "PnL €", "why"):
+            table.add_column(column)
+        for trade in trades[: args.trades]:
+            table.add_row(
+                f"{trade.ts:%Y-%m-%d %H:%M}",
+                trade.strategy,
+                trade.side,
+                trade.market,
+                f"{trade.volume_mwh:,.1f}",
+                f"{trade.price_eur_mwh:,.2f}",
+                f"{trade.pnl_eur:,.2f}",
+                trade.reason,
+            )
+        console.print(table)
+    if args.show_report:
+        from gridtui.report import write_report
+
+        path = write_report(
+            args.show_report,
+            run_id=record.run_id,
+            config=record.config,
+            metrics=record.metrics,
+            equity_curve=record.equity_curve,
+            trades=trades,
+            notes=["Rebuilt from the store: battery and price charts need a fresh run."],
+        )
+        console.print(f"report: {path}")
+    return 0
+
+
+async def _delete(settings: Settings, run_id: str, console: Console) -> int:
+    store = build_store(settings)
+    await store.open()
+    try:
+        deleted = await store.delete_backtest(run_id)
+    finally:
+        await store.close()
+    if not deleted:
+        print(f"gridtui backtest: no run {run_id!r}", file=sys.stderr)
+        return 1
+    console.print(f"deleted {run_id} and its trades")
+    return 0

@@ -1,0 +1,1 @@
+"""Screens of the dashboard: the main cockpit, the help screen and the new-backtest form."""

@@ -1,0 +1,164 @@
+"""The view objects the dashboard's panes are given: immutable pictures of the engine.
+
+:class:`~gridtui.view_model.DashboardModel` builds them from engine events; the
+screen hands each pane its slice as attributes. They hold plain numbers and
+strings (and the engine's Severity), so widgets never touch an engine object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from engine.events import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class MarketView:
+    """One row of the Prices pane."""
+
+    market: str
+    price_eur_mwh: float | None = None
+    change_1h_eur_mwh: float | None = None
+    last_tick_age_s: float | None = None
+    stale: bool = False
+    day_ahead_eur_mwh: float | None = None
+    forecast_eur_mwh: float | None = None
+    trend: tuple[float, ...] = ()
+    from_day_ahead: bool = False
+    """No intraday tick yet (a day-ahead-only feed such as a replay of auction
+    results): the price shown is the day-ahead price of the current period."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSeries:
+    """What the price chart draws for one market; times are epoch seconds.
+
+    ``intraday`` holds ``(bucket_start_s, last_price)``, ``day_ahead``
+    ``(delivery_start_s, delivery_end_s, price)`` and ``forecast``
+    ``(target_s, price, lower, upper)``.
+    """
+
+    market: str
+    start_s: float
+    now_s: float
+    end_s: float
+    bucket_s: float = 60.0
+    intraday: tuple[tuple[float, float], ...] = ()
+    day_ahead: tuple[tuple[float, float, float], ...] = ()
+    forecast: tuple[tuple[float, float, float | None, float | None], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SpreadView:
+    """One pair of markets, in its better direction (buy low, sell high).
+
+    ``is_open`` rows come from the engine's opportunity events; the others are
+    indicative, from the latest prices and the border's transmission cost.
+    """
+
+    buy_market: str
+    sell_market: str
+    buy_price_eur_mwh: float | None = None
+    sell_price_eur_mwh: float | None = None
+    spread_eur_mwh: float | None = None
+    transmission_cost_eur_mwh: float | None = None
+    net_spread_eur_mwh: float | None = None
+    profit_eur_h: float | None = None
+    is_open: bool = False
+    open_for_s: float | None = None
+    stale: bool = False
+    """An indicative row resting on a stale price: not tradable as shown."""
+
+    @property
+    def profitable(self) -> bool:
+        return self.net_spread_eur_mwh is not None and self.net_spread_eur_mwh > 0
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryView:
+    battery_id: str
+    market: str
+    soc_fraction: float
+    soc_mwh: float
+    power_mw: float
+    mode: str
+    revenue_eur: float
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyView:
+    name: str
+    state: str
+    pnl_eur: float
+    trades: int
+    last_action: str
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestView:
+    run_id: str
+    state: str
+    percent: float
+    events_done: int
+    events_total: int
+    eta_s: float | None
+    elapsed_s: float
+    metrics: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """One line of the alert log; ``seq`` grows by one per line ever logged."""
+
+    seq: int
+    ts: datetime
+    severity: Severity
+    rule: str
+    message: str
+    market: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedView:
+    """The feed half of the status bar."""
+
+    source: str = ""
+    state: str = "waiting"
+    last_tick_age_s: float | None = None
+    events_per_s: float = 0.0
+    store_up: bool = True
+    store_pending: int = 0
+    dropped_for_viewer: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardSnapshot:
+    """Everything the dashboard shows at one instant. Built by :meth:`DashboardModel.snapshot`."""
+
+    now: datetime | None
+    markets: tuple[MarketView, ...]
+    charts: Mapping[str, ChartSeries]
+    spreads: tuple[SpreadView, ...]
+    batteries: tuple[BatteryView, ...]
+    strategies: tuple[StrategyView, ...]
+    backtests: tuple[BacktestView, ...]
+    alerts: tuple[AlertView, ...]
+    feed: FeedView
+    events_applied: int
+
+
+EMPTY_SNAPSHOT: Final = DashboardSnapshot(
+    now=None,
+    markets=(),
+    charts={},
+    spreads=(),
+    batteries=(),
+    strategies=(),
+    backtests=(),
+    alerts=(),
+    feed=FeedView(),
+    events_applied=0,
+)

@@ -1,0 +1,176 @@
+"""PriceChart: the recent hours of one market, intraday ticks beside the day-ahead curve.
+
+Drawn with plain characters so it works over any SSH session: intraday prices
+as a braille line (2x4 dots a cell), the day-ahead curve as ``─`` steps, a
+loaded forecast as ``•`` after a ``┊`` "now" line. The three are told apart by
+glyph as well as colour (NO_COLOR, light themes). Rendering is a pure function
+of the series and the size, so snapshots are stable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from gridtui.views import ChartSeries
+from gridtui.widgets.formatting import Palette
+
+AXIS_WIDTH = 8
+# Braille dot bits, indexed [row within cell][column within cell].
+_DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
+
+
+class PriceChart(Widget):
+    DEFAULT_CSS = """
+    PriceChart { height: 1fr; min-height: 4; }
+    """
+
+    series: reactive[ChartSeries | None] = reactive(None)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.palette = Palette()
+
+    def on_mount(self) -> None:
+        self.palette = Palette.from_variables(self.app.get_css_variables())
+        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+
+    def _on_theme_changed(self, _theme: object) -> None:
+        self.palette = Palette.from_variables(self.app.get_css_variables())
+        self.refresh()
+
+    def render(self) -> Text:
+        return render_chart(self.series, self.size.width, self.size.height, self.palette)
+
+
+def _time_label(ts_s: float) -> str:
+    return datetime.fromtimestamp(ts_s, UTC).strftime("%H:%M")
+
+
+def render_chart(series: ChartSeries | None, width: int, height: int, palette: Palette) -> Text:
+    """The chart as text, ``height`` lines of ``width`` cells."""
+    plot_width = width - AXIS_WIDTH
+    plot_height = height - 2  # a legend line above, a time axis below
+    if series is None:
+        return Text("Select a market to chart it.", style="dim italic")
+    values = [p for _, p in series.intraday]
+    values += [p for _, _, p in series.day_ahead]
+    for _, p, lower, upper in series.forecast:
+        values += [p] + [v for v in (lower, upper) if v is not None]
+    if not values:
+        return Text(f"{series.market}: waiting for prices to chart…", style="dim italic")
+    if plot_width < 10 or plot_height < 2:
+        return Text(f"{series.market}: the chart needs a larger pane (z zooms)", style="dim")
+
+    low, high = min(values), max(values)
+    pad = max((high - low) * 0.05, 0.5)
+    low, high = low - pad, high + pad
+    span_s = max(series.end_s - series.start_s, 1.0)
+    dot_cols, dot_rows = plot_width * 2, plot_height * 4
+
+    def dot_x(ts_s: float) -> int:
+        return round((ts_s - series.start_s) / span_s * (dot_cols - 1))
+
+    def dot_y(value: float) -> int:
+        return round((high - value) / (high - low) * (dot_rows - 1))
+
+    braille = [[0] * plot_width for _ in range(plot_height)]
+    glyphs: list[list[tuple[str, str] | None]] = [[None] * plot_width for _ in range(plot_height)]
+
+    def set_dot(x: int, y: int) -> None:
+        if 0 <= x < dot_cols and 0 <= y < dot_rows:
+            braille[y // 4][x // 2] |= _DOTS[y % 4][x % 2]
+
+    def put(col: int, row: int, glyph: str, style: str) -> None:
+        if 0 <= col < plot_width and 0 <= row < plot_height and glyphs[row][col] is None:
+            glyphs[row][col] = (glyph, style)
+
+    # Forecast first: where it meets the day-ahead curve, the forecast shows.
+    for target_s, value, lower, upper in series.forecast:
+        col = dot_x(target_s) // 2
+        for band in (lower, upper):
+            if band is not None:
+                put(col, dot_y(band) // 4, "·", palette.good)
+        put(col, dot_y(value) // 4, "•", f"bold {palette.good}")
+    for col in range(plot_width):
+        mid_s = series.start_s + (col + 0.5) / plot_width * span_s
+        for start_s, end_s, value in series.day_ahead:
+            if start_s <= mid_s < end_s:
+                put(col, dot_y(value) // 4, "─", palette.warn)
+                break
+    now_col = dot_x(series.now_s) // 2
+    for row in range(plot_height):
+        put(now_col, row, "┊", "dim")
+
+    # Neighbouring buckets are joined; a gap in the data stays a gap.
+    join_within_s = 3 * series.bucket_s
+    previous: tuple[float, int, int] | None = None
+    for ts_s, value in series.intraday:
+        x, y = dot_x(ts_s), dot_y(value)
+        if previous is not None and ts_s - previous[0] <= join_within_s:
+            _line(previous[1], previous[2], x, y, set_dot)
+        else:
+            set_dot(x, y)
+        previous = (ts_s, x, y)
+
+    lines = Text(no_wrap=True, overflow="crop")
+    legend = Text.assemble(
+        (f"{series.market:<{AXIS_WIDTH}}", "bold"),
+        ("⣀⣀", f"bold {palette.accent}"),
+        " intraday  ",
+        ("──", palette.warn),
+        " day-ahead  ",
+        ("•", f"bold {palette.good}"),
+        " forecast  ",
+        ("┊", "dim"),
+        " now   €/MWh, UTC",
+    )
+    legend.truncate(width)
+    lines.append_text(legend)
+    label_rows = {0: high, plot_height // 2: (high + low) / 2, plot_height - 1: low}
+    intraday_style = f"bold {palette.accent}"
+    for row in range(plot_height):
+        lines.append("\n")
+        label = f"{label_rows[row]:>{AXIS_WIDTH - 1},.0f}┤" if row in label_rows else " " * 7 + "│"
+        lines.append(label, style="dim")
+        # One append per run of equally styled cells, not per cell: a chart is ~2k cells.
+        run_chars: list[str] = []
+        run_style = ""
+        for col in range(plot_width):
+            bits = braille[row][col]
+            if bits:
+                char, style = chr(0x2800 + bits), intraday_style
+            elif (glyph := glyphs[row][col]) is not None:
+                char, style = glyph
+            else:
+                char, style = " ", ""
+            if style != run_style and run_chars:
+                lines.append("".join(run_chars), style=run_style or None)
+                run_chars = []
+            run_style = style
+            run_chars.append(char)
+        if run_chars:
+            lines.append("".join(run_chars), style=run_style or None)
+    lines.append("\n")
+    axis = [" "] * plot_width
+    for col, label in (
+        (0, _time_label(series.start_s)),
+        (now_col - 1, "now"),
+        (plot_width - 5, _time_label(series.end_s)),
+    ):
+        end = col + len(label)
+        if col >= 0 and end <= plot_width and all(c == " " for c in axis[col:end]):
+            axis[col:end] = list(label)
+    lines.append(" " * (AXIS_WIDTH - 1) + "└" + "".join(axis), style="dim")
+    return lines
+
+
+def _line(x0: int, y0: int, x1: int, y1: int, plot: Callable[[int, int], None]) -> None:
+    """Dots from (x0, y0) to (x1, y1), inclusive, with no gaps (a simple DDA)."""
+    steps = max(abs(x1 - x0), abs(y1 - y0), 1)
+    for step in range(steps + 1):
+        plot(round(x0 + (x1 - x0) * step / steps), round(y0 + (y1 - y0) * step / steps))

@@ -1,0 +1,79 @@
+"""PriceTable: one row per market — price, change, day-ahead, forecast, trend, age.
+
+The highlighted row picks the market the chart below it draws (the screen
+listens for the table's ``RowHighlighted``). A market whose last tick is
+older than ``ui.stale_after_s`` reads STALE in words, not only in colour.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+
+from gridtui.views import MarketView
+from gridtui.widgets import formatting as fmt
+from gridtui.widgets.dash_table import DashTable, Row
+
+
+class PriceTable(DashTable):
+    CURSOR_WHEN_BLURRED = True
+
+    COLUMNS = (
+        ("market", "Mkt", 3),
+        ("price", "€/MWh", 8),
+        ("change", "Δ 1h", 8),
+        ("day_ahead", "DA now", 7),
+        ("forecast", "Fcst", 7),
+        ("age", "Age", 11),
+        ("trend", "Trend", 8),
+    )
+
+    markets: reactive[tuple[MarketView, ...]] = reactive((), init=False)
+    market_filter: reactive[tuple[str, ...]] = reactive((), init=False)
+
+    def watch_markets(self) -> None:
+        self.rebuild()
+
+    def watch_market_filter(self) -> None:
+        self.rebuild()
+
+    def build_rows(self) -> list[Row]:
+        palette = self.palette
+        rows: list[Row] = []
+        for view in self.markets:
+            if not fmt.market_matches(view.market, self.market_filter):
+                continue
+            muted = "dim" if view.stale or view.price_eur_mwh is None else ""
+            change = view.change_1h_eur_mwh
+            change_style = (
+                ""
+                if change is None or abs(change) < 0.005
+                else palette.good
+                if change > 0
+                else palette.bad
+            )
+            if view.price_eur_mwh is None:
+                age = Text("waiting…", style="dim italic")
+            elif view.from_day_ahead:
+                age = Text("day-ahead", style="dim italic")
+            elif view.stale:
+                age = Text(
+                    f"⚠ STALE {fmt.duration(view.last_tick_age_s)}", style=f"bold {palette.warn}"
+                )
+            else:
+                age = Text(fmt.age(view.last_tick_age_s), style="dim")
+            rows.append(
+                (
+                    view.market,
+                    (
+                        Text(view.market, style="bold"),
+                        Text(fmt.price(view.price_eur_mwh, 8), style=f"bold {muted}".strip()),
+                        Text(fmt.signed(change).rjust(8), style=change_style),
+                        Text(fmt.price(view.day_ahead_eur_mwh, 7), style=muted),
+                        Text(fmt.price(view.forecast_eur_mwh, 7), style=muted),
+                        age,
+                        Text(fmt.sparkline(view.trend, 8), style=palette.accent),
+                    ),
+                )
+            )
+        return rows

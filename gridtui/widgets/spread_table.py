@@ -1,0 +1,79 @@
+"""SpreadTable: every pair of markets, best net opportunity first.
+
+Open opportunities (from the engine's spread events) read ``● OPEN`` with how
+long they have been open; other pairs show the indicative net from the latest
+prices. Profitable rows are bold and coloured; losing ones are dim.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+
+from gridtui.views import SpreadView
+from gridtui.widgets import formatting as fmt
+from gridtui.widgets.dash_table import DashTable, Row
+
+
+class SpreadTable(DashTable):
+    COLUMNS = (
+        ("pair", "Buy→Sell", 8),
+        ("net", "Net €/MWh", 9),
+        ("open", "Open for", 13),
+        ("buy", "Buy €", 8),
+        ("sell", "Sell €", 8),
+        ("cost", "Cost", 4),
+        ("profit", "€/h", 8),
+    )
+
+    spreads: reactive[tuple[SpreadView, ...]] = reactive((), init=False)
+    market_filter: reactive[tuple[str, ...]] = reactive((), init=False)
+
+    def watch_spreads(self) -> None:
+        self.rebuild()
+
+    def watch_market_filter(self) -> None:
+        self.rebuild()
+
+    def build_rows(self) -> list[Row]:
+        palette = self.palette
+        rows: list[Row] = []
+        for view in self.spreads:
+            if self.market_filter and not (
+                fmt.market_matches(view.buy_market, self.market_filter)
+                or fmt.market_matches(view.sell_market, self.market_filter)
+            ):
+                continue
+            if view.is_open:
+                style = f"bold {palette.good}"
+            elif view.profitable and not view.stale:
+                style = palette.good
+            else:
+                style = "dim"
+            cost = view.transmission_cost_eur_mwh
+            opened = (
+                Text(f"● OPEN {fmt.duration(view.open_for_s)}", style=f"bold {palette.good}")
+                if view.is_open
+                else Text("stale price", style=f"italic {palette.warn}")
+                if view.stale
+                else Text(fmt.DASH, style="dim")
+            )
+            key = "|".join(sorted((view.buy_market, view.sell_market)))
+            rows.append(
+                (
+                    key,
+                    (
+                        Text(f"{view.buy_market}→{view.sell_market}", style=style),
+                        Text(fmt.price(view.net_spread_eur_mwh, 9), style=style),
+                        opened,
+                        Text(fmt.price(view.buy_price_eur_mwh, 8), style=style),
+                        Text(fmt.price(view.sell_price_eur_mwh, 8), style=style),
+                        Text(fmt.DASH if cost is None else f"{cost:4.1f}", style="dim"),
+                        Text(
+                            fmt.DASH if view.profit_eur_h is None else f"{view.profit_eur_h:8,.0f}",
+                            style=style,
+                        ),
+                    ),
+                )
+            )
+        return rows

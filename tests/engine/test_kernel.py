@@ -1,0 +1,93 @@
+import math
+from datetime import datetime, timedelta
+
+from engine.bus.memory import MemoryBus
+from engine.clock import SimClock
+from engine.events import ALL_TOPICS, FeedHealth, OpportunityStatus, SpreadOpportunity
+from engine.runtime import Runtime
+from engine.spreads import SpreadConfig, SpreadEngine
+from engine.store.sqlite import SqliteStore
+from tests.stubs.builders import T0, tick
+from tests.stubs.scripted_feed import ScriptedFeed
+
+
+def runtime_for(batches, tmp_path, components=None):
+    clock = SimClock(T0 + timedelta(minutes=5))
+    return Runtime(
+        feed=ScriptedFeed(batches),
+        clock=clock,
+        bus=MemoryBus(),
+        store=SqliteStore(tmp_path / "k.db"),
+        components=components if components is not None else [SpreadEngine(SpreadConfig())],
+    )
+
+
+async def test_ticks_flow_to_store_and_bus_and_spreads_open(tmp_path):
+    runtime = runtime_for(
+        [[tick("DE", 60.0), tick("FR", 80.0)], [tick("NL", 61.0, seconds=1)]], tmp_path
+    )
+    await runtime.start()
+    viewer = await runtime.bus.subscribe(ALL_TOPICS, name="viewer")
+    stats = await runtime.run()
+    events = await viewer.next_batch(timeout=1)
+    await runtime.close()
+    assert stats.accepted == 3
+    opened = [e for e in events if isinstance(e, SpreadOpportunity)]
+    assert {(o.buy_market, o.sell_market) for o in opened} == {("DE", "FR"), ("NL", "FR")}
+    assert all(o.status is OpportunityStatus.OPENED for o in opened)
+    assert isinstance(events[-1], FeedHealth)
+
+    store = SqliteStore(tmp_path / "k.db")
+    await store.open()
+    assert await store.count("prices") == 3
+    assert await store.count("opportunities") == 2
+    await store.close()
+
+
+async def test_bad_input_is_rejected_counted_never_stored_and_never_stops_the_run(tmp_path):
+    bad = [
+        tick("DE", math.nan),
+        tick("DE", math.inf, seconds=1),
+        tick("XX", 50.0, seconds=2),
+        tick("DE", 50.0, at=datetime(2024, 3, 1, 12)),
+        tick("DE", 50.0, seconds=3600),
+    ]
+    good = [tick("DE", 50.0, seconds=10), tick("FR", 51.0, seconds=11)]
+    runtime = runtime_for([bad, good[:1], bad, good[1:]], tmp_path)
+    stats = await runtime.run()
+    rejected = dict(runtime.validator.rejected)
+    await runtime.close()
+    assert stats.events_in == 12 and stats.accepted == 2
+    assert sum(rejected.values()) == 10
+    assert set(rejected) == {
+        "price is not a finite number",
+        "unknown market",
+        "naive timestamp (need tz-aware UTC)",
+        "timestamp in the future",
+    }
+    store = SqliteStore(tmp_path / "k.db")
+    await store.open()
+    assert [t.price_eur_mwh for t in await store.price_history("DE")] == [50.0]
+    assert await store.count("prices") == 2
+    await store.close()
+
+
+class Exploding:
+    name = "exploding"
+
+    def on_events(self, events, now):
+        raise RuntimeError("boom")
+
+    def on_timer(self, now):
+        return []
+
+
+async def test_a_failing_component_is_logged_and_the_pipeline_goes_on(tmp_path, caplog):
+    runtime = runtime_for(
+        [[tick("DE", 50.0)], [tick("FR", 55.0, seconds=1)]], tmp_path, [Exploding()]
+    )
+    stats = await runtime.run()
+    await runtime.close()
+    assert stats.component_errors == 2 and stats.accepted == 2
+    assert "component exploding failed" in caplog.text
+    assert runtime.writer.stats.written >= 2

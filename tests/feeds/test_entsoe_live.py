@@ -1,0 +1,204 @@
+"""The live ENTSO-E feed on a simulated clock against the fake API.
+
+Covers the schedule (known future prices once auctioned, the current MTU's
+price when it starts, fundamentals as they arrive) and what health events say
+for every fault the API produces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from engine.bus.memory import MemoryBus
+from engine.clock import SimClock
+from engine.events import Event, FeedHealth, Fundamentals, PriceKind, PriceTick
+from engine.ports import FeedError
+from engine.runtime import Runtime
+from engine.store.sqlite import SqliteStore
+from feeds.entsoe.client import ClientConfig, EntsoeClient
+from feeds.entsoe.live import EntsoeFeed, EntsoeFeedConfig
+from tests.feeds.entsoe_server import HTML_ERROR, FakeEntsoe, Reply, acknowledgement, price_document
+
+DE = "10Y1001A1001A82H"
+FR = "10YFR-RTE------C"
+T0 = datetime(2024, 3, 1, 10, 7, tzinfo=UTC)  # before the 12:00 CET auction
+END_OF_TODAY = datetime(2024, 3, 1, 23, 0, tzinfo=UTC)  # CET midnight
+END_OF_TOMORROW = datetime(2024, 3, 2, 23, 0, tzinfo=UTC)
+
+
+def feed_for(api: FakeEntsoe, *, zones=None, fundamentals=False, **client_overrides) -> EntsoeFeed:
+    config = ClientConfig(
+        url=api.url,
+        timeout_s=client_overrides.pop("timeout_s", 0.3),
+        max_attempts=client_overrides.pop("max_attempts", 2),
+        backoff_initial_s=0.01,
+        backoff_max_s=0.02,
+        retry_after_default_s=0.05,
+    )
+    return EntsoeFeed(
+        EntsoeClient(client_overrides.pop("token", api.token), config),
+        EntsoeFeedConfig(
+            zones=zones or {"DE": DE},
+            poll_interval_s=900,
+            health_interval_s=3600,
+            fundamentals=fundamentals,
+        ),
+    )
+
+
+async def until(stream: AsyncIterator[Sequence[Event]], clock: SimClock, when: datetime):
+    """Every batch the feed yields until the clock reaches ``when``."""
+    batches = []
+    while clock.now() < when:
+        batches.append(list(await anext(stream)))
+    return batches
+
+
+def prices(batch) -> list[PriceTick]:
+    return [e for e in batch if isinstance(e, PriceTick)]
+
+
+def health(batch) -> list[FeedHealth]:
+    return [e for e in batch if isinstance(e, FeedHealth)]
+
+
+async def test_known_prices_then_tomorrow_once_auctioned_then_each_mtu_at_its_start():
+    clock = SimClock(T0)
+    async with FakeEntsoe() as api:
+        api.prices_until = END_OF_TODAY
+        feed = feed_for(api, zones={"DE": DE, "FR": FR})
+        stream = feed.stream(clock)
+        first = list(await anext(stream))
+        # Everything known so far, published at once: today up to CET midnight.
+        known = prices(first)
+        assert {t.market for t in known} == {"DE", "FR"}
+        assert max(t.ts for t in known) == END_OF_TODAY - timedelta(hours=1)
+        assert all(t.kind is PriceKind.DAY_AHEAD and t.source == "entsoe" for t in known)
+        assert health(first)[0].state == "up"
+
+        morning = await until(stream, clock, datetime(2024, 3, 1, 11, 50, tzinfo=UTC))
+        # At 11:00 the current MTU's price went out, nothing else new.
+        eleven = [b for b in morning if prices(b)]
+        assert len(eleven) == 1
+        assert {(t.market, t.ts.hour) for t in prices(eleven[0])} == {("DE", 11), ("FR", 11)}
+
+        api.prices_until = END_OF_TOMORROW  # the auction results are out
+        afternoon = await until(stream, clock, datetime(2024, 3, 1, 13, 1, tzinfo=UTC))
+        tomorrow = [t for b in afternoon for t in prices(b) if t.ts >= END_OF_TODAY]
+        assert len(tomorrow) == 2 * 24
+        assert max(t.ts for t in tomorrow) == END_OF_TOMORROW - timedelta(hours=1)
+        mtu_batches = [
+            {(t.market, t.ts) for t in prices(b)} for b in afternoon if prices(b) and not health(b)
+        ]
+        expected = [
+            {(m, datetime(2024, 3, 1, h, tzinfo=UTC)) for m in ("DE", "FR")} for h in (12, 13)
+        ]
+        assert mtu_batches == expected
+
+        # Tomorrow is known: no more price requests until the next delivery day.
+        asked = len(api.of_type("A44"))
+        await until(stream, clock, datetime(2024, 3, 1, 18, 0, tzinfo=UTC))
+        assert len(api.of_type("A44")) == asked
+        await stream.aclose()
+
+
+async def test_fundamentals_arrive_once_each():
+    clock = SimClock(T0)
+    async with FakeEntsoe() as api:
+        api.actuals_until = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
+        feed = feed_for(api, fundamentals=True)
+        stream = feed.stream(clock)
+        first = [e for e in await anext(stream) if isinstance(e, Fundamentals)]
+        # Lookback 6 h from 10:00 → 04:00 … 09:45, quarter-hourly.
+        assert len(first) == 24
+        assert first[0].ts == datetime(2024, 3, 1, 4, 0, tzinfo=UTC)
+        sample = first[-1]
+        assert sample.market == "DE" and sample.load_mw == 50_000.0 + 900
+        assert sample.wind_mw == 12_000.0 and sample.solar_mw == 1_000.0 * (6 - 3)
+
+        api.actuals_until = datetime(2024, 3, 1, 10, 30, tzinfo=UTC)
+        later = await until(stream, clock, T0 + timedelta(minutes=16))
+        fresh = [e for b in later for e in b if isinstance(e, Fundamentals)]
+        assert [f.ts.minute for f in fresh] == [0, 15]
+        await stream.aclose()
+
+
+FAULTS = {
+    "429": ([Reply(status=429, headers={"Retry-After": "0"})], "up", 1, True),
+    "503": ([Reply(status=503)] * 2, "degraded", 2, False),
+    "timeout": ([Reply(delay_s=0.4)] * 2, "degraded", 2, False),
+    "truncated XML": (
+        [Reply(body=b"<Publication_MarketDocument xmlns='x'><Time")] * 2,
+        "degraded",
+        2,
+        False,
+    ),
+    "HTML page": ([Reply(body=HTML_ERROR, content_type="text/html")] * 2, "degraded", 2, False),
+    "ack 999": ([Reply(body=acknowledgement())], "up", 0, False),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+async def test_faults_are_reported_in_health_and_the_feed_goes_on(fault):
+    script, state, errors, got_prices = FAULTS[fault]
+    clock = SimClock(T0)
+    async with FakeEntsoe() as api:
+        api.script.extend(script)
+        feed = feed_for(api, timeout_s=0.1)
+        stream = feed.stream(clock)
+        first = list(await anext(stream))
+        (report,) = health(first)
+        assert report.source == "entsoe-api"
+        assert report.state == state
+        assert report.errors_total == errors
+        assert bool(prices(first)) == got_prices
+        if state != "up":
+            assert "day-ahead prices DE" in report.message
+            assert report.last_success is None
+        # The next poll finds the API well again.
+        later = await until(stream, clock, T0 + timedelta(minutes=16))
+        after = [h for b in later for h in health(b)]
+        assert after[-1].state == "up" and after[-1].last_success is not None
+        assert any(prices(b) for b in later) or got_prices
+        await stream.aclose()
+
+
+async def test_401_reports_down_with_the_reason_then_ends_the_feed():
+    clock = SimClock(T0)
+    async with FakeEntsoe() as api:
+        feed = feed_for(api, token="not-the-right-one")
+        stream = feed.stream(clock)
+        (report,) = health(await anext(stream))
+        assert report.state == "down"
+        assert "GRIDTUI_ENTSOE_TOKEN" in report.message
+        assert "not-the-right-one" not in report.message
+        with pytest.raises(FeedError, match="rejected the API token"):
+            await anext(stream)
+
+
+async def test_the_feed_runs_in_the_engine_and_nothing_is_rejected(tmp_path):
+    clock = SimClock(T0, speed=7200.0)  # two hours a second
+    async with FakeEntsoe() as api:
+        api.prices_until = END_OF_TODAY
+        api.actuals_until = T0
+        feed = feed_for(api, zones={"DE": DE, "FR": FR}, fundamentals=True)
+        runtime = Runtime(
+            feed=feed, clock=clock, bus=MemoryBus(), store=SqliteStore(tmp_path / "live.db")
+        )
+        await runtime.run(duration_s=1.0)
+        await runtime.close()
+        assert runtime.validator.rejected_total == 0
+    store = SqliteStore(tmp_path / "live.db")
+    await store.open()
+    stored = await store.price_history("DE", kind=PriceKind.DAY_AHEAD, limit=1000)
+    await store.close()
+    assert len(stored) == 47  # yesterday and today in UTC hours up to CET midnight
+    assert stored[-1].ts == END_OF_TODAY - timedelta(hours=1)
+
+
+def test_a_price_document_for_the_fake_is_what_the_parser_reads():
+    body = price_document(DE, T0.replace(hour=0, minute=0), END_OF_TODAY, lambda ts: 1.0)
+    assert body.count(b"<Point>") == 23

@@ -1,0 +1,121 @@
+"""`gridtui train battery` and `gridtui eval battery`, end to end on a small price file."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gridtui.cli import main
+from models.registry import Registry
+from tests.models.test_policy import linear_policy_bytes, meta
+
+
+@pytest.fixture
+def price_file(tmp_path):
+    hours = pd.date_range("2022-03-01", periods=24 * 8, freq="h", tz="UTC")
+    rng = np.random.default_rng(0)
+    rows = []
+    for market, level in (("DE", 90.0), ("FR", 110.0)):
+        shape = level + 45 * np.sin(2 * np.pi * (np.arange(len(hours)) - 9) / 24)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "timestamp": hours,
+                    "market": market,
+                    "price_eur_mwh": shape + rng.normal(0, 8, len(hours)),
+                }
+            )
+        )
+    path = tmp_path / "prices.csv"
+    pd.concat(rows).to_csv(path, index=False)
+    return path
+
+
+def test_eval_prints_every_policy_against_perfect_foresight_as_json(price_file, tmp_path, capsys):
+    registry = Registry(tmp_path / "registry", shipped=None)
+    registry.save(meta("lin"), {"model": linear_policy_bytes(0.0)})
+    status = main(
+        ["eval", "battery", "--data", str(price_file), "--market", "DE,FR",
+         "--registry", str(registry.root), "--policy", "lin", "--json"]
+    )  # fmt: skip
+    assert status == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = report["rows"]
+    assert {r["market"] for r in rows} == {"DE", "FR"}
+    by_policy = {(r["market"], r["policy"]): r for r in rows}
+    for market in ("DE", "FR"):
+        assert by_policy[(market, "perfect foresight")]["percent_of_perfect_foresight"] == 100
+        assert 80 <= by_policy[(market, "mpc")]["percent_of_perfect_foresight"] <= 100.0001
+        assert by_policy[(market, "rule")]["percent_of_perfect_foresight"] <= 100
+        # An idle policy (always 0) earns only what selling the initial charge brings.
+        assert by_policy[(market, "rl lin")]["percent_of_perfect_foresight"] < 50
+    assert report["battery"]["capacity_mwh"] == 2.0
+
+
+def test_eval_prints_a_table(price_file, tmp_path, capsys):
+    status = main(
+        ["eval", "battery", "--data", str(price_file), "--market", "DE",
+         "--registry", str(tmp_path / "registry")]
+    )  # fmt: skip
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "perfect foresight" in out and "mpc" in out and "rule" in out
+
+
+def test_eval_says_what_is_wrong(tmp_path, capsys):
+    assert main(["eval", "battery", "--data", str(tmp_path / "nope.csv")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_train_registers_an_onnx_policy_that_eval_can_score(price_file, tmp_path, capsys):
+    pytest.importorskip("stable_baselines3")
+    root = tmp_path / "registry"
+    status = main(
+        ["train", "battery", "--data", str(price_file), "--market", "DE",
+         "--algo", "ppo", "--timesteps", "64", "--n-envs", "1", "--bc-epochs", "2",
+         "--dagger-rounds", "0", "--registry", str(root), "--model-id", "tiny", "--promote"]
+    )  # fmt: skip
+    assert status == 0, capsys.readouterr().err
+    registry = Registry(root, shipped=None)
+    saved = registry.get("tiny")
+    assert saved.kind == "policy" and saved.task == "battery" and saved.markets == ("DE",)
+    assert saved.metrics["onnx_max_abs_error"] <= 1e-5
+    assert registry.promoted("policy", "battery") == saved
+    capsys.readouterr()
+    assert main(["eval", "battery", "--data", str(price_file), "--market", "DE",
+                 "--registry", str(root), "--json"]) == 0  # fmt: skip
+    policies = {r["policy"] for r in json.loads(capsys.readouterr().out)["rows"]}
+    assert "rl tiny" in policies
+
+
+def test_wiring_adds_the_battery_fleet_and_falls_back_to_mpc_without_a_policy(tmp_path):
+    from engine.dispatch import BatteryFleet
+    from engine.mpc import MpcController
+    from engine.rule import RuleController
+    from gridtui.settings import load_settings
+    from gridtui.wiring import build_components
+
+    fleet_toml = [
+        {"battery_id": "bess-de", "market": "DE"},
+        {"battery_id": "bess-fr", "market": "FR", "capacity_mwh": 4.0, "power_mw": 2.0},
+    ]
+    settings = load_settings(
+        environ={},
+        overrides={
+            "data_dir": str(tmp_path),
+            "battery": {"fleet": fleet_toml, "controller": "rl", "policy": "no-such-policy"},
+        },
+    )
+    (fleet,) = [c for c in build_components(settings) if isinstance(c, BatteryFleet)]
+    assert [u.spec.battery_id for u in fleet.units] == ["bess-de", "bess-fr"]
+    assert all(isinstance(u.controller, MpcController) for u in fleet.units)
+    assert fleet.units[1].spec.capacity_mwh == 4.0
+    rule = load_settings(
+        environ={}, overrides={"battery": {"fleet": fleet_toml[:1], "controller": "rule"}}
+    )
+    (fleet,) = [c for c in build_components(rule) if isinstance(c, BatteryFleet)]
+    assert isinstance(fleet.units[0].controller, RuleController)
+    assert not [
+        c for c in build_components(load_settings(environ={})) if isinstance(c, BatteryFleet)
+    ]

@@ -1,0 +1,62 @@
+import pytest
+
+from gridtui.settings import SettingsError, load_settings
+
+
+def test_defaults_just_run(tmp_path):
+    settings = load_settings(environ={"GRIDTUI_CONFIG": ""}, overrides={"data_dir": str(tmp_path)})
+    assert settings.markets == ("DE", "FR", "NL", "BE", "AT", "GB")
+    assert settings.store.url == "sqlite"
+    assert settings.sqlite_path() == tmp_path / "gridtui.db"
+    assert settings.bus.url == "memory"
+
+
+def test_toml_then_env_then_flags(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'markets = ["DE", "FR", "NL"]\n'
+        "[store]\nurl = 'sqlite:/tmp/a.db'\nbatch_size = 100\n"
+        "[spreads]\nmin_net_spread_eur_mwh = 7.5\n"
+    )
+    env = {
+        "GRIDTUI_STORE_BATCH_SIZE": "200",
+        "GRIDTUI_SPREADS_MIN_NET_SPREAD_EUR_MWH": "9",
+        "GRIDTUI_BUS_URL": "redis://127.0.0.1:6379/0",
+        "UNRELATED": "x",
+    }
+    settings = load_settings(config, environ=env, overrides={"store": {"batch_size": 300}})
+    assert settings.markets == ("DE", "FR", "NL")
+    assert settings.spreads.markets == ("DE", "FR", "NL")
+    assert settings.validation.markets == ("DE", "FR", "NL")
+    assert settings.store.url == "sqlite:/tmp/a.db"
+    assert str(settings.sqlite_path()) == "/tmp/a.db"
+    assert settings.store.batch_size == 300
+    assert settings.spreads.min_net_spread_eur_mwh == 9.0
+    assert settings.bus.url == "redis://127.0.0.1:6379/0"
+
+
+def test_env_market_list(tmp_path):
+    settings = load_settings(
+        environ={"GRIDTUI_MARKETS": "DE,AT"}, overrides={"data_dir": str(tmp_path)}
+    )
+    assert settings.markets == ("DE", "AT")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[store]\nbatch_size = 'many'\n", "batch_size"),
+        ("[store]\nnope = 1\n", "nope"),
+        ("not toml at all [", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_the_field(tmp_path, text, message):
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    with pytest.raises(SettingsError, match=message):
+        load_settings(config, environ={})
+
+
+def test_missing_explicit_config_is_an_error(tmp_path):
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(tmp_path / "missing.toml", environ={})

@@ -1,0 +1,195 @@
+"""TUI latency under a flood: event-loop lag and key-to-screen time, flood beside idle.
+
+Runs the real dashboard — GridApp over an InProcessClient: mock feed → kernel →
+validation, spreads → SQLite store (temp dir) → memory bus → the app's one
+subscription worker — headless in a 160x48 terminal, twice in the same process:
+
+* **idle**: the mock feed at its default pace (one tick per market every 10 s);
+* **flood**: the mock feed at 10,000 intraday ticks per second.
+
+For each run it measures:
+
+* **event-loop lag**: a probe task asks to sleep 5 ms, over and over; lag is how
+  late it wakes up. Anything that blocks the loop (folding events, rendering,
+  the engine itself, which shares the loop) shows up here. Target: p99 <= 50 ms.
+* **key to screen**: the key ``p`` (pause / resume) is posted to the app the way
+  the terminal driver posts it, and the clock stops when the compositor hands
+  the terminal a frame that shows the new state (``PAUSED`` / ``LIVE`` in the
+  status bar); the frame is rendered to terminal bytes as a real terminal would
+  get them. Target: <= 100 ms.
+
+Run: ``.venv/bin/python bench/tui_latency.py [--seconds 6] [--rate 10000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.console import RenderableType as Renderable
+from rich.table import Table
+from textual import events
+from textual._compositor import CompositorUpdate
+from textual.screen import Screen
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    # Run as a script from anywhere: make the project packages importable.
+    sys.path.insert(0, str(REPO_ROOT))
+
+from gridtui.app import GridApp  # noqa: E402 — needs the path above
+from gridtui.client import InProcessClient  # noqa: E402
+from gridtui.settings import load_settings  # noqa: E402
+
+SIZE = (160, 48)
+PROBE_SLEEP_S = 0.005
+KEY_PRESSES = 20
+
+
+class TimedApp(GridApp):
+    """GridApp that notes when each frame reaches the (headless) terminal, and what it said."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.frames: list[tuple[float, str]] = []
+        self.watching = False
+
+    def _display(self, screen: Screen[object], renderable: Renderable | None) -> None:
+        super()._display(screen, renderable)
+        if self.watching and isinstance(renderable, CompositorUpdate):
+            # What a real terminal would be sent; rendering it is part of the latency.
+            self.frames.append((time.perf_counter(), renderable.render_segments(self.console)))
+
+
+@dataclass
+class Result:
+    name: str
+    ticks_per_s: float = 0.0
+    lag_ms: list[float] = field(default_factory=list)
+    key_ms: list[float] = field(default_factory=list)
+    frames: int = 0
+    dropped: int = 0
+    elapsed_s: float = 1.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def probe_lag(stop: asyncio.Event, lags_ms: list[float]) -> None:
+    while not stop.is_set():
+        asked = time.perf_counter()
+        await asyncio.sleep(PROBE_SLEEP_S)
+        lags_ms.append((time.perf_counter() - asked - PROBE_SLEEP_S) * 1000)
+
+
+async def key_to_screen(app: TimedApp, marker: str, timeout_s: float = 2.0) -> float:
+    """Post ``p`` as the driver would; ms until a frame containing ``marker`` is drawn."""
+    app.frames.clear()
+    pressed = time.perf_counter()
+    app.post_message(events.Key("p", "p"))
+    deadline = pressed + timeout_s
+    while time.perf_counter() < deadline:
+        for drawn_at, text in app.frames:
+            if marker in text:
+                return (drawn_at - pressed) * 1000
+        await asyncio.sleep(0.001)
+    raise TimeoutError(f"no frame showed {marker!r} within {timeout_s} s")
+
+
+async def run(name: str, tick_interval_s: float, seconds: float) -> Result:
+    result = Result(name)
+    with tempfile.TemporaryDirectory(prefix="gridtui-bench-") as data_dir:
+        settings = load_settings(
+            environ={},
+            overrides={"data_dir": data_dir, "feed": {"tick_interval_s": tick_interval_s}},
+        )
+        client = InProcessClient(settings)
+        # As `gridtui dashboard` runs it (freeze_gc: see GridApp).
+        app = TimedApp(client, ui=settings.ui, keys=settings.keys, freeze_gc=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause(1.0)  # warm up: engine started, first frames drawn
+            app.watching = True
+            stop = asyncio.Event()
+            probe = asyncio.create_task(probe_lag(stop, result.lag_ms))
+            events_before, frames_before = client.stats().events_in, app.frames_applied
+            started = time.perf_counter()
+            for _ in range(KEY_PRESSES // 2):
+                await asyncio.sleep(seconds / KEY_PRESSES)
+                result.key_ms.append(await key_to_screen(app, "PAUSED"))
+                await asyncio.sleep(seconds / KEY_PRESSES)
+                result.key_ms.append(await key_to_screen(app, "LIVE"))
+            elapsed = result.elapsed_s = time.perf_counter() - started
+            stop.set()
+            await probe
+            stats = client.stats()
+            result.ticks_per_s = (stats.events_in - events_before) / elapsed
+            result.frames = app.frames_applied - frames_before
+            result.dropped = stats.dropped_for_viewer
+            await app.action_quit()
+    return result
+
+
+def report(results: list[Result], rate: float) -> None:
+    table = Table(title=f"gridtui dashboard latency, {SIZE[0]}x{SIZE[1]}, headless")
+    table.add_column("run")
+    table.add_column("events in /s", justify="right")
+    table.add_column("frames /s", justify="right")
+    table.add_column("loop lag p50", justify="right")
+    table.add_column("loop lag p99", justify="right")
+    table.add_column("loop lag max", justify="right")
+    table.add_column("key→screen p50", justify="right")
+    table.add_column("key→screen p99", justify="right")
+    table.add_column("viewer skipped", justify="right")
+    for r in results:
+        table.add_row(
+            r.name,
+            f"{r.ticks_per_s:,.0f}",
+            f"{r.frames / r.elapsed_s:.1f}",
+            f"{percentile(r.lag_ms, 0.50):.1f} ms",
+            f"{percentile(r.lag_ms, 0.99):.1f} ms",
+            f"{max(r.lag_ms, default=float('nan')):.1f} ms",
+            f"{statistics.median(r.key_ms):.1f} ms",
+            f"{percentile(r.key_ms, 0.99):.1f} ms",
+            f"{r.dropped:,}",
+        )
+    console = Console(width=max(Console().width, 120))
+    console.print(table)
+    console.print(
+        f"idle: a tick per market every 10 s; flood: {rate:,.0f} intraday ticks/s. "
+        "Rendering is paused half of each run (the key presses toggle it)."
+    )
+    flood = results[-1]
+    lag_ok = percentile(flood.lag_ms, 0.99) <= 50
+    key_ok = percentile(flood.key_ms, 0.99) <= 100
+    console.print(
+        f"targets under a {rate:,.0f} ticks/s flood: loop lag p99 <= 50 ms "
+        f"{'met' if lag_ok else 'MISSED'}; key to screen <= 100 ms "
+        f"{'met' if key_ok else 'MISSED'}"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=6.0, help="measured time per run")
+    parser.add_argument("--rate", type=float, default=10_000, help="flood: intraday ticks/s")
+    args = parser.parse_args()
+    markets = len(load_settings(environ={}).markets)
+    idle = await run("idle", 10.0, args.seconds)
+    flood = await run("flood", markets / args.rate, args.seconds)
+    report([idle, flood], args.rate)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,58 @@
+"""Regenerate docs/dashboard.svg: the real dashboard, as `gridtui --demo` shows it.
+
+Runs the dashboard headless on the in-process engine (mock feed at 120x real
+time, a throwaway SQLite store), lets it run for a few seconds so the chart and
+the spreads fill in, and saves Textual's SVG screenshot. No scripted data: the
+panes whose engine parts have not landed show their empty states, as they would
+for a user.
+
+Run: ``.venv/bin/python docs/make_screenshot.py [--seconds 8] [--size 160x48]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    # Run as a script from anywhere: make the project packages importable.
+    sys.path.insert(0, str(REPO_ROOT))
+
+from engine.clock import SimClock  # noqa: E402 — needs the path above
+from gridtui.app import GridApp  # noqa: E402
+from gridtui.client import InProcessClient  # noqa: E402
+from gridtui.commands.dashboard import DEMO_SPEED, DEMO_TICK_INTERVAL_S  # noqa: E402
+from gridtui.settings import load_settings  # noqa: E402
+from gridtui.wiring import build_runtime  # noqa: E402
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--size", default="160x48", help="WIDTHxHEIGHT")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("dashboard.svg"))
+    args = parser.parse_args()
+    width, height = (int(n) for n in args.size.split("x"))
+    with tempfile.TemporaryDirectory(prefix="gridtui-screenshot-") as data_dir:
+        settings = load_settings(
+            environ={},
+            overrides={"data_dir": data_dir, "feed": {"tick_interval_s": DEMO_TICK_INTERVAL_S}},
+        )
+        clock = SimClock(datetime.now(UTC), speed=DEMO_SPEED)
+        client = InProcessClient(settings, build_runtime(settings, clock=clock))
+        app = GridApp(client, ui=settings.ui, keys=settings.keys)
+        async with app.run_test(size=(width, height)) as pilot:
+            await pilot.pause(args.seconds)
+            svg = app.export_screenshot(title="gridtui --demo")
+            await app.action_quit()
+    args.out.write_text(svg)
+    print(f"wrote {args.out} ({width}x{height})")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -121,6 +121,39 @@ class ForecastComponent:
 
     # -- forecasting -----------------------------------------------------------------------
 
+    def forecast_now(self, now: datetime) -> list[Forecast]:
+        """A fresh forecast on demand (the API's predict), from the history held so far.
+
+        Intraday: every horizon from the last closed step; day-ahead: the day
+        that is due. Nothing is published or remembered for the bands, so asking
+        never changes what the component itself issues.
+
+        Raises:
+            ValueError: no price has been seen yet, or the features cannot be
+                computed (the message says which).
+        """
+        forecaster = self.forecaster
+        if self.dayahead:
+            pipeline = forecaster.pipeline
+            assert isinstance(pipeline, DayAheadPipeline)
+            block = pipeline.compute(self.grid, [forecaster.due_day(now)])
+            if not len(block):
+                return []
+            band = forecaster.predict_block(block, None, self.bands[None])
+            return forecaster.events_of(band, now, None)
+        if self._open_step is None:
+            raise ValueError("no intraday price has been seen yet")
+        pipeline = forecaster.pipeline
+        assert isinstance(pipeline, IntradayPipeline)
+        closed = np.array([self._open_step - 1], dtype=np.int64)
+        events: list[Forecast] = []
+        for horizon in forecaster.config.horizons:
+            block = pipeline.compute(self.grid, closed, horizon)
+            if len(block):
+                band = forecaster.predict_block(block, horizon, self.bands[horizon])
+                events += forecaster.events_of(band, now, horizon)
+        return events
+
     def _dayahead(self, now: datetime) -> list[Forecast]:
         forecaster = self.forecaster
         pipeline = forecaster.pipeline

@@ -195,10 +195,16 @@ async def run_daemon(settings: Settings, duration_s: float | None) -> int:
         loop.add_signal_handler(sig, runtime.stop)
     if stop_early.is_set():
         runtime.stop()
+    from gridtui.daemon.model_jobs import LivePredictor, StoreTrainer
     from gridtui.daemon.server import ApiStartError, start_api
 
     try:
-        api = await start_api(settings, runtime)
+        api = await start_api(
+            settings,
+            runtime,
+            trainer=StoreTrainer(settings, runtime.store, runtime.clock.now),
+            predictor=LivePredictor(runtime.kernel.components, runtime.clock.now),
+        )
     except ApiStartError as exc:
         log.error("cannot start: %s", exc)
         await runtime.close()

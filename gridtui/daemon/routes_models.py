@@ -2,7 +2,7 @@
 
 Listing and metrics read the model registry (``DATA_DIR/models`` over the
 shipped defaults). Training runs a :class:`~gridtui.daemon.state.Trainer` the
-wiring hands the daemon, one job at a time, with progress on the WebSocket as
+daemon command hands the API (``gridtui.daemon.model_jobs``), one job at a time, with progress on the WebSocket as
 ``model_training_progress``; without one the route answers 503. Predictions
 come from a :class:`~gridtui.daemon.state.Predictor` when there is one, else
 from the forecasts the running engine last published (``source: live``).
@@ -31,8 +31,8 @@ from models.registry import ModelMeta, RegistryError
 
 KINDS = ("forecast", "policy")
 TRAINER_MISSING = (
-    "training over the API arrives with XGBoost forecasting and the battery policy "
-    "(models/training/): this daemon has no trainer wired; use `gridtui train` meanwhile"
+    "this engine has no model trainer (`gridtui daemon` serves one, trained on its stored "
+    "prices); train offline with `gridtui train forecast --data FILE` instead"
 )
 
 

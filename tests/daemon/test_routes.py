@@ -331,7 +331,7 @@ async def test_models_train_without_a_trainer_is_503(daemon: Daemon) -> None:
         ),
         503,
     )
-    assert "arrives with" in found["error"] and "gridtui train" in found["error"]
+    assert "no model trainer" in found["error"] and "gridtui train" in found["error"]
     await body(await daemon.http.get("/api/v1/models/status/train-0001"), 404)
 
 

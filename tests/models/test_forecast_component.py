@@ -186,3 +186,26 @@ def test_wiring_loads_the_promoted_models(tmp_path):
     kinds = {c.name: c.price_kind for c in build_forecast_components(replay)}  # type: ignore[attr-defined]
     if "forecast-intraday" in kinds:
         assert kinds["forecast-intraday"] is PriceKind.DAY_AHEAD
+
+
+def test_forecast_now_repeats_the_last_published_forecasts_without_publishing(intraday):
+    ticks = as_ticks(ticks_within_steps(synthetic_prices(days=12, seed=5), per_step=2))
+    component = ForecastComponent(intraday)
+    published: list[Forecast] = []
+    for tick in ticks:
+        published += [e for e in component.on_events([tick], tick.ts) if isinstance(e, Forecast)]
+    now = ticks[-1].ts
+    count = component.published
+    fresh = component.forecast_now(now)
+    assert component.published == count  # asked, not published
+    last_batch = [f for f in published if f.ts == published[-1].ts]
+    assert len(fresh) == len(last_batch) > 0
+    key = lambda f: (f.market, f.horizon_steps)  # noqa: E731
+    for mine, theirs in zip(sorted(fresh, key=key), sorted(last_batch, key=key), strict=True):
+        assert (mine.target_ts, mine.price_eur_mwh, mine.lower_eur_mwh) == (
+            theirs.target_ts,
+            theirs.price_eur_mwh,
+            theirs.lower_eur_mwh,
+        )
+    with pytest.raises(ValueError, match="no intraday price"):
+        ForecastComponent(intraday).forecast_now(now)

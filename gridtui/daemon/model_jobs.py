@@ -1,0 +1,178 @@
+"""The daemon's model trainer and on-demand predictor, both over the engine's own store.
+
+``POST /api/v1/models/train`` trains a price forecast on the prices this daemon
+has stored (the last ``days`` of them, 28 by default), exactly as
+``gridtui train forecast`` would on a file: XGBoost off the event loop, ONNX
+export, registration in ``DATA_DIR/models``, optionally promoted. Battery
+policies are not trained here: their training needs years of prices and tens of
+minutes of CPU, so the route refuses them with the command that does it.
+
+``GET /api/v1/models/predict`` asks the engine's running forecast models for a
+fresh forecast at the engine's now, from the history they hold, rather than
+the last one they published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from engine.events import Forecast, PriceKind, PriceTick
+from engine.store.base import Store
+from gridtui.daemon.state import ProgressCallback, TrainRequest
+from gridtui.settings import Settings
+from gridtui.wiring import model_registry
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+TASK_KINDS = {"intraday": PriceKind.INTRADAY, "dayahead": PriceKind.DAY_AHEAD}
+POLICY_REFUSED = (
+    "battery policies train offline on years of prices (tens of CPU minutes): run "
+    "`gridtui train battery --data FILE --market …` and promote the result; "
+    "this route trains price forecasts (kind 'forecast')"
+)
+# What a request's ``params`` may set, with its type and bounds.
+PARAM_BOUNDS: dict[str, tuple[type, float, float]] = {
+    "days": (int, 2, 3650),
+    "n_estimators": (int, 10, 2000),
+    "max_depth": (int, 2, 12),
+    "learning_rate": (float, 0.001, 1.0),
+}
+
+
+def _param(request: TrainRequest, name: str, default: float) -> Any:
+    kind, low, high = PARAM_BOUNDS[name]
+    value = request.params.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"params.{name} must be a number, got {value!r}")
+    if kind is int and int(value) != value:
+        raise ValueError(f"params.{name} must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"params.{name} must be within {low:g}..{high:g}, got {value!r}")
+    return kind(value)
+
+
+def _frame(ticks: Sequence[PriceTick]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime([t.ts for t in ticks], utc=True),
+            "market": [t.market for t in ticks],
+            "price_eur_mwh": [t.price_eur_mwh for t in ticks],
+            "resolution_minutes": [t.delivery_minutes for t in ticks],
+        }
+    )
+
+
+class StoreTrainer:
+    """Implements :class:`~gridtui.daemon.state.Trainer` on the daemon's stored prices."""
+
+    def __init__(self, settings: Settings, store: Store, now: Callable[[], datetime]) -> None:
+        self.settings = settings
+        self.store = store
+        self.now = now
+
+    async def __call__(self, request: TrainRequest, progress: ProgressCallback) -> str:
+        if request.kind != "forecast":
+            raise ValueError(POLICY_REFUSED)
+        if request.task not in TASK_KINDS:
+            raise ValueError(f"task must be one of {', '.join(TASK_KINDS)}, got {request.task!r}")
+        unknown = sorted(set(request.params) - {*PARAM_BOUNDS, "promote"})
+        if unknown:
+            raise ValueError(f"unknown params {unknown}; known: {[*PARAM_BOUNDS, 'promote']}")
+        days = _param(request, "days", 28)
+        n_estimators = _param(request, "n_estimators", 300)
+        max_depth = _param(request, "max_depth", 6)
+        learning_rate = _param(request, "learning_rate", 0.05)
+        markets = list(request.markets or self.settings.markets)
+        progress(1.0, f"reading {days} days of {request.task} prices from the store")
+        ticks = await self._history(markets, TASK_KINDS[request.task], days)
+        present = sorted({t.market for t in ticks})
+        if not present:
+            raise ValueError(
+                f"no stored {request.task} prices for {markets} in the last {days} days: "
+                "let the daemon run longer, or train offline with `gridtui train forecast`"
+            )
+        frame = _frame(ticks)
+        loop = asyncio.get_running_loop()
+
+        def on_progress(done: int, total: int, stage: str) -> None:
+            percent = 5.0 + 90.0 * done / total if total else 5.0
+            loop.call_soon_threadsafe(progress, percent, stage or "training")
+
+        def train() -> str:
+            from models.features import PipelineConfig, infer_step_minutes
+            from models.training import TrainConfig, save_trained, train_forecast
+
+            config = TrainConfig(
+                pipeline=PipelineConfig(
+                    task=request.task,
+                    markets=tuple(m for m in markets if m in present),
+                    step_minutes=infer_step_minutes(frame),
+                ),
+                n_estimators=n_estimators,
+                max_depth=max_depth,
+                learning_rate=learning_rate,
+                n_threads=1,  # leave the other core to the engine
+            )
+            digest = hashlib.sha256(
+                frame.to_csv(index=False).encode(), usedforsecurity=False
+            ).hexdigest()
+            trained = train_forecast(frame, config, data_hash=digest, progress=on_progress)
+            saved = save_trained(
+                model_registry(self.settings),
+                trained,
+                promote=bool(request.params.get("promote", False)),
+            )
+            return saved.model_id
+
+        from models.features import FeatureError
+        from models.training import TrainingError
+
+        try:
+            return await asyncio.to_thread(train)
+        except (FeatureError, TrainingError) as exc:
+            raise ValueError(str(exc)) from exc
+
+    async def _history(self, markets: Sequence[str], kind: PriceKind, days: int) -> list[PriceTick]:
+        start = self.now() - timedelta(days=days)
+        ticks: list[PriceTick] = []
+        for market in markets:
+            ticks += await self.store.price_history(
+                market, start=start, kind=kind, limit=days * 24 * 60
+            )
+        return ticks
+
+
+class LivePredictor:
+    """Implements :class:`~gridtui.daemon.state.Predictor` with the running forecast models.
+
+    Asks the engine's forecast components (``models.forecast_component``) for a
+    fresh forecast from the history they hold — prices and fundamentals alike —
+    at the engine's now. Intraday models answer first; a day-ahead model
+    answers for markets no intraday model covers.
+    """
+
+    def __init__(self, components: Sequence[Any], now: Callable[[], datetime]) -> None:
+        order = {"intraday": 0, "dayahead": 1}
+        self.components = sorted(
+            (c for c in components if hasattr(c, "forecast_now")),
+            key=lambda c: order.get(c.forecaster.task, 2),
+        )
+        self.now = now
+
+    async def __call__(self, market: str, horizon_steps: int) -> list[Forecast]:
+        covering = [c for c in self.components if market in c.forecaster.config.markets]
+        if not covering:
+            raise ValueError(f"no running forecast model covers {market}")
+        component = covering[0]
+        forecasts: list[Forecast] = component.forecast_now(self.now())
+        return [f for f in forecasts if f.market == market and f.horizon_steps <= horizon_steps]
+
+
+__all__ = ["POLICY_REFUSED", "LivePredictor", "StoreTrainer"]

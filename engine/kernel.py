@@ -71,8 +71,10 @@ class Kernel:
         components: Sequence[Component] = (),
         timer_interval_s: float = 1.0,
         stale_after_s: float = 60.0,
+        paced: bool = False,
     ) -> None:
         self.feed = feed
+        self.paced = paced
         self.clock = clock
         self.bus = bus
         self.writer = writer
@@ -116,6 +118,8 @@ class Kernel:
     async def _pump(self) -> None:
         async for batch in self.feed.stream(self.clock):
             await self.process(batch)
+            if self.paced:  # a feed that can wait goes at the store's pace
+                await self.writer.wait_for_room()
             # Let the writer, subscribers and the timer run even when the feed
             # is a replay that never waits.
             await asyncio.sleep(0)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 
 from engine.bus.base import Bus
-from engine.clock import Clock
+from engine.clock import Clock, SimClock
 from engine.kernel import Component, Kernel, KernelStats
 from engine.ports import Feed
 from engine.store.base import Store
@@ -34,6 +34,7 @@ class Runtime:
         writer_config: WriterConfig | None = None,
         validation: ValidationConfig | None = None,
         stale_after_s: float = 60.0,
+        paced: bool | None = None,
     ) -> None:
         self.clock = clock
         self.bus = bus
@@ -48,6 +49,9 @@ class Runtime:
             validator=self.validator,
             components=components,
             stale_after_s=stale_after_s,
+            # A feed on simulated time (a simulation, a replay) can wait for the
+            # store; one on the wall clock cannot. See WriterConfig.pace_above.
+            paced=isinstance(clock, SimClock) if paced is None else paced,
         )
         self._started = False
 

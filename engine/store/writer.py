@@ -51,6 +51,10 @@ class WriterConfig(msgspec.Struct, frozen=True, kw_only=True):
             commit one batch while the next is being encoded (+50 % on
             PostgreSQL); batches may then commit out of order, which the keyed,
             idempotent writes make harmless. 1 keeps strict order.
+        pace_above: flow control for feeds that can wait (a simulation or a
+            replay at full speed): :meth:`BatchedWriter.wait_for_room` holds
+            them while more events than this wait for a store that is up. A
+            live feed is never held; an outage spills instead.
     """
 
     batch_size: int = 5_000
@@ -60,6 +64,7 @@ class WriterConfig(msgspec.Struct, frozen=True, kw_only=True):
     retry_initial_s: float = 0.2
     retry_max_s: float = 5.0
     max_in_flight: int = 2
+    pace_above: int = 100_000
 
 
 class WriterStats(msgspec.Struct, kw_only=True):
@@ -82,6 +87,7 @@ class BatchedWriter:
         self._in_flight = 0
         self._oldest_at: float | None = None
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._replay_lock = asyncio.Lock()
         self._closing = False
@@ -94,6 +100,18 @@ class BatchedWriter:
 
     def _spilled_pending(self) -> int:
         return self.stats.spilled - self.stats.replayed_from_spill
+
+    async def wait_for_room(self) -> None:
+        """Wait while more than ``pace_above`` events wait for a store that is up.
+
+        For feeds that can wait (see :class:`WriterConfig`): a full-speed
+        simulation or replay then runs at the store's pace instead of piling
+        millions of events into memory and the spill file.
+        """
+        limit = self.config.pace_above
+        while self.stats.store_up and len(self._buffer) + self._in_flight > limit:
+            self._room.clear()
+            await self._room.wait()
 
     def add(self, events: Sequence[Event]) -> None:
         """Queue events for storage. Never blocks, never drops."""
@@ -196,6 +214,7 @@ class BatchedWriter:
             self._in_flight -= len(batch)
         self._oldest_at = self.clock.monotonic() if buffer else None
         self._mark_up(len(batch))
+        self._room.set()
 
     async def _replay_spill(self) -> None:
         # Move the file aside first: events that overflow while we replay go to
@@ -234,6 +253,7 @@ class BatchedWriter:
             )
         self.stats.store_up = False
         self.stats.last_error = str(exc)
+        self._room.set()  # a held feed goes on: an outage buffers and spills
 
     def _spill_overflow(self) -> None:
         """Move the oldest events beyond the memory bound into the spill file."""

@@ -1,7 +1,8 @@
 """The daemon's model trainer and on-demand predictor, both over the engine's own store.
 
 ``POST /api/v1/models/train`` trains a price forecast on the prices this daemon
-has stored (the last ``days`` of them, 28 by default), exactly as
+has stored (the last ``days`` of them, 28 by default, at most
+:data:`MAX_TICKS_PER_MARKET` ticks per market), exactly as
 ``gridtui train forecast`` would on a file: XGBoost off the event loop, ONNX
 export, registration in ``DATA_DIR/models``, optionally promoted. Battery
 policies are not trained here: their training needs years of prices and tens of
@@ -41,7 +42,10 @@ PARAM_BOUNDS: dict[str, tuple[type, float, float]] = {
     "n_estimators": (int, 10, 2000),
     "max_depth": (int, 2, 12),
     "learning_rate": (float, 0.001, 1.0),
+    "step_minutes": (int, 15, 60),
 }
+# Ticks read per market at most: a month of a tick every 15 s; a week of 1 s ticks.
+MAX_TICKS_PER_MARKET = 200_000
 
 
 def _param(request: TrainRequest, name: str, default: float) -> Any:
@@ -89,6 +93,11 @@ class StoreTrainer:
         n_estimators = _param(request, "n_estimators", 300)
         max_depth = _param(request, "max_depth", 6)
         learning_rate = _param(request, "learning_rate", 0.05)
+        # Intraday ticks come at any spacing: the model's grid step is chosen
+        # (an hour by default, as the shipped model); day-ahead prices carry theirs.
+        step_minutes = _param(request, "step_minutes", 60)
+        if step_minutes not in (15, 30, 60):
+            raise ValueError(f"params.step_minutes must be 15, 30 or 60, got {step_minutes}")
         markets = list(request.markets or self.settings.markets)
         progress(1.0, f"reading {days} days of {request.task} prices from the store")
         ticks = await self._history(markets, TASK_KINDS[request.task], days)
@@ -113,7 +122,9 @@ class StoreTrainer:
                 pipeline=PipelineConfig(
                     task=request.task,
                     markets=tuple(m for m in markets if m in present),
-                    step_minutes=infer_step_minutes(frame),
+                    step_minutes=(
+                        step_minutes if request.task == "intraday" else infer_step_minutes(frame)
+                    ),
                 ),
                 n_estimators=n_estimators,
                 max_depth=max_depth,
@@ -144,7 +155,7 @@ class StoreTrainer:
         ticks: list[PriceTick] = []
         for market in markets:
             ticks += await self.store.price_history(
-                market, start=start, kind=kind, limit=days * 24 * 60
+                market, start=start, kind=kind, limit=MAX_TICKS_PER_MARKET
             )
         return ticks
 

@@ -2,8 +2,9 @@
 
 Listing and metrics read the model registry (``DATA_DIR/models`` over the
 shipped defaults). Training runs a :class:`~gridtui.daemon.state.Trainer` the
-daemon command hands the API (``gridtui.daemon.model_jobs``), one job at a time, with progress on the WebSocket as
-``model_training_progress``; without one the route answers 503. Predictions
+daemon command hands the API (``gridtui.daemon.model_jobs``), one job at a
+time, with progress on the WebSocket as ``model_training_progress``; without
+one the route answers 503. Predictions
 come from a :class:`~gridtui.daemon.state.Predictor` when there is one, else
 from the forecasts the running engine last published (``source: live``).
 """

@@ -1,3 +1,4 @@
+import asyncio
 import math
 from datetime import datetime, timedelta
 
@@ -7,6 +8,7 @@ from engine.events import ALL_TOPICS, FeedHealth, OpportunityStatus, SpreadOppor
 from engine.runtime import Runtime
 from engine.spreads import SpreadConfig, SpreadEngine
 from engine.store.sqlite import SqliteStore
+from engine.store.writer import WriterConfig
 from tests.stubs.builders import T0, tick
 from tests.stubs.scripted_feed import ScriptedFeed
 
@@ -91,3 +93,66 @@ async def test_a_failing_component_is_logged_and_the_pipeline_goes_on(tmp_path, 
     assert stats.component_errors == 2 and stats.accepted == 2
     assert "component exploding failed" in caplog.text
     assert runtime.writer.stats.written >= 2
+
+
+class SlowStore(SqliteStore):
+    """A real SQLite store that takes 20 ms per transaction: slower than a full-speed feed."""
+
+    async def write(self, events):
+        await asyncio.sleep(0.02)
+        await super().write(events)
+
+
+def flood(rounds: int, per_round: int = 100):
+    markets = ("DE", "FR", "NL", "BE")
+    return [
+        [tick(markets[i % 4], 50.0 + i % 7, seconds=r * per_round + i) for i in range(per_round)]
+        for r in range(rounds)
+    ]
+
+
+async def test_a_feed_on_simulated_time_goes_at_the_store_pace_and_loses_nothing(tmp_path):
+    config = WriterConfig(batch_size=500, max_age_s=0.01, pace_above=1_000)
+    peaks = {}
+    for paced in (True, False):
+        runtime = Runtime(
+            feed=ScriptedFeed(flood(100)),
+            clock=SimClock(T0 + timedelta(days=1)),
+            bus=MemoryBus(),
+            store=SlowStore(tmp_path / f"{paced}.db"),
+            writer_config=config,
+            paced=paced,
+        )
+        await runtime.start()
+        peak = 0
+
+        async def watch(runtime=runtime):
+            nonlocal peak
+            while True:
+                peak = max(peak, runtime.writer.pending)
+                await asyncio.sleep(0.001)
+
+        watcher = asyncio.create_task(watch())
+        await runtime.run()
+        watcher.cancel()
+        await runtime.close()
+        peaks[paced] = peak
+        store = SqliteStore(tmp_path / f"{paced}.db")
+        await store.open()
+        assert await store.count("prices") == 10_000  # paced or not, every tick stored
+        await store.close()
+    # Held: never far past the limit (one batch in hand + one feed batch).
+    assert peaks[True] <= 1_000 + 500 + 100
+    assert peaks[False] > 5_000  # unheld, the feed runs ahead of the store
+
+
+def test_only_feeds_on_simulated_time_are_held_by_default(tmp_path):
+    from engine.clock import LiveClock
+
+    def kernel_with(clock):
+        return Runtime(
+            feed=ScriptedFeed([]), clock=clock, bus=MemoryBus(), store=SqliteStore(tmp_path / "x")
+        ).kernel
+
+    assert kernel_with(SimClock(T0)).paced
+    assert not kernel_with(LiveClock()).paced

@@ -79,11 +79,6 @@ def test_registry_loading_checks_kind_and_observation_version(tmp_path):
         default_policy_id(Registry(tmp_path / "empty", shipped=None))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no default battery policy ships yet (issue 6 is open): "
-    "`gridtui train battery` makes one; until then the battery falls back to MPC",
-)
 def test_the_shipped_default_policy_loads_and_drives_a_battery(tmp_path):
     registry = Registry(tmp_path, shipped=SHIPPED_ROOT)
     policy = load_policy(registry)

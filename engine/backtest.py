@@ -395,6 +395,7 @@ async def run_backtest(
         components=[SpreadEngine(config.spread_config()), *extra_components, manager, recorder],
         writer_config=WriterConfig(batch_size=200_000, max_age_s=5.0, max_in_flight=1),
         validation=ValidationConfig(markets=config.markets),
+        paced=False,  # the results-only store keeps nothing: no store pace to follow
     )
     actor = f"backtest:{config.run_id}"
     total_started_s = clock.monotonic()

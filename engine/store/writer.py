@@ -88,6 +88,7 @@ class BatchedWriter:
         self._oldest_at: float | None = None
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
+        self._feed_waiting = False
         self._tasks: list[asyncio.Task[None]] = []
         self._replay_lock = asyncio.Lock()
         self._closing = False
@@ -111,7 +112,14 @@ class BatchedWriter:
         limit = self.config.pace_above
         while self.stats.store_up and len(self._buffer) + self._in_flight > limit:
             self._room.clear()
-            await self._room.wait()
+            # Flush now rather than wait for a full batch or its age: the feed
+            # that would fill the batch is the one waiting here.
+            self._feed_waiting = True
+            self._wake.set()
+            try:
+                await self._room.wait()
+            finally:
+                self._feed_waiting = False
 
     def add(self, events: Sequence[Event]) -> None:
         """Queue events for storage. Never blocks, never drops."""
@@ -172,6 +180,7 @@ class BatchedWriter:
                 len(self._buffer) < self.config.batch_size
                 and age < self.config.max_age_s
                 and not self._closing
+                and not self._feed_waiting
                 and not self._spill_to_replay()
             ):
                 self._wake.clear()

@@ -156,3 +156,24 @@ def test_only_feeds_on_simulated_time_are_held_by_default(tmp_path):
 
     assert kernel_with(SimClock(T0)).paced
     assert not kernel_with(LiveClock()).paced
+
+
+async def test_a_held_feed_does_not_wait_for_a_batch_it_would_have_filled(tmp_path):
+    # Batches bigger than the pace limit and a long max age: the writer must
+    # flush for the waiting feed at once, not after max_age_s.
+    config = WriterConfig(batch_size=50_000, max_age_s=30.0, pace_above=1_000)
+    runtime = Runtime(
+        feed=ScriptedFeed(flood(50)),
+        clock=SimClock(T0 + timedelta(days=1)),
+        bus=MemoryBus(),
+        store=SqliteStore(tmp_path / "held.db"),
+        writer_config=config,
+        paced=True,
+    )
+    await runtime.start()
+    started = asyncio.get_running_loop().time()
+    await asyncio.wait_for(runtime.run(), timeout=10)
+    elapsed = asyncio.get_running_loop().time() - started
+    await runtime.close()
+    assert elapsed < 5.0  # would be ≥ 30 s per stall without the flush
+    assert runtime.writer.stats.written >= 5_000

@@ -1,6 +1,7 @@
 """The perfect-foresight optimum: the most net revenue a battery could have made.
 
-This module owns one linear program, solved with HiGHS (through SciPy), used two ways:
+This module owns one linear program, solved with HiGHS (highspy for the LP,
+SciPy's ``milp`` for the rare MILP), used two ways:
 
 - **perfect foresight** — the whole price series is known; the result is the
   honest yardstick every policy is reported against (``gridtui eval battery``,
@@ -43,10 +44,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
+import highspy
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from engine.battery import BatterySpec
 
@@ -141,18 +143,7 @@ def solve_schedule(
         lower[3 * n - 1] = min(max(final_soc_min_mwh, spec.soc_min_mwh), spec.soc_max_mwh)
     cycle_rows, cycle_rhs = _cycle_rows(spec, n, dt_h, day_numbers, discharged_today_mwh)
 
-    result = linprog(
-        cost,
-        A_ub=cycle_rows,
-        b_ub=cycle_rhs,
-        A_eq=rows,
-        b_eq=balance_rhs,
-        bounds=np.column_stack([lower, upper]),
-        method="highs",
-    )
-    if result.status != 0 or result.x is None:
-        raise OptimumError(f"HiGHS found no optimal battery schedule: {result.message}")
-    x = np.asarray(result.x, dtype=np.float64)
+    x = _solve_lp(cost, rows, balance_rhs, cycle_rows, cycle_rhs, lower, upper)
     binaries = 0
     both = np.minimum(x[:n], x[n : 2 * n]) > SIMULTANEOUS_TOLERANCE_MW
     # Netting out a step with both flows loses money only below this price
@@ -169,6 +160,52 @@ def solve_schedule(
     revenue = float(np.dot(prices, discharge - charge) * dt_h)
     degradation = float(spec.degradation_eur_mwh * dt_h * (charge.sum() + discharge.sum()))
     return Schedule(charge, discharge, soc, revenue, degradation, binaries)
+
+
+def _solve_lp(
+    cost: FloatArray,
+    balance: sp.csr_array,
+    balance_rhs: FloatArray,
+    cycle_rows: sp.csr_array | None,
+    cycle_rhs: FloatArray | None,
+    lower: FloatArray,
+    upper: FloatArray,
+) -> FloatArray:
+    """The LP relaxation, handed to HiGHS directly through highspy.
+
+    SciPy's ``linprog`` wraps the same solver but validates its options and
+    rebuilds the matrix on every call: 3.2 ms for one MPC plan against 1.5 ms
+    here — the MPC solves once a day per battery, in every backtest.
+    """
+    if cycle_rows is not None and cycle_rhs is not None:
+        matrix = sp.vstack([balance, cycle_rows], format="csc")
+        row_lower = np.concatenate([balance_rhs, np.full(len(cycle_rhs), -highspy.kHighsInf)])
+        row_upper = np.concatenate([balance_rhs, cycle_rhs])
+    else:
+        matrix = sp.csc_array(balance)
+        row_lower = row_upper = balance_rhs
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(cost)
+    lp.num_row_ = matrix.shape[0]
+    lp.col_cost_ = cost
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr
+    lp.a_matrix_.index_ = matrix.indices
+    lp.a_matrix_.value_ = matrix.data
+    solver = highspy.Highs()
+    solver.silent()
+    solver.passModel(lp)
+    solver.run()
+    status = solver.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise OptimumError(
+            f"HiGHS found no optimal battery schedule: {solver.modelStatusToString(status)}"
+        )
+    return np.asarray(solver.getSolution().col_value, dtype=np.float64)
 
 
 def _balance_rows(

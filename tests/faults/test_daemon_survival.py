@@ -51,7 +51,8 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed"),
 ]
 
-PG_OUTAGE_S = 8.0
+# The issue says 30 s; CI uses 8 s (same property, shorter). GRIDTUI_TEST_PG_OUTAGE_S=30 runs it.
+PG_OUTAGE_S = float(os.environ.get("GRIDTUI_TEST_PG_OUTAGE_S", "8"))
 REDIS_OUTAGE_S = 3.0
 
 

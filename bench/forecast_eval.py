@@ -33,9 +33,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from models.features import PipelineConfig, grid_from_frame
+from models.features import PipelineConfig
 from models.forecast import OnnxForecaster
 from models.forecast_eval import EvalReport, evaluate_model
+from models.price_grid import grid_from_frame
 from models.registry import Registry
 from models.training import TrainConfig, save_trained, train_forecast
 

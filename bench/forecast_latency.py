@@ -33,14 +33,9 @@ from rich.table import Table
 
 from engine.events import Fundamentals, PriceKind, PriceTick
 from feeds.mock_model import simulate_hourly_prices
-from models.features import (
-    FUNDAMENTAL_COLUMNS,
-    PIPELINE_VERSION,
-    DayAheadPipeline,
-    PipelineConfig,
-    grid_from_frame,
-)
+from models.features import FUNDAMENTAL_COLUMNS, PIPELINE_VERSION, DayAheadPipeline, PipelineConfig
 from models.forecast import KIND, OnnxForecaster, OnnxSession
+from models.price_grid import grid_from_frame
 from models.registry import ModelMeta
 from models.training.export import booster_to_onnx, max_difference
 from models.training.xgb import fit_booster

@@ -39,19 +39,21 @@ from models.features import (
     TASKS,
     DayAheadPipeline,
     FeatureBlock,
-    FeatureError,
-    FloatArray,
-    History,
-    IntArray,
     IntradayPipeline,
-    LiveGrid,
     Pipeline,
     PipelineConfig,
     capacity_steps,
     make_pipeline,
+    to_price,
+)
+from models.price_grid import (
+    FeatureError,
+    FloatArray,
+    History,
+    IntArray,
+    LiveGrid,
     step_of,
     step_start,
-    to_price,
 )
 from models.registry import ModelMeta, Registry, RegistryError
 

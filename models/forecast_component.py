@@ -35,16 +35,9 @@ from typing import Final
 import numpy as np
 
 from engine.events import Event, Forecast, Fundamentals, PriceKind, PriceTick
-from models.features import (
-    DAYAHEAD,
-    DayAheadPipeline,
-    FeatureError,
-    FloatArray,
-    IntArray,
-    IntradayPipeline,
-    step_of,
-)
+from models.features import DAYAHEAD, DayAheadPipeline, IntradayPipeline
 from models.forecast import ForecastInputError, OnnxForecaster
+from models.price_grid import FeatureError, FloatArray, IntArray, step_of
 
 log = logging.getLogger(__name__)
 

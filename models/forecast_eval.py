@@ -32,11 +32,8 @@ from models.features import (
     DAYAHEAD,
     DayAheadPipeline,
     FeatureBlock,
-    FloatArray,
-    IntArray,
     IntradayPipeline,
     Pipeline,
-    PriceGrid,
     to_normalised,
 )
 from models.forecast import (
@@ -48,6 +45,7 @@ from models.forecast import (
     PriceBand,
     band_to_prices,
 )
+from models.price_grid import FloatArray, IntArray, PriceGrid
 
 # Normalised predictions {"model", "lower", "upper"} for a block's rows.
 RawPredict = Callable[[FeatureBlock, int | None], dict[str, FloatArray]]

@@ -282,12 +282,8 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
             "pip install 'gridtui[train]'"
         )
     from engine.ports import FeedError
-    from models.features import (
-        FUNDAMENTAL_COLUMNS,
-        FeatureError,
-        PipelineConfig,
-        infer_step_minutes,
-    )
+    from models.features import FUNDAMENTAL_COLUMNS, PipelineConfig
+    from models.price_grid import FeatureError, infer_step_minutes
     from models.registry import RegistryError
 
     requested = _split(args.markets) if args.markets else None
@@ -476,9 +472,9 @@ def _compare(registry: Registry, model_ids: list[str], as_json: bool) -> int:
 
 def _evaluate(args: argparse.Namespace, registry: Registry) -> int:
     from engine.ports import FeedError
-    from models.features import FeatureError, grid_from_frame
     from models.forecast import OnnxForecaster
     from models.forecast_eval import evaluate_model
+    from models.price_grid import FeatureError, grid_from_frame
 
     if not args.model or not args.data:
         return _fail("eval forecast needs --model ID (or `promoted`) and --data FILE")

@@ -115,7 +115,8 @@ class StoreTrainer:
             loop.call_soon_threadsafe(progress, percent, stage or "training")
 
         def train() -> str:
-            from models.features import PipelineConfig, infer_step_minutes
+            from models.features import PipelineConfig
+            from models.price_grid import infer_step_minutes
             from models.training import TrainConfig, save_trained, train_forecast
 
             config = TrainConfig(
@@ -142,7 +143,7 @@ class StoreTrainer:
             )
             return saved.model_id
 
-        from models.features import FeatureError
+        from models.price_grid import FeatureError
         from models.training import TrainingError
 
         try:

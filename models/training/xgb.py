@@ -40,12 +40,8 @@ from models.features import (
     DAYAHEAD,
     PIPELINE_VERSION,
     FeatureBlock,
-    FloatArray,
-    IntArray,
     Pipeline,
     PipelineConfig,
-    PriceGrid,
-    grid_from_frame,
     make_pipeline,
     to_normalised,
 )
@@ -68,6 +64,7 @@ from models.forecast_eval import (
     metrics_of,
     score_band,
 )
+from models.price_grid import FloatArray, IntArray, PriceGrid, grid_from_frame
 from models.registry import ModelMeta, Registry
 from models.training.export import export_checked
 

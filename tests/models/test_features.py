@@ -11,17 +11,13 @@ import pytest
 from engine.events import Event, Fundamentals, PriceKind, PriceTick
 from models.features import (
     DayAheadPipeline,
-    FeatureError,
     IntradayPipeline,
-    LiveGrid,
     PipelineConfig,
     capacity_steps,
     fill_window,
-    grid_from_frame,
-    infer_step_minutes,
-    step_of,
 )
 from models.holidays import easter_sunday, is_holiday
+from models.price_grid import FeatureError, LiveGrid, grid_from_frame, infer_step_minutes, step_of
 from tests.models.forecast_builders import (
     as_fundamentals,
     as_ticks,

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from engine.events import Forecast, PriceKind
-from models.features import PIPELINE_VERSION, grid_from_frame
+from models.features import PIPELINE_VERSION
 from models.forecast import (
     AdaptiveBand,
     ForecastInputError,
@@ -19,6 +19,7 @@ from models.forecast import (
     OnnxForecaster,
 )
 from models.forecast_eval import adaptive_band, evaluate_model, table_rows
+from models.price_grid import grid_from_frame
 from models.registry import SHIPPED_ROOT, ModelMeta, Registry
 from tests.models.forecast_builders import as_ticks, saved_model, synthetic_prices
 

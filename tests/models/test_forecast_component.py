@@ -14,9 +14,9 @@ from engine.events import FORECASTS, Event, Forecast, PriceKind, PriceTick
 from engine.kernel import Component
 from engine.runtime import Runtime
 from engine.store.sqlite import SqliteStore
-from models.features import grid_from_frame, step_of
 from models.forecast import OnnxForecaster
 from models.forecast_component import ForecastComponent
+from models.price_grid import grid_from_frame, step_of
 from tests.models.forecast_builders import (
     as_ticks,
     saved_model,

@@ -24,8 +24,8 @@ Messages from the server are JSON text frames ``{"type": …, "data": …}``:
 ``data`` is the event as tagged JSON (its ``type`` field names the event class),
 so a client can decode it into the engine's own types. With ``batch`` on, a
 client gets ``{"type": "batch", "messages": [...]}`` frames instead — one frame
-per engine batch, far cheaper at thousands of events a second (remote
-dashboards use it).
+with everything queued for it since its last send, far cheaper at thousands of
+events a second (remote dashboards use it).
 
 Messages from a client (JSON objects with an ``action``):
 
@@ -135,6 +135,7 @@ class WebSocketClient:
         self.batch = batch
         self.authenticated = authenticated
         self.queue: deque[bytes] = deque(maxlen=queue_size)
+        self.answers: deque[bytes] = deque()  # direct answers: never dropped, sent first
         self.ready = asyncio.Event()
         self.dropped = 0
         self._reported_dropped = 0
@@ -147,8 +148,6 @@ class WebSocketClient:
             wanted = [frame for message_type, frame in messages if message_type in self.types]
         if not wanted:
             return
-        if self.batch:
-            wanted = [b'{"type":"batch","messages":[' + b",".join(wanted) + b"]}"]
         overflow = len(self.queue) + len(wanted) - (self.queue.maxlen or 0)
         if overflow > 0:
             self.dropped += overflow
@@ -158,25 +157,36 @@ class WebSocketClient:
         self.ready.set()
 
     def push(self, payload: object) -> None:
-        """A direct answer to this client (never dropped: it goes in front of the queue)."""
-        self.queue.appendleft(_encoder.encode(payload))
+        """A direct answer to this client (never dropped: it goes before queued events)."""
+        self.answers.append(_encoder.encode(payload))
         self.ready.set()
 
     async def run_sender(self) -> None:
         ws = self.ws
+        queue, answers = self.queue, self.answers
         while not ws.closed:
             await self.ready.wait()
             self.ready.clear()
+            while answers:
+                await ws.send_frame(answers.popleft(), WSMsgType.TEXT)
             if self.dropped != self._reported_dropped:
                 self._reported_dropped = self.dropped
                 await ws.send_frame(
                     _encoder.encode({"type": "dropped", "data": {"total": self.dropped}}),
                     WSMsgType.TEXT,
                 )
-            while self.queue:
-                frame = self.queue.popleft()
+            while queue:
+                if self.batch:
+                    # Everything queued goes in one frame: one send however many
+                    # events arrived since the last one, so a busy feed costs a
+                    # batch client fewer frames, not more.
+                    count = len(queue)
+                    frames = [queue.popleft() for _ in range(count)]
+                    frame = b'{"type":"batch","messages":[' + b",".join(frames) + b"]}"
+                else:
+                    count, frame = 1, queue.popleft()
                 await ws.send_frame(frame, WSMsgType.TEXT)
-                self.sent += 1
+                self.sent += count
 
 
 class WebSocketHub:

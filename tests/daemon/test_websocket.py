@@ -20,7 +20,7 @@ from engine.events import (
 from gridtui.daemon.keys import HUB
 from gridtui.daemon.state import TrainRequest
 from gridtui.settings import ApiSettings
-from tests.daemon.conftest import Daemon, DaemonFactory, UnavailableCommands
+from tests.daemon.conftest import Daemon, DaemonFactory, UnavailableCommands, until
 from tests.daemon.test_routes import spread_ticks
 from tests.stubs.builders import T0, tick
 
@@ -215,3 +215,41 @@ async def test_too_many_clients_is_503(make_daemon: DaemonFactory) -> None:
         refused = await daemon.http.get("/ws/real-time")
         assert refused.status == 503
     assert (await daemon.http.get("/ws/real-time")).status == 400  # not an upgrade: plain GET
+
+
+class RecordingSocket:
+    """Stands in for aiohttp's WebSocketResponse: records frames, never closes."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.frames: list[bytes] = []
+
+    async def send_frame(self, frame: bytes, opcode: object) -> None:
+        self.frames.append(frame)
+
+
+async def test_a_batch_client_gets_everything_queued_in_one_frame_and_answers_first() -> None:
+    import json
+
+    from gridtui.daemon.websocket import WebSocketClient, encode_events
+
+    socket = RecordingSocket()
+    client = WebSocketClient(
+        socket,  # type: ignore[arg-type]
+        peer="test",
+        types=frozenset({"price_update"}),
+        batch=True,
+        queue_size=100,
+        authenticated=False,
+    )
+    for seconds in range(5):  # five engine batches before the sender runs
+        client.offer(encode_events([tick("DE", 50.0 + seconds, seconds=seconds)]), None)
+    client.push({"type": "pong"})
+    sender = asyncio.create_task(client.run_sender())
+    await until(lambda: client.sent == 5)
+    sender.cancel()
+    assert json.loads(socket.frames[0]) == {"type": "pong"}
+    assert len(socket.frames) == 2
+    batch = json.loads(socket.frames[1])
+    assert batch["type"] == "batch"
+    assert [m["data"]["price_eur_mwh"] for m in batch["messages"]] == [50.0, 51, 52, 53, 54]

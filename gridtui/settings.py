@@ -282,6 +282,9 @@ class ApiSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
         max_ws_clients: WebSocket connections at once.
         ws_queue_size: messages buffered for a slow WebSocket client before the
             oldest are dropped (and counted).
+        ws_batch_linger_s: a batch-mode client's frame gathers what arrives in
+            this long after the first event (a dashboard draws at 10 Hz): at
+            1,000 events/s, 50 frames a second instead of 1,000. 0 = send at once.
     """
 
     enabled: bool = True
@@ -294,8 +297,13 @@ class ApiSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     max_page_size: int = 1000
     max_ws_clients: int = 200
     ws_queue_size: int = 5_000
+    ws_batch_linger_s: float = 0.02
 
     def __post_init__(self) -> None:
+        if not 0 <= self.ws_batch_linger_s <= 1:
+            raise ValueError(
+                f"api.ws_batch_linger_s must be within 0..1 s, got {self.ws_batch_linger_s}"
+            )
         if not 0 <= self.port <= 65535:
             raise ValueError(f"api.port must be within 0..65535, got {self.port}")
         if self.rate_limit_per_s < 0 or self.rate_limit_burst < 1:

@@ -372,6 +372,7 @@ def create_app(
         auth,
         max_clients=api.max_ws_clients,
         queue_size=api.ws_queue_size,
+        batch_linger_s=api.ws_batch_linger_s,
         metrics=metrics,
     )
     app[HUB] = hub

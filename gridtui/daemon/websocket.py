@@ -128,8 +128,10 @@ class WebSocketClient:
         batch: bool,
         queue_size: int,
         authenticated: bool,
+        batch_linger_s: float = 0.0,
     ) -> None:
         self.ws = ws
+        self.batch_linger_s = batch_linger_s  # only while in batch mode (it can change)
         self.peer = peer
         self.types = types
         self.batch = batch
@@ -166,6 +168,8 @@ class WebSocketClient:
         queue, answers = self.queue, self.answers
         while not ws.closed:
             await self.ready.wait()
+            if self.batch and self.batch_linger_s and not answers:
+                await asyncio.sleep(self.batch_linger_s)  # gather a frame's worth
             self.ready.clear()
             while answers:
                 await ws.send_frame(answers.popleft(), WSMsgType.TEXT)
@@ -199,9 +203,11 @@ class WebSocketHub:
         *,
         max_clients: int,
         queue_size: int,
+        batch_linger_s: float = 0.0,
         metrics: DaemonMetrics | None = None,
     ) -> None:
         self.engine = engine
+        self.batch_linger_s = batch_linger_s
         self.auth = auth
         self.max_clients = max_clients
         self.queue_size = queue_size
@@ -267,6 +273,7 @@ class WebSocketHub:
             batch=batch,
             queue_size=self.queue_size,
             authenticated=authenticated,
+            batch_linger_s=self.batch_linger_s,
         )
         self.clients.add(client)
         if self.metrics:

@@ -253,3 +253,32 @@ async def test_a_batch_client_gets_everything_queued_in_one_frame_and_answers_fi
     batch = json.loads(socket.frames[1])
     assert batch["type"] == "batch"
     assert [m["data"]["price_eur_mwh"] for m in batch["messages"]] == [50.0, 51, 52, 53, 54]
+
+
+async def test_a_batch_frame_gathers_what_arrives_within_the_linger() -> None:
+    import json
+
+    from gridtui.daemon.websocket import WebSocketClient, encode_events
+
+    socket = RecordingSocket()
+    client = WebSocketClient(
+        socket,  # type: ignore[arg-type]
+        peer="test",
+        types=frozenset({"price_update"}),
+        batch=True,
+        queue_size=100,
+        authenticated=False,
+        batch_linger_s=0.05,
+    )
+    sender = asyncio.create_task(client.run_sender())
+    client.offer(encode_events([tick("DE", 50.0)]), None)
+    await asyncio.sleep(0.01)  # within the linger: the same frame
+    client.offer(encode_events([tick("DE", 51.0, seconds=1)]), None)
+    await until(lambda: client.sent == 2)
+    client.batch = False  # one message a frame from now on, without a linger
+    client.offer(encode_events([tick("DE", 52.0, seconds=2)]), None)
+    await until(lambda: client.sent == 3, within_s=0.04)
+    sender.cancel()
+    first = json.loads(socket.frames[0])
+    assert [m["data"]["price_eur_mwh"] for m in first["messages"]] == [50.0, 51.0]
+    assert json.loads(socket.frames[1])["type"] == "price_update"

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import highspy
 import numpy as np
@@ -162,6 +162,14 @@ def solve_schedule(
     return Schedule(charge, discharge, soc, revenue, degradation, binaries)
 
 
+# The solver without highspy's Python wrapper: the wrapper's constructor installs
+# logging callbacks, and HiGHS 1.16 then prints its banner on the process's
+# stdout (C++ level, before any option can silence it) — into `--json` output
+# and the dashboard's terminal. tests/engine/test_optimum.py checks stdout stays
+# clean. Older highspy releases without the core class fall back to the wrapper.
+_Highs: Any = getattr(getattr(highspy, "_core", None), "_Highs", None) or highspy.Highs
+
+
 def _solve_lp(
     cost: FloatArray,
     balance: sp.csr_array,
@@ -196,8 +204,8 @@ def _solve_lp(
     lp.a_matrix_.start_ = matrix.indptr
     lp.a_matrix_.index_ = matrix.indices
     lp.a_matrix_.value_ = matrix.data
-    solver = highspy.Highs()
-    solver.silent()
+    solver = _Highs()
+    solver.setOptionValue("output_flag", False)
     solver.passModel(lp)
     solver.run()
     status = solver.getModelStatus()

@@ -126,3 +126,21 @@ def test_bad_inputs_say_what_is_wrong():
     with pytest.raises(ValueError, match="day_numbers"):
         solve_schedule(BatterySpec(max_cycles_per_day=1), [1.0, 2.0], 1.0, day_numbers=[0])
     assert solve_schedule(BatterySpec(), [], 1.0).net_revenue_eur == 0.0
+
+
+def test_solving_prints_nothing_on_stdout():
+    # HiGHS can print a banner from C++, past pytest's capture and into
+    # `gridtui eval battery --json`: a fresh process shows whether it does.
+    import subprocess
+    import sys
+
+    code = (
+        "from engine.battery import BatterySpec\n"
+        "from engine.optimum import solve_schedule\n"
+        "solve_schedule(BatterySpec(), [10.0, 90.0, 20.0, 80.0], 1.0)\n"
+        "print('done')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout == "done\n"

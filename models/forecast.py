@@ -131,14 +131,15 @@ class OnnxSession:
         self._binding.bind_ortvalue_output(
             output.name, ort.OrtValue.ortvalue_from_numpy(self._answer)
         )
-        self._lock = threading.Lock()
+        # The buffers belong to the thread that loaded the model (the engine's);
+        # any other thread takes the plain path, so no lock is needed here.
+        self._owner = threading.get_ident()
 
     def run(self, x: npt.NDArray[np.float32]) -> FloatArray:
-        if x.shape[0] == 1:
-            with self._lock:  # the bound buffers are shared
-                self._row[:] = x
-                self.session.run_with_iobinding(self._binding)
-                return self._answer.astype(np.float64).reshape(-1)
+        if x.shape[0] == 1 and threading.get_ident() == self._owner:
+            self._row[:] = x
+            self.session.run_with_iobinding(self._binding)
+            return self._answer.astype(np.float64).reshape(-1)
         out = self.session.run(self.output_names, {self.input_name: x})[0]
         return np.asarray(out, dtype=np.float64).reshape(-1)
 

@@ -170,3 +170,16 @@ def test_the_shipped_default_models_load_and_are_small():
         assert set(forecaster.config.markets) == {"DE", "FR", "NL", "BE", "AT", "GB"}
         for name in meta.files.values():
             assert (SHIPPED_ROOT / meta.model_id / name).stat().st_size < 2_000_000
+
+
+def test_one_row_gives_the_same_answer_on_the_fast_path_and_from_another_thread(dayahead):
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(3)
+    rows = rng.normal(50, 20, (20, len(dayahead.names))).astype(np.float32)
+    batch = dayahead.predict_point(rows)  # several rows: onnxruntime's plain run()
+    here = [dayahead.predict_point(rows[i : i + 1])[0] for i in range(len(rows))]
+    with ThreadPoolExecutor(1) as pool:
+        there = list(pool.map(lambda i: dayahead.predict_point(rows[i : i + 1])[0], range(20)))
+    np.testing.assert_allclose(here, batch, rtol=1e-6)
+    np.testing.assert_allclose(there, batch, rtol=1e-6)

@@ -232,7 +232,11 @@ class BatterySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     (unset: no cap).
 
     Attributes:
-        fleet: the batteries the engine dispatches live (none by default).
+        fleet: the batteries the engine dispatches live. By default two
+            reference batteries (1 MW / 2 MWh), ``bess-de`` in DE and
+            ``bess-nl`` in NL, so the dashboard shows dispatch out of the box;
+            ``fleet = []`` for none. A battery whose market is not among
+            ``markets`` is left out with a warning.
         controller: ``rl`` (the ONNX policy), ``mpc`` (rolling LP over the
             published prices) or ``rule`` (quantile thresholds).
         policy: the RL policy's model id; empty = the promoted one, else the
@@ -244,7 +248,10 @@ class BatterySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
             use (the 1 MW / 2 MWh default).
     """
 
-    fleet: tuple[BatterySpec, ...] = ()
+    fleet: tuple[BatterySpec, ...] = (
+        BatterySpec(battery_id="bess-de", market="DE"),
+        BatterySpec(battery_id="bess-nl", market="NL"),
+    )
     controller: str = "rl"
     policy: str = ""
     step_minutes: int = 60

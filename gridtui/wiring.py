@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from engine.alerts import AlertEngine
+from engine.battery import BatterySpec
 from engine.bus.base import Bus
 from engine.bus.memory import MemoryBus
 from engine.clock import Clock, LiveClock, SimClock
@@ -151,7 +152,7 @@ def build_entsoe_client(settings: Settings) -> EntsoeClient:
 def build_components(settings: Settings) -> list[Component]:
     components: list[Component] = [SpreadEngine(settings.spreads)]
     components += build_forecast_components(settings)
-    if settings.battery.fleet:
+    if battery_specs(settings):
         components.append(build_battery_fleet(settings))
     # Strategies after every analytics stage (they trade on spreads, forecasts …).
     components.append(build_strategy_manager(settings))
@@ -291,8 +292,26 @@ def build_battery_fleet(settings: Settings) -> BatteryFleet:
             return RuleController()
         return policy_controller or MpcController()  # one MPC per battery: it keeps a plan
 
-    units = [BatteryUnit(spec, controller()) for spec in battery.fleet]
+    units = [BatteryUnit(spec, controller()) for spec in battery_specs(settings)]
     return BatteryFleet(units, step_minutes=battery.step_minutes)
+
+
+def battery_specs(settings: Settings) -> list[BatterySpec]:
+    """The fleet's batteries whose market the engine watches; the others are logged."""
+    import logging
+
+    kept = []
+    for spec in settings.battery.fleet:
+        if spec.market in settings.markets:
+            kept.append(spec)
+        else:
+            logging.getLogger(__name__).warning(
+                "battery %s trades %s, which is not among the configured markets %s: left out",
+                spec.battery_id,
+                spec.market,
+                ",".join(settings.markets),
+            )
+    return kept
 
 
 def writer_config(settings: Settings, store: Store) -> WriterConfig:

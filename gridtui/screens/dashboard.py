@@ -57,8 +57,8 @@ EMPTY_TEXT: Final = {
     "changes scroll here, newest at the bottom.",
     "strategies": "No strategies reporting. Strategies arrive with the strategy engine; "
     "they list here with their number key (press it twice, or once and y, to toggle).",
-    "batteries": "No batteries reporting. Battery dispatch arrives with the battery engine; "
-    "each battery's charge, mode, power and revenue show here.",
+    "batteries": "No batteries reporting yet. Each battery of [[battery.fleet]] in the config "
+    "shows its charge, mode, power and revenue here once it dispatches its first hour.",
     "backtests": "No backtests yet. Press b for the new-backtest form; "
     "runs show here with progress, ETA and headline metrics.",
 }

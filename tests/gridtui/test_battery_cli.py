@@ -90,7 +90,7 @@ def test_train_registers_an_onnx_policy_that_eval_can_score(price_file, tmp_path
 
 
 def test_wiring_adds_the_battery_fleet_and_falls_back_to_mpc_without_a_policy(tmp_path):
-    from engine.dispatch import BatteryFleet
+    from engine.dispatch import BatteryFleet, PolicyController
     from engine.mpc import MpcController
     from engine.rule import RuleController
     from gridtui.settings import load_settings
@@ -116,6 +116,13 @@ def test_wiring_adds_the_battery_fleet_and_falls_back_to_mpc_without_a_policy(tm
     )
     (fleet,) = [c for c in build_components(rule) if isinstance(c, BatteryFleet)]
     assert isinstance(fleet.units[0].controller, RuleController)
-    assert not [
-        c for c in build_components(load_settings(environ={})) if isinstance(c, BatteryFleet)
-    ]
+    # By default two reference batteries run the shipped RL policy out of the box.
+    default = load_settings(environ={}, overrides={"data_dir": str(tmp_path)})
+    (fleet,) = [c for c in build_components(default) if isinstance(c, BatteryFleet)]
+    assert [u.spec.battery_id for u in fleet.units] == ["bess-de", "bess-nl"]
+    assert all(isinstance(u.controller, PolicyController) for u in fleet.units)
+    # `fleet = []` means none; a battery outside the configured markets is left out.
+    none = load_settings(environ={}, overrides={"battery": {"fleet": []}})
+    assert not [c for c in build_components(none) if isinstance(c, BatteryFleet)]
+    elsewhere = load_settings(environ={}, overrides={"markets": ["FR", "BE"]})
+    assert not [c for c in build_components(elsewhere) if isinstance(c, BatteryFleet)]

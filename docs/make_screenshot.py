@@ -2,11 +2,11 @@
 
 Runs the dashboard headless on the in-process engine (mock feed at 120x real
 time, a throwaway SQLite store), lets it run for a few seconds so the chart and
-the spreads fill in, and saves Textual's SVG screenshot. No scripted data: the
-panes whose engine parts have not landed show their empty states, as they would
-for a user.
+the spreads fill in, and saves Textual's SVG screenshot. No scripted data: what
+a user sees (the Backtests pane stays empty until a run is started).
 
-Run: ``.venv/bin/python docs/make_screenshot.py [--seconds 8] [--size 160x48]``.
+Run: ``.venv/bin/python docs/make_screenshot.py [--seconds 25] [--size 160x48]``
+(25 s lets the default batteries dispatch their first hours).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from gridtui.wiring import build_runtime  # noqa: E402
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=25.0)
     parser.add_argument("--size", default="160x48", help="WIDTHxHEIGHT")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("dashboard.svg"))
     args = parser.parse_args()

@@ -423,7 +423,7 @@ async def test_the_in_process_engine_lights_up_the_dashboard(tmp_path):
             await pilot.pause(0.05)
         assert not screen.pane("strategies").empty
         assert screen.pane("backtests").empty  # no run started
-        for _ in range(200):  # the default fleet (DE, NL) reports once it dispatches an hour
+        for _ in range(400):  # the default fleet (DE, NL) reports once it dispatches an hour
             if not screen.pane("batteries").empty:
                 break
             await pilot.pause(0.05)

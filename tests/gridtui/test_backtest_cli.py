@@ -17,8 +17,9 @@ from engine.strategy_manager import StrategyManager, StrategyState
 from gridtui.app import GridApp
 from gridtui.cli import main
 from gridtui.client import BacktestRequest, InProcessClient
-from gridtui.report import nice_ticks, render_report
+from gridtui.report import render_report
 from gridtui.settings import load_settings
+from gridtui.svg_chart import nice_ticks
 from tests.engine.test_backtest import write_prices
 
 

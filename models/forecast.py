@@ -20,7 +20,6 @@ Callers: :class:`models.forecast_component.ForecastComponent` (live),
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -46,6 +45,7 @@ from models.features import (
     make_pipeline,
     to_price,
 )
+from models.onnx_row import BoundRow
 from models.price_grid import (
     FeatureError,
     FloatArray,
@@ -117,29 +117,12 @@ class OnnxSession:
                 f"{label}: the ONNX graph takes {width} features, the metadata names {n_features}"
             )
         self.input_name: str = inputs[0].name
-        output = self.session.get_outputs()[0]
-        self.output_names: list[str] = [output.name]
-        # One row, the live case, runs on bound buffers: the row is copied into
-        # memory onnxruntime already holds and the answer lands in ours, which
-        # halves the per-call cost against run() with its input/output handling.
-        self._row = np.zeros((1, n_features), dtype=np.float32)
-        self._answer = np.zeros((1,) * max(len(output.shape or ()), 1), dtype=np.float32)
-        self._binding = self.session.io_binding()
-        self._binding.bind_ortvalue_input(
-            self.input_name, ort.OrtValue.ortvalue_from_numpy(self._row)
-        )
-        self._binding.bind_ortvalue_output(
-            output.name, ort.OrtValue.ortvalue_from_numpy(self._answer)
-        )
-        # The buffers belong to the thread that loaded the model (the engine's);
-        # any other thread takes the plain path, so no lock is needed here.
-        self._owner = threading.get_ident()
+        self.output_names: list[str] = [self.session.get_outputs()[0].name]
+        self._one_row = BoundRow(self.session, n_features)  # the live case
 
     def run(self, x: npt.NDArray[np.float32]) -> FloatArray:
-        if x.shape[0] == 1 and threading.get_ident() == self._owner:
-            self._row[:] = x
-            self.session.run_with_iobinding(self._binding)
-            return self._answer.astype(np.float64).reshape(-1)
+        if x.shape[0] == 1:
+            return self._one_row.run(x).astype(np.float64)
         out = self.session.run(self.output_names, {self.input_name: x})[0]
         return np.asarray(out, dtype=np.float64).reshape(-1)
 

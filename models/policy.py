@@ -12,7 +12,6 @@ Callers: ``gridtui.wiring`` (the live fleet), ``gridtui eval battery``, benches.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Final
 
@@ -20,6 +19,7 @@ import numpy as np
 import onnxruntime as ort
 
 from engine.battery_obs import OBSERVATION_SIZE, OBSERVATION_VERSION, ObservationArray
+from models.onnx_row import BoundRow
 from models.registry import ModelMeta, Registry, RegistryError
 
 POLICY_KIND: Final = "policy"
@@ -30,7 +30,8 @@ class OnnxPolicy:
     """A battery policy (``engine.ports.Policy``) run by onnxruntime on one CPU thread.
 
     One thread: a single observation is a few microseconds of work, and thread
-    hand-offs would cost more than they save; batches use :meth:`act_batch`.
+    hand-offs would cost more than they save; one observation goes through
+    bound buffers (:mod:`models.onnx_row`), batches through :meth:`act_batch`.
     """
 
     def __init__(self, path: Path | str, policy_id: str = "") -> None:
@@ -48,16 +49,7 @@ class OnnxPolicy:
             )
         self._input = inputs[0].name
         self._output = self._session.get_outputs()[0].name
-        self._observation = np.zeros((1, OBSERVATION_SIZE), dtype=np.float32)
-        self._action = np.zeros((1, 1), dtype=np.float32)
-        self._binding = self._session.io_binding()
-        self._binding.bind_ortvalue_input(
-            self._input, ort.OrtValue.ortvalue_from_numpy(self._observation)
-        )
-        self._binding.bind_ortvalue_output(
-            self._output, ort.OrtValue.ortvalue_from_numpy(self._action)
-        )
-        self._lock = threading.Lock()
+        self._one_row = BoundRow(self._session, OBSERVATION_SIZE)
         self._policy_id = policy_id or Path(path).parent.name
 
     @property
@@ -65,15 +57,7 @@ class OnnxPolicy:
         return self._policy_id
 
     def act(self, observation: ObservationArray) -> float:
-        # Bound buffers: the observation is copied into memory onnxruntime
-        # already holds, and the action lands in memory we hold — a third less
-        # time per decision than run() with its per-call input/output handling.
-        # The lock keeps the shared buffers safe if a backtest thread shares
-        # the policy with the live engine.
-        with self._lock:
-            self._observation[0, :] = observation
-            self._session.run_with_iobinding(self._binding)
-            return float(self._action[0, 0])
+        return float(self._one_row.run(observation)[0])
 
     def act_batch(self, observations: ObservationArray) -> ObservationArray:
         batch = np.asarray(observations, dtype=np.float32).reshape(-1, OBSERVATION_SIZE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from engine.events import (
 )
 from gridtui.daemon.keys import HUB
 from gridtui.daemon.state import TrainRequest
+from gridtui.daemon.websocket import WebSocketClient, encode_events
 from gridtui.settings import ApiSettings
 from tests.daemon.conftest import Daemon, DaemonFactory, UnavailableCommands, until
 from tests.daemon.test_routes import spread_ticks
@@ -228,11 +230,8 @@ class RecordingSocket:
         self.frames.append(frame)
 
 
-async def test_a_batch_client_gets_everything_queued_in_one_frame_and_answers_first() -> None:
-    import json
-
-    from gridtui.daemon.websocket import WebSocketClient, encode_events
-
+def batch_client(linger_s: float = 0.0) -> tuple[RecordingSocket, WebSocketClient]:
+    """A batch-mode client of price updates on a socket that records its frames."""
     socket = RecordingSocket()
     client = WebSocketClient(
         socket,  # type: ignore[arg-type]
@@ -241,7 +240,13 @@ async def test_a_batch_client_gets_everything_queued_in_one_frame_and_answers_fi
         batch=True,
         queue_size=100,
         authenticated=False,
+        batch_linger_s=linger_s,
     )
+    return socket, client
+
+
+async def test_a_batch_client_gets_everything_queued_in_one_frame_and_answers_first() -> None:
+    socket, client = batch_client()
     for seconds in range(5):  # five engine batches before the sender runs
         client.offer(encode_events([tick("DE", 50.0 + seconds, seconds=seconds)]), None)
     client.push({"type": "pong"})
@@ -256,20 +261,7 @@ async def test_a_batch_client_gets_everything_queued_in_one_frame_and_answers_fi
 
 
 async def test_a_batch_frame_gathers_what_arrives_within_the_linger() -> None:
-    import json
-
-    from gridtui.daemon.websocket import WebSocketClient, encode_events
-
-    socket = RecordingSocket()
-    client = WebSocketClient(
-        socket,  # type: ignore[arg-type]
-        peer="test",
-        types=frozenset({"price_update"}),
-        batch=True,
-        queue_size=100,
-        authenticated=False,
-        batch_linger_s=0.05,
-    )
+    socket, client = batch_client(linger_s=0.05)
     sender = asyncio.create_task(client.run_sender())
     client.offer(encode_events([tick("DE", 50.0)]), None)
     await asyncio.sleep(0.01)  # within the linger: the same frame

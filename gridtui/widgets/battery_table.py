@@ -7,7 +7,7 @@ from textual.reactive import reactive
 
 from gridtui.views import BatteryView
 from gridtui.widgets import formatting as fmt
-from gridtui.widgets.dash_table import DashTable, Row
+from gridtui.widgets.dash_table import MarketFilteredTable, Row
 
 MODES = {
     "charging": ("▲ charging", "good"),
@@ -16,7 +16,7 @@ MODES = {
 }
 
 
-class BatteryTable(DashTable):
+class BatteryTable(MarketFilteredTable):
     COLUMNS = (
         ("battery", "Battery", 10),
         ("market", "Mkt", 4),
@@ -27,12 +27,8 @@ class BatteryTable(DashTable):
     )
 
     batteries: reactive[tuple[BatteryView, ...]] = reactive((), init=False)
-    market_filter: reactive[tuple[str, ...]] = reactive((), init=False)
 
     def watch_batteries(self) -> None:
-        self.rebuild()
-
-    def watch_market_filter(self) -> None:
         self.rebuild()
 
     def build_rows(self) -> list[Row]:

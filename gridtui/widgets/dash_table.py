@@ -24,6 +24,7 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -240,3 +241,12 @@ class DashTable(ScrollView, can_focus=True):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._row_keys) + 1
+
+
+class MarketFilteredTable(DashTable):
+    """A DashTable whose rows follow the dashboard's market filter (``/``)."""
+
+    market_filter: reactive[tuple[str, ...]] = reactive((), init=False)
+
+    def watch_market_filter(self) -> None:
+        self.rebuild()

@@ -12,10 +12,10 @@ from textual.reactive import reactive
 
 from gridtui.views import MarketView
 from gridtui.widgets import formatting as fmt
-from gridtui.widgets.dash_table import DashTable, Row
+from gridtui.widgets.dash_table import MarketFilteredTable, Row
 
 
-class PriceTable(DashTable):
+class PriceTable(MarketFilteredTable):
     CURSOR_WHEN_BLURRED = True
 
     COLUMNS = (
@@ -29,12 +29,8 @@ class PriceTable(DashTable):
     )
 
     markets: reactive[tuple[MarketView, ...]] = reactive((), init=False)
-    market_filter: reactive[tuple[str, ...]] = reactive((), init=False)
 
     def watch_markets(self) -> None:
-        self.rebuild()
-
-    def watch_market_filter(self) -> None:
         self.rebuild()
 
     def build_rows(self) -> list[Row]:

@@ -12,10 +12,10 @@ from textual.reactive import reactive
 
 from gridtui.views import SpreadView
 from gridtui.widgets import formatting as fmt
-from gridtui.widgets.dash_table import DashTable, Row
+from gridtui.widgets.dash_table import MarketFilteredTable, Row
 
 
-class SpreadTable(DashTable):
+class SpreadTable(MarketFilteredTable):
     COLUMNS = (
         ("pair", "Buy→Sell", 8),
         ("net", "Net €/MWh", 9),
@@ -27,12 +27,8 @@ class SpreadTable(DashTable):
     )
 
     spreads: reactive[tuple[SpreadView, ...]] = reactive((), init=False)
-    market_filter: reactive[tuple[str, ...]] = reactive((), init=False)
 
     def watch_spreads(self) -> None:
-        self.rebuild()
-
-    def watch_market_filter(self) -> None:
         self.rebuild()
 
     def build_rows(self) -> list[Row]:

@@ -152,8 +152,9 @@ def build_entsoe_client(settings: Settings) -> EntsoeClient:
 def build_components(settings: Settings) -> list[Component]:
     components: list[Component] = [SpreadEngine(settings.spreads)]
     components += build_forecast_components(settings)
-    if battery_specs(settings):
-        components.append(build_battery_fleet(settings))
+    batteries = battery_specs(settings)
+    if batteries:
+        components.append(build_battery_fleet(settings, batteries))
     # Strategies after every analytics stage (they trade on spreads, forecasts …).
     components.append(build_strategy_manager(settings))
     # Alerts stay last: they react to everything the components before them derived.
@@ -262,8 +263,8 @@ def model_registry(settings: Settings) -> Registry:
     return Registry(Path(settings.data_dir) / "models")
 
 
-def build_battery_fleet(settings: Settings) -> BatteryFleet:
-    """The live battery fleet, every battery dispatched by ``battery.controller``.
+def build_battery_fleet(settings: Settings, batteries: Sequence[BatterySpec]) -> BatteryFleet:
+    """The live fleet of ``batteries``, each dispatched by ``battery.controller``.
 
     ``rl`` loads the ONNX policy once for the whole fleet; when there is none
     (or it was trained for another observation layout) the fleet runs on the
@@ -292,7 +293,7 @@ def build_battery_fleet(settings: Settings) -> BatteryFleet:
             return RuleController()
         return policy_controller or MpcController()  # one MPC per battery: it keeps a plan
 
-    units = [BatteryUnit(spec, controller()) for spec in battery_specs(settings)]
+    units = [BatteryUnit(spec, controller()) for spec in batteries]
     return BatteryFleet(units, step_minutes=battery.step_minutes)
 
 

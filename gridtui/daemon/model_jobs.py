@@ -26,6 +26,7 @@ from engine.store.base import Store
 from gridtui.daemon.state import ProgressCallback, TrainRequest
 from gridtui.settings import Settings
 from gridtui.wiring import model_registry
+from models.price_grid import STEP_MINUTES_ALLOWED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,8 +97,10 @@ class StoreTrainer:
         # Intraday ticks come at any spacing: the model's grid step is chosen
         # (an hour by default, as the shipped model); day-ahead prices carry theirs.
         step_minutes = _param(request, "step_minutes", 60)
-        if step_minutes not in (15, 30, 60):
-            raise ValueError(f"params.step_minutes must be 15, 30 or 60, got {step_minutes}")
+        if step_minutes not in STEP_MINUTES_ALLOWED:
+            raise ValueError(
+                f"params.step_minutes must be one of {STEP_MINUTES_ALLOWED}, got {step_minutes}"
+            )
         markets = list(request.markets or self.settings.markets)
         progress(1.0, f"reading {days} days of {request.task} prices from the store")
         ticks = await self._history(markets, TASK_KINDS[request.task], days)

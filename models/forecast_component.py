@@ -125,27 +125,11 @@ class ForecastComponent:
             ValueError: no price has been seen yet, or the features cannot be
                 computed (the message says which).
         """
-        forecaster = self.forecaster
         if self.dayahead:
-            pipeline = forecaster.pipeline
-            assert isinstance(pipeline, DayAheadPipeline)
-            block = pipeline.compute(self.grid, [forecaster.due_day(now)])
-            if not len(block):
-                return []
-            band = forecaster.predict_block(block, None, self.bands[None])
-            return forecaster.events_of(band, now, None)
+            return self._forecast_day(self.forecaster.due_day(now), now, remember=False)
         if self._open_step is None:
             raise ValueError("no intraday price has been seen yet")
-        pipeline = forecaster.pipeline
-        assert isinstance(pipeline, IntradayPipeline)
-        closed = np.array([self._open_step - 1], dtype=np.int64)
-        events: list[Forecast] = []
-        for horizon in forecaster.config.horizons:
-            block = pipeline.compute(self.grid, closed, horizon)
-            if len(block):
-                band = forecaster.predict_block(block, horizon, self.bands[horizon])
-                events += forecaster.events_of(band, now, horizon)
-        return events
+        return self._forecast_steps(self._open_step - 1, now, remember=False)
 
     def _dayahead(self, now: datetime) -> list[Forecast]:
         forecaster = self.forecaster
@@ -159,7 +143,7 @@ class ForecastComponent:
             return []
         origin = step_of(pipeline.decision_at(day), forecaster.config.step_minutes)
         self._learn(origin)
-        events = self._guarded(lambda: self._forecast_day(day, origin, now), f"day {day}")
+        events = self._guarded(lambda: self._forecast_day(day, now), f"day {day}")
         if events:
             self._days_done = {d for d in self._days_done if d >= day - timedelta(days=3)}
             self._days_done.add(day)
@@ -168,7 +152,8 @@ class ForecastComponent:
             self._retry_at = {day: now + _RETRY}
         return events
 
-    def _forecast_day(self, day: date, origin: int, now: datetime) -> list[Forecast]:
+    def _forecast_day(self, day: date, now: datetime, *, remember: bool = True) -> list[Forecast]:
+        """Day ``day``'s forecasts; ``remember`` keeps their bands to learn from the outcomes."""
         forecaster = self.forecaster
         pipeline = forecaster.pipeline
         assert isinstance(pipeline, DayAheadPipeline)
@@ -176,16 +161,21 @@ class ForecastComponent:
         if not len(block):
             return []
         band = forecaster.predict_block(block, None, self.bands[None])
-        self._remember(
-            None, _Issued(origin + 1, block.market, block.target_step, band.lower, band.upper)
-        )
+        if remember:
+            origin = step_of(pipeline.decision_at(day), forecaster.config.step_minutes)
+            self._remember(
+                None, _Issued(origin + 1, block.market, block.target_step, band.lower, band.upper)
+            )
         return forecaster.events_of(band, now, None)
 
     def _intraday(self, closed: int, now: datetime) -> list[Forecast]:
         self._learn(closed)
         return self._guarded(lambda: self._forecast_steps(closed, now), f"step {closed}")
 
-    def _forecast_steps(self, closed: int, now: datetime) -> list[Forecast]:
+    def _forecast_steps(
+        self, closed: int, now: datetime, *, remember: bool = True
+    ) -> list[Forecast]:
+        """Every horizon from step ``closed``; ``remember`` as in :meth:`_forecast_day`."""
         forecaster = self.forecaster
         pipeline = forecaster.pipeline
         assert isinstance(pipeline, IntradayPipeline)
@@ -195,10 +185,11 @@ class ForecastComponent:
             if not len(block):
                 continue
             band = forecaster.predict_block(block, horizon, self.bands[horizon])
-            issued = _Issued(
-                closed + horizon, block.market, block.target_step, band.lower, band.upper
-            )
-            self._remember(horizon, issued)
+            if remember:
+                issued = _Issued(
+                    closed + horizon, block.market, block.target_step, band.lower, band.upper
+                )
+                self._remember(horizon, issued)
             events += forecaster.events_of(band, now, horizon)
         return events
 

@@ -19,17 +19,17 @@ import asyncio
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pandas as pd
 
 from engine.events import Forecast, PriceKind, PriceTick
 from engine.store.base import Store
 from gridtui.daemon.state import ProgressCallback, TrainRequest
 from gridtui.settings import Settings
 from gridtui.wiring import model_registry
-from models.price_grid import STEP_MINUTES_ALLOWED
-
-if TYPE_CHECKING:
-    import pandas as pd
+from models.features import PipelineConfig
+from models.price_grid import STEP_MINUTES_ALLOWED, FeatureError, infer_step_minutes
 
 TASK_KINDS = {"intraday": PriceKind.INTRADAY, "dayahead": PriceKind.DAY_AHEAD}
 POLICY_REFUSED = (
@@ -62,8 +62,6 @@ def _param(request: TrainRequest, name: str, default: float) -> Any:
 
 
 def _frame(ticks: Sequence[PriceTick]) -> pd.DataFrame:
-    import pandas as pd
-
     return pd.DataFrame(
         {
             "timestamp": pd.to_datetime([t.ts for t in ticks], utc=True),
@@ -118,8 +116,7 @@ class StoreTrainer:
             loop.call_soon_threadsafe(progress, percent, stage or "training")
 
         def train() -> str:
-            from models.features import PipelineConfig
-            from models.price_grid import infer_step_minutes
+            # The train extra (xgboost, onnxmltools) is imported only when a job runs.
             from models.training import TrainConfig, save_trained, train_forecast
 
             config = TrainConfig(
@@ -135,9 +132,9 @@ class StoreTrainer:
                 learning_rate=learning_rate,
                 n_threads=1,  # leave the other core to the engine
             )
-            digest = hashlib.sha256(
-                frame.to_csv(index=False).encode(), usedforsecurity=False
-            ).hexdigest()
+            # A fingerprint of the rows without writing them out as text first.
+            rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+            digest = hashlib.sha256(rows.tobytes(), usedforsecurity=False).hexdigest()
             trained = train_forecast(frame, config, data_hash=digest, progress=on_progress)
             saved = save_trained(
                 model_registry(self.settings),
@@ -146,7 +143,6 @@ class StoreTrainer:
             )
             return saved.model_id
 
-        from models.price_grid import FeatureError
         from models.training import TrainingError
 
         try:

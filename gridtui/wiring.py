@@ -7,6 +7,7 @@ are imported only when a URL asks for them.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from engine.dispatch import BatteryFleet
     from feeds.entsoe.client import EntsoeClient
     from models.registry import Registry
+
+
+log = logging.getLogger(__name__)
 
 
 def build_store(settings: Settings) -> Store:
@@ -169,8 +173,6 @@ def build_strategies(settings: Settings, names: Sequence[str] | None = None) -> 
     without one it trades on the MPC instead and says so in the log, as the
     live fleet does.
     """
-    import logging
-
     from engine.strategies import registry
 
     section = settings.strategies
@@ -187,9 +189,7 @@ def build_strategies(settings: Settings, names: Sequence[str] | None = None) -> 
                 policy = load_policy(model_registry(settings), settings.battery.policy or None)
                 extra["controller"] = PolicyController(policy)
             except (RegistryError, OSError) as exc:
-                logging.getLogger(__name__).warning(
-                    "battery strategy: no RL policy (%s); trading on the MPC", exc
-                )
+                log.warning("battery strategy: no RL policy (%s); trading on the MPC", exc)
                 config = msgspec.structs.replace(config, controller="mpc")
         built.append(registry.build(kind, config, **extra))
     return built
@@ -232,8 +232,6 @@ def build_forecast_components(settings: Settings) -> list[Component]:
     section = settings.forecast
     if not section.enabled:
         return []
-    import logging
-
     from engine.events import PriceKind
     from models.forecast import OnnxForecaster
     from models.forecast_component import ForecastComponent
@@ -248,7 +246,7 @@ def build_forecast_components(settings: Settings) -> list[Component]:
         try:
             forecaster = OnnxForecaster.promoted(registry, task)
         except (RegistryError, OSError) as exc:
-            logging.getLogger(__name__).warning("no %s forecasts: %s", task, exc)
+            log.warning("no %s forecasts: %s", task, exc)
             continue
         if forecaster is not None:
             price_kind = PriceKind(kind) if task == "intraday" else PriceKind.DAY_AHEAD
@@ -270,8 +268,6 @@ def build_battery_fleet(settings: Settings, batteries: Sequence[BatterySpec]) ->
     (or it was trained for another observation layout) the fleet runs on the
     MPC instead and says so in the log, because a battery must never stall.
     """
-    import logging
-
     from engine.dispatch import BatteryFleet, BatteryUnit, Controller, PolicyController
     from engine.mpc import MpcController
     from engine.rule import RuleController
@@ -286,7 +282,7 @@ def build_battery_fleet(settings: Settings, batteries: Sequence[BatterySpec]) ->
             policy = load_policy(model_registry(settings), battery.policy or None)
             policy_controller = PolicyController(policy)
         except (RegistryError, OSError) as exc:
-            logging.getLogger(__name__).warning("no battery policy (%s); dispatching with MPC", exc)
+            log.warning("no battery policy (%s); dispatching with MPC", exc)
 
     def controller() -> Controller:
         if battery.controller == "rule":
@@ -299,14 +295,12 @@ def build_battery_fleet(settings: Settings, batteries: Sequence[BatterySpec]) ->
 
 def battery_specs(settings: Settings) -> list[BatterySpec]:
     """The fleet's batteries whose market the engine watches; the others are logged."""
-    import logging
-
     kept = []
     for spec in settings.battery.fleet:
         if spec.market in settings.markets:
             kept.append(spec)
         else:
-            logging.getLogger(__name__).warning(
+            log.warning(
                 "battery %s trades %s, which is not among the configured markets %s: left out",
                 spec.battery_id,
                 spec.market,

@@ -80,6 +80,12 @@ class SpreadOpportunity(Event, frozen=True, tag=True, kw_only=True):
     ``net_spread_eur_mwh`` = sell − buy − transmission cost of the border in the
     buy→sell direction. ``profit_eur_h`` is the net spread times the border's
     capacity when a capacity is configured.
+
+    ``seq`` numbers the events of one opportunity (the pair, direction and
+    ``opened_at``): 0 when it opens, then one more per update and for the close.
+    Two updates can share a timestamp (both markets of the pair tick in the same
+    second), so the sequence, not the time, tells them apart; a replay of the
+    same ticks gives the same numbers, which keeps stored writes idempotent.
     """
 
     buy_market: str
@@ -94,6 +100,7 @@ class SpreadOpportunity(Event, frozen=True, tag=True, kw_only=True):
     duration_s: float = 0.0
     capacity_mw: float | None = None
     profit_eur_h: float | None = None
+    seq: int = 0
 
     @property
     def pair(self) -> tuple[str, str]:

@@ -72,6 +72,7 @@ class _Pair:
         "index_b",
         "last_net_eur_mwh",
         "last_status",
+        "next_seq",
         "opened_at",
         "opened_at_s",
     )
@@ -96,6 +97,7 @@ class _Pair:
         self.last_status = OpportunityStatus.OPENED
         self.opened_at = datetime.min.replace(tzinfo=UTC)
         self.opened_at_s = 0.0
+        self.next_seq = 0  # the seq of the open opportunity's next event
 
 
 class SpreadEngine:
@@ -288,6 +290,7 @@ class SpreadEngine:
         pair.buy_index = buy_index
         pair.opened_at = self._now
         pair.opened_at_s = self._now_s
+        pair.next_seq = 0
         oldest_ts_s = min(self._price_ts_s[pair.index_a], self._price_ts_s[pair.index_b])
         if oldest_ts_s < self._oldest_open_price_ts_s:
             self._oldest_open_price_ts_s = oldest_ts_s
@@ -337,8 +340,12 @@ class SpreadEngine:
         sell_price = self._prices_eur_mwh[sell_index]
         spread_eur_mwh = sell_price - buy_price
         net_eur_mwh = spread_eur_mwh - cost_eur_mwh
+        seq = pair.next_seq
         if record:
             pair.last_net_eur_mwh = net_eur_mwh
+            pair.next_seq = seq + 1
+        else:  # a restatement of the last event, not a new one
+            seq -= 1
         return SpreadOpportunity(
             ts=self._now,
             buy_market=self._markets[buy_index],
@@ -353,4 +360,5 @@ class SpreadEngine:
             duration_s=self._now_s - pair.opened_at_s,
             capacity_mw=capacity_mw,
             profit_eur_h=None if capacity_mw is None else net_eur_mwh * capacity_mw,
+            seq=seq,
         )

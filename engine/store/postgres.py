@@ -423,7 +423,8 @@ class PostgresStore:
 
     async def opportunities_since(self, since: datetime) -> list[SpreadOpportunity]:
         found = await self._fetch(
-            "SELECT * FROM opportunities WHERE ts >= $1 ORDER BY ts, buy_market, sell_market",
+            "SELECT * FROM opportunities WHERE ts >= $1 ORDER BY ts, buy_market, sell_market, "
+            "opened_at, seq",
             _aware("since", since),
         )
         return [R.opportunity_from(r, r["ts"], r["opened_at"]) for r in found]

@@ -180,6 +180,31 @@ async def _audit_and_backtest_trades(conn: asyncpg.Connection) -> None:
     await conn.execute(_CREATE_AUDIT_AND_BACKTEST_TRADES)
 
 
+async def _opportunities_by_time_and_seq(conn: asyncpg.Connection) -> None:
+    # Two updates of a pair in the same second shared the old key, so the second
+    # was dropped as a duplicate (and failed every direct COPY of its batch).
+    # The event sequence number tells them apart; with time first, the key also
+    # serves "opportunities since", so the separate ts index goes.
+    await conn.execute(
+        f"""
+        ALTER TABLE opportunities ADD COLUMN seq integer;
+        UPDATE opportunities AS o SET seq = numbered.seq
+        FROM (
+            SELECT buy_market, sell_market, opened_at, status, ts,
+                   {R.OPPORTUNITY_SEQ_SQL} AS seq
+            FROM opportunities
+        ) AS numbered
+        WHERE (o.buy_market, o.sell_market, o.opened_at, o.status, o.ts)
+            = (numbered.buy_market, numbered.sell_market, numbered.opened_at,
+               numbered.status, numbered.ts);
+        ALTER TABLE opportunities ALTER COLUMN seq SET NOT NULL;
+        ALTER TABLE opportunities DROP CONSTRAINT opportunities_pkey;
+        DROP INDEX opportunities_ts;
+        ALTER TABLE opportunities ADD PRIMARY KEY (ts, buy_market, sell_market, opened_at, seq);
+        """
+    )
+
+
 class Migration(NamedTuple):
     version: int
     description: str
@@ -190,6 +215,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "tables, keys and indexes", _create_tables),
     Migration(2, "TimescaleDB hypertables when the extension is available", _hypertables),
     Migration(3, "audit log and backtest trades", _audit_and_backtest_trades),
+    Migration(4, "opportunities keyed by time and sequence", _opportunities_by_time_and_seq),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1].version
 

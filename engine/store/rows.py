@@ -59,10 +59,19 @@ OPPORTUNITIES: Final = Table(
         "duration_s",
         "capacity_mw",
         "profit_eur_h",
+        "seq",
     ),
-    ("buy_market", "sell_market", "opened_at", "status", "ts"),
+    # Time first: "opportunities of the last N minutes" is a range on this key,
+    # and rows arrive in time order, so inserts append at the key's right edge.
+    ("ts", "buy_market", "sell_market", "opened_at", "seq"),
     "ts",
     ("opened_at", "ts"),
+)
+# For the migrations that added ``seq``: numbers the rows stored before it in
+# each opportunity's lifecycle order (opened, updates, closed).
+OPPORTUNITY_SEQ_SQL: Final = (
+    "row_number() OVER (PARTITION BY buy_market, sell_market, opened_at "
+    "ORDER BY ts, CASE status WHEN 'opened' THEN 0 WHEN 'updated' THEN 1 ELSE 2 END) - 1"
 )
 BATTERY_STATES: Final = Table(
     "battery_states",
@@ -143,6 +152,7 @@ def opportunity_row(e: SpreadOpportunity) -> Row:
         e.duration_s,
         e.capacity_mw,
         e.profit_eur_h,
+        e.seq,
     )
 
 
@@ -242,6 +252,7 @@ def opportunity_from(r: Any, ts: datetime, opened_at: datetime) -> SpreadOpportu
         duration_s=r["duration_s"],
         capacity_mw=r["capacity_mw"],
         profit_eur_h=r["profit_eur_h"],
+        seq=r["seq"],
     )
 
 

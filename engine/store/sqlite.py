@@ -95,6 +95,25 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     ) WITHOUT ROWID;
     CREATE INDEX backtest_trades_run_ts ON backtest_trades (run_id, ts);
     """,
+    # 3: opportunities keyed by time and their event sequence number (two updates
+    # of a pair in the same second were one row before); the key serves the
+    # time-range query, so the separate ts index goes. Old rows are numbered in
+    # their lifecycle order.
+    f"""
+    CREATE TABLE opportunities_v3 (
+        buy_market TEXT NOT NULL, sell_market TEXT NOT NULL, opened_at INTEGER NOT NULL,
+        status TEXT NOT NULL, ts INTEGER NOT NULL,
+        buy_price_eur_mwh REAL NOT NULL, sell_price_eur_mwh REAL NOT NULL,
+        spread_eur_mwh REAL NOT NULL, transmission_cost_eur_mwh REAL NOT NULL,
+        net_spread_eur_mwh REAL NOT NULL, duration_s REAL NOT NULL,
+        capacity_mw REAL, profit_eur_h REAL, seq INTEGER NOT NULL,
+        PRIMARY KEY (ts, buy_market, sell_market, opened_at, seq)
+    ) WITHOUT ROWID;
+    INSERT INTO opportunities_v3
+        SELECT *, {R.OPPORTUNITY_SEQ_SQL} FROM opportunities;
+    DROP TABLE opportunities;
+    ALTER TABLE opportunities_v3 RENAME TO opportunities;
+    """,
 )
 
 
@@ -256,7 +275,8 @@ class SqliteStore:
 
     async def opportunities_since(self, since: datetime) -> list[SpreadOpportunity]:
         found = await self._query(
-            "SELECT * FROM opportunities WHERE ts >= ? ORDER BY ts, buy_market, sell_market",
+            "SELECT * FROM opportunities WHERE ts >= ? ORDER BY ts, buy_market, sell_market, "
+            "opened_at, seq",
             (to_us(since),),
         )
         return [R.opportunity_from(r, from_us(r["ts"]), from_us(r["opened_at"])) for r in found]

@@ -49,7 +49,7 @@ async def store(make_store) -> AsyncIterator[Store]:
         await backend.close()
 
 
-def opportunity(status=OpportunityStatus.OPENED, seconds=0.0, net=19.0):
+def opportunity(status=OpportunityStatus.OPENED, seconds=0.0, net=19.0, seq=0):
     return SpreadOpportunity(
         ts=T0 + timedelta(seconds=seconds),
         buy_market="DE",
@@ -64,6 +64,7 @@ def opportunity(status=OpportunityStatus.OPENED, seconds=0.0, net=19.0):
         duration_s=seconds,
         capacity_mw=1000.0,
         profit_eur_h=net * 1000.0,
+        seq=seq,
     )
 
 
@@ -106,13 +107,27 @@ async def test_history_by_range_and_limit(store):
 async def test_opportunities_of_the_last_minutes(store):
     lifecycle = [
         opportunity(OpportunityStatus.OPENED, 0),
-        opportunity(OpportunityStatus.UPDATED, 60, net=25.0),
-        opportunity(OpportunityStatus.CLOSED, 120, net=3.0),
+        opportunity(OpportunityStatus.UPDATED, 60, net=25.0, seq=1),
+        opportunity(OpportunityStatus.CLOSED, 120, net=3.0, seq=2),
     ]
     await store.write(lifecycle)
     await store.write(lifecycle)
     assert await store.count("opportunities") == 3
     assert await store.opportunities_since(T0 + timedelta(seconds=30)) == lifecycle[1:]
+
+
+async def test_two_updates_in_the_same_second_are_two_rows(store):
+    # Both markets of a pair ticked in one second: the later update is the one
+    # that stands, and it must not be taken for a replay of the earlier one.
+    events = [
+        opportunity(OpportunityStatus.OPENED, 0),
+        opportunity(OpportunityStatus.UPDATED, 60, net=25.0, seq=1),
+        opportunity(OpportunityStatus.UPDATED, 60, net=21.0, seq=2),
+    ]
+    await store.write(events)
+    await store.write(events[1:])  # a replay is still one row per event
+    assert await store.count("opportunities") == 3
+    assert await store.opportunities_since(T0 + timedelta(seconds=60)) == events[1:]
 
 
 async def test_trades_alerts_and_battery_states(store):

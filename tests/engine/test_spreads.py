@@ -146,6 +146,24 @@ def test_open_update_close_with_duration():
     assert engine.open_opportunities() == []
 
 
+def test_the_events_of_one_opportunity_are_numbered_and_a_new_one_starts_again():
+    engine = de_fr_engine(update_step_eur_mwh=0.0)
+    engine.on_tick(tick("DE", 60.0))
+    [opened] = engine.on_tick(tick("FR", 80.0, seconds=10))
+    # Both markets tick in the same second: two updates with one timestamp,
+    # told apart (and both stored) by their sequence numbers.
+    [first] = engine.on_tick(tick("FR", 82.0, seconds=20))
+    [second] = engine.on_tick(tick("DE", 61.0, seconds=20))
+    assert first.ts == second.ts
+    assert [opened.seq, first.seq, second.seq] == [0, 1, 2]
+    [restated] = engine.open_opportunities()  # a late view's copy, not a new event
+    assert (restated.seq, restated.status) == (2, UPDATED)
+    [closed] = engine.on_tick(tick("FR", 62.0, seconds=30))
+    assert (closed.status, closed.seq) == (CLOSED, 3)
+    [reopened] = engine.on_tick(tick("FR", 90.0, seconds=40))
+    assert (reopened.status, reopened.seq) == (OPENED, 0)
+
+
 def test_small_moves_are_held_back_until_they_add_up_to_a_step():
     engine = de_fr_engine(update_step_eur_mwh=0.5)
     engine.on_tick(tick("DE", 60.0))

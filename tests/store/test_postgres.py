@@ -184,7 +184,8 @@ async def test_plain_tables_and_indexes_without_timescaledb(store, admin):
     )
     assert kinds == {name: b"r" for name in (*R.TABLE_NAMES, "schema_migrations")}
     indexes = {r["indexname"] for r in await admin.fetch("SELECT indexname FROM pg_indexes")}
-    assert {"prices_pkey", "opportunities_ts", "alerts_ts", "trades_strategy_ts"} <= indexes
+    assert {"prices_pkey", "opportunities_pkey", "alerts_ts", "trades_strategy_ts"} <= indexes
+    assert "opportunities_ts" not in indexes  # the key, time first, serves range queries
 
 
 async def test_migrations_are_recorded_once(postgres_schema, admin):

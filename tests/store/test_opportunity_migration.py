@@ -1,0 +1,105 @@
+"""The migration that keys opportunities by time and event sequence, on both backends.
+
+Rows stored before ``seq`` existed must come out numbered in their lifecycle
+order (opened, updates, closed), so that the new key holds them all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+
+import asyncpg
+
+from engine.store import postgres_migrations
+from engine.store.postgres import PostgresStore
+from engine.store.sqlite import MIGRATIONS, SqliteStore, to_us
+from tests.stubs.builders import T0
+
+# (status, seconds after T0, opened_at seconds): one opportunity opened and
+# updated in the same second, updated again and closed; then a second one.
+OLD_ROWS = [
+    ("updated", 0, 0),
+    ("opened", 0, 0),
+    ("closed", 120, 0),
+    ("updated", 60, 0),
+    ("opened", 300, 300),
+    ("closed", 360, 300),
+]
+EXPECTED = [  # (status, seconds, seq), in the store's order
+    ("opened", 0, 0),
+    ("updated", 0, 1),
+    ("updated", 60, 2),
+    ("closed", 120, 3),
+    ("opened", 300, 0),
+    ("closed", 360, 1),
+]
+
+
+def old_row(status: str, seconds: int, opened_s: int) -> tuple[object, ...]:
+    return ("DE", "FR", opened_s, status, seconds, 60.0, 80.0, 20.0, 1.0, 19.0, 0.0, None, None)
+
+
+async def stored(store: SqliteStore | PostgresStore) -> list[tuple[str, int, int]]:
+    found = await store.opportunities_since(T0)
+    return [(o.status.value, int((o.ts - T0).total_seconds()), o.seq) for o in found]
+
+
+async def test_sqlite_numbers_the_rows_stored_before_seq(tmp_path):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for number, script in enumerate(MIGRATIONS[:2], start=1):
+        conn.executescript(f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;")
+    t0_us = to_us(T0)
+    conn.executemany(
+        "INSERT INTO opportunities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (*r[:2], t0_us + r[2] * 1_000_000, r[3], t0_us + r[4] * 1_000_000, *r[5:])
+            for r in (old_row(*spec) for spec in OLD_ROWS)
+        ],
+    )
+    conn.close()
+
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert await stored(store) == EXPECTED
+    finally:
+        await store.close()
+    conn = sqlite3.connect(path)
+    indexes = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    assert "opportunities_ts" not in indexes  # the key, time first, serves range queries
+
+
+async def test_postgres_numbers_the_rows_stored_before_seq(postgres_schema, monkeypatch):
+    dsn, schema = postgres_schema
+    with monkeypatch.context() as before:
+        before.setattr(postgres_migrations, "MIGRATIONS", postgres_migrations.MIGRATIONS[:3])
+        old = PostgresStore(dsn, schema=schema)
+        await old.open()
+        await old.close()
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+    try:
+        await conn.copy_records_to_table(
+            "opportunities",
+            records=[
+                (
+                    *r[:2],
+                    T0 + timedelta(seconds=r[2]),
+                    r[3],
+                    T0 + timedelta(seconds=r[4]),
+                    *r[5:],
+                )
+                for r in (old_row(*spec) for spec in OLD_ROWS)
+            ],
+        )
+    finally:
+        await conn.close()
+
+    store = PostgresStore(dsn, schema=schema)
+    await store.open()
+    try:
+        assert await stored(store) == EXPECTED
+    finally:
+        await store.close()

@@ -7,6 +7,7 @@ order (opened, updates, closed), so that the new key holds them all.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import timedelta
 
 import asyncpg
@@ -36,8 +37,13 @@ EXPECTED = [  # (status, seconds, seq), in the store's order
 ]
 
 
-def old_row(status: str, seconds: int, opened_s: int) -> tuple[object, ...]:
-    return ("DE", "FR", opened_s, status, seconds, 60.0, 80.0, 20.0, 1.0, 19.0, 0.0, None, None)
+def old_rows(time_at: Callable[[int], object]) -> list[tuple[object, ...]]:
+    """OLD_ROWS in the column order before ``seq``, times given by ``time_at(seconds)``."""
+    prices_and_the_rest = (60.0, 80.0, 20.0, 1.0, 19.0, 0.0, None, None)
+    return [
+        ("DE", "FR", time_at(opened_s), status, time_at(seconds), *prices_and_the_rest)
+        for status, seconds, opened_s in OLD_ROWS
+    ]
 
 
 async def stored(store: SqliteStore | PostgresStore) -> list[tuple[str, int, int]]:
@@ -53,10 +59,7 @@ async def test_sqlite_numbers_the_rows_stored_before_seq(tmp_path):
     t0_us = to_us(T0)
     conn.executemany(
         "INSERT INTO opportunities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (*r[:2], t0_us + r[2] * 1_000_000, r[3], t0_us + r[4] * 1_000_000, *r[5:])
-            for r in (old_row(*spec) for spec in OLD_ROWS)
-        ],
+        old_rows(lambda seconds: t0_us + seconds * 1_000_000),
     )
     conn.close()
 
@@ -83,16 +86,7 @@ async def test_postgres_numbers_the_rows_stored_before_seq(postgres_schema, monk
     try:
         await conn.copy_records_to_table(
             "opportunities",
-            records=[
-                (
-                    *r[:2],
-                    T0 + timedelta(seconds=r[2]),
-                    r[3],
-                    T0 + timedelta(seconds=r[4]),
-                    *r[5:],
-                )
-                for r in (old_row(*spec) for spec in OLD_ROWS)
-            ],
+            records=old_rows(lambda seconds: T0 + timedelta(seconds=seconds)),
         )
     finally:
         await conn.close()

@@ -163,7 +163,7 @@ async def main_async(limit: int, repeat: int, with_postgres: bool) -> None:
     console = Console()
     batches = await generate(limit)
     ticks = [e for b in batches for e in b if isinstance(e, PriceTick)]
-    sqlite_rows = [(t.market, t.kind.value, to_us(t.ts), *price_row(t)[3:]) for t in ticks]
+    sqlite_rows = [price_row(t, to_us) for t in ticks]
     pg_rows = [price_row(t) for t in ticks]
     results: dict[str, list[float]] = {}
     for _ in range(repeat):

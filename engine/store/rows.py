@@ -125,11 +125,27 @@ BACKTEST_TRADES: Final = Table(
 TABLE_NAMES: Final = (*(t.name for t in TABLES), "backtests", BACKTEST_TRADES.name)
 
 
-def price_row(e: PriceTick) -> Row:
+# A backend's form of a timestamp: the datetime itself (asyncpg) or integer
+# microseconds (SQLite). Passed into the row builders so a row is built once.
+When = Callable[[datetime], Any]
+
+
+def _as_is(ts: datetime) -> datetime:
+    return ts
+
+
+# Enum members → their plain text: a dict lookup is a fifth of ``.value``'s cost
+# (an enum property), and the price and opportunity rows are the hot path.
+_TEXT: Final[dict[str, str]] = {
+    member: member.value for enum in (PriceKind, OpportunityStatus, Severity) for member in enum
+}
+
+
+def price_row(e: PriceTick, when: When = _as_is) -> Row:
     return (
         e.market,
-        e.kind.value,
-        e.ts,
+        _TEXT[e.kind],
+        when(e.ts),
         e.price_eur_mwh,
         e.volume_mwh,
         e.source,
@@ -137,13 +153,13 @@ def price_row(e: PriceTick) -> Row:
     )
 
 
-def opportunity_row(e: SpreadOpportunity) -> Row:
+def opportunity_row(e: SpreadOpportunity, when: When = _as_is) -> Row:
     return (
         e.buy_market,
         e.sell_market,
-        e.opened_at,
-        e.status.value,
-        e.ts,
+        when(e.opened_at),
+        _TEXT[e.status],
+        when(e.ts),
         e.buy_price_eur_mwh,
         e.sell_price_eur_mwh,
         e.spread_eur_mwh,
@@ -156,10 +172,10 @@ def opportunity_row(e: SpreadOpportunity) -> Row:
     )
 
 
-def battery_row(e: BatteryState) -> Row:
+def battery_row(e: BatteryState, when: When = _as_is) -> Row:
     return (
         e.battery_id,
-        e.ts,
+        when(e.ts),
         e.market,
         e.soc_mwh,
         e.soc_fraction,
@@ -169,10 +185,10 @@ def battery_row(e: BatteryState) -> Row:
     )
 
 
-def trade_row(e: Trade) -> Row:
+def trade_row(e: Trade, when: When = _as_is) -> Row:
     return (
         e.trade_id,
-        e.ts,
+        when(e.ts),
         e.strategy,
         e.market,
         e.side,
@@ -184,19 +200,19 @@ def trade_row(e: Trade) -> Row:
     )
 
 
-def alert_row(e: Alert) -> Row:
-    return (e.rule, e.key, e.ts, e.severity.value, e.message, e.market)
+def alert_row(e: Alert, when: When = _as_is) -> Row:
+    return (e.rule, e.key, when(e.ts), _TEXT[e.severity], e.message, e.market)
 
 
-def audit_row(e: AuditEntry) -> Row:
-    return (e.entry_id, e.ts, e.actor, e.action, e.strategy, e.reason, e.ref)
+def audit_row(e: AuditEntry, when: When = _as_is) -> Row:
+    return (e.entry_id, when(e.ts), e.actor, e.action, e.strategy, e.reason, e.ref)
 
 
-def backtest_trade_row(run_id: str, e: Trade) -> Row:
-    return (run_id, *trade_row(e))
+def backtest_trade_row(run_id: str, e: Trade, when: When = _as_is) -> Row:
+    return (run_id, *trade_row(e, when))
 
 
-_TO_ROW: Final[dict[type[Event], tuple[Table, Callable[[Any], Row]]]] = {
+_TO_ROW: Final[dict[type[Event], tuple[Table, Callable[[Any, When], Row]]]] = {
     PriceTick: (PRICES, price_row),
     SpreadOpportunity: (OPPORTUNITIES, opportunity_row),
     BatteryState: (BATTERY_STATES, battery_row),
@@ -206,8 +222,11 @@ _TO_ROW: Final[dict[type[Event], tuple[Table, Callable[[Any], Row]]]] = {
 }
 
 
-def rows_by_table(events: Sequence[Event]) -> dict[Table, list[Row]]:
-    """Split a batch into rows per table; event kinds without a table are skipped."""
+def rows_by_table(events: Sequence[Event], when: When = _as_is) -> dict[Table, list[Row]]:
+    """Split a batch into rows per table, timestamps as ``when`` makes them.
+
+    Event kinds without a table are skipped.
+    """
     grouped: dict[Table, list[Row]] = {}
     for event in events:
         mapping = _TO_ROW.get(type(event))
@@ -217,7 +236,7 @@ def rows_by_table(events: Sequence[Event]) -> dict[Table, list[Row]]:
         rows = grouped.get(table)
         if rows is None:
             rows = grouped[table] = []
-        rows.append(to_row(event))
+        rows.append(to_row(event, when))
     return grouped
 
 

@@ -136,19 +136,24 @@ def _insert_sql(table: R.Table) -> str:
 
 
 _INSERTS: Final = {table: _insert_sql(table) for table in R.TABLES}
-# Positions of the timestamp columns of each table, converted before insert.
-_TS_POSITIONS: Final = {
-    table: tuple(table.columns.index(c) for c in table.timestamp_columns) for table in R.TABLES
-}
 
 
-def _convert(row: R.Row, positions: tuple[int, ...]) -> R.Row:
-    if positions == (2,):  # prices, the hot path
-        return (row[0], row[1], to_us(row[2]), *row[3:])
-    values = list(row)
-    for i in positions:
-        values[i] = to_us(values[i])
-    return tuple(values)
+def _microseconds_memo() -> R.When:
+    """``to_us`` remembering its answers for one batch.
+
+    The ticks of one instant share a timestamp (six markets a second) and an
+    opportunity's ``opened_at`` repeats in each of its events; the timedelta
+    arithmetic of ``to_us`` costs more than a dict lookup.
+    """
+    seen: dict[datetime, int] = {}
+
+    def when(ts: datetime) -> int:
+        us = seen.get(ts)
+        if us is None:
+            us = seen[ts] = to_us(ts)
+        return us
+
+    return when
 
 
 class SqliteStore:
@@ -212,17 +217,16 @@ class SqliteStore:
         await self._run(lambda: self.conn.execute("SELECT 1").fetchone())
 
     async def write(self, events: Sequence[Event]) -> None:
-        grouped = R.rows_by_table(events)
-        if not grouped:
-            return
-
         def _write() -> None:
+            # Rows are built here, on the store's thread, not on the event loop.
+            grouped = R.rows_by_table(events, _microseconds_memo())
+            if not grouped:
+                return
             conn = self.conn
             conn.execute("BEGIN")
             try:
                 for table, rows in grouped.items():
-                    positions = _TS_POSITIONS[table]
-                    conn.executemany(_INSERTS[table], [_convert(r, positions) for r in rows])
+                    conn.executemany(_INSERTS[table], rows)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -368,7 +372,7 @@ class SqliteStore:
 
     async def save_backtest_trades(self, run_id: str, trades: Sequence[Trade]) -> None:
         table = R.BACKTEST_TRADES
-        rows = [(run_id, t.trade_id, to_us(t.ts), *R.trade_row(t)[2:]) for t in trades]
+        rows = [R.backtest_trade_row(run_id, t, to_us) for t in trades]
         sql = (
             f"INSERT INTO {table.name} ({', '.join(table.columns)}) "
             f"VALUES ({', '.join('?' for _ in table.columns)}) ON CONFLICT DO NOTHING"

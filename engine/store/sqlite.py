@@ -192,6 +192,10 @@ class SqliteStore:
             # may lose the last transactions — the writer's batches are small.
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=5000")
+            # 64 MiB of page cache (the default is 2 MiB): the pages inserts touch
+            # (each market's end of the price key, the end of the time-first
+            # keys) stay in memory as tables grow. +4 % pipeline throughput.
+            conn.execute("PRAGMA cache_size=-65536")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > len(MIGRATIONS):
                 raise StoreError(

@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -127,15 +129,38 @@ def from_us(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
-def _insert_sql(table: R.Table) -> str:
-    marks = ", ".join("?" for _ in table.columns)
+@cache
+def _insert_sql(table: R.Table, rows: int = 1) -> str:
+    """An idempotent INSERT of ``rows`` rows (a duplicate, even within it, is skipped)."""
+    marks = "(" + ", ".join("?" for _ in table.columns) + ")"
     return (
-        f"INSERT INTO {table.name} ({', '.join(table.columns)}) VALUES ({marks}) "
-        "ON CONFLICT DO NOTHING"
+        f"INSERT INTO {table.name} ({', '.join(table.columns)}) "
+        f"VALUES {', '.join([marks] * rows)} ON CONFLICT DO NOTHING"
     )
 
 
 _INSERTS: Final = {table: _insert_sql(table) for table in R.TABLES}
+# Rows per multi-row INSERT on the write path. sqlite3 releases the GIL while a
+# statement runs, so a statement of many rows lets the event loop's thread work
+# while SQLite inserts, where one statement per row kept the two taking turns;
+# it also binds in fewer, larger calls. +11 % pipeline throughput over one row
+# a statement (bench/pipeline_throughput.py; 256 rows gave +10 %, 64 rows +4 %).
+ROWS_PER_STATEMENT: Final = 1024
+
+
+def _insert_rows(conn: sqlite3.Connection, table: R.Table, rows: list[R.Row]) -> None:
+    per = min(
+        ROWS_PER_STATEMENT,
+        conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(table.columns),
+    )
+    whole = len(rows) - len(rows) % per if per > 1 else 0
+    if whole:
+        # The same statement text each time, so sqlite3's statement cache keeps
+        # it compiled; the rest of the rows go one per statement.
+        flat = [tuple(chain.from_iterable(rows[i : i + per])) for i in range(0, whole, per)]
+        conn.executemany(_insert_sql(table, per), flat)
+    if whole < len(rows):
+        conn.executemany(_INSERTS[table], rows[whole:])
 
 
 def _microseconds_memo() -> R.When:
@@ -230,7 +255,7 @@ class SqliteStore:
             conn.execute("BEGIN")
             try:
                 for table, rows in grouped.items():
-                    conn.executemany(_INSERTS[table], rows)
+                    _insert_rows(conn, table, rows)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise

@@ -82,6 +82,17 @@ async def test_the_same_tick_twice_is_one_row(store):
     assert await store.count("prices") == 3
 
 
+async def test_a_large_batch_with_repeats_inside_and_rows_already_stored(store):
+    # Large enough for every bulk path (SQLite's multi-row statements and their
+    # remainder, PostgreSQL's COPY and its staging fallback).
+    markets = ("DE", "FR", "NL", "BE", "AT", "GB")
+    ticks = [tick(markets[i % 6], 40.0 + i % 97, seconds=i // 6) for i in range(5_003)]
+    await store.write(ticks[:1_000])
+    await store.write(ticks + ticks[2_000:2_700])  # old, new and repeated in one batch
+    assert await store.count("prices") == len(ticks)
+    assert await store.price_history("GB", limit=10_000) == ticks[5::6]
+
+
 async def test_latest_price_per_market(store):
     await store.write(
         [tick(m, p, seconds=s) for s, (m, p) in enumerate([("DE", 1), ("FR", 2), ("DE", 3)])]

@@ -90,17 +90,19 @@ class TickValidator:
         markets = self._markets
         low, high = self.config.min_price_eur_mwh, self.config.max_price_eur_mwh
         latest = now + self._max_future
+        latest_day_ahead = now + self._day_ahead_horizon
+        day_ahead = PriceKind.DAY_AHEAD
         good: list[Event] = []
         for event in events:
-            # Fast path for the common case: a plausible intraday tick, checked
-            # inline (``low <= p <= high`` is False for NaN and ±inf).
+            # Fast path for the common case: a plausible price tick, checked
+            # inline (``low <= p <= high`` is False for NaN and ±inf). A replay
+            # of auction prices is all day-ahead ticks, so they take it too.
             if (
                 type(event) is PriceTick
-                and event.kind is PriceKind.INTRADAY
                 and event.market in markets
                 and low <= event.price_eur_mwh <= high
                 and event.ts.utcoffset() is not None
-                and event.ts <= latest
+                and event.ts <= (latest_day_ahead if event.kind is day_ahead else latest)
             ):
                 good.append(event)
                 continue

@@ -2,6 +2,8 @@ import math
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.clock import SimClock
 from engine.events import Fundamentals, PriceKind
@@ -51,3 +53,23 @@ def test_a_flood_of_garbage_logs_a_bounded_number_of_lines(caplog):
     validator.filter([tick(price=math.nan)] * 2500)
     assert validator.rejected_total == 2500
     assert len(caplog.records) == 3 + 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(list(PriceKind)),
+    market=st.sampled_from(["DE", "GB", "XX"]),
+    price=st.floats(allow_nan=True, allow_infinity=True),
+    ahead_h=st.floats(min_value=-100.0, max_value=100.0),
+    aware=st.booleans(),
+)
+def test_the_batch_fast_path_agrees_with_the_reasons(kind, market, price, ahead_h, aware):
+    # filter() checks the common ticks inline; it must keep exactly the ticks
+    # that reason() finds nothing wrong with, whatever their kind.
+    now = T0 + timedelta(hours=1)
+    validator = TickValidator(ValidationConfig(), SimClock(now))
+    at = now if aware else now.replace(tzinfo=None)
+    candidate = tick(market, price, at=at, seconds=ahead_h * 3600, kind=kind)
+    kept = validator.filter([candidate])
+    assert kept == ([candidate] if validator.reason(candidate, now) is None else [])
+    assert validator.rejected_total == 1 - len(kept)

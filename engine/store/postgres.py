@@ -25,12 +25,10 @@ and ``tests/contract/test_store.py`` holds both to the same behaviour.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
@@ -45,151 +43,21 @@ from engine.events import (
     SpreadOpportunity,
     Trade,
 )
+from engine.store import postgres_sql as S
 from engine.store import rows as R
 from engine.store.base import BacktestRecord, StoreError
+from engine.store.postgres_connection import (
+    CONNECTION_LOST,
+    DRIVER_ERRORS,
+    copy_rows,
+    redact,
+)
 from engine.store.postgres_migrations import migrate, quote_ident, timescaledb_schema
 
 # Below this many rows a pipelined executemany ties with COPY (round trips
 # dominate both) and beats the staging path 3:1, so it is used whatever the
 # table's state; from ~25 rows on COPY pulls ahead (bench/store_throughput.py).
 COPY_MIN_ROWS: Final = 16
-
-# Every way asyncpg reports trouble: server errors, protocol and client errors,
-# and socket errors (TimeoutError from command_timeout is an OSError).
-DRIVER_ERRORS: Final = (
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.InternalClientError,
-    OSError,
-)
-_CONNECTION_LOST: Final = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.ConnectionDoesNotExistError,
-    OSError,
-)
-
-
-def _stage_name(table: R.Table) -> str:
-    return f"gridtui_stage_{table.name}"
-
-
-def _insert_sql(table: R.Table) -> str:
-    marks = ", ".join(f"${i}" for i in range(1, len(table.columns) + 1))
-    return (
-        f"INSERT INTO {table.name} ({', '.join(table.columns)}) VALUES ({marks}) "
-        "ON CONFLICT DO NOTHING"
-    )
-
-
-def _merge_sql(table: R.Table) -> str:
-    columns = ", ".join(table.columns)
-    return (
-        f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {_stage_name(table)} "
-        "ON CONFLICT DO NOTHING"
-    )
-
-
-_INSERTS: Final = {table: _insert_sql(table) for table in R.TABLES}
-_MERGES: Final = {table: _merge_sql(table) for table in R.TABLES}
-# Created once per pooled connection. ON COMMIT DELETE ROWS empties them at the
-# end of every write's transaction, so a batch never sees its predecessor's rows.
-# TEMP tables live in the session's own schema (pg_temp, searched first) and are
-# not WAL-logged, which is why staging costs little next to the real insert.
-_CREATE_STAGES: Final = "\n".join(
-    f"CREATE TEMP TABLE IF NOT EXISTS {_stage_name(table)} "
-    f"(LIKE {table.name}) ON COMMIT DELETE ROWS;"
-    for table in R.TABLES
-)
-
-# The newest tick of each market: a LATERAL join runs one "ORDER BY ts DESC
-# LIMIT 1" probe of the primary key (market, kind, ts) per market asked for.
-# DISTINCT ON over the table would read every row of every market.
-LATEST_PRICES_SQL: Final = """
-SELECT newest.*
-FROM unnest($1::text[]) AS wanted(market)
-CROSS JOIN LATERAL (
-    SELECT * FROM prices
-    WHERE prices.market = wanted.market AND prices.kind = $2
-    ORDER BY prices.ts DESC
-    LIMIT 1
-) AS newest
-"""
-
-
-def price_history_sql(*, has_start: bool, has_end: bool) -> str:
-    """History of one market: the newest ``$3`` rows per kind, merged, newest first.
-
-    ``$1`` market, ``$2`` kinds (text[]), ``$3`` limit, then ``start``/``end`` when
-    given. One backward primary-key range scan per kind, each stopping after
-    ``limit`` rows, so the cost follows the limit, not the table.
-    """
-    conditions = ["prices.market = $1", "prices.kind = wanted.kind"]
-    if has_start:
-        conditions.append("prices.ts >= $4")
-    if has_end:
-        conditions.append(f"prices.ts < ${5 if has_start else 4}")
-    return f"""
-SELECT newest.*
-FROM unnest($2::text[]) AS wanted(kind)
-CROSS JOIN LATERAL (
-    SELECT * FROM prices
-    WHERE {" AND ".join(conditions)}
-    ORDER BY prices.ts DESC
-    LIMIT $3
-) AS newest
-ORDER BY newest.ts DESC, newest.kind DESC
-LIMIT $3
-"""
-
-
-_ALL_KINDS: Final = [kind.value for kind in PriceKind]
-
-
-def redact(dsn: str) -> str:
-    """The DSN without its password, for messages and logs."""
-    if "://" in dsn:
-        parts = urlsplit(dsn)
-        if parts.password is not None:
-            netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-            return urlunsplit(parts._replace(netloc=netloc))
-        return dsn
-    return re.sub(r"(password\s*=\s*)(\S+)", r"\1***", dsn)
-
-
-async def _copy(conn: asyncpg.Connection, target: str, table: R.Table, rows: list[R.Row]) -> None:
-    """Binary COPY of ``rows`` into ``target``, failing at once if the connection drops.
-
-    Between its 512 KiB chunks asyncpg (0.32) waits for the socket to drain, and
-    a lost connection never ends that wait (nor does command_timeout): a server
-    crash in the middle of a large COPY would hang the write for good. A
-    termination listener turns the loss into an error instead.
-    """
-    lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    def on_lost(_: object) -> None:
-        if not lost.done():
-            lost.set_result(None)
-
-    conn.add_termination_listener(on_lost)
-    copying = asyncio.ensure_future(
-        conn.copy_records_to_table(target, records=rows, columns=table.columns)
-    )
-    # Its error is raised below, or superseded by the connection loss: either
-    # way asyncio must not log it as "never retrieved".
-    copying.add_done_callback(lambda task: task.cancelled() or task.exception())
-    try:
-        await asyncio.wait([copying, lost], return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        if not copying.done():
-            copying.cancel()
-            await asyncio.wait([copying])
-        # On a dead connection the pool has already detached it from our proxy.
-        with suppress(asyncpg.InterfaceError):
-            conn.remove_termination_listener(on_lost)
-    if copying.cancelled():
-        raise asyncpg.ConnectionDoesNotExistError(f"connection lost during COPY into {target}")
-    copying.result()  # raises what the COPY raised
 
 
 def _aware(name: str, value: datetime) -> datetime:
@@ -262,7 +130,7 @@ class PostgresStore:
                     f"is the server hung or overloaded? (command_timeout="
                     f"{self.command_timeout:g}s, connect_timeout={self.connect_timeout:g}s)"
                 )
-            if isinstance(cause, _CONNECTION_LOST):
+            if isinstance(cause, CONNECTION_LOST):
                 return StoreError(
                     f"{self._where}: connection lost ({type(cause).__name__}: {cause}); "
                     "is PostgreSQL running? The store reconnects on the next call"
@@ -279,7 +147,7 @@ class PostgresStore:
 
     @staticmethod
     async def _prepare_connection(conn: asyncpg.Connection) -> None:
-        await conn.execute(_CREATE_STAGES)
+        await conn.execute(S.CREATE_STAGES)
 
     async def open(self) -> None:
         if self._pool is not None:
@@ -372,7 +240,7 @@ class PostgresStore:
         self, conn: asyncpg.Connection, table: R.Table, rows: list[R.Row]
     ) -> None:
         if len(rows) < self.copy_min_rows:
-            await conn.executemany(_INSERTS[table], rows)
+            await conn.executemany(S.INSERTS[table], rows)
             return
         if self.direct_copy and table not in self._replaying:
             # Fast path: new rows COPY straight into the table, at the raw driver's
@@ -380,12 +248,12 @@ class PostgresStore:
             # savepoint undoes just that, and the rows take the staging path.
             try:
                 async with conn.transaction():
-                    await _copy(conn, table.name, table, rows)
+                    await copy_rows(conn, table.name, table, rows)
                 return
             except asyncpg.UniqueViolationError:
                 self._replaying.add(table)
-        await _copy(conn, _stage_name(table), table, rows)
-        status = await conn.execute(_MERGES[table])
+        await copy_rows(conn, S.stage_name(table), table, rows)
+        status = await conn.execute(S.MERGES[table])
         # "INSERT 0 <n>": once a batch goes in without a conflict, the replay is
         # over and the next batch tries the fast path again. Until then a stream
         # of overlapping batches (a feed re-sending the day) skips the doomed COPY.
@@ -399,7 +267,7 @@ class PostgresStore:
     ) -> dict[str, PriceTick]:
         if not markets:
             return {}
-        found = await self._fetch(LATEST_PRICES_SQL, list(markets), kind.value)
+        found = await self._fetch(S.LATEST_PRICES_SQL, list(markets), kind.value)
         return {r["market"]: R.price_from(r, r["ts"]) for r in found}
 
     async def price_history(
@@ -411,13 +279,13 @@ class PostgresStore:
         limit: int = 1000,
         kind: PriceKind | None = None,
     ) -> list[PriceTick]:
-        kinds = _ALL_KINDS if kind is None else [kind.value]
+        kinds = S.ALL_KINDS if kind is None else [kind.value]
         args: list[Any] = [market, kinds, limit]
         if start is not None:
             args.append(_aware("start", start))
         if end is not None:
             args.append(_aware("end", end))
-        sql = price_history_sql(has_start=start is not None, has_end=end is not None)
+        sql = S.price_history_sql(has_start=start is not None, has_end=end is not None)
         found = await self._fetch(sql, *args)
         return [R.price_from(r, r["ts"]) for r in reversed(found)]
 

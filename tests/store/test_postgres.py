@@ -33,14 +33,10 @@ from engine.events import (
 )
 from engine.store import StoreError
 from engine.store import rows as R
-from engine.store.postgres import (
-    COPY_MIN_ROWS,
-    LATEST_PRICES_SQL,
-    PostgresStore,
-    price_history_sql,
-    redact,
-)
+from engine.store.postgres import COPY_MIN_ROWS, PostgresStore
+from engine.store.postgres_connection import redact
 from engine.store.postgres_migrations import LATEST_VERSION, MIGRATIONS
+from engine.store.postgres_sql import LATEST_PRICES_SQL, price_history_sql
 from tests.conftest import POSTGRES_DSN
 from tests.stubs.builders import T0, tick
 from tests.stubs.pg_server import ThrowawayPostgres, postgres_binaries

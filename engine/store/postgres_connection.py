@@ -1,0 +1,78 @@
+"""What PostgresStore needs around asyncpg: which errors mean trouble, a COPY that
+fails fast when its connection drops, and DSNs fit to print (no password).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from contextlib import suppress
+from typing import Final
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from engine.store import rows as R
+
+# Every way asyncpg reports trouble: server errors, protocol and client errors,
+# and socket errors (TimeoutError from command_timeout is an OSError).
+DRIVER_ERRORS: Final = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    OSError,
+)
+CONNECTION_LOST: Final = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    OSError,
+)
+
+
+def redact(dsn: str) -> str:
+    """The DSN without its password, for messages and logs."""
+    if "://" in dsn:
+        parts = urlsplit(dsn)
+        if parts.password is not None:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+            return urlunsplit(parts._replace(netloc=netloc))
+        return dsn
+    return re.sub(r"(password\s*=\s*)(\S+)", r"\1***", dsn)
+
+
+async def copy_rows(
+    conn: asyncpg.Connection, target: str, table: R.Table, rows: list[R.Row]
+) -> None:
+    """Binary COPY of ``rows`` into ``target``, failing at once if the connection drops.
+
+    Between its 512 KiB chunks asyncpg (0.32) waits for the socket to drain, and
+    a lost connection never ends that wait (nor does command_timeout): a server
+    crash in the middle of a large COPY would hang the write for good. A
+    termination listener turns the loss into an error instead.
+    """
+    lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_lost(_: object) -> None:
+        if not lost.done():
+            lost.set_result(None)
+
+    conn.add_termination_listener(on_lost)
+    copying = asyncio.ensure_future(
+        conn.copy_records_to_table(target, records=rows, columns=table.columns)
+    )
+    # Its error is raised below, or superseded by the connection loss: either
+    # way asyncio must not log it as "never retrieved".
+    copying.add_done_callback(lambda task: task.cancelled() or task.exception())
+    try:
+        await asyncio.wait([copying, lost], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not copying.done():
+            copying.cancel()
+            await asyncio.wait([copying])
+        # On a dead connection the pool has already detached it from our proxy.
+        with suppress(asyncpg.InterfaceError):
+            conn.remove_termination_listener(on_lost)
+    if copying.cancelled():
+        raise asyncpg.ConnectionDoesNotExistError(f"connection lost during COPY into {target}")
+    copying.result()  # raises what the COPY raised

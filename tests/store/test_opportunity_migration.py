@@ -14,7 +14,8 @@ import asyncpg
 
 from engine.store import postgres_migrations
 from engine.store.postgres import PostgresStore
-from engine.store.sqlite import MIGRATIONS, SqliteStore, to_us
+from engine.store.sqlite import SqliteStore, to_us
+from engine.store.sqlite_migrations import MIGRATIONS
 from tests.stubs.builders import T0
 
 # (status, seconds after T0, opened_at seconds): one opportunity opened and

@@ -33,7 +33,8 @@ from rich.table import Table
 
 from engine.events import Fundamentals, PriceKind, PriceTick
 from feeds.mock_model import simulate_hourly_prices
-from models.features import FUNDAMENTAL_COLUMNS, PIPELINE_VERSION, DayAheadPipeline, PipelineConfig
+from models.dayahead_pipeline import DayAheadPipeline
+from models.features import FUNDAMENTAL_COLUMNS, PIPELINE_VERSION, PipelineConfig
 from models.forecast import KIND, OnnxForecaster, OnnxSession
 from models.price_grid import grid_from_frame
 from models.registry import ModelMeta

@@ -32,20 +32,11 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from engine.events import Event, Forecast, Fundamentals, PriceKind, PriceTick
-from models.features import (
-    DAYAHEAD,
-    PIPELINE_VERSION,
-    TASKS,
-    DayAheadPipeline,
-    FeatureBlock,
-    IntradayPipeline,
-    Pipeline,
-    PipelineConfig,
-    capacity_steps,
-    make_pipeline,
-    to_price,
-)
+from models.dayahead_pipeline import DayAheadPipeline
+from models.features import DAYAHEAD, PIPELINE_VERSION, TASKS, FeatureBlock, PipelineConfig
+from models.intraday_pipeline import IntradayPipeline
 from models.onnx_row import BoundRow
+from models.pipeline import Pipeline, capacity_steps, make_pipeline
 from models.price_grid import (
     FeatureError,
     FloatArray,
@@ -55,6 +46,7 @@ from models.price_grid import (
     step_of,
     step_start,
 )
+from models.price_window import to_price
 from models.registry import ModelMeta, Registry, RegistryError
 
 KIND: Final = "forecast"

@@ -2,7 +2,7 @@
 
 An engine ``Component`` (see ``engine.kernel``): the kernel hands it every batch
 of validated events; it keeps the history the model reads in a
-:class:`~models.features.LiveGrid` (a ring buffer, so memory stays flat on a
+:class:`~models.price_grid.LiveGrid` (a ring buffer, so memory stays flat on a
 daemon that runs for months), and returns forecasts as derived events, which
 the kernel publishes on the bus (topic ``forecasts``) and stores.
 
@@ -35,8 +35,10 @@ from typing import Final
 import numpy as np
 
 from engine.events import Event, Forecast, Fundamentals, PriceKind, PriceTick
-from models.features import DAYAHEAD, DayAheadPipeline, IntradayPipeline
+from models.dayahead_pipeline import DayAheadPipeline
+from models.features import DAYAHEAD
 from models.forecast import ForecastInputError, OnnxForecaster
+from models.intraday_pipeline import IntradayPipeline
 from models.price_grid import FeatureError, FloatArray, IntArray, step_of
 
 log = logging.getLogger(__name__)

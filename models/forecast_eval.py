@@ -28,14 +28,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 import numpy as np
 
-from models.features import (
-    DAYAHEAD,
-    DayAheadPipeline,
-    FeatureBlock,
-    IntradayPipeline,
-    Pipeline,
-    to_normalised,
-)
+from models.dayahead_pipeline import DayAheadPipeline
+from models.features import DAYAHEAD, FeatureBlock
 from models.forecast import (
     LOWER,
     POINT,
@@ -45,7 +39,10 @@ from models.forecast import (
     PriceBand,
     band_to_prices,
 )
+from models.intraday_pipeline import IntradayPipeline
+from models.pipeline import Pipeline
 from models.price_grid import FloatArray, IntArray, PriceGrid
+from models.price_window import to_normalised
 
 # Normalised predictions {"model", "lower", "upper"} for a block's rows.
 RawPredict = Callable[[FeatureBlock, int | None], dict[str, FloatArray]]

@@ -36,15 +36,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from models.features import (
-    DAYAHEAD,
-    PIPELINE_VERSION,
-    FeatureBlock,
-    Pipeline,
-    PipelineConfig,
-    make_pipeline,
-    to_normalised,
-)
+from models.features import DAYAHEAD, PIPELINE_VERSION, FeatureBlock, PipelineConfig
 from models.forecast import (
     KIND,
     LOWER,
@@ -64,7 +56,9 @@ from models.forecast_eval import (
     metrics_of,
     score_band,
 )
+from models.pipeline import Pipeline, make_pipeline
 from models.price_grid import FloatArray, IntArray, PriceGrid, grid_from_frame
+from models.price_window import to_normalised
 from models.registry import ModelMeta, Registry
 from models.training.export import export_checked
 

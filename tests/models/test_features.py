@@ -9,15 +9,13 @@ import pandas as pd
 import pytest
 
 from engine.events import Event, Fundamentals, PriceKind, PriceTick
-from models.features import (
-    DayAheadPipeline,
-    IntradayPipeline,
-    PipelineConfig,
-    capacity_steps,
-    fill_window,
-)
+from models.dayahead_pipeline import DayAheadPipeline
+from models.features import PipelineConfig
 from models.holidays import easter_sunday, is_holiday
+from models.intraday_pipeline import IntradayPipeline
+from models.pipeline import capacity_steps
 from models.price_grid import FeatureError, LiveGrid, grid_from_frame, infer_step_minutes, step_of
+from models.price_window import fill_window
 from tests.models.forecast_builders import (
     as_fundamentals,
     as_ticks,
@@ -239,7 +237,7 @@ def test_holidays_per_country():
 
 
 def test_local_calendar_matches_pandas_time_zones_through_dst():
-    from models.features import _local_calendar
+    from models.calendar_features import _local_calendar
 
     for step_minutes in (15, 60):
         step_s = step_minutes * 60

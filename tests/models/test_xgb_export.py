@@ -10,9 +10,10 @@ import pytest
 pytest.importorskip("xgboost")
 pytest.importorskip("onnxmltools")
 
-from models.features import PIPELINE_VERSION, PipelineConfig, make_pipeline
+from models.features import PIPELINE_VERSION, PipelineConfig
 from models.forecast import LOWER, POINT, UPPER, OnnxForecaster, role_name
 from models.forecast_eval import compute_block, decision_points
+from models.pipeline import make_pipeline
 from models.price_grid import grid_from_frame
 from models.training import TrainConfig, TrainingError, train_forecast
 from models.training.export import booster_to_onnx, max_difference

@@ -87,7 +87,8 @@ async def serve_daemon(rate: float) -> None:
     from gridtui.daemon.app import create_app, start_server
     from gridtui.daemon.auth import TokenAuth
     from gridtui.daemon.state import DaemonEngine
-    from gridtui.settings import ApiSettings, Settings
+    from gridtui.settings import Settings
+    from gridtui.settings_ops import ApiSettings
 
     with tempfile.TemporaryDirectory(prefix="gridtui-bench-") as scratch:
         settings = Settings(

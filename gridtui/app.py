@@ -38,7 +38,7 @@ from gridtui.messages import DashboardUpdate, EngineStopped
 from gridtui.screens.backtest_form import BacktestForm
 from gridtui.screens.dashboard import PANES, DashboardScreen
 from gridtui.screens.help import HelpScreen
-from gridtui.settings import KeySettings, UiSettings
+from gridtui.settings_ops import KeySettings, UiSettings
 from gridtui.view_model import DashboardModel
 from gridtui.views import FeedView
 from gridtui.widgets.status_bar import StatusBar

@@ -66,7 +66,7 @@ from gridtui.daemon.sinks import AlertRouter, AlertSink, DashboardSink
 from gridtui.daemon.state import DaemonEngine, TrainingJob, TrainingJobs
 from gridtui.daemon.validation import ApiError, error_body
 from gridtui.daemon.websocket import TRAINING_PROGRESS, WebSocketHub
-from gridtui.settings import ApiSettings
+from gridtui.settings_ops import ApiSettings
 
 log = logging.getLogger("gridtui.daemon.api")
 

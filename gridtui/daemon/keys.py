@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from gridtui.daemon.sinks import AlertRouter
     from gridtui.daemon.state import DaemonEngine, TrainingJobs
     from gridtui.daemon.websocket import WebSocketHub
-    from gridtui.settings import ApiSettings
+    from gridtui.settings_ops import ApiSettings
 
 ENGINE: web.AppKey[DaemonEngine] = web.AppKey("engine")
 API_SETTINGS: web.AppKey[ApiSettings] = web.AppKey("api_settings")

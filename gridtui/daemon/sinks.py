@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
     from gridtui.daemon.metrics import DaemonMetrics
-    from gridtui.settings import AlertSettings
+    from gridtui.settings_ops import AlertSettings
 
 log = logging.getLogger(__name__)
 alert_log = logging.getLogger("gridtui.alerts")

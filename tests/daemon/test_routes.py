@@ -18,7 +18,7 @@ from engine.events import (
 from engine.store.base import BacktestRecord
 from gridtui.client import BacktestRequest
 from gridtui.daemon.state import TrainRequest
-from gridtui.settings import ApiSettings
+from gridtui.settings_ops import ApiSettings
 from models.registry import ModelMeta, Registry
 from tests.daemon.conftest import Daemon, DaemonFactory, UnavailableCommands, until
 from tests.stubs.builders import T0, tick

@@ -21,7 +21,7 @@ from engine.events import (
 from gridtui.daemon.keys import HUB
 from gridtui.daemon.state import TrainRequest
 from gridtui.daemon.websocket import WebSocketClient, encode_events
-from gridtui.settings import ApiSettings
+from gridtui.settings_ops import ApiSettings
 from tests.daemon.conftest import Daemon, DaemonFactory, UnavailableCommands, until
 from tests.daemon.test_routes import spread_ticks
 from tests.stubs.builders import T0, tick

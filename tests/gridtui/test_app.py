@@ -25,7 +25,8 @@ from gridtui.client import BacktestRequest, InProcessClient
 from gridtui.messages import DashboardUpdate
 from gridtui.screens.backtest_form import BacktestForm
 from gridtui.screens.help import HelpScreen
-from gridtui.settings import KeySettings, UiSettings, load_settings
+from gridtui.settings import load_settings
+from gridtui.settings_ops import KeySettings, UiSettings
 from gridtui.widgets.alert_log import AlertLog
 from gridtui.widgets.backtest_table import BacktestTable
 from gridtui.widgets.battery_table import BatteryTable

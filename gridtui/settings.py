@@ -19,9 +19,10 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import msgspec
+import msgspec.inspect
 import platformdirs
 
 from engine.spread_config import SpreadConfig
@@ -88,11 +89,37 @@ def _parse_env_value(raw: str) -> Any:
         return raw
 
 
+_SEQUENCES: Final = (
+    msgspec.inspect.ListType,
+    msgspec.inspect.VarTupleType,
+    msgspec.inspect.SetType,
+    msgspec.inspect.FrozenSetType,
+)
+
+
+def _fields(struct: type) -> tuple[msgspec.inspect.Field, ...]:
+    info = msgspec.inspect.type_info(struct)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return info.fields
+
+
+def _list_fields(struct: type) -> set[str]:
+    """The fields of ``struct`` that hold a list (so ``X=one`` means ``[one]``)."""
+    names = set()
+    for field in _fields(struct):
+        kinds = (
+            field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else (field.type,)
+        )
+        if any(isinstance(kind, _SEQUENCES) for kind in kinds):
+            names.add(field.name)
+    return names
+
+
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
-    sections = {
-        name
-        for name, field_type in Settings.__annotations__.items()
-        if field_type.endswith(("Settings", "Config"))
+    section_types = {
+        field.name: field.type.cls
+        for field in _fields(Settings)
+        if isinstance(field.type, msgspec.inspect.StructType)
     }
     top_level = set(Settings.__struct_fields__)
     found: dict[str, Any] = {}
@@ -101,15 +128,22 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
             continue
         key = name.removeprefix(ENV_PREFIX).lower()
         value = _parse_env_value(raw)
-        if key in top_level and key not in sections:
-            if key == "markets" and isinstance(value, str):
-                value = [value]
-            found[key] = value
+        if key in top_level and key not in section_types:
+            found[key] = _as_list(value) if key in _list_fields(Settings) else value
             continue
         section, _, field = key.partition("_")
-        if section in sections and field:
+        if section in section_types and field:
+            if field in _list_fields(section_types[section]):
+                value = _as_list(value)
             found.setdefault(section, {})[field] = value
     return found
+
+
+def _as_list(value: Any) -> Any:
+    """A lone value for a list field is a list of one; an empty one, an empty list."""
+    if value == "":
+        return []
+    return [value] if isinstance(value, str | int | float) else value
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,22 @@ def test_env_market_list(tmp_path):
     assert settings.markets == ("DE", "AT")
 
 
+def test_env_lists_of_one_and_of_none(tmp_path):
+    # A lone value for a list setting is a list of one, in any section; an empty
+    # value empties the list.
+    settings = load_settings(
+        environ={
+            "GRIDTUI_MARKETS": "DE",
+            "GRIDTUI_STRATEGIES_AUTOSTART": "arbitrage",
+            "GRIDTUI_FORECAST_TASKS": "",
+        },
+        overrides={"data_dir": str(tmp_path)},
+    )
+    assert settings.markets == ("DE",)
+    assert settings.strategies.autostart == ("arbitrage",)
+    assert settings.forecast.tasks == ()
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -58,7 +58,8 @@ from engine.store.writer import WriterConfig
 from engine.strategies.base import Strategy
 from engine.strategies.battery import BatteryStrategy
 from engine.strategies.execution import ExecutionConfig
-from engine.strategy_manager import ManagerConfig, StrategyManager
+from engine.strategy_config import ManagerConfig
+from engine.strategy_manager import StrategyManager
 from engine.validation import ValidationConfig
 
 log = logging.getLogger(__name__)

@@ -1,23 +1,24 @@
 """StrategyManager: the kernel component that hosts strategies, live and in backtests.
 
 It owns the strategies' lifecycle (start, stop, the kill switch), hands them
-events, fills their orders through :class:`~engine.strategies.execution.ExecutionModel`,
-and emits what follows: :class:`~engine.events.Trade` fills,
-:class:`~engine.events.StrategyStatus` lines for the dashboard, and an
-:class:`~engine.events.AuditEntry` for every toggle and every trade (kept in the
-store's ``audit_log``). ``gridtui.wiring`` adds it after the spread engine (and
-any forecaster) so it sees their events; :mod:`engine.backtest` builds it the
-same way on a replay feed and a SimClock.
+events (each strategy sits in a :class:`~engine.strategy_slot.StrategySlot`),
+fills their orders through :class:`~engine.strategies.execution.ExecutionModel`
+(:mod:`engine.strategy_orders`), and emits what follows:
+:class:`~engine.events.Trade` fills, :class:`~engine.events.StrategyStatus`
+lines for the dashboard, and an :class:`~engine.events.AuditEntry` for every
+toggle and every trade (kept in the store's ``audit_log``). ``gridtui.wiring``
+adds it after the spread engine (and any forecaster) so it sees their events;
+:mod:`engine.backtest` builds it the same way on a replay feed and a SimClock.
 
 No look-ahead. A strategy receives an event only once the clock has reached
 the event's time: an event stamped after ``now`` (a day-ahead price for
-tomorrow's delivery) is held back and handed over when the clock gets there.
-Within a batch, events go out in time order, one at a time, and a strategy's
-``ctx.now`` is the newest event time it has been given — never the end of the
-batch — so it cannot learn what comes later in the same batch either. Bars
-(:meth:`~engine.strategies.base.Strategy.on_bar`) close on event time only,
-which is why the same data gives the same trades whatever the batch sizes and
-however fast the clock runs.
+tomorrow's delivery) is held back (:mod:`engine.held_events`) and handed over
+when the clock gets there. Within a batch, events go out in time order, one at
+a time, and a strategy's ``ctx.now`` is the newest event time it has been
+given — never the end of the batch — so it cannot learn what comes later in
+the same batch either. Bars (:meth:`~engine.strategies.base.Strategy.on_bar`)
+close on event time only, which is why the same data gives the same trades
+whatever the batch sizes and however fast the clock runs.
 
 Toggles come from outside the kernel loop (the dashboard's keys, the CLI): the
 control methods return the events they cause, and the caller publishes and
@@ -26,59 +27,24 @@ stores them (``gridtui.client.InProcessClient`` does).
 
 from __future__ import annotations
 
-import enum
-import heapq
 import logging
-import math
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import msgspec
 
-from engine.events import AuditEntry, Event, PriceKind, PriceTick, StrategyStatus, Trade
-from engine.strategies.base import Order, Side, Strategy
-from engine.strategies.execution import Account, ExecutionConfig, ExecutionModel
+from engine.events import AuditEntry, Event, PriceTick, StrategyStatus, Trade
+from engine.held_events import HeldEvents
+from engine.strategies.base import Order, Strategy
+from engine.strategies.execution import Account, ExecutionModel
+from engine.strategy_config import ManagerConfig
+from engine.strategy_orders import fill_orders
+from engine.strategy_slot import StrategySlot, StrategyState
 
 log = logging.getLogger(__name__)
 
 _MIN_DATETIME: Final = datetime.min.replace(tzinfo=UTC)
-_SHARE_EPSILON: Final = 1e-9
-
-
-class ManagerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """How the manager runs its strategies.
-
-    Attributes:
-        price_kind: the prices strategies trade on and are filled at. Live:
-            intraday ticks. A replay of day-ahead history: day-ahead.
-        execution: fees, slippage and limits of the simulated fills.
-        status_interval_s: clock seconds between routine StrategyStatus lines
-            (a strategy that trades also reports at once).
-        record_equity: keep an equity curve (backtests; off live).
-        equity_interval_s: event-time seconds between two equity samples.
-        id_prefix: prepended to trade ids (a backtest's run id; live, the
-            session start), so two runs never share an id.
-        max_held_events: future-stamped events held back at most; beyond it
-            the oldest are dropped (and counted).
-        autostart: strategies started by the manager itself with its first
-            batch (actor ``system:autostart``, in the audit log like any start).
-    """
-
-    price_kind: PriceKind = PriceKind.INTRADAY
-    execution: ExecutionConfig = ExecutionConfig()
-    status_interval_s: float = 5.0
-    record_equity: bool = False
-    equity_interval_s: float = 3600.0
-    id_prefix: str = ""
-    max_held_events: int = 200_000
-    autostart: tuple[str, ...] = ()
-
-
-class StrategyState(enum.StrEnum):
-    STOPPED = "stopped"
-    RUNNING = "running"
-    ERROR = "error"
 
 
 class ManagerStats(msgspec.Struct, kw_only=True):
@@ -89,77 +55,6 @@ class ManagerStats(msgspec.Struct, kw_only=True):
     trades: int = 0
     rejected: int = 0
     errors: int = 0
-
-
-class _Slot:
-    """One hosted strategy: its state and account, and its StrategyContext."""
-
-    __slots__ = (
-        "account",
-        "closing",
-        "last_action",
-        "last_trade",
-        "manager",
-        "name",
-        "seq",
-        "state",
-        "strategy",
-        "traded",
-    )
-
-    def __init__(self, strategy: Strategy, manager: StrategyManager) -> None:
-        self.strategy = strategy
-        self.manager = manager
-        self.account = Account()
-        self.state = StrategyState.STOPPED
-        self.last_action = "loaded"
-        self.last_trade: Trade | None = None
-        self.name = strategy.name
-        self.seq = 0
-        self.traded = False
-        self.closing = False
-
-    # -- StrategyContext ---------------------------------------------------------
-
-    @property
-    def now(self) -> datetime:
-        return self.manager.event_now
-
-    def price(self, market: str) -> float | None:
-        return self.manager.prices.get(market)
-
-    def price_ts(self, market: str) -> datetime | None:
-        return self.manager.price_times.get(market)
-
-    def delivery_minutes(self, market: str) -> int | None:
-        return self.manager.price_minutes.get(market)
-
-    def position(self, book: str) -> float:
-        return self.account.held(book)
-
-    def books(self) -> dict[str, float]:
-        return self.account.open_books()
-
-    @property
-    def realised_eur(self) -> float:
-        return self.account.realised_eur
-
-    def submit(self, *orders: Order, all_or_none: bool = False) -> list[Trade]:
-        return self.manager.submit(self, orders, all_or_none)
-
-    def register_asset(self, asset: str, power_mw: float) -> None:
-        self.manager.execution.register_asset(asset, power_mw)
-
-    def emit(self, event: Event) -> None:
-        if event.ts > self.manager.event_now:
-            raise ValueError(
-                f"strategy {self.name} emitted an event stamped {event.ts}, after its now "
-                f"{self.manager.event_now}: strategies live in the present"
-            )
-        self.manager.out.append(event)
-
-    def equity_eur(self) -> float:
-        return self.account.equity_eur(self.manager.prices)
 
 
 def _ts(event: Event) -> datetime:
@@ -174,11 +69,11 @@ class StrategyManager:
     def __init__(self, strategies: Iterable[Strategy], config: ManagerConfig | None = None) -> None:
         self.config = config or ManagerConfig()
         self.execution = ExecutionModel(self.config.execution)
-        self._slots: dict[str, _Slot] = {}
+        self._slots: dict[str, StrategySlot] = {}
         for strategy in strategies:
             if strategy.name in self._slots:
                 raise ValueError(f"two strategies are named {strategy.name!r}")
-            self._slots[strategy.name] = _Slot(strategy, self)
+            self._slots[strategy.name] = StrategySlot(strategy, self)
         self.stats = ManagerStats()
         self.prices: dict[str, float] = {}
         self.price_times: dict[str, datetime] = {}
@@ -191,17 +86,16 @@ class StrategyManager:
         self._bar_ts = _MIN_DATETIME
         self._next_sample = _MIN_DATETIME
         self._sample_step = timedelta(seconds=self.config.equity_interval_s)
-        self._held: list[tuple[datetime, int, Event]] = []
-        self._held_seq = 0
+        self._held = HeldEvents(self.config.max_held_events, self.stats)
         self._audit_seq = 0
-        self._id_prefix = self.config.id_prefix
+        self.id_prefix = self.config.id_prefix  # or the session start, once known (_begin)
         self._last_status_at: datetime | None = None
         self._autostarted = not self.config.autostart
         unknown = [n for n in self.config.autostart if n not in self._slots]
         if unknown:
             raise ValueError(f"autostart names strategies that are not loaded: {unknown}")
-        self._dispatch: dict[type[Event], list[tuple[_Slot, Strategy]]] = {}
-        self._bar_slots: list[_Slot] = []
+        self._dispatch: dict[type[Event], list[tuple[StrategySlot, Strategy]]] = {}
+        self._bar_slots: list[StrategySlot] = []
         self._relevant: frozenset[type[Event]] = frozenset(
             {PriceTick, *(t for s in self._slots.values() for t in s.strategy.wants)}
         )
@@ -225,7 +119,7 @@ class StrategyManager:
     def equity_eur(self, name: str) -> float:
         return self._slot(name).equity_eur()
 
-    def _slot(self, name: str) -> _Slot:
+    def _slot(self, name: str) -> StrategySlot:
         try:
             return self._slots[name]
         except KeyError:
@@ -235,24 +129,7 @@ class StrategyManager:
 
     def statuses(self, now: datetime) -> list[StrategyStatus]:
         """One status line per strategy, in name order."""
-        return [self._status(slot, now) for _, slot in sorted(self._slots.items())]
-
-    def _status(self, slot: _Slot, now: datetime) -> StrategyStatus:
-        trade = slot.last_trade
-        if trade is not None:  # worded only when shown: a backtest fills 10⁵ trades
-            slot.last_action = (
-                f"{trade.side} {trade.volume_mwh:,.1f} MWh {trade.market} "
-                f"@ {trade.price_eur_mwh:,.2f}"
-            )
-            slot.last_trade = None
-        return StrategyStatus(
-            ts=now,
-            strategy=slot.name,
-            state=slot.state.value,
-            pnl_eur=slot.equity_eur(),
-            trades=slot.account.trades,
-            last_action=slot.last_action,
-        )
+        return [slot.status(now) for _, slot in sorted(self._slots.items())]
 
     # -- control -------------------------------------------------------------------
 
@@ -273,11 +150,9 @@ class StrategyManager:
     def start(self, name: str, *, now: datetime, actor: str, reason: str = "") -> list[Event]:
         slot = self._slot(name)
         if slot.state is StrategyState.RUNNING:
-            return [self._status(slot, now)]
+            return [slot.status(now)]
         self._begin(now)
-        slot.state = StrategyState.RUNNING
-        slot.last_trade = None
-        slot.last_action = f"started by {actor}"
+        slot.mark(StrategyState.RUNNING, f"started by {actor}")
         self._rebuild()
         events: list[Event] = [self._audit(now, actor, "start", name, reason)]
         self._call(slot, "on_start", lambda: slot.strategy.on_start(slot))
@@ -295,7 +170,7 @@ class StrategyManager:
     ) -> list[Event]:
         slot = self._slot(name)
         if slot.state is not StrategyState.RUNNING:
-            return [self._status(slot, now)]
+            return [slot.status(now)]
         self._begin(now)
         if finish_bar and slot.strategy.uses_bars and self._bar_ts > _MIN_DATETIME:
             self._call(slot, "on_bar", lambda: slot.strategy.on_bar(self._bar_ts, slot))
@@ -304,10 +179,8 @@ class StrategyManager:
             self._call(slot, "on_stop", lambda: slot.strategy.on_stop(slot))
         finally:
             slot.closing = False
-        if slot.state is StrategyState.RUNNING:
-            slot.state = StrategyState.STOPPED
-        slot.last_trade = None
-        slot.last_action = f"{'killed' if action == 'kill' else 'stopped'} by {actor}"
+        state = StrategyState.STOPPED if slot.state is StrategyState.RUNNING else slot.state
+        slot.mark(state, f"{'killed' if action == 'kill' else 'stopped'} by {actor}")
         self._rebuild()
         events: list[Event] = [self._audit(now, actor, action, name, reason)]
         return self._collect(events, slot, now)
@@ -339,22 +212,22 @@ class StrategyManager:
         """Before the first event: take ``now`` as the present and name the session."""
         if self.event_now == _MIN_DATETIME:
             self.event_now = now
-        if not self._id_prefix:
-            self._id_prefix = now.strftime("%Y%m%dT%H%M%SZ/")
+        if not self.id_prefix:
+            self.id_prefix = now.strftime("%Y%m%dT%H%M%SZ/")
 
-    def _collect(self, events: list[Event], slot: _Slot, now: datetime) -> list[Event]:
+    def _collect(self, events: list[Event], slot: StrategySlot, now: datetime) -> list[Event]:
         """Events a control call caused: the audit entry, any fills, one status."""
         events += self.out
         self.out = []
         slot.traded = False
-        events.append(self._status(slot, now))
+        events.append(slot.status(now))
         return events
 
     def _audit(self, now: datetime, actor: str, action: str, name: str, reason: str) -> AuditEntry:
         self._audit_seq += 1
         return AuditEntry(
             ts=now,
-            entry_id=f"{self._id_prefix}{action}:{name}:{now.isoformat()}:{self._audit_seq}",
+            entry_id=f"{self.id_prefix}{action}:{name}:{now.isoformat()}:{self._audit_seq}",
             actor=actor,
             action=action,
             strategy=name,
@@ -362,8 +235,8 @@ class StrategyManager:
         )
 
     def _rebuild(self) -> None:
-        dispatch: dict[type[Event], list[tuple[_Slot, Strategy]]] = {}
-        bar_slots: list[_Slot] = []
+        dispatch: dict[type[Event], list[tuple[StrategySlot, Strategy]]] = {}
+        bar_slots: list[StrategySlot] = []
         for slot in self._slots.values():
             if slot.state is not StrategyState.RUNNING:
                 continue
@@ -374,7 +247,7 @@ class StrategyManager:
         self._dispatch = dispatch
         self._bar_slots = bar_slots
 
-    def _call(self, slot: _Slot, hook: str, call: Callable[[], None]) -> bool:
+    def _call(self, slot: StrategySlot, hook: str, call: Callable[[], None]) -> bool:
         """Run a hook; on an exception, put the strategy in error and say so. True if it ran."""
         try:
             call()
@@ -383,98 +256,21 @@ class StrategyManager:
             return False
         return True
 
-    def _fail(self, slot: _Slot, hook: str, exc: Exception) -> None:
+    def _fail(self, slot: StrategySlot, hook: str, exc: Exception) -> None:
         self.stats.errors += 1
         log.exception("strategy %s failed in %s; it is stopped", slot.name, hook)
-        slot.state = StrategyState.ERROR
-        slot.last_trade = None
-        slot.last_action = f"error in {hook}: {type(exc).__name__}"
+        slot.mark(StrategyState.ERROR, f"error in {hook}: {type(exc).__name__}")
         self._rebuild()
         now = self.event_now
         reason = f"{type(exc).__name__}: {exc}"[:300]
         self.out.append(self._audit(now, f"strategy:{slot.name}", "error", slot.name, reason))
-        self.out.append(self._status(slot, now))
+        self.out.append(slot.status(now))
 
     # -- orders --------------------------------------------------------------------
 
-    def submit(self, slot: _Slot, orders: Sequence[Order], all_or_none: bool) -> list[Trade]:
-        if slot.state is not StrategyState.RUNNING and not slot.closing:
-            self._reject(slot, len(orders))
-            return []
-        now = self.event_now
-        execution = self.execution
-        account = slot.account
-        prices = self.prices
-        # Plan every order first (all-or-none needs every room before any fill).
-        planned: list[tuple[Order, float, float]] = []
-        for order in orders:
-            reference = prices.get(order.market)
-            volume = order.volume_mwh
-            if reference is None or not (volume > 0 and math.isfinite(volume)):
-                planned.append((order, 0.0, 0.0))
-                continue
-            room = execution.room_mwh(order, account, now)[0]
-            if (
-                room > 0
-                and order.limit_price_eur_mwh is not None
-                and not execution.acceptable(order, execution.price(order, reference, room))
-            ):
-                room = 0.0
-            planned.append((order, room, reference))
-        if all_or_none and len(planned) > 1:
-            share = 1.0
-            for order, room, _ in planned:
-                share = min(share, room / order.volume_mwh if room > 0 else 0.0)
-            if share < _SHARE_EPSILON:
-                self._reject(slot, len(planned))
-                return []
-            planned = [(order, order.volume_mwh * share, ref) for order, _, ref in planned]
-        fills: list[Trade] = []
-        out = self.out
-        name = slot.name
-        prefix = self._id_prefix
-        actor = f"strategy:{name}"
-        for order, volume, reference in planned:
-            if volume <= _SHARE_EPSILON:
-                self._reject(slot, 1)
-                continue
-            fill = execution.fill(order, volume, reference, account, now)
-            slot.seq += 1
-            trade_id = f"{prefix}{name}-{slot.seq:07d}"
-            trade = Trade(
-                ts=now,
-                trade_id=trade_id,
-                strategy=name,
-                market=order.market,
-                side="buy" if order.side is Side.BUY else "sell",
-                volume_mwh=fill.volume_mwh,
-                price_eur_mwh=fill.price_eur_mwh,
-                fee_eur=fill.fee_eur,
-                pnl_eur=fill.pnl_eur,
-                reason=order.reason,
-            )
-            fills.append(trade)
-            out.append(trade)
-            out.append(
-                AuditEntry(
-                    ts=now,
-                    entry_id="trade:" + trade_id,
-                    actor=actor,
-                    action="trade",
-                    strategy=name,
-                    reason=order.reason,
-                    ref=trade_id,
-                )
-            )
-        if fills:
-            slot.traded = True
-            slot.last_trade = fills[-1]
-            self.stats.trades += len(fills)
-        return fills
-
-    def _reject(self, slot: _Slot, count: int) -> None:
-        slot.account.rejected += count
-        self.stats.rejected += count
+    def submit(self, slot: StrategySlot, orders: Sequence[Order], all_or_none: bool) -> list[Trade]:
+        """A strategy's ``ctx.submit``: :func:`~engine.strategy_orders.fill_orders`."""
+        return fill_orders(self, slot, orders, all_or_none)
 
     # -- the kernel's Component protocol -------------------------------------------
 
@@ -492,6 +288,7 @@ class StrategyManager:
         started = [] if self._autostarted else self._autostart(now)
         relevant = self._relevant
         kind = self._kind
+        hold = self._held.hold
         due: list[Event] = []
         for event in events:
             event_type = type(event)
@@ -500,11 +297,11 @@ class StrategyManager:
             if event_type is PriceTick and event.kind is not kind:  # type: ignore[attr-defined]
                 continue
             if event.ts > now:
-                self._hold(event)
+                hold(event)
             else:
                 due.append(event)
-        if self._held and self._held[0][0] <= now:
-            due += self._release(now)
+        if self._held.due(now):
+            due += self._held.release(now)
         self.out = out = started
         if due:
             self._deliver(due)
@@ -515,7 +312,7 @@ class StrategyManager:
             for slot in self._slots.values():
                 if slot.traded:
                     slot.traded = False
-                    out.append(self._status(slot, self.event_now))
+                    out.append(slot.status(self.event_now))
         self.out = []
         return out
 
@@ -523,30 +320,14 @@ class StrategyManager:
         """Hand over held events that came due; report every strategy now and then."""
         started = [] if self._autostarted else self._autostart(now)
         self.out = out = started
-        if self._held and self._held[0][0] <= now:
-            self._deliver(self._release(now))
+        if self._held.due(now):
+            self._deliver(self._held.release(now))
         last = self._last_status_at
         if last is None or (now - last).total_seconds() >= self.config.status_interval_s:
             self._last_status_at = now
             out += self.statuses(now)
         self.out = []
         return out
-
-    def _hold(self, event: Event) -> None:
-        held = self._held
-        self._held_seq += 1
-        heapq.heappush(held, (event.ts, self._held_seq, event))
-        self.stats.held += 1
-        if len(held) > self.config.max_held_events:
-            heapq.heappop(held)
-            self.stats.held_dropped += 1
-
-    def _release(self, now: datetime) -> list[Event]:
-        held = self._held
-        released: list[Event] = []
-        while held and held[0][0] <= now:
-            released.append(heapq.heappop(held)[2])
-        return released
 
     def _deliver(self, due: list[Event]) -> None:
         """The hot path: one event at a time, bars closed as event time moves on."""
@@ -613,4 +394,4 @@ class StrategyManager:
         self.equity_curve.append((ts, total))
 
 
-__all__ = ["ManagerConfig", "ManagerStats", "StrategyManager", "StrategyState"]
+__all__ = ["ManagerStats", "StrategyManager"]

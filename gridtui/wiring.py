@@ -30,7 +30,8 @@ from engine.store.sqlite import SqliteStore
 from engine.store.writer import WriterConfig
 from engine.strategies.base import Strategy
 from engine.strategies.battery import BatteryStrategyConfig
-from engine.strategy_manager import ManagerConfig, StrategyManager
+from engine.strategy_config import ManagerConfig
+from engine.strategy_manager import StrategyManager
 from gridtui.settings import Settings, SettingsError
 
 if TYPE_CHECKING:

@@ -29,7 +29,8 @@ from engine.store.sqlite import SqliteStore
 from engine.strategies import registry
 from engine.strategies.base import Strategy, StrategyConfig, StrategyContext
 from engine.strategies.execution import ExecutionConfig
-from engine.strategy_manager import ManagerConfig, StrategyManager
+from engine.strategy_config import ManagerConfig
+from engine.strategy_manager import StrategyManager
 from engine.validation import ValidationConfig
 from feeds.mock import MockFeed, MockFeedConfig
 from feeds.replay import ReplayConfig, ReplayFeed

@@ -30,7 +30,9 @@ from engine.strategies.mining import MiningConfig, MiningStrategy, break_even_eu
 from engine.strategies.ml import MlConfig, MlStrategy
 from engine.strategies.registry import KINDS, build, parse_names
 from engine.strategies.technical import TechnicalConfig, TechnicalStrategy
-from engine.strategy_manager import ManagerConfig, StrategyManager, StrategyState
+from engine.strategy_config import ManagerConfig
+from engine.strategy_manager import StrategyManager
+from engine.strategy_slot import StrategyState
 
 T0 = datetime(2021, 3, 1, tzinfo=UTC)
 FREE = ExecutionConfig(fee_eur_mwh=0.0, slippage_eur_mwh=0.0, impact_eur_mwh_per_mwh=0.0)

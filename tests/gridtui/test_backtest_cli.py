@@ -13,7 +13,8 @@ import pytest
 
 from engine.events import AuditEntry, BacktestProgress, StrategyStatus, Trade
 from engine.store.sqlite import SqliteStore
-from engine.strategy_manager import StrategyManager, StrategyState
+from engine.strategy_manager import StrategyManager
+from engine.strategy_slot import StrategyState
 from gridtui.app import GridApp
 from gridtui.cli import main
 from gridtui.client import BacktestRequest, InProcessClient

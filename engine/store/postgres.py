@@ -290,11 +290,7 @@ class PostgresStore:
         return [R.price_from(r, r["ts"]) for r in reversed(found)]
 
     async def opportunities_since(self, since: datetime) -> list[SpreadOpportunity]:
-        found = await self._fetch(
-            "SELECT * FROM opportunities WHERE ts >= $1 ORDER BY ts, buy_market, sell_market, "
-            "opened_at, seq",
-            _aware("since", since),
-        )
+        found = await self._fetch(S.OPPORTUNITIES_SINCE_SQL, _aware("since", since))
         return [R.opportunity_from(r, r["ts"], r["opened_at"]) for r in found]
 
     async def trades(self, strategy: str | None = None, limit: int = 1000) -> list[Trade]:

@@ -87,3 +87,11 @@ LIMIT $3
 
 
 ALL_KINDS: Final = [kind.value for kind in PriceKind]
+
+
+# A range of the primary key (ts, buy_market, sell_market, opened_at, seq) from
+# ``$1``, in its order: the cost follows the rows returned, not the table's size.
+OPPORTUNITIES_SINCE_SQL: Final = (
+    "SELECT * FROM opportunities WHERE ts >= $1 "
+    "ORDER BY ts, buy_market, sell_market, opened_at, seq"
+)

@@ -36,7 +36,11 @@ from engine.store import rows as R
 from engine.store.postgres import COPY_MIN_ROWS, PostgresStore
 from engine.store.postgres_connection import redact
 from engine.store.postgres_migrations import LATEST_VERSION, MIGRATIONS
-from engine.store.postgres_sql import LATEST_PRICES_SQL, price_history_sql
+from engine.store.postgres_sql import (
+    LATEST_PRICES_SQL,
+    OPPORTUNITIES_SINCE_SQL,
+    price_history_sql,
+)
 from tests.conftest import POSTGRES_DSN
 from tests.stubs.builders import T0, tick
 from tests.stubs.pg_server import ThrowawayPostgres, postgres_binaries
@@ -133,6 +137,42 @@ async def test_history_reads_only_the_rows_it_returns(store, admin):
     end = T0 + timedelta(hours=1)
     history = await store.price_history("DE", start=T0, end=end, limit=50)
     assert history == [t for t in ticks(60_000) if t.market == "DE" and t.ts < end][-50:]
+
+
+async def test_recent_opportunities_are_one_range_scan_of_the_key(store, admin):
+    # An hour of a busy pair: two updates a second.
+    events = [
+        SpreadOpportunity(
+            ts=T0 + timedelta(seconds=i // 2),
+            buy_market="DE",
+            sell_market="FR",
+            buy_price_eur_mwh=50.0,
+            sell_price_eur_mwh=60.0 + i % 7,
+            spread_eur_mwh=10.0 + i % 7,
+            transmission_cost_eur_mwh=1.0,
+            net_spread_eur_mwh=9.0 + i % 7,
+            status=OpportunityStatus.OPENED if i == 0 else OpportunityStatus.UPDATED,
+            opened_at=T0,
+            duration_s=float(i // 2),
+            seq=i,
+        )
+        for i in range(7_200)
+    ]
+    await store.write(events)
+    await admin.execute("ANALYZE opportunities")
+    since = T0 + timedelta(minutes=55)
+
+    nodes = await explain(admin, OPPORTUNITIES_SINCE_SQL, since)
+
+    # The key's range from ``since`` (as an index or bitmap scan, as the planner
+    # likes), never a scan of the table: the rows read are the rows returned.
+    on_table = [n for n in nodes if n.get("Relation Name") == "opportunities"]
+    assert on_table and all(n["Node Type"] != "Seq Scan" for n in on_table), nodes
+    assert {n.get("Index Name") for n in nodes} >= {"opportunities_pkey"}
+    assert sum(n["Actual Rows"] for n in on_table) == 600
+    recent = await store.opportunities_since(since)
+    assert len(recent) == 600
+    assert recent == events[-600:]
 
 
 async def test_history_merges_kinds_newest_last(store):

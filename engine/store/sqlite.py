@@ -59,6 +59,15 @@ def _insert_sql(table: R.Table, rows: int = 1) -> str:
 
 
 _INSERTS: Final = {table: _insert_sql(table) for table in R.TABLES}
+# The reads that must stay index probes as tables grow (tests/store/test_sqlite.py
+# checks their plans): the newest row of one market's key, and a range of the
+# time-first opportunity key, both in key order.
+LATEST_PRICE_SQL: Final = (
+    "SELECT * FROM prices WHERE market = ? AND kind = ? ORDER BY ts DESC LIMIT 1"
+)
+OPPORTUNITIES_SINCE_SQL: Final = (
+    "SELECT * FROM opportunities WHERE ts >= ? ORDER BY ts, buy_market, sell_market, opened_at, seq"
+)
 # Rows per multi-row INSERT on the write path. sqlite3 releases the GIL while a
 # statement runs, so a statement of many rows lets the event loop's thread work
 # while SQLite inserts, where one statement per row kept the two taking turns;
@@ -185,7 +194,7 @@ class SqliteStore:
         latest: dict[str, PriceTick] = {}
         for market in markets:
             found = await self._query(
-                "SELECT * FROM prices WHERE market = ? AND kind = ? ORDER BY ts DESC LIMIT 1",
+                LATEST_PRICE_SQL,
                 (market, kind.value),
             )
             if found:
@@ -220,8 +229,7 @@ class SqliteStore:
 
     async def opportunities_since(self, since: datetime) -> list[SpreadOpportunity]:
         found = await self._query(
-            "SELECT * FROM opportunities WHERE ts >= ? ORDER BY ts, buy_market, sell_market, "
-            "opened_at, seq",
+            OPPORTUNITIES_SINCE_SQL,
             (to_us(since),),
         )
         return [R.opportunity_from(r, from_us(r["ts"]), from_us(r["opened_at"])) for r in found]

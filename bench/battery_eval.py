@@ -41,8 +41,10 @@ POLICIES = {"RL PPO": "policy-battery-ppo-2020-2021", "RL SAC": "policy-battery-
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from engine.battery import BatterySpec  # noqa: E402 — needs the path above
-from engine.dispatch import AuctionRule, PolicyController, run_controller  # noqa: E402
+from engine.auction_rule import AuctionRule  # noqa: E402 — needs the path above
+from engine.battery import BatterySpec  # noqa: E402
+from engine.controller import PolicyController  # noqa: E402
+from engine.dispatch import run_controller  # noqa: E402
 from engine.mpc import MpcController  # noqa: E402
 from engine.optimum import solve_schedule  # noqa: E402
 from engine.rule import RuleController  # noqa: E402

@@ -39,7 +39,8 @@ if str(REPO_ROOT) not in sys.path:
 
 from engine.battery import BatterySpec  # noqa: E402 — needs the path above
 from engine.battery_obs import build_observation  # noqa: E402
-from engine.dispatch import DecisionContext, PriceSeries, to_us  # noqa: E402
+from engine.controller import DecisionContext  # noqa: E402
+from engine.price_series import PriceSeries, to_us  # noqa: E402
 from models.battery_env import prepare_series  # noqa: E402
 from models.policy import load_policy  # noqa: E402
 from models.registry import SHIPPED_ROOT, Registry  # noqa: E402

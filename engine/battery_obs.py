@@ -1,9 +1,9 @@
 """The RL policy's observation: one fixed-length vector of what is known at decision time.
 
 The one definition shared by training (``models/battery_env.py``) and serving
-(:class:`engine.dispatch.PolicyController`), so a policy sees in production
+(:class:`engine.controller.PolicyController`), so a policy sees in production
 exactly what it saw in training. Built only from a
-:class:`~engine.dispatch.DecisionContext`, which holds no price after the last
+:class:`~engine.controller.DecisionContext`, which holds no price after the last
 published one.
 
 Layout (:data:`OBSERVATION_NAMES`, :data:`OBSERVATION_VERSION`), all float32
@@ -13,7 +13,7 @@ and clipped to ±:data:`OBSERVATION_CLIP`:
   share of today's cycle budget left (1 without a cap);
 - the next :data:`FUTURE_STEPS` prices from now (this step first): published
   day-ahead prices, then the naive seasonal forecast
-  (:func:`engine.dispatch.seasonal_naive`), and the share of them that is published;
+  (:func:`engine.controller.seasonal_naive`), and the share of them that is published;
 - the last :data:`PAST_STEPS` prices;
 - prices are normalised as (p − level)/scale, level and scale being the mean and
   standard deviation of the last 24 and next 24 steps (scale floored at 5 % of
@@ -35,7 +35,8 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.battery import BatterySpec
-from engine.dispatch import US_PER_DAY, DecisionContext, seasonal_naive
+from engine.controller import DecisionContext, seasonal_naive
+from engine.price_series import US_PER_DAY
 
 OBSERVATION_VERSION: Final = "battery-obs-1"
 FUTURE_STEPS: Final = 48

@@ -28,7 +28,7 @@ states and the prices it saw; nothing here knows the engine. Money is EUR.
 - ``total_trades``: fills, every leg counted.
 - ``battery_perfect_foresight_pct``: battery revenue as a percentage of the
   perfect-foresight optimum on the same prices (``engine.optimum``; computed by
-  :mod:`engine.backtest`, absent without a battery).
+  :mod:`engine.backtest_result`, absent without a battery).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ prices (the rest of today, and all of tomorrow after the auction), then
 and carries out the first step.
 
 The forecast beyond the published prices comes from an :data:`Extender`. By
-default that is :func:`engine.dispatch.seasonal_naive` (the last published day
+default that is :func:`engine.controller.seasonal_naive` (the last published day
 repeated), which needs no model; :class:`ForecasterExtender` plugs in any
 :class:`~engine.ports.Forecaster` (the XGBoost forecaster of ``models/``) and
 falls back to the naive path wherever it has no forecast. The extension exists
@@ -31,18 +31,11 @@ from typing import Final, Literal
 
 import numpy as np
 
-from engine.dispatch import (
-    US_PER_DAY,
-    US_PER_MINUTE,
-    DecisionContext,
-    FloatArray,
-    from_us,
-    seasonal_naive,
-    to_us,
-)
+from engine.controller import DecisionContext, seasonal_naive
 from engine.events import Forecast, PriceKind, PriceTick
 from engine.optimum import Exclusivity, solve_schedule
 from engine.ports import Forecaster
+from engine.price_series import US_PER_DAY, US_PER_MINUTE, FloatArray, from_us, to_us
 
 Extender = Callable[[DecisionContext, int], FloatArray]
 """``(context, steps) -> prices``: ``steps`` prices from now, the published ones first."""

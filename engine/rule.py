@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.dispatch import DecisionContext
+from engine.controller import DecisionContext
 
 
 @dataclass(frozen=True, slots=True)

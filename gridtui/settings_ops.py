@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import msgspec
 
-from engine.alerts import AlertConfig
+from engine.alert_config import AlertConfig
 from engine.battery import BatterySpec
 from engine.events import PriceKind
 from engine.strategies.arbitrage import ArbitrageConfig
@@ -205,7 +205,7 @@ class ApiSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 class AlertSettings(AlertConfig, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Alerts: the rules' thresholds (every field of ``engine.alerts.AlertConfig``:
+    """Alerts: the rules' thresholds (every field of ``engine.alert_config.AlertConfig``:
     ``cooldown_s``, ``spike_sigma``, ``spike_min_eur_mwh``, ``arbitrage_min_net_eur_mwh``,
     ``battery_low_fraction``, ``feed_stale_after_s``, ``forecast_max_error_eur_mwh`` …)
     and where the daemon sends them.

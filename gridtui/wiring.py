@@ -182,7 +182,7 @@ def build_strategies(settings: Settings, names: Sequence[str] | None = None) -> 
         config = section.config_of(kind)
         extra: dict[str, Any] = {}
         if isinstance(config, BatteryStrategyConfig) and config.controller == "rl":
-            from engine.dispatch import PolicyController
+            from engine.controller import PolicyController
             from models.policy import load_policy
             from models.registry import RegistryError
 
@@ -269,7 +269,8 @@ def build_battery_fleet(settings: Settings, batteries: Sequence[BatterySpec]) ->
     (or it was trained for another observation layout) the fleet runs on the
     MPC instead and says so in the log, because a battery must never stall.
     """
-    from engine.dispatch import BatteryFleet, BatteryUnit, Controller, PolicyController
+    from engine.controller import Controller, PolicyController
+    from engine.dispatch import BatteryFleet, BatteryUnit
     from engine.mpc import MpcController
     from engine.rule import RuleController
 

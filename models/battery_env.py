@@ -7,7 +7,7 @@ One battery trades one market's day-ahead prices, one step at a time.
   seasonal forecast beyond them, calendar; nothing after the last published
   price. The market part does not depend on the battery, so it is computed
   once per series (:func:`prepare_series`) with the very function the live
-  :class:`engine.dispatch.PolicyController` calls.
+  :class:`engine.controller.PolicyController` calls.
 - **Action**: power as a fraction of the rating in [−1, 1] (> 0 discharges);
   :func:`engine.battery.step` clips it to what the state of charge allows.
 - **Reward**: net revenue of the step (revenue − degradation, EUR) divided by
@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from engine.auction_rule import AuctionRule
 from engine.battery import BatterySpec, BatteryStatus, step
 from engine.battery_obs import (
     OBSERVATION_CLIP,
@@ -45,7 +46,8 @@ from engine.battery_obs import (
     market_features,
     price_scale,
 )
-from engine.dispatch import AuctionRule, IntArray, PriceSeries, context_at
+from engine.dispatch import context_at
+from engine.price_series import IntArray, PriceSeries
 
 FloatArray = npt.NDArray[np.float64]
 

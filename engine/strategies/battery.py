@@ -14,11 +14,11 @@ period has begun (nothing stamped after the clock), so the day-ahead prices
 still to come today are not "published" to it. The strategy fills the rest of
 the current UTC day with its best guess — the latest :class:`~engine.events.Forecast`
 for each period when a forecaster is wired in, else the price of the same
-period a day earlier (:func:`engine.dispatch.seasonal_naive`) — and hands the
+period a day earlier (:func:`engine.controller.seasonal_naive`) — and hands the
 controller that as the known window. The MPC plans over it (once a day, as the
 window then only grows at midnight) plus ``mpc_extension_hours`` of naive
 forecast; the rule takes its quantiles over it; the RL policy sees it in its
-observation. The perfect-foresight yardstick of :mod:`engine.backtest`
+observation. The perfect-foresight yardstick of :mod:`engine.backtest_result`
 (:func:`engine.optimum.solve_schedule`) is what knowing everything would earn.
 
 Accounting: energy bought goes into the battery's book at cost (what reaches
@@ -37,8 +37,9 @@ import msgspec
 import numpy as np
 
 from engine.battery import BatterySpec, BatteryStatus, power_limits, step
-from engine.dispatch import US_PER_DAY, Controller, DecisionContext, to_us
+from engine.controller import Controller, DecisionContext
 from engine.events import BatteryState, Event, Forecast, PriceTick
+from engine.price_series import US_PER_DAY, to_us
 from engine.strategies.base import Order, Side, Strategy, StrategyConfig, StrategyContext
 
 ControllerKind = Literal["rule", "mpc", "rl"]

@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from engine.clock import LiveClock
 from engine.events import BacktestProgress, PriceKind
@@ -31,13 +29,23 @@ from engine.kernel import Component
 from engine.ports import Feed, FeedError
 from engine.store.base import Store, StoreError
 from engine.strategies.registry import KINDS, parse_names
+from gridtui.commands.backtest_output import (
+    metrics_table,
+    print_result,
+    run_progress,
+    runs_table,
+    trades_table,
+    write_run_report,
+    write_stored_report,
+)
 from gridtui.commands.common import add_common
 from gridtui.settings import Settings, SettingsError
 from gridtui.wiring import build_components, build_store, build_strategies
 
 if TYPE_CHECKING:
     # Imported when a backtest runs: `gridtui` itself starts without them.
-    from engine.backtest import BacktestConfig, BacktestResult
+    from engine.backtest_config import BacktestConfig
+    from engine.backtest_result import BacktestResult
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +211,7 @@ def prepare(
     Raises:
         SettingsError / FeedError / ValueError: what is wrong, in words.
     """
-    from engine.backtest import BacktestConfig
+    from engine.backtest_config import BacktestConfig
 
     markets = settings.markets
     components = analytics_components(settings)
@@ -290,7 +298,6 @@ async def run_and_save(
 
 async def _run(settings: Settings, args: argparse.Namespace, console: Console) -> int:
     from engine.backtest import new_run_id
-    from gridtui.report import write_report
 
     data = args.data or settings.feed.path
     if not data:
@@ -312,15 +319,7 @@ async def _run(settings: Settings, args: argparse.Namespace, console: Console) -
     if store is not None:
         await store.open()
     try:
-        with Progress(
-            TextColumn("[bold]backtest"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[events]}"),
-            console=console,
-            transient=True,
-        ) as bar:
+        with run_progress(console) as bar:
             task = bar.add_task("backtest", total=100.0, events="")
 
             def progress(event: BacktestProgress) -> None:
@@ -337,65 +336,9 @@ async def _run(settings: Settings, args: argparse.Namespace, console: Console) -
     if store is not None:
         console.print(f"stored as [bold]{run_id}[/] in {store.backend}")
     if not args.no_report:
-        path = write_report(
-            args.report or f"{run_id}.html",
-            run_id=run_id,
-            config=result.record.config,
-            metrics=result.record.metrics,
-            equity_curve=result.equity_curve,
-            strategy_equity=result.strategy_equity,
-            trades=result.trades,
-            battery_states=result.battery_states,
-            battery_prices=_battery_prices(result),
-            descriptions=result.descriptions,
-            notes=[_throughput(result)],
-        )
+        path = write_run_report(args.report or f"{run_id}.html", run_id, result)
         console.print(f"report: {path}")
     return 0
-
-
-def _battery_prices(result: BacktestResult) -> list[tuple[datetime, float]]:
-    if not result.battery_states:
-        return []
-    return result.prices.get(result.battery_states[0].market, [])
-
-
-def _throughput(result: BacktestResult) -> str:
-    return (
-        f"engine: {result.events_in:,} ticks in, {result.events_derived:,} events derived, "
-        f"{result.engine_s:.2f} s ({result.events_per_s:,.0f} events/s); "
-        f"whole run {result.total_s:.2f} s"
-    )
-
-
-def metrics_table(metrics: dict[str, float], title: str = "metrics") -> Table:
-    from gridtui.report import format_metric, metric_label
-
-    table = Table(title=title)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for name, value in metrics.items():
-        style = "red" if value < 0 and name != "max_drawdown" else None
-        table.add_row(metric_label(name), format_metric(name, value), style=style)
-    return table
-
-
-def print_result(console: Console, result: BacktestResult) -> None:
-    console.print(metrics_table(result.record.metrics, f"backtest {result.record.run_id}"))
-    per = Table(title="strategies")
-    for column in ("strategy", "what it does", "trades", "PnL €"):
-        per.add_column(column, justify="right" if column in ("trades", "PnL €") else "left")
-    counts: dict[str, tuple[int, float]] = {}
-    for trade in result.trades:
-        count, pnl = counts.get(trade.strategy, (0, 0.0))
-        counts[trade.strategy] = (count + 1, pnl + trade.pnl_eur)
-    for name, description in result.descriptions.items():
-        count, pnl = counts.get(name, (0, 0.0))
-        per.add_row(name, description, f"{count:,}", f"{pnl:,.0f}")
-    console.print(per)
-    for name, why in result.skipped.items():
-        console.print(f"[yellow]left out[/] {name}: {why}")
-    console.print(_throughput(result))
 
 
 async def _list(settings: Settings, limit: int, console: Console) -> int:
@@ -408,21 +351,7 @@ async def _list(settings: Settings, limit: int, console: Console) -> int:
     if not records:
         console.print("no backtests stored yet: run `gridtui backtest --data FILE`")
         return 0
-    table = Table(title="backtests")
-    for column in ("run", "created", "state", "window", "strategies", "revenue €", "sharpe"):
-        table.add_column(column)
-    for record in records:
-        config, metrics = record.config, record.metrics
-        table.add_row(
-            record.run_id,
-            f"{record.created_at:%Y-%m-%d %H:%M}",
-            record.state,
-            f"{str(config.get('from', ''))[:10]} → {str(config.get('to', ''))[:10]}",
-            ", ".join(config.get("ran", config.get("strategies", []))),
-            f"{metrics.get('total_revenue', 0.0):,.0f}",
-            f"{metrics.get('sharpe_ratio', 0.0):.2f}",
-        )
-    console.print(table)
+    console.print(runs_table(records))
     return 0
 
 
@@ -443,33 +372,9 @@ async def _show(settings: Settings, args: argparse.Namespace, console: Console) 
     console.print(metrics_table(record.metrics, f"backtest {record.run_id} ({record.state})"))
     console.print_json(data=msgspec.to_builtins(record.config))
     if trades and args.trades > 0:
-        table = Table(title=f"first {min(args.trades, len(trades))} of {len(trades):,} trades")
-        for column in ("time", "strategy", "side", "market", "MWh", "price", "PnL €", "why"):
-            table.add_column(column)
-        for trade in trades[: args.trades]:
-            table.add_row(
-                f"{trade.ts:%Y-%m-%d %H:%M}",
-                trade.strategy,
-                trade.side,
-                trade.market,
-                f"{trade.volume_mwh:,.1f}",
-                f"{trade.price_eur_mwh:,.2f}",
-                f"{trade.pnl_eur:,.2f}",
-                trade.reason,
-            )
-        console.print(table)
+        console.print(trades_table(trades, args.trades))
     if args.show_report:
-        from gridtui.report import write_report
-
-        path = write_report(
-            args.show_report,
-            run_id=record.run_id,
-            config=record.config,
-            metrics=record.metrics,
-            equity_curve=record.equity_curve,
-            trades=trades,
-            notes=["Rebuilt from the store: battery and price charts need a fresh run."],
-        )
+        path = write_stored_report(args.show_report, record, trades)
         console.print(f"report: {path}")
     return 0
 

@@ -159,7 +159,7 @@ def load_series(args: argparse.Namespace, settings: Settings) -> list[Any]:
 
 
 def _auction_rule(settings: Settings) -> Any:
-    from engine.dispatch import AuctionRule
+    from engine.auction_rule import AuctionRule
 
     return AuctionRule(settings.battery.auction_timezone, settings.battery.publication_hour)
 
@@ -301,13 +301,13 @@ def _simulated(args: argparse.Namespace, settings: Settings) -> list[Any]:
 
 
 def _start(series: Any) -> datetime:
-    from engine.dispatch import from_us
+    from engine.price_series import from_us
 
     return from_us(int(series.start_us))
 
 
 def _end(series: Any) -> datetime:
-    from engine.dispatch import from_us
+    from engine.price_series import from_us
 
     return from_us(int(series.start_us + len(series) * series.step_us))
 
@@ -368,7 +368,7 @@ def _row(
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from engine.dispatch import PolicyController
+    from engine.controller import PolicyController
     from engine.mpc import MpcController
     from engine.ports import FeedError
     from engine.rule import RuleController

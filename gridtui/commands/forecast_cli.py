@@ -23,26 +23,27 @@ with fundamentals; delete the old directory first.)
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING
 
 from gridtui.commands.common import add_common
+from gridtui.commands.forecast_data import MOCK, MOCK_DAYS, MOCK_SEED, load_frame, mock_frame
+from gridtui.commands.forecast_output import (
+    print_comparison,
+    print_json,
+    print_models,
+    print_report,
+    print_trained,
+    train_progress,
+)
 from gridtui.settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from models.forecast_eval import EvalReport
     from models.registry import Registry
-
-MOCK: Final = "mock"
-MOCK_START: Final = datetime(2024, 1, 1, tzinfo=UTC)
-MOCK_SEED: Final = 7
-MOCK_DAYS: Final = 730
 
 TRAIN_HELP = """\
 Train a price forecast: XGBoost (hist) on normalised prices, a median and a
@@ -184,90 +185,12 @@ def _fail(message: str) -> int:
 # -- data ------------------------------------------------------------------------------------
 
 
-def load_frame(path: str, markets: list[str] | None) -> tuple[pd.DataFrame, str]:
-    """A price file as a long frame (with fundamentals columns when it has them) and its hash.
-
-    Raises:
-        feeds.ports.FeedError: the file is missing or unreadable.
-    """
-    import pandas as pd
-
-    from feeds.replay import load_prices
-    from models.features import FUNDAMENTAL_COLUMNS
-    from models.registry import file_sha256
-
-    history = load_prices(path, markets or ())
-    frame = pd.DataFrame(
-        {
-            "timestamp": pd.to_datetime(history.ts_us, unit="us", utc=True),
-            "market": history.markets,
-            "price_eur_mwh": history.prices,
-        }
-    )
-    if history.minutes is not None:
-        frame["resolution_minutes"] = history.minutes
-    source = Path(path).expanduser()
-    if source.suffix.lower() in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
-
-        names = set(pq.read_schema(source).names)
-        wanted = [c for c in FUNDAMENTAL_COLUMNS if c in names]
-        if wanted and {"timestamp", "market"} <= names:
-            extra = pd.read_parquet(source, columns=["timestamp", "market", *wanted])
-            extra["timestamp"] = pd.to_datetime(extra["timestamp"], utc=True)
-            extra["market"] = extra["market"].astype(str)
-            frame = frame.merge(extra, on=["timestamp", "market"], how="left")
-    return frame, file_sha256(source)
-
-
-def mock_frame(markets: list[str] | None, days: int, seed: int) -> tuple[pd.DataFrame, str]:
-    """The simulator's hourly prices and fundamentals: what the shipped defaults learn from."""
-    from feeds.mock_model import simulate_hourly_prices
-    from gridtui.settings import DEFAULT_MARKETS
-
-    chosen = markets or list(DEFAULT_MARKETS)
-    frame = simulate_hourly_prices(chosen, MOCK_START, days, seed, with_fundamentals=True)
-    frame["market"] = frame["market"].astype(str)
-    fingerprint = f"mock:{','.join(chosen)}:{MOCK_START:%Y-%m-%d}:{days}:{seed}"
-    return frame, "sha256:" + hashlib.sha256(fingerprint.encode()).hexdigest()
-
-
 def _data(
     args: argparse.Namespace, markets: list[str] | None, *, allow_mock: bool
 ) -> tuple[pd.DataFrame, str]:
     if args.data == MOCK and allow_mock:
         return mock_frame(markets, args.mock_days, args.mock_seed)
     return load_frame(args.data, markets)
-
-
-# -- output ----------------------------------------------------------------------------------
-
-
-def print_report(report: EvalReport, title: str) -> None:
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    from models.forecast_eval import TABLE_HEADERS, table_rows
-
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-    for i, header in enumerate(TABLE_HEADERS):
-        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=True)
-    for row in table_rows(report):
-        table.add_row(*row, style="bold" if row[0] == "all" else None)
-    Console().print(table)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def _print_json(payload: Any) -> None:
-    import msgspec
-
-    print(json.dumps(msgspec.to_builtins(payload), indent=2, default=_json_default))
 
 
 # -- train -----------------------------------------------------------------------------------
@@ -331,26 +254,8 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
     except (FeatureError, TrainingError, ValueError) as exc:
         return _fail(str(exc))
 
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    console = Console(stderr=True)
-    columns = (
-        TextColumn("{task.description:<28}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
     what = f"{args.task} on {','.join(markets)}"
-    with Progress(*columns, console=console, disable=args.json) as bar:
+    with train_progress(disable=args.json) as bar:
         task_id = bar.add_task(what, total=None)
 
         def progress(done: int, total: int, stage: str) -> None:
@@ -364,27 +269,9 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
         except (TrainingError, FeatureError, RegistryError) as exc:
             return _fail(str(exc))
     if args.json:
-        _print_json({"model": saved, "test": trained.report})
+        print_json({"model": saved, "test": trained.report})
         return 0
-    print_report(trained.report, f"{saved.model_id}: test split (last 15 % of the range)")
-    from rich.console import Console as Out
-    from rich.table import Table
-
-    top = Table(title="feature importance (share of gain, point model)", title_justify="left")
-    top.add_column("feature")
-    top.add_column("share", justify="right")
-    for name, share in trained.importance[:10]:
-        top.add_row(name, f"{100 * share:.1f} %")
-    out = Out()
-    out.print(top)
-    then = (
-        "and promoted"
-        if args.promote
-        else f"— promote it with `gridtui eval forecast --promote {saved.model_id}`"
-    )
-    out.print(
-        f"saved [bold]{saved.model_id}[/] (v{saved.version}, {len(saved.files)} ONNX files) {then}"
-    )
+    print_trained(trained, saved, promoted=args.promote)
     return 0
 
 
@@ -418,55 +305,18 @@ def _list(registry: Registry, as_json: bool) -> int:
         for task in ("dayahead", "intraday")
     }
     if as_json:
-        _print_json({"models": rows, "promoted": promoted})
+        print_json({"models": rows, "promoted": promoted})
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="forecast models", title_justify="left")
-    for header in ("model", "task", "v", "markets", "trained on", "rMAE", "cover %", ""):
-        table.add_column(header)
-    for row in rows:
-        mark = "promoted" if promoted.get(row["task"]) == row["model_id"] else ""
-        table.add_row(
-            row["model_id"],
-            row["task"],
-            str(row["version"]),
-            row["markets"],
-            row["train"],
-            f"{row['rmae']:.3f}",
-            f"{row['coverage']:.1f}",
-            mark,
-        )
-    Console().print(table)
+    print_models(rows, promoted)
     return 0
 
 
 def _compare(registry: Registry, model_ids: list[str], as_json: bool) -> int:
     rows = registry.compare(model_ids)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    keys = sorted({k for row in rows for k in row} - {"model_id", "task", "version"})
-    table = Table(title="forecast models compared (metrics of each one's test split)")
-    table.add_column("")
-    for row in rows:
-        table.add_column(str(row["model_id"]), justify="right")
-    for key in ["task", "version", *keys]:
-        cells = []
-        for row in rows:
-            value = row.get(key, "")
-            if isinstance(value, float):
-                cells.append(f"{value:.4g}")
-            elif isinstance(value, datetime):
-                cells.append(f"{value:%Y-%m-%d}")
-            else:
-                cells.append(str(value))
-        table.add_row(key, *cells)
-    Console().print(table)
+    print_comparison(rows)
     return 0
 
 
@@ -502,7 +352,7 @@ def _evaluate(args: argparse.Namespace, registry: Registry) -> int:
     if not report.scores:
         return _fail("no day in the range had both prices and their history; check --from/--to")
     if args.json:
-        _print_json(report)
+        print_json(report)
         return 0
     print_report(
         report,

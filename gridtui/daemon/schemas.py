@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from engine.alerts import AlertConfig
+from engine.alert_config import AlertConfig
 from engine.events import (
     Alert,
     BatteryState,

@@ -12,13 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.backtest import (
-    BacktestConfig,
-    BacktestRecorder,
-    ResultsOnlyStore,
-    WindowFeed,
-    run_backtest,
-)
+from engine.backtest import run_backtest
+from engine.backtest_config import BacktestConfig
+from engine.backtest_recorder import BacktestRecorder
+from engine.backtest_store import ResultsOnlyStore
 from engine.bus.memory import MemoryBus
 from engine.clock import SimClock
 from engine.events import BacktestProgress, Event, PriceKind, PriceTick, Trade
@@ -32,6 +29,7 @@ from engine.strategies.execution import ExecutionConfig
 from engine.strategy_config import ManagerConfig
 from engine.strategy_manager import StrategyManager
 from engine.validation import ValidationConfig
+from engine.window_feed import WindowFeed
 from feeds.mock import MockFeed, MockFeedConfig
 from feeds.replay import ReplayConfig, ReplayFeed
 from tests.stubs.scripted_feed import ScriptedFeed

@@ -5,23 +5,15 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from engine.auction_rule import AuctionRule
 from engine.battery import BatterySpec
 from engine.battery_obs import OBSERVATION_SIZE, build_observation
-from engine.dispatch import (
-    AuctionRule,
-    BatteryFleet,
-    BatteryUnit,
-    DecisionContext,
-    PolicyController,
-    PriceSeries,
-    from_us,
-    run_controller,
-    seasonal_naive,
-    to_us,
-)
+from engine.controller import DecisionContext, PolicyController, seasonal_naive
+from engine.dispatch import BatteryFleet, BatteryUnit, run_controller
 from engine.events import BatteryState, PriceKind, PriceTick
 from engine.mpc import ForecasterExtender, MpcController
 from engine.optimum import solve_schedule
+from engine.price_series import PriceSeries, from_us, to_us
 from engine.rule import RuleController
 
 WINTER = datetime(2022, 1, 10, tzinfo=UTC)  # CET = UTC+1

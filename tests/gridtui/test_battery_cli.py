@@ -90,7 +90,8 @@ def test_train_registers_an_onnx_policy_that_eval_can_score(price_file, tmp_path
 
 
 def test_wiring_adds_the_battery_fleet_and_falls_back_to_mpc_without_a_policy(tmp_path):
-    from engine.dispatch import BatteryFleet, PolicyController
+    from engine.controller import PolicyController
+    from engine.dispatch import BatteryFleet
     from engine.mpc import MpcController
     from engine.rule import RuleController
     from gridtui.settings import load_settings

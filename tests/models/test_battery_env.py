@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from engine.auction_rule import AuctionRule
 from engine.battery import BatterySpec, BatteryStatus
 from engine.battery_obs import build_observation
-from engine.dispatch import AuctionRule, PriceSeries, context_at, to_us
+from engine.dispatch import context_at
+from engine.price_series import PriceSeries, to_us
 from models.battery_env import BatteryEnv, prepare_series, series_from_frame
 
 START = datetime(2022, 3, 1, tzinfo=UTC)

@@ -7,8 +7,9 @@ import pytest
 
 from engine.battery import BatterySpec
 from engine.battery_obs import OBSERVATION_SIZE, OBSERVATION_VERSION
-from engine.dispatch import DecisionContext, PolicyController, to_us
+from engine.controller import DecisionContext, PolicyController
 from engine.ports import Policy
+from engine.price_series import to_us
 from models.policy import OnnxPolicy, check_compatible, default_policy_id, load_policy
 from models.registry import SHIPPED_ROOT, ModelMeta, Registry, RegistryError
 

@@ -10,7 +10,9 @@ pytest.importorskip("stable_baselines3")
 
 from engine.battery import BatterySpec
 from engine.battery_obs import OBSERVATION_SIZE
-from engine.dispatch import PolicyController, PriceSeries, run_controller, to_us
+from engine.controller import PolicyController
+from engine.dispatch import run_controller
+from engine.price_series import PriceSeries, to_us
 from models.battery_env import prepare_series
 from models.policy import OnnxPolicy
 from models.training.imitation import plan_labels, rollout_states, state_labels

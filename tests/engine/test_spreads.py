@@ -494,6 +494,11 @@ def test_engine_matches_a_from_scratch_recomputation(script, cost_matrix, step_e
             key = frozenset(event.pair)
             assert event.ts == T0 + timedelta(seconds=now_s)
             assert event.duration_s == (event.ts - event.opened_at).total_seconds() >= 0
+            # Numbered in order within the opportunity: 0 when it opens, +1 each event.
+            if event.status is OPENED:
+                assert event.seq == 0
+            else:
+                assert event.seq == open_now[key].seq + 1
             if event.status is CLOSED:
                 assert open_now.pop(key).pair == event.pair
                 continue

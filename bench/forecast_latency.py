@@ -35,7 +35,9 @@ from engine.events import Fundamentals, PriceKind, PriceTick
 from feeds.mock_model import simulate_hourly_prices
 from models.dayahead_pipeline import DayAheadPipeline
 from models.features import FUNDAMENTAL_COLUMNS, PIPELINE_VERSION, PipelineConfig
-from models.forecast import KIND, OnnxForecaster, OnnxSession
+from models.forecast import OnnxForecaster
+from models.forecast_meta import KIND
+from models.forecast_session import OnnxSession
 from models.price_grid import grid_from_frame
 from models.registry import ModelMeta
 from models.training.export import booster_to_onnx, max_difference

@@ -1,7 +1,7 @@
 """Policy latency bench: one battery decision with onnxruntime against SB3's ``predict``.
 
 Builds an SB3 PPO actor of the shipped architecture, exports it with
-``models.training.sb3.export_onnx`` and times, on the same observations in the
+``models.training.policy_export.export_onnx`` and times, on the same observations in the
 same run:
 
 - SB3 ``model.predict(obs, deterministic=True)`` — the baseline;
@@ -44,7 +44,9 @@ from engine.price_series import PriceSeries, to_us  # noqa: E402
 from models.battery_env import prepare_series  # noqa: E402
 from models.policy import load_policy  # noqa: E402
 from models.registry import SHIPPED_ROOT, Registry  # noqa: E402
-from models.training.sb3 import TrainConfig, build_model, export_onnx  # noqa: E402
+from models.training.policy_export import export_onnx  # noqa: E402
+from models.training.sb3 import build_model  # noqa: E402
+from models.training.sb3_config import TrainConfig  # noqa: E402
 
 
 def per_call_us(fn: Callable[[int], object], n: int) -> np.ndarray:

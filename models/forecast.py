@@ -15,174 +15,54 @@ train (``models.training``).
 Callers: :class:`models.forecast_component.ForecastComponent` (live),
 :mod:`models.forecast_eval` (``gridtui eval forecast``, the benches) and
 ``gridtui.wiring`` (loads the promoted model).
+
+Its parts live beside it: :mod:`models.forecast_meta` (kind, file roles,
+errors), :mod:`models.forecast_session` (one ONNX file) and
+:mod:`models.forecast_band` (the price band and its calibration).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
-import onnxruntime as ort
 
 from engine.events import Event, Forecast, Fundamentals, PriceKind, PriceTick
 from models.dayahead_pipeline import DayAheadPipeline
 from models.features import DAYAHEAD, PIPELINE_VERSION, TASKS, FeatureBlock, PipelineConfig
+from models.forecast_band import AdaptiveBand, PriceBand, band_to_prices
+from models.forecast_meta import (
+    KIND,
+    LOWER,
+    POINT,
+    QUANTITIES,
+    UPPER,
+    ForecastModelError,
+    model_horizons,
+    retrain_hint,
+    role_name,
+)
+from models.forecast_session import OnnxSession
 from models.intraday_pipeline import IntradayPipeline
-from models.onnx_row import BoundRow
 from models.pipeline import Pipeline, capacity_steps, make_pipeline
 from models.price_grid import (
     FeatureError,
     FloatArray,
     History,
-    IntArray,
     LiveGrid,
     step_of,
     step_start,
 )
-from models.price_window import to_price
-from models.registry import ModelMeta, Registry, RegistryError
-
-KIND: Final = "forecast"
-POINT, LOWER, UPPER = "model", "lower", "upper"
-QUANTITIES: Final = (POINT, LOWER, UPPER)
-
-
-class ForecastModelError(RegistryError):
-    """A forecast model cannot be used; the message says how to get one that can."""
+from models.registry import ModelMeta, Registry
 
 
 class ForecastInputError(ValueError):
     """Features handed to a model are unusable; the message names the feature."""
-
-
-def role_name(quantity: str, horizon: int | None) -> str:
-    """The registry file role of one booster: ``model``, ``lower_h5``, …"""
-    return quantity if horizon is None else f"{quantity}_h{horizon}"
-
-
-def model_horizons(config: PipelineConfig) -> tuple[int | None, ...]:
-    """The horizons a model has boosters for (day-ahead: one, called ``None``)."""
-    return (None,) if config.task == DAYAHEAD else config.horizons
-
-
-def retrain_hint(meta: ModelMeta) -> str:
-    markets = ",".join(meta.markets) or "DE,FR,NL,BE,AT"
-    return (
-        f"retrain it with `gridtui train forecast --task {meta.task or 'dayahead'} "
-        f"--markets {markets} --data FILE` (and `--promote`), or promote another model"
-    )
-
-
-def session_options() -> ort.SessionOptions:
-    """One thread, sequential: predictable microsecond latency beside the event loop."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.log_severity_level = 3
-    return options
-
-
-class OnnxSession:
-    """One ONNX regressor: a reused onnxruntime session, 2-D float32 in, a vector out."""
-
-    def __init__(self, source: Path | bytes, n_features: int, label: str) -> None:
-        try:
-            self.session = ort.InferenceSession(
-                str(source) if isinstance(source, Path) else source,
-                session_options(),
-                providers=["CPUExecutionProvider"],
-            )
-        except Exception as exc:  # onnxruntime raises its own, unexported exception types
-            raise ForecastModelError(f"{label}: not a loadable ONNX model ({exc})") from exc
-        inputs = self.session.get_inputs()
-        width = inputs[0].shape[-1] if inputs and inputs[0].shape else None
-        if len(inputs) != 1 or (isinstance(width, int) and width != n_features):
-            raise ForecastModelError(
-                f"{label}: the ONNX graph takes {width} features, the metadata names {n_features}"
-            )
-        self.input_name: str = inputs[0].name
-        self.output_names: list[str] = [self.session.get_outputs()[0].name]
-        self._one_row = BoundRow(self.session, n_features)  # the live case
-
-    def run(self, x: npt.NDArray[np.float32]) -> FloatArray:
-        if x.shape[0] == 1:
-            return self._one_row.run(x).astype(np.float64)
-        out = self.session.run(self.output_names, {self.input_name: x})[0]
-        return np.asarray(out, dtype=np.float64).reshape(-1)
-
-
-@dataclass(frozen=True, slots=True)
-class PriceBand:
-    """Predictions in EUR/MWh for the rows of a :class:`FeatureBlock`."""
-
-    block: FeatureBlock
-    point: FloatArray
-    lower: FloatArray
-    upper: FloatArray
-
-
-def band_to_prices(
-    block: FeatureBlock,
-    point: FloatArray,
-    lower: FloatArray,
-    upper: FloatArray,
-    offset: float | FloatArray,
-) -> PriceBand:
-    """Normalised point and quantile predictions → EUR/MWh.
-
-    ``offset`` (one value, or one per row) widens — or, negative, narrows — the
-    band in the normalised space, by what calibration found (:class:`AdaptiveBand`);
-    the band is then put around the point so that lower ≤ point ≤ upper holds.
-    """
-    low = np.minimum(np.minimum(lower, point) - offset, point)
-    high = np.maximum(np.maximum(upper, point) + offset, point)
-    return PriceBand(
-        block=block,
-        point=to_price(point, block.level, block.scale),
-        lower=to_price(low, block.level, block.scale),
-        upper=to_price(high, block.level, block.scale),
-    )
-
-
-class AdaptiveBand:
-    """Keeps a forecast band honest while the market changes: adaptive conformal inference.
-
-    The band's offset (normalised space, one per market) starts where the
-    validation split put it and then moves after each known outcome: up by
-    ``rate × (1 − miss_target)`` when a price fell outside the band that was
-    issued for it, down by ``rate × miss_target`` when it fell inside (Gibbs &
-    Candès 2021). In the long run the band covers its nominal share whatever
-    the regime — a band calibrated on calm years would otherwise cover far too
-    little in a crisis, and too much after it. Only outcomes known at decision
-    time are used, the same way live (:class:`ForecastComponent`) and in
-    evaluation (:mod:`models.forecast_eval`).
-    """
-
-    bounds: Final = (-1.0, 3.0)
-
-    def __init__(self, n_markets: int, start: float, rate: float, miss_target: float) -> None:
-        self.offset = np.full(n_markets, start, dtype=np.float64)
-        self.rate = rate
-        self.miss_target = miss_target
-
-    def offsets(self, market: IntArray) -> FloatArray:
-        return self.offset[market]
-
-    def update(self, market: IntArray, missed: npt.NDArray[np.bool_]) -> None:
-        """Record outcomes: ``missed[i]`` is whether market ``market[i]``'s price left its band."""
-        if self.rate and len(market):
-            np.add.at(
-                self.offset, market, self.rate * (missed.astype(np.float64) - self.miss_target)
-            )
-            np.clip(self.offset, *self.bounds, out=self.offset)
 
 
 class OnnxForecaster:
@@ -468,18 +348,3 @@ class OnnxForecaster:
             return self.dayahead_forecasts(grid, self.due_day(now), now)
         closed = step_of(now, self.config.step_minutes) - 1
         return self.intraday_forecasts(grid, closed, now)
-
-
-def describe(meta: ModelMeta) -> dict[str, Any]:
-    """A model's metadata in a few plain fields, for ``gridtui eval forecast --list``."""
-    return {
-        "model_id": meta.model_id,
-        "task": meta.task,
-        "version": meta.version,
-        "markets": ",".join(meta.markets),
-        "train": f"{meta.train_from:%Y-%m-%d}..{meta.train_to:%Y-%m-%d}"
-        if meta.train_from and meta.train_to
-        else "",
-        "rmae": meta.metrics.get("rmae", math.nan),
-        "coverage": meta.metrics.get("coverage", math.nan),
-    }

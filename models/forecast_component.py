@@ -16,7 +16,7 @@ the kernel publishes on the bus (topic ``forecasts``) and stores.
   ticks at delivery time for a replay). When the first tick of a new step
   arrives, the previous step is closed and every horizon is forecast from it.
 
-Each forecast's band adapts to the outcomes (:class:`~models.forecast.AdaptiveBand`):
+Each forecast's band adapts to the outcomes (:class:`~models.forecast_band.AdaptiveBand`):
 when the price of a forecast step becomes known, a miss widens that market's
 band and a hit narrows it, the same way ``gridtui eval forecast`` scores a model.
 A forecast failure is logged (rate-limited) and never stops the kernel.

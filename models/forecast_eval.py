@@ -30,15 +30,9 @@ import numpy as np
 
 from models.dayahead_pipeline import DayAheadPipeline
 from models.features import DAYAHEAD, FeatureBlock
-from models.forecast import (
-    LOWER,
-    POINT,
-    UPPER,
-    AdaptiveBand,
-    OnnxForecaster,
-    PriceBand,
-    band_to_prices,
-)
+from models.forecast import OnnxForecaster
+from models.forecast_band import AdaptiveBand, PriceBand, band_to_prices
+from models.forecast_meta import LOWER, POINT, UPPER
 from models.intraday_pipeline import IntradayPipeline
 from models.pipeline import Pipeline
 from models.price_grid import FloatArray, IntArray, PriceGrid

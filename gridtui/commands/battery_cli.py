@@ -169,7 +169,9 @@ def _auction_rule(settings: Settings) -> Any:
 
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        from models.training.sb3 import TrainConfig, export_onnx, max_export_error, train_policy
+        from models.training.policy_export import export_onnx, max_export_error
+        from models.training.sb3 import train_policy
+        from models.training.sb3_config import TrainConfig
     except ImportError as exc:
         print(
             f"gridtui: training needs the train extra ({exc}); pip install 'gridtui[train]'",

@@ -297,7 +297,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _list(registry: Registry, as_json: bool) -> int:
-    from models.forecast import KIND, describe
+    from models.forecast_meta import KIND, describe
 
     rows = [describe(meta) for meta in registry.models(KIND)]
     promoted = {

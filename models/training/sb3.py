@@ -16,8 +16,9 @@ The recipe (``gridtui train battery`` runs it; every stage is seeded):
    with a small exploration noise (``log_std_init``), a small learning rate and
    clip range; SAC's actor and critic have their own optimisers.
 3. **Export**: the actor alone, deterministic, clipped to [−1, 1] inside the
-   graph, as ONNX (:func:`export_onnx`); checked against SB3's ``predict``
-   (:func:`max_export_error`) before it is saved.
+   graph, as ONNX (:func:`~models.training.policy_export.export_onnx`); checked
+   against SB3's ``predict`` (:func:`~models.training.policy_export.max_export_error`)
+   before it is saved.
 
 Why not RL from scratch: the published-price MPC sits within 0.3 % of perfect
 foresight, and PPO from a random actor spends millions of steps rediscovering
@@ -25,16 +26,19 @@ foresight, and PPO from a random actor spends millions of steps rediscovering
 60 % of perfect foresight). Cloning the MPC gets the policy to the right region
 at once; RL then optimises the real objective (net revenue after clipping and
 degradation) where the clone is unsure.
+
+Here: the SB3 model (:func:`build_model`), the RL callbacks and the recipe
+(:func:`train_policy`). Its settings are :mod:`models.training.sb3_config`, the
+cloning :mod:`models.training.behaviour_cloning`, the export
+:mod:`models.training.policy_export`.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,91 +47,20 @@ from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.utils import set_random_seed
-from stable_baselines3.sac.policies import SACPolicy
 from torch import nn
 
 from engine.battery import BatterySpec
-from engine.battery_obs import OBSERVATION_SIZE
 from engine.optimum import solve_schedule
 from models.battery_env import BatteryEnv, PreparedSeries
+from models.training.behaviour_cloning import act_fn, actor_parameters, behaviour_clone
 from models.training.imitation import (
     plan_labels,
     rollout_net_revenue,
     rollout_states,
     state_labels,
 )
-
-Algo = Literal["ppo", "sac"]
-ALGOS: tuple[Algo, ...] = ("ppo", "sac")
-Progress = Callable[[str, int, int], None]
-"""``(stage, done, total)``: called as training moves on (labels, cloning, rl)."""
-
-
-@dataclass(frozen=True, slots=True)
-class TrainConfig:
-    """Every knob of one training run; stored in the model's metadata.
-
-    Attributes:
-        algo: ``ppo`` or ``sac`` for the fine-tune.
-        timesteps: environment steps of the RL fine-tune (0 = cloning only).
-        seed: seeds labels, networks, environments.
-        n_envs: vectorised environments.
-        episode_steps: length of a training episode (a random window).
-        hidden: width of the two hidden layers of actor and critic.
-        soc_levels: states of charge per publication in the MPC plan labels.
-        dagger_rounds: rounds of labelling the clone's own states.
-        dagger_every: label every n-th visited step (cost: one LP each).
-        bc_epochs: regression epochs per cloning round.
-        bc_batch: cloning mini-batch.
-        bc_learning_rate: cloning Adam step size.
-        rl_learning_rate: fine-tune step size.
-        critic_warmup: share of the RL steps with the actor frozen.
-        log_std_init: initial exploration noise, the log of the std of the
-            Gaussian on the action (PPO's parameter; SAC's noise head is cloned to it).
-        extension_hours: MPC forecast hours beyond the published prices.
-        rollout_steps: PPO steps per environment between updates.
-        torch_threads: CPU threads for torch (0: torch's default). Small
-            networks train faster on one thread than on contended cores.
-        eval_every: RL steps between checkpoint evaluations.
-        eval_days: the last days of each training series the checkpoints are
-            scored on (share of perfect foresight, deterministic policy).
-    """
-
-    algo: Algo = "ppo"
-    timesteps: int = 200_000
-    seed: int = 0
-    n_envs: int = 8
-    episode_steps: int = 168
-    hidden: int = 256
-    soc_levels: int = 6
-    dagger_rounds: int = 1
-    dagger_every: int = 3
-    bc_epochs: int = 20
-    bc_batch: int = 1024
-    bc_learning_rate: float = 1e-3
-    rl_learning_rate: float = 2e-5
-    critic_warmup: float = 0.25
-    log_std_init: float = -2.0
-    extension_hours: int = 24
-    rollout_steps: int = 512
-    torch_threads: int = 0
-    eval_every: int = 25_000
-    eval_days: int = 90
-
-
-@dataclass(slots=True)
-class TrainResult:
-    model: BaseAlgorithm
-    config: TrainConfig
-    samples: int = 0
-    clone_loss: float = math.nan
-    history: list[dict[str, float]] = field(default_factory=list)
-    best_timesteps: int = 0  # RL steps of the checkpoint kept (0: the clone)
-
-    def hyper_parameters(self) -> dict[str, Any]:
-        return asdict(self.config)
+from models.training.sb3_config import ALGOS, Algo, Progress, TrainConfig, TrainResult
 
 
 def build_model(
@@ -185,87 +118,6 @@ def build_model(
             verbose=0,
         )
     raise ValueError(f"unknown algorithm {algo!r}: use one of {', '.join(ALGOS)}")
-
-
-def _actor_parameters(model: BaseAlgorithm) -> list[nn.Parameter]:
-    policy = model.policy
-    if isinstance(policy, ActorCriticPolicy):
-        return [
-            *policy.mlp_extractor.policy_net.parameters(),
-            *policy.action_net.parameters(),
-            policy.log_std,
-        ]
-    if isinstance(policy, SACPolicy):
-        return list(policy.actor.parameters())
-    raise TypeError(f"no actor known for {type(policy).__name__}")
-
-
-def _mean_action(model: BaseAlgorithm, observations: torch.Tensor) -> torch.Tensor:
-    """The deterministic action, differentiable, before clipping (PPO) or after tanh (SAC)."""
-    policy = model.policy
-    if isinstance(policy, ActorCriticPolicy):
-        features = policy.pi_features_extractor(observations)
-        latent = policy.mlp_extractor.forward_actor(features)
-        mean: torch.Tensor = policy.action_net(latent)
-        return mean
-    if isinstance(policy, SACPolicy):
-        squashed: torch.Tensor = policy.actor(observations, deterministic=True)
-        return squashed
-    raise TypeError(f"no actor known for {type(policy).__name__}")
-
-
-def act_fn(model: BaseAlgorithm) -> Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]]:
-    """Deterministic actions in [−1, 1] for a batch of observations, with torch."""
-
-    def act(observations: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        with torch.no_grad():
-            tensor = torch.as_tensor(observations, dtype=torch.float32)
-            action = _mean_action(model, tensor).clamp(-1.0, 1.0)
-        return np.asarray(action.numpy().reshape(-1), dtype=np.float32)
-
-    return act
-
-
-def behaviour_clone(
-    model: BaseAlgorithm,
-    observations: npt.NDArray[np.float32],
-    actions: npt.NDArray[np.float32],
-    config: TrainConfig,
-    progress: Progress | None = None,
-) -> float:
-    """Fit the actor's deterministic action to ``actions`` (MSE). Returns the last epoch's loss."""
-    params = _actor_parameters(model)
-    optimiser = torch.optim.Adam(params, lr=config.bc_learning_rate)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, max(config.bc_epochs, 1))
-    obs = torch.as_tensor(observations, dtype=torch.float32)
-    target = torch.as_tensor(actions, dtype=torch.float32).reshape(-1, 1)
-    generator = torch.Generator().manual_seed(config.seed)
-    n = len(obs)
-    loss_value = math.nan
-    model.policy.set_training_mode(True)
-    for epoch in range(config.bc_epochs):
-        order = torch.randperm(n, generator=generator)
-        total, batches = 0.0, 0
-        for start in range(0, n, config.bc_batch):
-            index = order[start : start + config.bc_batch]
-            loss = nn.functional.mse_loss(_mean_action(model, obs[index]), target[index])
-            if isinstance(model.policy, SACPolicy):
-                # SAC's noise is a head of its own: start it as quiet as PPO's.
-                _, log_std, _ = model.policy.actor.get_action_dist_params(obs[index])
-                loss = loss + nn.functional.mse_loss(
-                    log_std, torch.full_like(log_std, config.log_std_init)
-                )
-            optimiser.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
-            optimiser.step()
-            total += float(loss.detach())
-            batches += 1
-        schedule.step()
-        loss_value = total / max(batches, 1)
-        if progress is not None:
-            progress("cloning", epoch + 1, config.bc_epochs)
-    model.policy.set_training_mode(False)
-    return loss_value
 
 
 class _FreezeActor(BaseCallback):
@@ -422,7 +274,7 @@ def train_policy(
         model.learn(
             total_timesteps=config.timesteps,
             callback=[
-                _FreezeActor(_actor_parameters(model), warmup),
+                _FreezeActor(actor_parameters(model), warmup),
                 _KeepBest(Validator(spec, prepared, config.eval_days), config.eval_every, result),
                 _Report(progress, config.timesteps),
             ],
@@ -430,72 +282,4 @@ def train_policy(
     return result
 
 
-class _ExportedActor(nn.Module):
-    """observation → deterministic action in [−1, 1], as ``predict(deterministic=True)``."""
-
-    def __init__(self, model: BaseAlgorithm) -> None:
-        super().__init__()
-        policy = model.policy
-        if isinstance(policy, ActorCriticPolicy):
-            self.features = policy.pi_features_extractor
-            self.latent = policy.mlp_extractor.policy_net
-            self.head = policy.action_net
-            self.squash = False
-        elif isinstance(policy, SACPolicy):
-            self.features = policy.actor.features_extractor
-            self.latent = policy.actor.latent_pi
-            self.head = policy.actor.mu
-            self.squash = True
-        else:
-            raise TypeError(f"cannot export {type(policy).__name__}")
-
-    def forward(self, observation: torch.Tensor) -> torch.Tensor:
-        action = self.head(self.latent(self.features(observation)))
-        if self.squash:
-            action = torch.tanh(action)
-        return torch.clamp(action, -1.0, 1.0)
-
-
-def export_onnx(model: BaseAlgorithm, path: Path) -> Path:
-    """Write the deterministic, clipped actor as ONNX (dynamic batch) to ``path``."""
-    actor = _ExportedActor(model).eval()
-    dummy = torch.zeros((1, OBSERVATION_SIZE), dtype=torch.float32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
-        torch.onnx.export(
-            actor,
-            (dummy,),
-            str(path),
-            input_names=["observation"],
-            output_names=["action"],
-            dynamic_axes={"observation": {0: "batch"}, "action": {0: "batch"}},
-            opset_version=17,
-            dynamo=False,  # the classic exporter: a plain MLP needs nothing more
-        )
-    return path
-
-
-def max_export_error(
-    model: BaseAlgorithm, onnx_path: Path, observations: npt.NDArray[np.float32]
-) -> float:
-    """Largest |ONNX action − SB3 ``predict(deterministic=True)``| over ``observations``."""
-    from models.policy import OnnxPolicy
-
-    expected, _ = model.predict(observations, deterministic=True)
-    got = OnnxPolicy(onnx_path).act_batch(observations)
-    return float(np.max(np.abs(np.asarray(expected, dtype=np.float32).reshape(-1) - got)))
-
-
-__all__ = [
-    "ALGOS",
-    "Algo",
-    "Progress",
-    "TrainConfig",
-    "TrainResult",
-    "act_fn",
-    "behaviour_clone",
-    "build_model",
-    "export_onnx",
-    "max_export_error",
-    "train_policy",
-]
+__all__ = ["build_model", "train_policy"]

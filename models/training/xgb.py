@@ -37,15 +37,7 @@ import pandas as pd
 import xgboost as xgb
 
 from models.features import DAYAHEAD, PIPELINE_VERSION, FeatureBlock, PipelineConfig
-from models.forecast import (
-    KIND,
-    LOWER,
-    POINT,
-    UPPER,
-    AdaptiveBand,
-    model_horizons,
-    role_name,
-)
+from models.forecast_band import AdaptiveBand
 from models.forecast_eval import (
     EvalReport,
     RawPredict,
@@ -55,6 +47,14 @@ from models.forecast_eval import (
     grid_days,
     metrics_of,
     score_band,
+)
+from models.forecast_meta import (
+    KIND,
+    LOWER,
+    POINT,
+    UPPER,
+    model_horizons,
+    role_name,
 )
 from models.pipeline import Pipeline, make_pipeline
 from models.price_grid import FloatArray, IntArray, PriceGrid, grid_from_frame
@@ -86,7 +86,7 @@ class TrainConfig(msgspec.Struct, frozen=True, kw_only=True):
         early_stopping_rounds: rounds without improvement on validation before stopping.
         refit: refit on the whole range after scoring (see the module docstring).
         band_adapt_rate: how fast the band's offset follows misses, per hour of
-            outcomes (``models.forecast.AdaptiveBand``); 0 = a fixed band.
+            outcomes (``models.forecast_band.AdaptiveBand``); 0 = a fixed band.
         seed: xgboost's random seed.
         n_threads: xgboost threads; 0 = every core.
     """

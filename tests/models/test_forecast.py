@@ -12,13 +12,10 @@ import pytest
 
 from engine.events import Forecast, PriceKind
 from models.features import PIPELINE_VERSION
-from models.forecast import (
-    AdaptiveBand,
-    ForecastInputError,
-    ForecastModelError,
-    OnnxForecaster,
-)
+from models.forecast import ForecastInputError, OnnxForecaster
+from models.forecast_band import AdaptiveBand
 from models.forecast_eval import adaptive_band, evaluate_model, table_rows
+from models.forecast_meta import ForecastModelError
 from models.price_grid import grid_from_frame
 from models.registry import SHIPPED_ROOT, ModelMeta, Registry
 from tests.models.forecast_builders import as_ticks, saved_model, synthetic_prices

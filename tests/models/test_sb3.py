@@ -15,14 +15,11 @@ from engine.dispatch import run_controller
 from engine.price_series import PriceSeries, to_us
 from models.battery_env import prepare_series
 from models.policy import OnnxPolicy
+from models.training.behaviour_cloning import act_fn
 from models.training.imitation import plan_labels, rollout_states, state_labels
-from models.training.sb3 import (
-    TrainConfig,
-    act_fn,
-    export_onnx,
-    max_export_error,
-    train_policy,
-)
+from models.training.policy_export import export_onnx, max_export_error
+from models.training.sb3 import train_policy
+from models.training.sb3_config import TrainConfig
 
 START = datetime(2021, 5, 3, tzinfo=UTC)
 TINY: dict[str, Any] = {

@@ -268,7 +268,7 @@ class PostgresStore:
         if not markets:
             return {}
         found = await self._fetch(S.LATEST_PRICES_SQL, list(markets), kind.value)
-        return {r["market"]: R.price_from(r, r["ts"]) for r in found}
+        return {r["market"]: R.event_from(PriceTick, r) for r in found}
 
     async def price_history(
         self,
@@ -287,11 +287,11 @@ class PostgresStore:
             args.append(_aware("end", end))
         sql = S.price_history_sql(has_start=start is not None, has_end=end is not None)
         found = await self._fetch(sql, *args)
-        return [R.price_from(r, r["ts"]) for r in reversed(found)]
+        return [R.event_from(PriceTick, r) for r in reversed(found)]
 
     async def opportunities_since(self, since: datetime) -> list[SpreadOpportunity]:
         found = await self._fetch(S.OPPORTUNITIES_SINCE_SQL, _aware("since", since))
-        return [R.opportunity_from(r, r["ts"], r["opened_at"]) for r in found]
+        return [R.event_from(SpreadOpportunity, r) for r in found]
 
     async def trades(self, strategy: str | None = None, limit: int = 1000) -> list[Trade]:
         if strategy is None:
@@ -302,11 +302,11 @@ class PostgresStore:
                 strategy,
                 limit,
             )
-        return [R.trade_from(r, r["ts"]) for r in found]
+        return [R.event_from(Trade, r) for r in found]
 
     async def alerts(self, limit: int = 100) -> list[Alert]:
         found = await self._fetch("SELECT * FROM alerts ORDER BY ts DESC LIMIT $1", limit)
-        return [R.alert_from(r, r["ts"]) for r in found]
+        return [R.event_from(Alert, r) for r in found]
 
     async def battery_states(self, battery_id: str, limit: int = 1000) -> list[BatteryState]:
         found = await self._fetch(
@@ -314,7 +314,7 @@ class PostgresStore:
             battery_id,
             limit,
         )
-        return [R.battery_from(r, r["ts"]) for r in reversed(found)]
+        return [R.event_from(BatteryState, r) for r in reversed(found)]
 
     async def audit_log(self, strategy: str | None = None, limit: int = 100) -> list[AuditEntry]:
         if strategy is None:
@@ -328,7 +328,7 @@ class PostgresStore:
                 strategy,
                 limit,
             )
-        return [R.audit_from(r, r["ts"]) for r in found]
+        return [R.event_from(AuditEntry, r) for r in found]
 
     # -- backtests ---------------------------------------------------------
 
@@ -418,7 +418,7 @@ class PostgresStore:
                 strategy,
                 limit,
             )
-        return [R.trade_from(r, r["ts"]) for r in found]
+        return [R.event_from(Trade, r) for r in found]
 
     async def count(self, table: str) -> int:
         if table not in R.TABLE_NAMES:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeVar
+
+import msgspec
 
 from engine.events import (
     Alert,
@@ -241,86 +243,16 @@ def rows_by_table(events: Sequence[Event], when: When = _as_is) -> dict[Table, l
 
 
 # Rows back to events. ``r`` is a mapping-like row (sqlite3.Row, asyncpg.Record)
-# whose timestamp columns the backend already turned into tz-aware datetimes.
+# whose columns are named as the event's fields; ``since`` turns the backend's
+# form of a timestamp back into a tz-aware UTC datetime (the inverse of When).
+E = TypeVar("E", bound=Event)
+_TABLE_OF: Final[dict[type[Event], Table]] = {kind: table for kind, (table, _) in _TO_ROW.items()}
 
 
-def price_from(r: Any, ts: datetime) -> PriceTick:
-    return PriceTick(
-        ts=ts,
-        market=r["market"],
-        price_eur_mwh=r["price_eur_mwh"],
-        kind=PriceKind(r["kind"]),
-        volume_mwh=r["volume_mwh"],
-        source=r["source"],
-        delivery_minutes=r["delivery_minutes"],
-    )
-
-
-def opportunity_from(r: Any, ts: datetime, opened_at: datetime) -> SpreadOpportunity:
-    return SpreadOpportunity(
-        ts=ts,
-        buy_market=r["buy_market"],
-        sell_market=r["sell_market"],
-        buy_price_eur_mwh=r["buy_price_eur_mwh"],
-        sell_price_eur_mwh=r["sell_price_eur_mwh"],
-        spread_eur_mwh=r["spread_eur_mwh"],
-        transmission_cost_eur_mwh=r["transmission_cost_eur_mwh"],
-        net_spread_eur_mwh=r["net_spread_eur_mwh"],
-        status=OpportunityStatus(r["status"]),
-        opened_at=opened_at,
-        duration_s=r["duration_s"],
-        capacity_mw=r["capacity_mw"],
-        profit_eur_h=r["profit_eur_h"],
-        seq=r["seq"],
-    )
-
-
-def battery_from(r: Any, ts: datetime) -> BatteryState:
-    return BatteryState(
-        ts=ts,
-        battery_id=r["battery_id"],
-        market=r["market"],
-        soc_mwh=r["soc_mwh"],
-        soc_fraction=r["soc_fraction"],
-        power_mw=r["power_mw"],
-        mode=r["mode"],
-        revenue_eur=r["revenue_eur"],
-    )
-
-
-def trade_from(r: Any, ts: datetime) -> Trade:
-    return Trade(
-        ts=ts,
-        trade_id=r["trade_id"],
-        strategy=r["strategy"],
-        market=r["market"],
-        side=r["side"],
-        volume_mwh=r["volume_mwh"],
-        price_eur_mwh=r["price_eur_mwh"],
-        fee_eur=r["fee_eur"],
-        pnl_eur=r["pnl_eur"],
-        reason=r["reason"],
-    )
-
-
-def alert_from(r: Any, ts: datetime) -> Alert:
-    return Alert(
-        ts=ts,
-        rule=r["rule"],
-        key=r["key"],
-        severity=Severity(r["severity"]),
-        message=r["message"],
-        market=r["market"],
-    )
-
-
-def audit_from(r: Any, ts: datetime) -> AuditEntry:
-    return AuditEntry(
-        ts=ts,
-        entry_id=r["entry_id"],
-        actor=r["actor"],
-        action=r["action"],
-        strategy=r["strategy"],
-        reason=r["reason"],
-        ref=r["ref"],
-    )
+def event_from(kind: type[E], r: Any, since: Callable[[Any], datetime] = _as_is) -> E:
+    """The ``kind`` event a stored row of its table holds."""
+    table = _TABLE_OF[kind]
+    fields = {column: r[column] for column in table.columns}
+    for column in table.timestamp_columns:
+        fields[column] = since(fields[column])
+    return msgspec.convert(fields, kind)

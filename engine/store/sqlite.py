@@ -199,7 +199,7 @@ class SqliteStore:
                 (market, kind.value),
             )
             if found:
-                latest[market] = R.price_from(found[0], from_us(found[0]["ts"]))
+                latest[market] = R.event_from(PriceTick, found[0], from_us)
         return latest
 
     async def price_history(
@@ -226,14 +226,14 @@ class SqliteStore:
             f"SELECT * FROM prices WHERE {' AND '.join(where)} ORDER BY ts DESC LIMIT ?",
             (*params, limit),
         )
-        return [R.price_from(r, from_us(r["ts"])) for r in reversed(found)]
+        return [R.event_from(PriceTick, r, from_us) for r in reversed(found)]
 
     async def opportunities_since(self, since: datetime) -> list[SpreadOpportunity]:
         found = await self._query(
             OPPORTUNITIES_SINCE_SQL,
             (to_us(since),),
         )
-        return [R.opportunity_from(r, from_us(r["ts"]), from_us(r["opened_at"])) for r in found]
+        return [R.event_from(SpreadOpportunity, r, from_us) for r in found]
 
     async def trades(self, strategy: str | None = None, limit: int = 1000) -> list[Trade]:
         if strategy is None:
@@ -242,18 +242,18 @@ class SqliteStore:
             found = await self._query(
                 "SELECT * FROM trades WHERE strategy = ? ORDER BY ts LIMIT ?", (strategy, limit)
             )
-        return [R.trade_from(r, from_us(r["ts"])) for r in found]
+        return [R.event_from(Trade, r, from_us) for r in found]
 
     async def alerts(self, limit: int = 100) -> list[Alert]:
         found = await self._query("SELECT * FROM alerts ORDER BY ts DESC LIMIT ?", (limit,))
-        return [R.alert_from(r, from_us(r["ts"])) for r in found]
+        return [R.event_from(Alert, r, from_us) for r in found]
 
     async def battery_states(self, battery_id: str, limit: int = 1000) -> list[BatteryState]:
         found = await self._query(
             "SELECT * FROM battery_states WHERE battery_id = ? ORDER BY ts DESC LIMIT ?",
             (battery_id, limit),
         )
-        return [R.battery_from(r, from_us(r["ts"])) for r in reversed(found)]
+        return [R.event_from(BatteryState, r, from_us) for r in reversed(found)]
 
     async def audit_log(self, strategy: str | None = None, limit: int = 100) -> list[AuditEntry]:
         if strategy is None:
@@ -266,7 +266,7 @@ class SqliteStore:
                 "LIMIT ?",
                 (strategy, limit),
             )
-        return [R.audit_from(r, from_us(r["ts"])) for r in found]
+        return [R.event_from(AuditEntry, r, from_us) for r in found]
 
     async def save_backtest(self, record: BacktestRecord) -> None:
         encode = msgspec.json.encode
@@ -351,7 +351,7 @@ class SqliteStore:
             f"SELECT * FROM backtest_trades WHERE {where} ORDER BY ts, trade_id LIMIT ?",
             (*params, limit),
         )
-        return [R.trade_from(r, from_us(r["ts"])) for r in found]
+        return [R.event_from(Trade, r, from_us) for r in found]
 
     async def count(self, table: str) -> int:
         if table not in R.TABLE_NAMES:

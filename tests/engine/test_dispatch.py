@@ -90,17 +90,24 @@ def test_a_controller_never_sees_an_unpublished_price():
         assert context.now <= 7 * 24
 
 
-def test_seasonal_naive_repeats_the_last_published_day():
-    prices = np.arange(30, dtype=float)
-    context = DecisionContext(
-        spec=BatterySpec(),
-        soc_mwh=1.0,
+def hourly_context(
+    prices: np.ndarray, *, now: int, soc_mwh: float = 1.0, spec: BatterySpec | None = None
+) -> DecisionContext:
+    """A decision on an hourly winter grid, nothing discharged yet today."""
+    return DecisionContext(
+        spec=spec or BatterySpec(),
+        soc_mwh=soc_mwh,
         discharged_today_mwh=0.0,
         step_us=to_us(WINTER),
         step_minutes=60,
         prices=prices,
-        now=20,
+        now=now,
     )
+
+
+def test_seasonal_naive_repeats_the_last_published_day():
+    prices = np.arange(30, dtype=float)
+    context = hourly_context(prices, now=20)
     path = seasonal_naive(context, 40)
     np.testing.assert_array_equal(path[:10], prices[20:30])
     np.testing.assert_array_equal(path[10:34], prices[6:30])  # one day back
@@ -152,15 +159,7 @@ def test_mpc_with_a_forecaster_uses_its_forecasts_beyond_the_published_prices():
     forecaster = Flat()
     extend = ForecasterExtender(forecaster, "DE")
     grid = series(daily_prices(3))
-    context = DecisionContext(
-        spec=BatterySpec(),
-        soc_mwh=1.0,
-        discharged_today_mwh=0.0,
-        step_us=to_us(WINTER),
-        step_minutes=60,
-        prices=grid.prices[:23],
-        now=0,
-    )
+    context = hourly_context(grid.prices[:23], now=0)
     path = extend(context, 40)
     np.testing.assert_array_equal(path[:23], grid.prices[:23])
     assert np.all(path[23:] == 999.0) and forecaster.calls == 1
@@ -179,25 +178,9 @@ def test_mpc_with_a_forecaster_uses_its_forecasts_beyond_the_published_prices():
 def test_the_rule_charges_low_and_discharges_high():
     rule = RuleController(lookback_hours=4, lookahead_hours=4)
     prices = np.array([50, 50, 50, 50, 10, 50, 50, 50, 50], dtype=float)
-    context = DecisionContext(
-        spec=BatterySpec(),
-        soc_mwh=1.0,
-        discharged_today_mwh=0.0,
-        step_us=to_us(WINTER),
-        step_minutes=60,
-        prices=prices,
-        now=4,
-    )
+    context = hourly_context(prices, now=4)
     assert rule.decide(context) == -1.0
-    high = DecisionContext(
-        spec=BatterySpec(),
-        soc_mwh=1.0,
-        discharged_today_mwh=0.0,
-        step_us=to_us(WINTER),
-        step_minutes=60,
-        prices=-prices,
-        now=4,
-    )
+    high = hourly_context(-prices, now=4)
     assert rule.decide(high) == 1.0
     with pytest.raises(ValueError, match="quantile"):
         RuleController(charge_quantile=0.9, discharge_quantile=0.1)
@@ -225,15 +208,7 @@ class FixedPolicy:
 
 def test_policy_controller_scales_and_clips_the_policys_answer():
     spec = BatterySpec(power_mw=2.0, capacity_mwh=4.0)
-    context = DecisionContext(
-        spec=spec,
-        soc_mwh=2.0,
-        discharged_today_mwh=0.0,
-        step_us=to_us(WINTER),
-        step_minutes=60,
-        prices=daily_prices(2),
-        now=30,
-    )
+    context = hourly_context(daily_prices(2), now=30, soc_mwh=2.0, spec=spec)
     policy = FixedPolicy(5.0)
     assert PolicyController(policy).decide(context) == 2.0
     assert policy.observations[0].shape == (OBSERVATION_SIZE,)
@@ -244,26 +219,10 @@ def test_policy_controller_scales_and_clips_the_policys_answer():
 
 def test_observation_is_bounded_and_blind_to_unpublished_prices():
     prices = daily_prices(3) * 10  # a crisis-level curve: normalisation keeps it in range
-    context = DecisionContext(
-        spec=BatterySpec(),
-        soc_mwh=1.0,
-        discharged_today_mwh=0.0,
-        step_us=to_us(WINTER),
-        step_minutes=60,
-        prices=prices[:40],
-        now=30,
-    )
+    context = hourly_context(prices[:40], now=30)
     observation = build_observation(context)
     assert observation.dtype == np.float32 and np.all(np.abs(observation) <= 10)
-    changed = DecisionContext(
-        spec=BatterySpec(),
-        soc_mwh=1.0,
-        discharged_today_mwh=0.0,
-        step_us=to_us(WINTER),
-        step_minutes=60,
-        prices=prices[:40].copy(),
-        now=30,
-    )
+    changed = hourly_context(prices[:40].copy(), now=30)
     assert np.array_equal(build_observation(changed), observation)
 
 

@@ -35,7 +35,7 @@ from rich.table import Table
 
 from models.features import PipelineConfig
 from models.forecast import OnnxForecaster
-from models.forecast_eval import EvalReport, evaluate_model
+from models.forecast_eval import EvalReport, evaluate_model, table_rows
 from models.price_grid import grid_from_frame
 from models.registry import Registry
 from models.training import TrainConfig, save_trained, train_forecast
@@ -98,7 +98,7 @@ def main() -> int:
                 with console.status(f"training {task} on {','.join(markets)} 2020–2021 …"):
                     report, seconds = run(frame, registry, task, markets)
                 console.print(f"{task} {','.join(markets)}: trained in {seconds:.0f} s")
-                for s in report.scores:
+                for s, cells in zip(report.scores, table_rows(report), strict=True):
                     if s.market not in shown and not (s.market == "all" and shown == CONTINENTAL):
                         continue
                     verdict = ""
@@ -109,19 +109,8 @@ def main() -> int:
                         )
                         failed |= not ok
                         verdict = "ok" if ok else "MISSED"
-                    table.add_row(
-                        task,
-                        s.market if s.market != "all" else "all (continental)",
-                        "D+1" if s.horizon is None else str(s.horizon),
-                        f"{s.n:,}",
-                        f"{s.mae_eur_mwh:.2f}",
-                        f"{s.rmse_eur_mwh:.2f}",
-                        f"{s.smape_pct:.1f}",
-                        f"{s.rmae:.3f}",
-                        f"{s.naive_mae_eur_mwh:.2f}",
-                        f"{s.coverage_pct:.1f}",
-                        verdict,
-                    )
+                    market = s.market if s.market != "all" else "all (continental)"
+                    table.add_row(task, market, *cells[1:], verdict)
     console.print(table)
     console.print(
         f"targets: day-ahead rMAE ≤ {RMAE_TARGET} on every continental market, "

@@ -167,6 +167,17 @@ class FeatureBlock:
     def __len__(self) -> int:
         return len(self.x)
 
+    def take(self, keep: np.ndarray) -> FeatureBlock:
+        """The rows ``keep`` selects (a boolean mask or indices)."""
+        return FeatureBlock(
+            self.x[keep],
+            self.market[keep],
+            self.target_step[keep],
+            self.origin_step[keep],
+            self.level[keep],
+            self.scale[keep],
+        )
+
     @staticmethod
     def concat(blocks: Sequence[FeatureBlock], n_features: int) -> FeatureBlock:
         if not blocks:

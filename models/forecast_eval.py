@@ -100,16 +100,8 @@ def _score(
 
 
 def _subset(band: PriceBand, keep: np.ndarray) -> PriceBand:
-    block = band.block
     return PriceBand(
-        block=FeatureBlock(
-            x=block.x[keep],
-            market=block.market[keep],
-            target_step=block.target_step[keep],
-            origin_step=block.origin_step[keep],
-            level=block.level[keep],
-            scale=block.scale[keep],
-        ),
+        block=band.block.take(keep),
         point=band.point[keep],
         lower=band.lower[keep],
         upper=band.upper[keep],

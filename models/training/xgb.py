@@ -176,17 +176,6 @@ class _Progress(xgb.callback.TrainingCallback):
         return False
 
 
-def _take(block: FeatureBlock, keep: np.ndarray) -> FeatureBlock:
-    return FeatureBlock(
-        x=block.x[keep],
-        market=block.market[keep],
-        target_step=block.target_step[keep],
-        origin_step=block.origin_step[keep],
-        level=block.level[keep],
-        scale=block.scale[keep],
-    )
-
-
 def _boundaries(origins: IntArray, val_fraction: float, test_fraction: float) -> tuple[int, int]:
     """Origin steps where validation and test begin (time order over distinct origins)."""
     unique = np.unique(origins)
@@ -318,7 +307,7 @@ def train_forecast(
         )
         offsets[str(horizon)] = round(offset, 6)
         if test.any():
-            test_block = _take(rows.block, test)
+            test_block = rows.block.take(test)
             band = adaptive_band(
                 test_block,
                 preds_test,
@@ -397,7 +386,7 @@ def _rows(
     known = np.isfinite(actual)
     if not known.any():
         raise TrainingError("no rows with a known target in the range; is the data empty?")
-    block = _take(block, known)
+    block = block.take(known)
     return _Rows(block=block, target=to_normalised(actual[known], block.level, block.scale))
 
 

@@ -38,9 +38,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Final
 
 import msgspec
+
+from engine.events import BatteryState
 
 ROUND_TRIP_EFFICIENCY: Final = 0.9
 ONE_WAY_EFFICIENCY: Final = math.sqrt(ROUND_TRIP_EFFICIENCY)
@@ -279,6 +282,30 @@ class DispatchLog:
         return math.fsum(self.revenue_eur) - math.fsum(self.degradation_eur)
 
 
+def battery_state(
+    spec: BatterySpec,
+    status: BatteryStatus,
+    result: StepResult,
+    ts: datetime,
+    revenue_eur: float | None = None,
+) -> BatteryState:
+    """The event for a settled step.
+
+    ``revenue_eur`` is the cumulative net revenue: the status's own unless the
+    caller books revenue elsewhere (the battery strategy's realised P&L).
+    """
+    return BatteryState(
+        ts=ts,
+        battery_id=spec.battery_id,
+        market=spec.market,
+        soc_mwh=status.soc_mwh,
+        soc_fraction=status.soc_mwh / spec.capacity_mwh,
+        power_mw=result.power_mw,
+        mode=result.mode,
+        revenue_eur=status.net_revenue_eur if revenue_eur is None else revenue_eur,
+    )
+
+
 __all__ = [
     "ONE_WAY_EFFICIENCY",
     "ROUND_TRIP_EFFICIENCY",
@@ -286,6 +313,7 @@ __all__ = [
     "BatteryStatus",
     "DispatchLog",
     "StepResult",
+    "battery_state",
     "power_limits",
     "step",
 ]

@@ -38,7 +38,7 @@ from datetime import datetime
 import numpy as np
 
 from engine.auction_rule import AuctionRule
-from engine.battery import BatterySpec, BatteryStatus, DispatchLog, StepResult, step
+from engine.battery import BatterySpec, BatteryStatus, DispatchLog, battery_state, step
 from engine.controller import HISTORY_DAYS, Controller, DecisionContext
 from engine.events import BatteryState, Event, PriceKind, PriceTick
 from engine.price_series import (
@@ -257,27 +257,10 @@ class BatteryFleet:
         return battery_state(spec, status, result, from_us(step_us))
 
 
-def battery_state(
-    spec: BatterySpec, status: BatteryStatus, result: StepResult, ts: datetime
-) -> BatteryState:
-    """The event for a settled step; ``revenue_eur`` is the cumulative net revenue."""
-    return BatteryState(
-        ts=ts,
-        battery_id=spec.battery_id,
-        market=spec.market,
-        soc_mwh=status.soc_mwh,
-        soc_fraction=status.soc_mwh / spec.capacity_mwh,
-        power_mw=result.power_mw,
-        mode=result.mode,
-        revenue_eur=status.net_revenue_eur,
-    )
-
-
 __all__ = [
     "BatteryFleet",
     "BatteryUnit",
     "DispatchRun",
-    "battery_state",
     "context_at",
     "run_controller",
 ]

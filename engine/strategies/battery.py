@@ -36,9 +36,9 @@ from typing import ClassVar, Literal
 import msgspec
 import numpy as np
 
-from engine.battery import BatterySpec, BatteryStatus, power_limits, step
+from engine.battery import BatterySpec, BatteryStatus, battery_state, power_limits, step
 from engine.controller import Controller, DecisionContext
-from engine.events import BatteryState, Event, Forecast, PriceTick
+from engine.events import Event, Forecast, PriceTick
 from engine.price_series import US_PER_DAY, to_us
 from engine.strategies.base import Order, Side, Strategy, StrategyConfig, StrategyContext
 
@@ -237,18 +237,7 @@ class BatteryStrategy(Strategy):
             filled_mw = energy / dt_h if discharging else -energy / dt_h
         result = step(spec, status, filled_mw, price, dt_h, day)
         self._forget(period)
-        ctx.emit(
-            BatteryState(
-                ts=tick.ts,
-                battery_id=spec.battery_id,
-                market=spec.market,
-                soc_mwh=status.soc_mwh,
-                soc_fraction=status.soc_mwh / spec.capacity_mwh,
-                power_mw=result.power_mw,
-                mode=result.mode,
-                revenue_eur=ctx.realised_eur,
-            )
-        )
+        ctx.emit(battery_state(spec, status, result, tick.ts, revenue_eur=ctx.realised_eur))
 
     def _forget(self, period: int) -> None:
         if len(self._forecasts) > 10_000:

@@ -56,6 +56,20 @@ class BusClosed(Exception):
     """Raised by a subscription after it (or its bus) was closed."""
 
 
+async def iterate(subscription: Subscription) -> AsyncIterator[Event]:
+    """Every event of ``subscription``, batch after batch, until it is closed.
+
+    What a subscription's ``__aiter__`` returns.
+    """
+    while True:
+        try:
+            batch = await subscription.next_batch()
+        except BusClosed:
+            return
+        for event in batch:
+            yield event
+
+
 class Bus(Protocol):
     """Publish events; subscribe by topic."""
 

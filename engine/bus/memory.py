@@ -15,7 +15,7 @@ import asyncio
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Iterable, Sequence
 
-from engine.bus.base import BusClosed
+from engine.bus.base import BusClosed, iterate
 from engine.events import ALL_TOPICS, TOPIC_OF, Event
 
 
@@ -66,14 +66,8 @@ class MemorySubscription:
         self._buffer.clear()
         return batch
 
-    async def __aiter__(self) -> AsyncIterator[Event]:
-        while True:
-            try:
-                batch = await self.next_batch()
-            except BusClosed:
-                return
-            for event in batch:
-                yield event
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return iterate(self)
 
     async def close(self) -> None:
         self._closed = True

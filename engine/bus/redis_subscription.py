@@ -18,7 +18,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from engine.bus.base import BusClosed, BusError
+from engine.bus.base import BusClosed, BusError, iterate
 from engine.bus.codec import ENCODINGS, CodecError, Encoding, decode
 from engine.events import TOPIC_OF, Event
 
@@ -139,14 +139,8 @@ class RedisSubscription:
             raise BusError(f"cannot acknowledge on {self._bus.describe()}: {exc}") from exc
         self._unacked.clear()
 
-    async def __aiter__(self) -> AsyncIterator[Event]:
-        while True:
-            try:
-                batch = await self.next_batch()
-            except BusClosed:
-                return
-            for event in batch:
-                yield event
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return iterate(self)
 
     async def close(self) -> None:
         """Stop reading. Unacknowledged entries stay pending for the next run."""

@@ -33,14 +33,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import statistics
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,38 +51,15 @@ if str(REPO_ROOT) not in sys.path:
     # Run as a script from anywhere: make the project packages importable.
     sys.path.insert(0, str(REPO_ROOT))
 
+from synthetic_ticks import batches, make_ticks  # noqa: E402
+
 from engine.bus import BusError  # noqa: E402 — needs the path above
 from engine.bus.codec import encode_one  # noqa: E402
 from engine.bus.memory import MemoryBus  # noqa: E402
 from engine.bus.redis_streams import RedisBus  # noqa: E402
-from engine.events import PRICES, TOPIC_OF, Event, PriceKind, PriceTick  # noqa: E402
+from engine.events import PRICES, TOPIC_OF, Event  # noqa: E402
 
-MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")
-T0 = datetime(2024, 3, 1, tzinfo=UTC)
 MAXLEN = 100_000  # RedisBus's default, used by both Redis publishers
-
-
-def make_ticks(count: int, *, seed: int = 7) -> list[Event]:
-    """``count`` ticks round-robin over six markets, 250 ms apart per market."""
-    rng = random.Random(seed)
-    ticks: list[Event] = []
-    for i in range(count):
-        step, market = divmod(i, len(MARKETS))
-        ticks.append(
-            PriceTick(
-                ts=T0 + timedelta(microseconds=250_000 * step + rng.randrange(1000)),
-                market=MARKETS[market],
-                price_eur_mwh=round(rng.gauss(80.0, 30.0), 2),
-                kind=PriceKind.INTRADAY,
-                volume_mwh=round(rng.uniform(0.1, 50.0), 1),
-                source="bench",
-            )
-        )
-    return ticks
-
-
-def batches(events: Sequence[Event], size: int) -> list[Sequence[Event]]:
-    return [events[start : start + size] for start in range(0, len(events), size)]
 
 
 @dataclass
@@ -227,7 +202,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = Console()
 
-    events = make_ticks(args.events)
+    events: list[Event] = [*make_ticks(args.events)]
     chunks = batches(events, args.batch)
     prefix = f"gridtui-bench-{uuid.uuid4().hex[:12]}"
     client = aioredis.Redis.from_url(args.url)

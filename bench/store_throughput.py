@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import random
 import sqlite3
 import statistics
 import sys
@@ -43,7 +42,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -56,39 +55,16 @@ if str(REPO_ROOT) not in sys.path:
     # Run as a script from anywhere: make the project packages importable.
     sys.path.insert(0, str(REPO_ROOT))
 
-from engine.events import PriceKind, PriceTick  # noqa: E402 — needs the path above
+from synthetic_ticks import MARKETS, T0, batches, make_ticks  # noqa: E402
+
+from engine.events import PriceTick  # noqa: E402 — needs the path above
 from engine.store import StoreError  # noqa: E402
 from engine.store import rows as R  # noqa: E402
 from engine.store.postgres import COPY_MIN_ROWS, PostgresStore  # noqa: E402
 from engine.store.postgres_migrations import quote_ident  # noqa: E402
 from engine.store.sqlite import SqliteStore, to_us  # noqa: E402
 
-MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")
-T0 = datetime(2024, 3, 1, tzinfo=UTC)
 SMALL_BATCHES = (1, 8, 16, 32, 64, 250)
-
-
-def make_ticks(count: int, *, start: datetime = T0, seed: int = 7) -> list[PriceTick]:
-    """``count`` ticks round-robin over six markets, 250 ms apart per market."""
-    rng = random.Random(seed)
-    ticks = []
-    for i in range(count):
-        step, market = divmod(i, len(MARKETS))
-        ticks.append(
-            PriceTick(
-                ts=start + timedelta(microseconds=250_000 * step + rng.randrange(1000)),
-                market=MARKETS[market],
-                price_eur_mwh=round(rng.gauss(80.0, 30.0), 2),
-                kind=PriceKind.INTRADAY,
-                volume_mwh=round(rng.uniform(0.1, 50.0), 1),
-                source="bench",
-            )
-        )
-    return ticks
-
-
-def batches(items: Sequence[PriceTick], size: int) -> list[Sequence[PriceTick]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class Result:

@@ -183,19 +183,13 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from engine.battery_obs import FUTURE_STEPS, OBSERVATION_NAMES, OBSERVATION_VERSION
-    from engine.ports import FeedError
     from models.battery_env import prepare_series
     from models.policy import POLICY_KIND, POLICY_TASK
     from models.registry import ModelMeta, RegistryError, file_sha256
 
     spec = settings.battery.reference
-    try:
-        series = load_series(args, settings)
-    except FeedError as exc:
-        print(f"gridtui: {exc}", file=sys.stderr)
-        return 2
-    if not series:
-        print(f"gridtui: no prices for {args.market} in {args.data}", file=sys.stderr)
+    series = _series_or_say_why(args, settings)
+    if series is None:
         return 2
     series += _simulated(args, settings)
     rule = _auction_rule(settings)
@@ -288,6 +282,21 @@ def _check_observations(prepared: Sequence[Any], seed: int) -> Any:
     return np.concatenate(parts)
 
 
+def _series_or_say_why(args: argparse.Namespace, settings: Settings) -> list[Any] | None:
+    """:func:`load_series`, or None after telling stderr why there is nothing to use."""
+    from engine.ports import FeedError
+
+    try:
+        series = load_series(args, settings)
+    except FeedError as exc:
+        print(f"gridtui: {exc}", file=sys.stderr)
+        return None
+    if not series:
+        print(f"gridtui: no prices for {args.market} in {args.data}", file=sys.stderr)
+        return None
+    return series
+
+
 def _simulated(args: argparse.Namespace, settings: Settings) -> list[Any]:
     """``--simulated-days`` of mock prices per market, named ``sim-<market>``."""
     if args.simulated_days <= 0:
@@ -372,18 +381,12 @@ def _row(
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     from engine.controller import PolicyController
     from engine.mpc import MpcController
-    from engine.ports import FeedError
     from engine.rule import RuleController
     from models.policy import default_policy_id, load_policy
     from models.registry import RegistryError
 
-    try:
-        series = load_series(args, settings)
-    except FeedError as exc:
-        print(f"gridtui: {exc}", file=sys.stderr)
-        return 2
-    if not series:
-        print(f"gridtui: no prices for {args.market} in {args.data}", file=sys.stderr)
+    series = _series_or_say_why(args, settings)
+    if series is None:
         return 2
     registry = _registry(args, settings)
     controllers: list[tuple[str, Any]] = [

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -103,7 +104,8 @@ def _fields(struct: type) -> tuple[msgspec.inspect.Field, ...]:
     return info.fields
 
 
-def _list_fields(struct: type) -> set[str]:
+@cache  # types do not change: inspect each once, not once per variable
+def _list_fields(struct: type) -> frozenset[str]:
     """The fields of ``struct`` that hold a list (so ``X=one`` means ``[one]``)."""
     names = set()
     for field in _fields(struct):
@@ -112,7 +114,7 @@ def _list_fields(struct: type) -> set[str]:
         )
         if any(isinstance(kind, _SEQUENCES) for kind in kinds):
             names.add(field.name)
-    return names
+    return frozenset(names)
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from itertools import chain
@@ -58,7 +59,6 @@ def _insert_sql(table: R.Table, rows: int = 1) -> str:
     )
 
 
-_INSERTS: Final = {table: _insert_sql(table) for table in R.TABLES}
 # The reads that must stay index probes as tables grow (tests/store/test_sqlite.py
 # checks their plans): the newest row of one market's key, and a range of the
 # time-first opportunity key, both in key order.
@@ -89,7 +89,19 @@ def _insert_rows(conn: sqlite3.Connection, table: R.Table, rows: list[R.Row]) ->
         flat = [tuple(chain.from_iterable(rows[i : i + per])) for i in range(0, whole, per)]
         conn.executemany(_insert_sql(table, per), flat)
     if whole < len(rows):
-        conn.executemany(_INSERTS[table], rows[whole:])
+        conn.executemany(_insert_sql(table), rows[whole:])
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN … COMMIT, or ROLLBACK on any error (the connection is in autocommit mode)."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _microseconds_memo() -> R.When:
@@ -173,15 +185,9 @@ class SqliteStore:
             grouped = R.rows_by_table(events, _microseconds_memo())
             if not grouped:
                 return
-            conn = self.conn
-            conn.execute("BEGIN")
-            try:
+            with _transaction(self.conn) as conn:
                 for table, rows in grouped.items():
                     _insert_rows(conn, table, rows)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
 
         await self._run(_write)
 
@@ -308,35 +314,19 @@ class SqliteStore:
     async def delete_backtest(self, run_id: str) -> bool:
         def _delete() -> int:
             conn = self.conn
-            conn.execute("BEGIN")
-            try:
+            with _transaction(conn):
                 conn.execute("DELETE FROM backtest_trades WHERE run_id = ?", (run_id,))
                 deleted = conn.execute("DELETE FROM backtests WHERE run_id = ?", (run_id,))
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
             return deleted.rowcount
 
         return await self._run(_delete) > 0
 
     async def save_backtest_trades(self, run_id: str, trades: Sequence[Trade]) -> None:
-        table = R.BACKTEST_TRADES
         rows = [R.backtest_trade_row(run_id, t, to_us) for t in trades]
-        sql = (
-            f"INSERT INTO {table.name} ({', '.join(table.columns)}) "
-            f"VALUES ({', '.join('?' for _ in table.columns)}) ON CONFLICT DO NOTHING"
-        )
 
         def _write() -> None:
-            conn = self.conn
-            conn.execute("BEGIN")
-            try:
-                conn.executemany(sql, rows)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            with _transaction(self.conn) as conn:
+                _insert_rows(conn, R.BACKTEST_TRADES, rows)
 
         if rows:
             await self._run(_write)

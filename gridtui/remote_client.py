@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from typing import Any
 
 import aiohttp
@@ -31,6 +30,7 @@ import msgspec
 
 from engine.bus import codec
 from engine.bus.codec import CodecError
+from engine.bus.inbox import Inbox
 from engine.events import Event, PriceKind, PriceTick
 from gridtui.client import BacktestRequest, ClientInfo, ClientStats, NotAvailable
 
@@ -120,9 +120,7 @@ class RemoteClient:
         self.reconnect_initial_s = reconnect_initial_s
         self.reconnect_max_s = reconnect_max_s
         self.stats_interval_s = stats_interval_s
-        self._buffer: deque[Event] = deque(maxlen=maxsize)
-        self._maxsize = maxsize
-        self._ready = asyncio.Event()
+        self._inbox: Inbox[Event] = Inbox(maxsize)
         self._session: aiohttp.ClientSession | None = None
         self._info: ClientInfo | None = None
         self._costs: dict[tuple[str, str], float] = {}
@@ -138,7 +136,6 @@ class RemoteClient:
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
         self.connected = asyncio.Event()
-        self.dropped = 0
         self.received = 0
         self.reconnects = 0
 
@@ -252,12 +249,8 @@ class RemoteClient:
             return
         if not events:
             return
-        overflow = len(self._buffer) + len(events) - self._maxsize
-        if overflow > 0:
-            self.dropped += overflow
-        self._buffer.extend(events)
+        self._inbox.put(events)
         self.received += len(events)
-        self._ready.set()
 
     def _decode_message(self, raw: msgspec.Raw) -> Event | None:
         try:
@@ -285,19 +278,15 @@ class RemoteClient:
 
     # -- the EngineClient surface ------------------------------------------------------
 
+    @property
+    def dropped(self) -> int:
+        """Events this lossy viewer skipped because it fell behind."""
+        return self._inbox.dropped
+
     async def next_events(self, timeout: float | None = None) -> list[Event]:
-        while True:
-            if self._closed:
-                raise ConnectionError("remote client closed")
-            if self._buffer:
-                break
-            self._ready.clear()
-            try:
-                await asyncio.wait_for(self._ready.wait(), timeout)
-            except TimeoutError:
-                return []
-        batch = list(self._buffer)
-        self._buffer.clear()
+        batch = await self._inbox.take(timeout)
+        if batch is None:
+            raise ConnectionError("remote client closed")
         return batch
 
     async def latest_prices(self, kind: PriceKind = PriceKind.INTRADAY) -> dict[str, PriceTick]:
@@ -341,7 +330,7 @@ class RemoteClient:
 
     async def close(self) -> None:
         self._closed = True
-        self._ready.set()
+        self._inbox.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

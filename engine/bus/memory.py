@@ -11,11 +11,11 @@ that keep up, such as strategies.
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 
 from engine.bus.base import BusClosed, iterate
+from engine.bus.inbox import Inbox
 from engine.events import ALL_TOPICS, TOPIC_OF, Event
 
 
@@ -27,11 +27,7 @@ class MemorySubscription:
         self._name = name
         self.topics = topics
         self.lossless = lossless
-        self._buffer: deque[Event] = deque(maxlen=None if lossless else maxsize)
-        self._maxsize = maxsize
-        self._ready = asyncio.Event()
-        self._closed = False
-        self._dropped = 0
+        self._inbox: Inbox[Event] = Inbox(None if lossless else maxsize)
 
     @property
     def name(self) -> str:
@@ -39,39 +35,22 @@ class MemorySubscription:
 
     @property
     def dropped(self) -> int:
-        return self._dropped
+        return self._inbox.dropped
 
     def _extend(self, events: Sequence[Event]) -> None:
-        if not self.lossless:
-            # The deque's maxlen discards the oldest; count what falls out.
-            overflow = len(self._buffer) + len(events) - self._maxsize
-            if overflow > 0:
-                self._dropped += overflow
-        self._buffer.extend(events)
-        self._ready.set()
+        self._inbox.put(events)
 
     async def next_batch(self, timeout: float | None = None) -> list[Event]:
-        while True:
-            # Closed means closed, even with events still buffered (the Bus contract).
-            if self._closed:
-                raise BusClosed(f"subscription {self._name!r} is closed")
-            if self._buffer:
-                break
-            self._ready.clear()
-            try:
-                await asyncio.wait_for(self._ready.wait(), timeout)
-            except TimeoutError:
-                return []
-        batch = list(self._buffer)
-        self._buffer.clear()
+        batch = await self._inbox.take(timeout)
+        if batch is None:  # closed means closed, even with events still buffered
+            raise BusClosed(f"subscription {self._name!r} is closed")
         return batch
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return iterate(self)
 
     async def close(self) -> None:
-        self._closed = True
-        self._ready.set()
+        self._inbox.close()
         self._bus._remove(self)
 
 

@@ -47,10 +47,11 @@ from engine.store import postgres_sql as S
 from engine.store import rows as R
 from engine.store.base import BacktestRecord, StoreError
 from engine.store.postgres_connection import (
-    CONNECTION_LOST,
     DRIVER_ERRORS,
     copy_rows,
+    failed_error,
     redact,
+    unreachable_error,
 )
 from engine.store.postgres_migrations import migrate, quote_ident, timescaledb_schema
 
@@ -114,29 +115,10 @@ class PostgresStore:
         return f"PostgreSQL at {redact(self.dsn)} (schema {self.schema!r})"
 
     def _unreachable(self, exc: BaseException) -> StoreError:
-        return StoreError(
-            f"{self._where} is unreachable ({type(exc).__name__}: {exc}): check the DSN "
-            "(host, port, database, user, password) and that PostgreSQL is running"
-        )
+        return unreachable_error(self._where, exc)
 
     def _failed(self, exc: BaseException) -> StoreError:
-        # A lost connection often surfaces as a secondary error (the ROLLBACK of
-        # the failed transaction cannot be sent): name the first cause, not the echo.
-        cause: BaseException | None = exc
-        while cause is not None:
-            if isinstance(cause, TimeoutError):
-                return StoreError(
-                    f"{self._where}: no answer in time ({type(cause).__name__}: {cause}); "
-                    f"is the server hung or overloaded? (command_timeout="
-                    f"{self.command_timeout:g}s, connect_timeout={self.connect_timeout:g}s)"
-                )
-            if isinstance(cause, CONNECTION_LOST):
-                return StoreError(
-                    f"{self._where}: connection lost ({type(cause).__name__}: {cause}); "
-                    "is PostgreSQL running? The store reconnects on the next call"
-                )
-            cause = cause.__cause__ or cause.__context__
-        return StoreError(f"{self._where}: {type(exc).__name__}: {exc}")
+        return failed_error(self._where, exc, self.command_timeout, self.connect_timeout)
 
     def _connect_kwargs(self) -> dict[str, Any]:
         return {

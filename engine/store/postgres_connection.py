@@ -1,5 +1,6 @@
-"""What PostgresStore needs around asyncpg: which errors mean trouble, a COPY that
-fails fast when its connection drops, and DSNs fit to print (no password).
+"""What PostgresStore needs around asyncpg: which errors mean trouble and what to
+tell the user about them, a COPY that fails fast when its connection drops, and
+DSNs fit to print (no password).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from engine.store import rows as R
+from engine.store.base import StoreError
 
 # Every way asyncpg reports trouble: server errors, protocol and client errors,
 # and socket errors (TimeoutError from command_timeout is an OSError).
@@ -28,6 +30,39 @@ CONNECTION_LOST: Final = (
     asyncpg.ConnectionDoesNotExistError,
     OSError,
 )
+
+
+def unreachable_error(where: str, exc: BaseException) -> StoreError:
+    """What to tell a user whose server cannot be reached at all."""
+    return StoreError(
+        f"{where} is unreachable ({type(exc).__name__}: {exc}): check the DSN "
+        "(host, port, database, user, password) and that PostgreSQL is running"
+    )
+
+
+def failed_error(
+    where: str, exc: BaseException, command_timeout: float, connect_timeout: float
+) -> StoreError:
+    """What a failed call means, named by its first cause.
+
+    A lost connection often surfaces as a secondary error (the ROLLBACK of the
+    failed transaction cannot be sent): name the first cause, not the echo.
+    """
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, TimeoutError):
+            return StoreError(
+                f"{where}: no answer in time ({type(cause).__name__}: {cause}); "
+                f"is the server hung or overloaded? (command_timeout="
+                f"{command_timeout:g}s, connect_timeout={connect_timeout:g}s)"
+            )
+        if isinstance(cause, CONNECTION_LOST):
+            return StoreError(
+                f"{where}: connection lost ({type(cause).__name__}: {cause}); "
+                "is PostgreSQL running? The store reconnects on the next call"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return StoreError(f"{where}: {type(exc).__name__}: {exc}")
 
 
 def redact(dsn: str) -> str:

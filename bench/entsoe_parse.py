@@ -33,7 +33,8 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from feeds.entsoe import convert  # noqa: E402 — needs the path above
-from feeds.entsoe.parse import Series, parse  # noqa: E402
+from feeds.entsoe.document import Series  # noqa: E402
+from feeds.entsoe.parse import parse  # noqa: E402
 from feeds.entsoe.zones import DEFAULT_ZONES  # noqa: E402
 
 NAMESPACE = "urn:iec62325.351:tc57wg16:451-3:publicationdocument:7:3"

@@ -138,7 +138,8 @@ def entsoe_zones(settings: Settings, markets: tuple[str, ...]) -> dict[str, str]
 
 def build_entsoe_client(settings: Settings) -> EntsoeClient:
     """The ENTSO-E client for the live feed and ``gridtui fetch`` (needs a token)."""
-    from feeds.entsoe.client import TOKEN_HELP, ClientConfig, EntsoeClient
+    from feeds.entsoe.client import ClientConfig, EntsoeClient
+    from feeds.entsoe.errors import TOKEN_HELP
 
     entsoe = settings.entsoe
     if not entsoe.token.strip():

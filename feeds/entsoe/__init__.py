@@ -1,24 +1,26 @@
 """The ENTSO-E Transparency Platform adapter.
 
-- :mod:`~feeds.entsoe.parse`: XML responses → :class:`~feeds.entsoe.parse.Document`.
+- :mod:`~feeds.entsoe.parse`: XML responses → :class:`~feeds.entsoe.document.Document`
+  (walked by :mod:`~feeds.entsoe.xml_walker`; times in :mod:`~feeds.entsoe.times`).
 - :mod:`~feeds.entsoe.convert`: documents → price ticks, generation, load, fundamentals.
 - :mod:`~feeds.entsoe.budget`: the shared 400 requests/minute token bucket.
-- :mod:`~feeds.entsoe.client`: aiohttp client with retries, splitting and clear errors.
+- :mod:`~feeds.entsoe.client`: aiohttp client with retries (:mod:`~feeds.entsoe.retry`),
+  splitting and clear errors (:mod:`~feeds.entsoe.errors`).
 - :mod:`~feeds.entsoe.live`: :class:`~feeds.entsoe.live.EntsoeFeed`, the live feed.
 - :mod:`~feeds.entsoe.zones`: market ↔ EIC codes, borders, production types.
 """
 
 from feeds.entsoe.budget import RequestBudget
-from feeds.entsoe.client import (
-    ClientConfig,
+from feeds.entsoe.client import ClientConfig, EntsoeClient
+from feeds.entsoe.document import Document
+from feeds.entsoe.errors import (
     EntsoeAuthError,
-    EntsoeClient,
     EntsoeError,
     EntsoeRequestError,
     EntsoeUnavailable,
 )
 from feeds.entsoe.live import EntsoeFeed, EntsoeFeedConfig
-from feeds.entsoe.parse import Document, ParseError, parse
+from feeds.entsoe.parse import ParseError, parse
 from feeds.entsoe.zones import UnknownZoneError, eic_codes
 
 __all__ = [

@@ -31,8 +31,9 @@ import pandas as pd
 
 from engine.events import PriceKind, PriceTick
 from engine.store.base import Store, StoreError
-from feeds.entsoe.client import EntsoeAuthError, EntsoeClient, EntsoeError
+from feeds.entsoe.client import EntsoeClient
 from feeds.entsoe.convert import GenerationRow, ValueRow
+from feeds.entsoe.errors import EntsoeAuthError, EntsoeError
 from feeds.entsoe.zones import PRODUCTION_TYPES
 
 if TYPE_CHECKING:

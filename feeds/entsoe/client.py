@@ -22,14 +22,16 @@ Behaviour on trouble:
 The security token travels only as the ``securityToken`` query parameter. It is
 never logged: messages name requests by a label built without it, and any text
 that comes from aiohttp is scrubbed of it.
+
+Errors live in :mod:`feeds.entsoe.errors`, the retry policy in
+:mod:`feeds.entsoe.retry`, time formats and span splitting in
+:mod:`feeds.entsoe.times`, the health counters in :mod:`feeds.entsoe.stats`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import math
 import random
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -41,34 +43,23 @@ import msgspec
 from engine.events import PriceTick
 from feeds.entsoe import convert
 from feeds.entsoe.budget import RequestBudget
-from feeds.entsoe.parse import Document, ParseError, empty_document, merge, parse
+from feeds.entsoe.document import Document, empty_document, merge
+from feeds.entsoe.errors import (
+    TOKEN_HELP,
+    EntsoeAuthError,
+    EntsoeError,
+    EntsoeRequestError,
+    EntsoeUnavailable,
+)
+from feeds.entsoe.parse import ParseError, parse
+from feeds.entsoe.retry import Retry, backoff_s, parse_retry_after
+from feeds.entsoe.stats import ClientStats
+from feeds.entsoe.times import format_time, span_label, split_span
 
 log = logging.getLogger(__name__)
 
 DEFAULT_URL: Final = "https://web-api.tp.entsoe.eu/api"
-TOKEN_HELP: Final = (
-    "set your ENTSO-E Web API security token in GRIDTUI_ENTSOE_TOKEN or as "
-    '`token = "…"` under [entsoe] in the config file. A token comes from '
-    "transparency.entsoe.eu → My Account Settings → Web API Security Token, after "
-    "asking transparency@entsoe.eu for API access"
-)
 _DAY: Final = timedelta(days=1)
-
-
-class EntsoeError(RuntimeError):
-    """An ENTSO-E request failed; the message names the request and what to do."""
-
-
-class EntsoeAuthError(EntsoeError):
-    """The API rejected the token (HTTP 401/403). Retrying cannot help."""
-
-
-class EntsoeRequestError(EntsoeError):
-    """The API refused the request itself (an Acknowledgement other than "no data")."""
-
-
-class EntsoeUnavailable(EntsoeError):
-    """The API kept failing (5xx, timeouts, broken bodies) until the retries ran out."""
 
 
 class ClientConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -93,74 +84,6 @@ class ClientConfig(msgspec.Struct, frozen=True, kw_only=True):
     retry_after_default_s: float = 60.0
     max_span_days: int = 365
     requests_per_minute: int = 400
-
-
-class ClientStats(msgspec.Struct, kw_only=True):
-    """What the client has done, for health events and logs."""
-
-    requests: int = 0
-    queries: int = 0
-    empty: int = 0
-    retries: int = 0
-    failures: int = 0
-    consecutive_failures: int = 0
-    problems: int = 0
-    errors: dict[str, int] = msgspec.field(default_factory=dict)
-    last_success: datetime | None = None
-    last_error: str = ""
-    last_error_at: datetime | None = None
-    auth_failed: bool = False
-
-    @property
-    def errors_total(self) -> int:
-        return sum(self.errors.values())
-
-
-class _Retry(Exception):
-    """An attempt failed in a way another attempt may fix."""
-
-    def __init__(self, kind: str, message: str, wait_s: float | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.wait_s = wait_s
-
-
-def format_time(ts: datetime) -> str:
-    """The API's ``yyyyMMddHHmm`` in UTC."""
-    return ts.astimezone(UTC).strftime("%Y%m%d%H%M")
-
-
-def split_span(start: datetime, end: datetime, max_days: int) -> list[tuple[datetime, datetime]]:
-    """``[start, end)`` cut into consecutive pieces of at most ``max_days`` days."""
-    step = timedelta(days=max_days)
-    pieces: list[tuple[datetime, datetime]] = []
-    cursor = start
-    while cursor < end:
-        pieces.append((cursor, min(cursor + step, end)))
-        cursor += step
-    return pieces
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - now).total_seconds())
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
-
-
-def _span_label(start: datetime, end: datetime) -> str:
-    return f"{start:%Y-%m-%dT%H:%MZ}..{end:%Y-%m-%dT%H:%MZ}"
 
 
 class EntsoeClient:
@@ -327,7 +250,7 @@ class EntsoeClient:
     async def _query_span(
         self, label: str, params: Mapping[str, str], start: datetime, end: datetime
     ) -> Document:
-        name = f"{label} {_span_label(start, end)}"
+        name = f"{label} {span_label(start, end)}"
         attempt = 0
         while True:
             attempt += 1
@@ -335,7 +258,7 @@ class EntsoeClient:
             self.stats.requests += 1
             try:
                 document = await self._attempt(name, params, start, end)
-            except _Retry as retry:
+            except Retry as retry:
                 self._count_error(retry.kind, f"{name}: {retry.message}")
                 if attempt >= self.config.max_attempts:
                     self._failed()
@@ -372,7 +295,7 @@ class EntsoeClient:
     async def _attempt(
         self, name: str, params: Mapping[str, str], start: datetime, end: datetime
     ) -> Document | None:
-        """One HTTP request. None means "split the span"; _Retry means try again."""
+        """One HTTP request. None means "split the span"; Retry means try again."""
         query = {
             **params,
             "periodStart": format_time(start),
@@ -386,9 +309,9 @@ class EntsoeClient:
                 retry_after = reply.headers.get("Retry-After")
                 body = await reply.read()
         except TimeoutError:
-            raise _Retry("timeout", f"no answer within {self.config.timeout_s:g} s") from None
+            raise Retry("timeout", f"no answer within {self.config.timeout_s:g} s") from None
         except aiohttp.ClientError as exc:
-            raise _Retry("connection", self.scrub(f"{type(exc).__name__}: {exc}")) from None
+            raise Retry("connection", self.scrub(f"{type(exc).__name__}: {exc}")) from None
 
         if status in (401, 403):
             self.stats.auth_failed = True
@@ -401,14 +324,14 @@ class EntsoeClient:
             if wait_s is None:
                 wait_s = self.config.retry_after_default_s
             self.budget.pause(wait_s)
-            raise _Retry("rate limited", f"HTTP 429 (rate limit), Retry-After {wait_s:g} s", 0.0)
+            raise Retry("rate limited", f"HTTP 429 (rate limit), Retry-After {wait_s:g} s", 0.0)
         if status >= 500:
-            raise _Retry(f"http {status}", f"HTTP {status} from the API")
+            raise Retry(f"http {status}", f"HTTP {status} from the API")
         try:
             document = parse(body)
         except ParseError as exc:
             if status == 200:
-                raise _Retry("bad response", str(exc)) from None
+                raise Retry("bad response", str(exc)) from None
             self._count_error("request", f"{name}: HTTP {status}")
             raise EntsoeRequestError(f"ENTSO-E refused {name} (HTTP {status}): {exc}") from None
         ack = document.acknowledgement
@@ -438,8 +361,7 @@ class EntsoeClient:
 
     def _backoff_s(self, attempt: int) -> float:
         config = self.config
-        cap = min(config.backoff_max_s, config.backoff_initial_s * 2.0 ** (attempt - 1))
-        return cap * self._rng.uniform(0.5, 1.0)
+        return backoff_s(attempt, config.backoff_initial_s, config.backoff_max_s, self._rng)
 
     def _count_error(self, kind: str, message: str) -> None:
         stats = self.stats

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final, NamedTuple
 
 from engine.events import Fundamentals, PriceKind, PriceTick
-from feeds.entsoe.parse import Document, Series
+from feeds.entsoe.document import Document, Series
 from feeds.entsoe.zones import SOLAR_TYPES, WIND_TYPES
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)

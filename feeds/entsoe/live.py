@@ -42,7 +42,8 @@ from engine.clock import Clock
 from engine.events import Event, FeedHealth, Fundamentals, PriceTick
 from engine.ports import FeedError
 from feeds.entsoe import convert
-from feeds.entsoe.client import EntsoeAuthError, EntsoeClient, EntsoeError
+from feeds.entsoe.client import EntsoeClient
+from feeds.entsoe.errors import EntsoeAuthError, EntsoeError
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,8 @@ from feeds.entsoe.backfill import (
     StoreSink,
     backfill,
 )
-from feeds.entsoe.client import EntsoeAuthError, EntsoeClient
+from feeds.entsoe.client import EntsoeClient
+from feeds.entsoe.errors import EntsoeAuthError
 from feeds.entsoe.zones import borders, zone_table
 from gridtui.commands.common import add_common, put
 from gridtui.settings import Settings, SettingsError

@@ -14,15 +14,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from feeds.entsoe.budget import RequestBudget
-from feeds.entsoe.client import (
-    ClientConfig,
-    EntsoeAuthError,
-    EntsoeClient,
-    EntsoeRequestError,
-    EntsoeUnavailable,
-    parse_retry_after,
-    split_span,
-)
+from feeds.entsoe.client import ClientConfig, EntsoeClient
+from feeds.entsoe.errors import EntsoeAuthError, EntsoeRequestError, EntsoeUnavailable
+from feeds.entsoe.retry import parse_retry_after
+from feeds.entsoe.times import split_span
 from tests.feeds.entsoe_server import HTML_ERROR, FakeEntsoe, Reply, acknowledgement, price_document
 
 DE = "10Y1001A1001A82H"

@@ -18,7 +18,9 @@ import pytest
 
 from engine.events import PriceKind
 from feeds.entsoe import convert
-from feeds.entsoe.parse import Document, ParseError, parse, resolution_minutes
+from feeds.entsoe.document import Document
+from feeds.entsoe.parse import ParseError, parse
+from feeds.entsoe.times import resolution_minutes
 from tests.feeds.entsoe_server import HTML_ERROR, acknowledgement, price_document
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from gridtui.daemon.alert_router import AlertRouter
     from gridtui.daemon.auth import TokenAuth
     from gridtui.daemon.metrics import DaemonMetrics
     from gridtui.daemon.ratelimit import RateLimiter
-    from gridtui.daemon.sinks import AlertRouter
     from gridtui.daemon.state import DaemonEngine, TrainingJobs
     from gridtui.daemon.websocket import WebSocketHub
     from gridtui.settings_ops import ApiSettings

@@ -2,8 +2,9 @@
 
 The engine's :class:`~engine.alerts.AlertEngine` raises alerts inside the
 kernel; they go out on the bus's ``alerts`` topic (so every dashboard, local
-or remote, shows them) and into the store. The daemon's :class:`AlertRouter`
-takes them from the bus and hands each to every configured sink:
+or remote, shows them) and into the store. The daemon's
+:class:`~gridtui.daemon.alert_router.AlertRouter` takes them from the bus and
+hands each to every configured sink:
 
 * :class:`LogSink` — one structured log line (``--log-format json`` for machines);
 * :class:`StdoutSink` — one JSON line on standard output (for a pipe or journald);
@@ -26,23 +27,20 @@ import contextlib
 import json
 import logging
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from engine.bus.base import Bus, BusClosed, BusError, Subscription
-from engine.events import ALERTS, Alert, Severity
+from engine.bus.base import Bus, BusClosed, BusError
+from engine.events import Alert, Severity
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
-    from gridtui.daemon.metrics import DaemonMetrics
     from gridtui.settings_ops import AlertSettings
 
-log = logging.getLogger(__name__)
 alert_log = logging.getLogger("gridtui.alerts")
 
 RANK: Final = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
@@ -332,91 +330,3 @@ def build_sinks(settings: AlertSettings, *, data_dir: Path, bus_url: str) -> lis
             )
         )
     return sinks
-
-
-class AlertRouter:
-    """Takes alerts off the bus and hands each to every sink (see the module docstring)."""
-
-    def __init__(
-        self,
-        sinks: Sequence[AlertSink],
-        *,
-        dashboard: DashboardSink | None = None,
-        metrics: DaemonMetrics | None = None,
-    ) -> None:
-        self.sinks = list(sinks)
-        self.dashboard = dashboard
-        self.metrics = metrics
-        self.delivered = 0
-        self.failed = 0
-
-    async def deliver(self, alert: Alert) -> None:
-        """Send one alert to every sink whose floor it reaches, concurrently."""
-        targets = [s for s in self.sinks if RANK[alert.severity] >= RANK[s.min_severity]]
-        if not targets:
-            return
-        results = await asyncio.gather(
-            *(sink.send(alert) for sink in targets), return_exceptions=True
-        )
-        for sink, result in zip(targets, results, strict=True):
-            if isinstance(result, BaseException):
-                if isinstance(result, asyncio.CancelledError):
-                    raise result
-                self.failed += 1
-                if self.metrics:
-                    self.metrics.sink_failures.labels(sink.name).inc()
-                reason = str(result) if isinstance(result, SinkError) else repr(result)
-                log.error("alert sink %s failed: %s", sink.name, reason)
-            else:
-                self.delivered += 1
-                if self.metrics:
-                    self.metrics.sink_deliveries.labels(sink.name).inc()
-
-    @staticmethod
-    async def subscribe(bus: Bus) -> Subscription | None:
-        """The router's lossless subscription to ``alerts``; None when the bus is unreachable.
-
-        On Redis a consumer group: several daemons sharing one Redis deliver
-        each alert once, and a restarted daemon delivers what it missed.
-        """
-        try:
-            return await bus.subscribe([ALERTS], name="alert-sinks", lossless=True)
-        except (BusError, BusClosed) as exc:
-            log.warning("alert sinks cannot subscribe yet (%s); retrying", exc)
-            return None
-
-    async def run(
-        self, bus: Bus, subscription: Subscription | None = None, *, retry_s: float = 1.0
-    ) -> None:
-        """Deliver every alert published on the bus until the bus closes."""
-        try:
-            while subscription is None:
-                if getattr(bus, "closed", False):
-                    return
-                await asyncio.sleep(retry_s)
-                subscription = await self.subscribe(bus)
-            while True:
-                for event in await subscription.next_batch():
-                    if isinstance(event, Alert):
-                        await self.deliver(event)
-        except BusClosed:
-            return
-        finally:
-            if subscription is not None:
-                with contextlib.suppress(Exception):
-                    await subscription.close()
-
-    async def raise_local(self, alert: Alert) -> None:
-        """An alert of the daemon's own: to the dashboards via the bus, or straight to the sinks."""
-        if self.dashboard is not None:
-            try:
-                await self.dashboard.send(alert)
-                return  # the bus brings it back to run(), which hands it to the sinks
-            except SinkError:
-                pass
-        await self.deliver(alert)
-
-    async def close(self) -> None:
-        for sink in self.sinks:
-            with contextlib.suppress(Exception):
-                await sink.close()

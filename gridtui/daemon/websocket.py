@@ -44,29 +44,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Final
 
 import msgspec
 from aiohttp import WSMsgType, web
 
-from engine.bus import codec
-from engine.events import (
-    Alert,
-    AuditEntry,
-    BacktestProgress,
-    BatteryState,
-    Event,
-    FeedHealth,
-    Forecast,
-    Fundamentals,
-    PriceTick,
-    SpreadOpportunity,
-    StrategyStatus,
-    Trade,
-)
+from engine.events import Event
 from gridtui.client import NotAvailable
+from gridtui.daemon.websocket_client import WebSocketClient
+from gridtui.daemon.websocket_protocol import (
+    ALL_MESSAGE_TYPES,
+    ClientMessage,
+    encode_events,
+    encoder,
+    frame,
+)
 
 if TYPE_CHECKING:
     from gridtui.daemon.auth import TokenAuth
@@ -75,122 +68,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MESSAGE_TYPES: Final[dict[type[Event], str]] = {
-    PriceTick: "price_update",
-    BatteryState: "battery_update",
-    SpreadOpportunity: "arbitrage_opportunity",
-    Trade: "trade_executed",
-    Alert: "alert_triggered",
-    BacktestProgress: "backtest_progress",
-    StrategyStatus: "strategy_update",
-    Forecast: "forecast_update",
-    FeedHealth: "feed_health",
-    Fundamentals: "fundamentals_update",
-    AuditEntry: "audit_entry",
-}
-TRAINING_PROGRESS: Final = "model_training_progress"
-ALL_MESSAGE_TYPES: Final = (*MESSAGE_TYPES.values(), TRAINING_PROGRESS)
-
-_encoder = msgspec.json.Encoder()
-
-
-class ClientMessage(msgspec.Struct, frozen=True, kw_only=True):
-    action: str
-    types: tuple[str, ...] | None = None
-    batch: bool | None = None
-    token: str | None = None
-    name: str | None = None
-    on: bool | None = None
-
-
-def _frame(message_type: str, data: bytes) -> bytes:
-    return b'{"type":"' + message_type.encode() + b'","data":' + data + b"}"
-
-
-def encode_events(events: Iterable[Event]) -> list[tuple[str, bytes]]:
-    """``(message type, JSON frame)`` of each event, encoded once for every client."""
-    encoded = []
-    for event in events:
-        message_type = MESSAGE_TYPES.get(type(event), "event")
-        encoded.append((message_type, _frame(message_type, codec.encode_one(event))))
-    return encoded
-
-
-class WebSocketClient:
-    """One connected client: what it wants, its queue, its sender."""
-
-    def __init__(
-        self,
-        ws: web.WebSocketResponse,
-        *,
-        peer: str,
-        types: frozenset[str],
-        batch: bool,
-        queue_size: int,
-        authenticated: bool,
-        batch_linger_s: float = 0.0,
-    ) -> None:
-        self.ws = ws
-        self.batch_linger_s = batch_linger_s  # only while in batch mode (it can change)
-        self.peer = peer
-        self.types = types
-        self.batch = batch
-        self.authenticated = authenticated
-        self.queue: deque[bytes] = deque(maxlen=queue_size)
-        self.answers: deque[bytes] = deque()  # direct answers: never dropped, sent first
-        self.ready = asyncio.Event()
-        self.dropped = 0
-        self._reported_dropped = 0
-        self.sent = 0
-
-    def offer(self, messages: Sequence[tuple[str, bytes]], metrics: DaemonMetrics | None) -> None:
-        if len(self.types) == len(ALL_MESSAGE_TYPES):
-            wanted = [frame for _, frame in messages]
-        else:
-            wanted = [frame for message_type, frame in messages if message_type in self.types]
-        if not wanted:
-            return
-        overflow = len(self.queue) + len(wanted) - (self.queue.maxlen or 0)
-        if overflow > 0:
-            self.dropped += overflow
-            if metrics is not None:
-                metrics.ws_dropped.inc(overflow)
-        self.queue.extend(wanted)
-        self.ready.set()
-
-    def push(self, payload: object) -> None:
-        """A direct answer to this client (never dropped: it goes before queued events)."""
-        self.answers.append(_encoder.encode(payload))
-        self.ready.set()
-
-    async def run_sender(self) -> None:
-        ws = self.ws
-        queue, answers = self.queue, self.answers
-        while not ws.closed:
-            await self.ready.wait()
-            if self.batch and self.batch_linger_s and not answers:
-                await asyncio.sleep(self.batch_linger_s)  # gather a frame's worth
-            self.ready.clear()
-            while answers:
-                await ws.send_frame(answers.popleft(), WSMsgType.TEXT)
-            if self.dropped != self._reported_dropped:
-                self._reported_dropped = self.dropped
-                await ws.send_frame(
-                    _encoder.encode({"type": "dropped", "data": {"total": self.dropped}}),
-                    WSMsgType.TEXT,
-                )
-            while queue:
-                if self.batch:
-                    # Everything queued goes in one frame: one send however many
-                    # events arrived since the last one, so a busy feed costs a
-                    # batch client fewer frames, not more.
-                    count = len(queue)
-                    frames = [queue.popleft() for _ in range(count)]
-                    frame = b'{"type":"batch","messages":[' + b",".join(frames) + b"]}"
-                else:
-                    count, frame = 1, queue.popleft()
-                await ws.send_frame(frame, WSMsgType.TEXT)
-                self.sent += count
+WS_PATH: Final = "/ws/real-time"
 
 
 class WebSocketHub:
@@ -224,7 +102,7 @@ class WebSocketHub:
     def broadcast_message(self, message_type: str, data: object) -> None:
         if not self.clients:
             return
-        messages = [(message_type, _frame(message_type, _encoder.encode(data)))]
+        messages = [(message_type, frame(message_type, encoder.encode(data)))]
         for client in self.clients:
             client.offer(messages, self.metrics)
 

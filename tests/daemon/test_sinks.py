@@ -16,8 +16,8 @@ from aiohttp.test_utils import TestServer
 
 from engine.bus.memory import MemoryBus
 from engine.events import ALERTS, Alert, Severity
+from gridtui.daemon.alert_router import AlertRouter
 from gridtui.daemon.sinks import (
-    AlertRouter,
     AlertSink,
     DashboardSink,
     JsonLinesSink,

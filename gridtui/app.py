@@ -8,7 +8,10 @@ The app owns three things and nothing else:
   second (stale updates replace each other in the queue);
 * the **actions** behind every key (bound from ``[keys]`` in the TOML config,
   offered in the command palette, listed by ``?``): strategy toggles armed
-  then confirmed, the kill switch, the new-backtest form, filter, pause, zoom;
+  then confirmed, the kill switch, the new-backtest form, filter, pause, zoom
+  (the key table is :mod:`gridtui.keymap`; the strategy keys are written in
+  :mod:`gridtui.strategy_toggles`, the backtest key in
+  :mod:`gridtui.backtest_actions`);
 * the engine client's lifecycle: started on mount, closed (store flushed) on quit.
 
 Panes get data only through the screen's attributes; what the engine cannot do
@@ -22,7 +25,6 @@ import gc
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Final
@@ -33,101 +35,30 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from engine.events import PriceKind
-from gridtui.client import BacktestRequest, EngineClient, NotAvailable
+from gridtui.backtest_actions import BacktestActions
+from gridtui.client import EngineClient
+from gridtui.keymap import COMMANDS, STRATEGY_SLOTS, binding_id, default_bindings, keymap_for
 from gridtui.messages import DashboardUpdate, EngineStopped
-from gridtui.screens.backtest_form import BacktestForm
 from gridtui.screens.dashboard import PANES, DashboardScreen
 from gridtui.screens.help import HelpScreen
 from gridtui.settings_ops import KeySettings, UiSettings
+from gridtui.strategy_toggles import ArmedToggle, StrategyToggleActions
 from gridtui.view_model import DashboardModel
 from gridtui.views import FeedView
 from gridtui.widgets.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
 
-STRATEGY_SLOTS: Final = 9
 PREFILL_TICKS: Final = 2_000
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
-    """One user action: its key-settings field, action, footer label and help text."""
-
-    key_field: str
-    action: str
-    label: str
-    help: str
-    show: bool = True
-
-
-COMMANDS: Final = (
-    Command("help", "help", "Help", "List every key"),
-    Command("filter", "filter", "Filter", "Filter markets by name (Enter keeps, Esc clears)"),
-    Command("pause", "pause", "Pause", "Pause / resume rendering (events are still collected)"),
-    Command("new_backtest", "new_backtest", "Backtest", "Open the new-backtest form"),
-    Command("kill_switch", "kill_switch", "Kill all", "Kill switch: stop every strategy at once"),
-    Command("zoom", "zoom", "Zoom", "Maximise the current pane / restore the layout"),
-    Command("theme", "toggle_theme", "Theme", "Switch between dark and light theme"),
-    Command("confirm", "confirm", "Confirm", "Confirm the armed strategy toggle", show=False),
-    Command("cancel", "cancel", "Cancel", "Disarm a toggle, restore zoom, clear the filter", False),
-    Command("quit", "quit", "Quit", "Quit cleanly (the store is flushed first)"),
-)
-
-
-def _binding_id(key_field: str) -> str:
-    return f"gridtui.{key_field}"
-
-
-def _default_bindings() -> list[BindingType]:
-    defaults = KeySettings()
-    bindings: list[BindingType] = [
-        Binding(
-            getattr(defaults, c.key_field),
-            c.action,
-            c.label,
-            show=c.show,
-            id=_binding_id(c.key_field),
-            tooltip=c.help,
-        )
-        for c in COMMANDS
-    ]
-    bindings += [
-        Binding(
-            defaults.strategies[slot] if slot < len(defaults.strategies) else f"f{13 + slot}",
-            f"strategy({slot})",
-            "Toggle strategy",
-            show=slot == 0,
-            id=_binding_id(f"strategy_{slot + 1}"),
-        )
-        for slot in range(STRATEGY_SLOTS)
-    ]
-    return bindings
-
-
-def keymap_for(keys: KeySettings) -> dict[str, str]:
-    """Binding id → keys, from the ``[keys]`` settings (Textual applies it app-wide)."""
-    keymap = {_binding_id(c.key_field): getattr(keys, c.key_field) for c in COMMANDS}
-    for slot, key in enumerate(keys.strategies[:STRATEGY_SLOTS]):
-        keymap[_binding_id(f"strategy_{slot + 1}")] = key
-    return keymap
-
-
-@dataclass(frozen=True, slots=True)
-class ArmedToggle:
-    """A strategy toggle waiting for its confirmation."""
-
-    slot: int
-    strategy: str
-    turn_on: bool
-
-
-class GridApp(App[int]):
+class GridApp(StrategyToggleActions, BacktestActions, App[int]):
     """The gridtui dashboard. ``GridApp(client).run()``; returns the exit status."""
 
     # Absolute, so subclasses defined elsewhere (benchmarks) find it too.
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "gridtui"
-    BINDINGS: ClassVar[list[BindingType]] = _default_bindings()
+    BINDINGS: ClassVar[list[BindingType]] = default_bindings()
 
     def __init__(
         self,
@@ -240,16 +171,7 @@ class GridApp(App[int]):
             return
         self.dashboard.snapshot = message.snapshot
         self.frames_applied += 1
-        for run in message.snapshot.backtests:
-            if run.state == "finished" and run.run_id not in self._metrics_asked:
-                self._metrics_asked.add(run.run_id)
-                self.run_worker(self._load_metrics(run.run_id), group="metrics")
-
-    async def _load_metrics(self, run_id: str) -> None:
-        try:
-            self.model.set_backtest_metrics(run_id, await self.client.backtest_metrics(run_id))
-        except Exception:
-            log.exception("could not load the metrics of backtest %s", run_id)
+        self._ask_metrics(message.snapshot.backtests)
 
     def on_engine_stopped(self, message: EngineStopped) -> None:
         self.status_bar.notice = f"engine stopped: {message.reason}"
@@ -290,72 +212,6 @@ class GridApp(App[int]):
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
-    def action_strategy(self, slot: int) -> None:
-        """A number key: arm the toggle of the strategy in that row; the same key confirms."""
-        names = self.model.strategy_names()
-        key = self.keys.strategies[slot] if slot < len(self.keys.strategies) else str(slot + 1)
-        if slot >= len(names):
-            why = (
-                "no strategy is reporting: strategies arrive with the strategy engine"
-                if not names
-                else f"only {len(names)} strateg{'y' if len(names) == 1 else 'ies'} listed"
-            )
-            self.notify(f"Nothing on key {key}: {why}.", severity="warning")
-            return
-        if self.armed is not None and self.armed.slot == slot:
-            self.action_confirm()
-            return
-        name = names[slot]
-        turn_on = self.model.strategy_state(name) != "running"
-        self._arm(ArmedToggle(slot, name, turn_on), key)
-
-    def _arm(self, toggle: ArmedToggle, key: str) -> None:
-        self._disarm()
-        self.armed = toggle
-        verb = "START" if toggle.turn_on else "STOP"
-        confirm = self.keys.confirm.split(",")[0]
-        self.dashboard.armed = (toggle.strategy, f"⚠ {verb}? {key} or {confirm}")
-        self._arm_timer = self.set_timer(self.ui.confirm_timeout_s, self._arm_expired)
-        self.notify(
-            f"Press {key} again or {confirm} to {verb.lower()} {toggle.strategy}; "
-            f"{self.keys.cancel.split(',')[0]} cancels.",
-            title="Confirm strategy toggle",
-            severity="warning",
-            timeout=self.ui.confirm_timeout_s,
-        )
-
-    def _disarm(self) -> None:
-        if self._arm_timer is not None:
-            self._arm_timer.stop()
-            self._arm_timer = None
-        self.armed = None
-        self.dashboard.armed = None
-
-    def _arm_expired(self) -> None:
-        if self.armed is not None:
-            self.notify(f"Toggle of {self.armed.strategy} not confirmed: nothing changed.")
-        self._disarm()
-
-    def action_confirm(self) -> None:
-        toggle = self.armed
-        if toggle is None:
-            self.notify("Nothing to confirm: press a strategy's number key first.")
-            return
-        self._disarm()
-        self.run_worker(self._toggle(toggle), group="commands")
-
-    async def _toggle(self, toggle: ArmedToggle) -> None:
-        verb = "start" if toggle.turn_on else "stop"
-        try:
-            await self.client.toggle_strategy(toggle.strategy, toggle.turn_on)
-        except NotAvailable as exc:
-            self.notify(str(exc), title="Not available", severity="error")
-            return
-        except (KeyError, ValueError, ConnectionError) as exc:
-            self.notify(f"Could not {verb} {toggle.strategy}: {exc}", severity="error")
-            return
-        self.notify(f"Asked the engine to {verb} {toggle.strategy}.")
-
     def action_cancel(self) -> None:
         """Escape: disarm a toggle; else restore a zoomed pane; else clear the filter."""
         if self.armed is not None:
@@ -366,48 +222,10 @@ class GridApp(App[int]):
         else:
             self.dashboard.clear_filter()
 
-    def action_kill_switch(self) -> None:
-        self._disarm()
-        self.run_worker(self._kill(), group="commands")
-
-    async def _kill(self) -> None:
-        try:
-            await self.client.stop_all_strategies()
-        except NotAvailable as exc:
-            self.notify(str(exc), title="Kill switch", severity="error")
-            return
-        except ConnectionError as exc:
-            self.notify(f"Kill switch failed: {exc}", severity="error", timeout=30)
-            return
-        self.notify("Stop sent to every strategy.", title="Kill switch", severity="warning")
-
-    def action_new_backtest(self) -> None:
-        now = self.model.now
-        form = BacktestForm(
-            today=now.date() if now is not None else None,
-            strategies=self.model.strategy_names(),
-        )
-        self.push_screen(form, self._backtest_requested)
-
-    def _backtest_requested(self, request: BacktestRequest | None) -> None:
-        if request is not None:
-            self.run_worker(self._start_backtest(request), group="commands")
-
-    async def _start_backtest(self, request: BacktestRequest) -> None:
-        try:
-            run_id = await self.client.start_backtest(request)
-        except NotAvailable as exc:
-            self.notify(str(exc), title="Backtest not started", severity="error")
-            return
-        except (ValueError, ConnectionError) as exc:
-            self.notify(f"Backtest not started: {exc}", severity="error")
-            return
-        self.notify(f"Backtest {run_id} queued ({request.start} → {request.end}).")
-
     # -- keys, help, palette -----------------------------------------------------------
 
     def get_key_display(self, binding: Binding) -> str:
-        if binding.id == _binding_id("strategy_1") and len(self.keys.strategies) > 1:
+        if binding.id == binding_id("strategy_1") and len(self.keys.strategies) > 1:
             first, last = self.keys.strategies[0], self.keys.strategies[-1]
             return f"{super().get_key_display(binding)}…{last}" if first == "1" else first
         return super().get_key_display(binding)

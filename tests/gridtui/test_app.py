@@ -20,8 +20,9 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from engine.events import PriceTick, StrategyStatus
-from gridtui.app import COMMANDS, GridApp
+from gridtui.app import GridApp
 from gridtui.client import BacktestRequest, InProcessClient
+from gridtui.keymap import COMMANDS
 from gridtui.messages import DashboardUpdate
 from gridtui.screens.backtest_form import BacktestForm
 from gridtui.screens.help import HelpScreen

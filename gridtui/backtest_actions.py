@@ -1,0 +1,74 @@
+"""The new-backtest key: open the form, queue the run, fetch its metrics once finished.
+
+The form (:class:`~gridtui.screens.backtest_form.BacktestForm`) returns a
+:class:`~gridtui.client.BacktestRequest` or None; the run's progress then comes
+back as events like any other, and its headline metrics are read from the
+store once, when a snapshot first shows it finished.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from gridtui.client import BacktestRequest, NotAvailable
+from gridtui.screens.backtest_form import BacktestForm
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from gridtui.client import EngineClient
+    from gridtui.view_model import DashboardModel
+    from gridtui.views import BacktestView
+
+    _AppBase = App[int]
+else:  # a plain mixin at run time: GridApp's CSS and bindings stay exactly Textual's App's
+    _AppBase = object
+
+# Logged under the app's name: these are GridApp's methods, wherever they are written.
+log = logging.getLogger("gridtui.app")
+
+
+class BacktestActions(_AppBase):
+    """The ``new_backtest`` action of :class:`GridApp`, and the metrics of finished runs."""
+
+    client: EngineClient
+    model: DashboardModel
+    _metrics_asked: set[str]
+
+    def action_new_backtest(self) -> None:
+        now = self.model.now
+        form = BacktestForm(
+            today=now.date() if now is not None else None,
+            strategies=self.model.strategy_names(),
+        )
+        self.push_screen(form, self._backtest_requested)
+
+    def _backtest_requested(self, request: BacktestRequest | None) -> None:
+        if request is not None:
+            self.run_worker(self._start_backtest(request), group="commands")
+
+    async def _start_backtest(self, request: BacktestRequest) -> None:
+        try:
+            run_id = await self.client.start_backtest(request)
+        except NotAvailable as exc:
+            self.notify(str(exc), title="Backtest not started", severity="error")
+            return
+        except (ValueError, ConnectionError) as exc:
+            self.notify(f"Backtest not started: {exc}", severity="error")
+            return
+        self.notify(f"Backtest {run_id} queued ({request.start} → {request.end}).")
+
+    def _ask_metrics(self, backtests: Iterable[BacktestView]) -> None:
+        """Fetch, once per run, the metrics of every run shown finished."""
+        for run in backtests:
+            if run.state == "finished" and run.run_id not in self._metrics_asked:
+                self._metrics_asked.add(run.run_id)
+                self.run_worker(self._load_metrics(run.run_id), group="metrics")
+
+    async def _load_metrics(self, run_id: str) -> None:
+        try:
+            self.model.set_backtest_metrics(run_id, await self.client.backtest_metrics(run_id))
+        except Exception:
+            log.exception("could not load the metrics of backtest %s", run_id)

@@ -1,0 +1,193 @@
+"""PriceFold: the Prices pane and the chart — per market, the last tick and chart buckets.
+
+Intraday ticks set the price and fill the chart's buckets; day-ahead ticks and
+forecasts are kept by delivery start, for the chart's future and the columns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+from typing import Final
+
+from engine.events import Forecast, PriceKind, PriceTick
+from gridtui.folds.clock import EngineClock, age
+from gridtui.views import ChartSeries, MarketView
+
+TREND_POINTS: Final = 24
+HOUR_S: Final = 3600.0
+
+
+class MarketState:
+    """What the model keeps per market: the last tick and chart buckets."""
+
+    __slots__ = ("buckets", "day_ahead", "forecasts", "last_price", "last_ts_s")
+
+    def __init__(self, bucket_limit: int) -> None:
+        self.last_price: float | None = None
+        self.last_ts_s = -math.inf
+        # [bucket_start_s, last price in the bucket], oldest first.
+        self.buckets: deque[list[float]] = deque(maxlen=bucket_limit)
+        self.day_ahead: dict[float, tuple[float, float]] = {}  # start_s → (end_s, price)
+        self.forecasts: dict[float, tuple[float, float | None, float | None]] = {}
+
+
+class PriceFold:
+    """Folds price ticks and forecasts per market; builds the Prices rows and charts.
+
+    Args:
+        markets: the markets configured on the engine, in display order.
+        clock: the model's engine clock (ticks advance it).
+        stale_after_s: engine seconds after which a market's price is stale.
+        chart_hours: hours of history kept for the chart.
+    """
+
+    def __init__(
+        self,
+        markets: Sequence[str],
+        clock: EngineClock,
+        *,
+        stale_after_s: float,
+        chart_hours: float,
+    ) -> None:
+        self.market_names = tuple(markets)
+        self.clock = clock
+        self.stale_after_s = stale_after_s
+        self.past_s = chart_hours * HOUR_S
+        self.future_s = self.past_s / 3
+        # About 360 points of history: finer than any terminal is wide.
+        self.bucket_s = max(1.0, self.past_s / 360)
+        self._bucket_limit = int(self.past_s / self.bucket_s) + 2
+        self.markets: dict[str, MarketState] = {
+            name: MarketState(self._bucket_limit) for name in self.market_names
+        }
+
+    # -- folding ---------------------------------------------------------------
+
+    def state(self, market: str) -> MarketState:
+        state = self.markets.get(market)
+        if state is None:  # a market the engine streams but was not configured here
+            state = self.markets[market] = MarketState(self._bucket_limit)
+            self.market_names = (*self.market_names, market)
+        return state
+
+    def on_price(self, tick: PriceTick) -> None:
+        state = self.state(tick.market)
+        ts_s = tick.ts.timestamp()
+        if tick.kind is PriceKind.DAY_AHEAD:
+            minutes = tick.delivery_minutes or 60
+            state.day_ahead[ts_s] = (ts_s + minutes * 60, tick.price_eur_mwh)
+            if len(state.day_ahead) > 1_000:
+                self._prune_day_ahead(state)
+            return
+        self.clock.advance(tick.ts)
+        if ts_s < state.last_ts_s:
+            return  # late tick: the newer price stays
+        state.last_ts_s = ts_s
+        state.last_price = tick.price_eur_mwh
+        bucket_start_s = ts_s - ts_s % self.bucket_s
+        buckets = state.buckets
+        if buckets and buckets[-1][0] == bucket_start_s:
+            buckets[-1][1] = tick.price_eur_mwh
+        else:
+            buckets.append([bucket_start_s, tick.price_eur_mwh])
+
+    def _prune_day_ahead(self, state: MarketState) -> None:
+        cutoff_s = self.clock.now_s - self.past_s
+        for start_s in [s for s, (end_s, _) in state.day_ahead.items() if end_s < cutoff_s]:
+            del state.day_ahead[start_s]
+
+    def on_forecast(self, forecast: Forecast) -> None:
+        state = self.state(forecast.market)
+        target_s = forecast.target_ts.timestamp()
+        state.forecasts[target_s] = (
+            forecast.price_eur_mwh,
+            forecast.lower_eur_mwh,
+            forecast.upper_eur_mwh,
+        )
+        if len(state.forecasts) > 1_000:
+            cutoff_s = self.clock.now_s - self.past_s
+            for old_s in [s for s in state.forecasts if s < cutoff_s]:
+                del state.forecasts[old_s]
+
+    # -- reading ---------------------------------------------------------------
+
+    def latest_tick_s(self) -> float:
+        """Engine time of the newest intraday tick of any market (-inf before one)."""
+        return max((s.last_ts_s for s in self.markets.values()), default=-math.inf)
+
+    def market_views(self) -> tuple[MarketView, ...]:
+        return tuple(self._market_view(name) for name in self.market_names)
+
+    def charts(self) -> dict[str, ChartSeries]:
+        return {name: self._chart(name) for name in self.market_names}
+
+    def _market_view(self, name: str) -> MarketView:
+        state = self.markets[name]
+        now_s = self.clock.now_s
+        age_s = age(now_s, state.last_ts_s)
+        closes = [price for _, price in state.buckets]
+        day_ahead = day_ahead_at(state, now_s)
+        if state.last_price is None and day_ahead is not None:
+            return MarketView(
+                market=name,
+                price_eur_mwh=day_ahead,
+                day_ahead_eur_mwh=day_ahead,
+                forecast_eur_mwh=_next_forecast(state, now_s),
+                from_day_ahead=True,
+            )
+        change = None
+        if state.last_price is not None and state.buckets:
+            reference = state.buckets[0][1]
+            for start_s, price in reversed(state.buckets):
+                if start_s <= state.last_ts_s - HOUR_S:
+                    reference = price
+                    break
+            change = state.last_price - reference
+        return MarketView(
+            market=name,
+            price_eur_mwh=state.last_price,
+            change_1h_eur_mwh=change,
+            last_tick_age_s=age_s,
+            stale=age_s is not None and age_s > self.stale_after_s,
+            day_ahead_eur_mwh=day_ahead,
+            forecast_eur_mwh=_next_forecast(state, now_s),
+            trend=tuple(closes[-TREND_POINTS:]),
+        )
+
+    def _chart(self, name: str) -> ChartSeries:
+        state = self.markets[name]
+        now_s = self.clock.now_s if math.isfinite(self.clock.now_s) else 0.0
+        start_s, end_s = now_s - self.past_s, now_s + self.future_s
+        return ChartSeries(
+            market=name,
+            start_s=start_s,
+            now_s=now_s,
+            end_s=end_s,
+            bucket_s=self.bucket_s,
+            intraday=tuple((s, p) for s, p in state.buckets if s >= start_s),
+            day_ahead=tuple(
+                (s, e, p)
+                for s, (e, p) in sorted(state.day_ahead.items())
+                if e > start_s and s < end_s
+            ),
+            forecast=tuple(
+                (t, p, lo, hi)
+                for t, (p, lo, hi) in sorted(state.forecasts.items())
+                if now_s <= t <= end_s
+            ),
+        )
+
+
+def day_ahead_at(state: MarketState, now_s: float) -> float | None:
+    """The day-ahead price of the delivery period that holds ``now_s``, if known."""
+    for start_s, (end_s, price) in state.day_ahead.items():
+        if start_s <= now_s < end_s:
+            return price
+    return None
+
+
+def _next_forecast(state: MarketState, now_s: float) -> float | None:
+    upcoming = [t for t in state.forecasts if t >= now_s]
+    return state.forecasts[min(upcoming)][0] if upcoming else None

@@ -5,7 +5,9 @@ wind and solar (MW), pushes the residual load (load − wind − solar) through 
 merit-order curve scaled by a fuel (gas) price level, adds scarcity spikes, and then
 couples the continental zones the way market coupling does: in a coupled step every
 zone of a cluster clears at exactly one price; in a congested step prices only
-converge part of the way. Callers:
+converge part of the way. The load, wind and solar come from
+:mod:`feeds.mock_fundamentals`, the coupling from :mod:`feeds.mock_coupling`; the
+fuel level and the merit order are here. Callers:
 
 - :class:`feeds.mock.MockFeed` asks :class:`MarketModel` for one UTC day of
   15-minute steps at a time and turns it into events;
@@ -32,14 +34,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import combinations
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from feeds.mock_processes import AR1, WEEKDAY_FACTOR, daily_load_shape, sigmoid
+from feeds.mock_coupling import MarketCoupling
+from feeds.mock_fundamentals import ZoneFundamentals, season
+from feeds.mock_processes import AR1
 from feeds.mock_profiles import (
     BORDER_COUPLING_PROB,
     GENERIC_PROFILE,
@@ -50,10 +53,8 @@ from feeds.mock_profiles import (
 )
 
 FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_DAYS_PER_YEAR: Final = 365.2425
 # Day-ahead market limits (SDAC harmonised min/max); GB's own auction is clipped the same.
 PRICE_FLOOR_EUR_MWH: Final = -500.0
 PRICE_CAP_EUR_MWH: Final = 4000.0
@@ -142,18 +143,9 @@ class MarketModel:
         def column(name: str) -> FloatArray:
             return np.array([getattr(z, name) for z in zones], dtype=np.float64)
 
-        self._load_mean = column("load_mean_mw")
-        self._load_winter = column("load_winter_amp")
-        self._wind_cap = column("wind_capacity_mw")
-        self._wind_logit = column("wind_cf_logit")
-        self._solar_cap = column("solar_capacity_mw")
-        self._lat_rad = np.radians(column("latitude_deg"))
-        self._lon_deg = column("longitude_deg")
-        self._offset_h = column("utc_offset_h")
         self._level = column("price_level")
         self._res_low = column("residual_low_share")
         self._res_high = column("residual_high_share")
-        loadings = [z.weather_coupling for z in zones]
 
         p = self.params
         step_h = step_minutes / 60.0
@@ -161,9 +153,8 @@ class MarketModel:
         # One generator per process: adding a market or chunking differently never
         # reshuffles the draws of another process.
         rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
-        self._load_ar = AR1(rngs[0], tau_h=p.load_tau_h, step_h=step_h, loadings=loadings)
-        self._wind_ar = AR1(rngs[1], tau_h=p.wind_tau_h, step_h=step_h, loadings=loadings)
-        self._cloud_ar = AR1(rngs[2], tau_h=p.cloud_tau_h, step_h=step_h, loadings=loadings)
+        self._fundamentals = ZoneFundamentals(zones, p, rngs[0:3], step_h)
+        self._load_mean = self._fundamentals.load_mean
         self._fuel_ar = AR1(rngs[3], tau_h=p.fuel_tau_h, step_h=step_h, loadings=[1.0])
         self._noise_ar = AR1(
             rngs[4], tau_h=p.price_noise_tau_h, step_h=step_h, loadings=[0.0] * len(zones)
@@ -172,28 +163,9 @@ class MarketModel:
         self._basis_ar = AR1(
             rngs[6], tau_h=p.uncoupled_basis_tau_h, step_h=step_h, loadings=[0.0] * len(zones)
         )
-        self._border_rng = rngs[8]
-
-        clusters: dict[str, list[int]] = {}
-        for index, zone in enumerate(zones):
-            if zone.cluster is not None:
-                clusters.setdefault(zone.cluster, []).append(index)
-        self._clusters = [members for members in clusters.values() if len(members) > 1]
-        self._coupled_mask = np.zeros(len(zones), dtype=bool)
-        for members in self._clusters:
-            self._coupled_mask[members] = True
-        self._capacity_ar = AR1(
-            rngs[7],
-            tau_h=p.coupling_tau_h,
-            step_h=step_h,
-            loadings=[0.0] * max(1, len(self._clusters)),
+        self._coupling = MarketCoupling(
+            self.markets, zones, p, self._load_mean, rngs[7], rngs[8], step_h
         )
-        self._borders: list[tuple[int, int, float]] = []
-        for members in self._clusters:
-            for a, b in combinations(members, 2):
-                pair = frozenset((self.markets[a], self.markets[b]))
-                prob = BORDER_COUPLING_PROB.get(pair, p.border_coupling_default)
-                self._borders.append((a, b, prob))
 
     @property
     def cursor(self) -> datetime:
@@ -215,10 +187,10 @@ class MarketModel:
         ) / 3600.0
         self._cursor_s += steps * step_s
 
-        load_mw, wind_mw, solar_mw = self._fundamentals(mid_h)
+        load_mw, wind_mw, solar_mw = self._fundamentals.draw(mid_h)
         fuel_eur_mwh = self._fuel(mid_h)
         price = self._isolated_prices(mid_h, load_mw, wind_mw, solar_mw, fuel_eur_mwh)
-        price = self._couple(price, fuel_eur_mwh)
+        price = self._coupling.couple(price, fuel_eur_mwh)
         # Exchanges publish cents; rounding keeps coupled zones bit-identical too.
         price = np.clip(price, PRICE_FLOOR_EUR_MWH, PRICE_CAP_EUR_MWH).round(2)
         return SimBlock(
@@ -232,62 +204,13 @@ class MarketModel:
             fuel_eur_mwh=fuel_eur_mwh,
         )
 
-    def _season(self, mid_h: FloatArray) -> FloatArray:
-        """cos of the season: +1 in mid-January, −1 in mid-July."""
-        day_of_year = np.mod(mid_h / 24.0, _DAYS_PER_YEAR)
-        season: FloatArray = np.cos(2.0 * np.pi * (day_of_year - 15.0) / _DAYS_PER_YEAR)
-        return season
-
-    def _fundamentals(self, mid_h: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        p = self.params
-        steps = mid_h.shape[0]
-        local_h = mid_h[:, None] + self._offset_h[None, :]
-        hour_of_day = np.mod(local_h, 24.0)
-        # 1970-01-01 was a Thursday; shift so Monday is 0.
-        weekday = (np.floor(local_h / 24.0).astype(np.int64) + 3) % 7
-        season = self._season(mid_h)[:, None]
-
-        load_shape = daily_load_shape(hour_of_day)
-        # Weekends: a lower level and a flatter day (offices and industry are idle).
-        weekday_factor = WEEKDAY_FACTOR[weekday]
-        load_mw = (
-            self._load_mean
-            * (1.0 + self._load_winter * season)
-            * (1.0 + (load_shape - 1.0) * np.where(weekday >= 5, 0.6, 1.0))
-            * weekday_factor
-            * (1.0 + p.load_noise_sd * self._load_ar.draw(steps))
-        )
-
-        wind_logit = (
-            self._wind_logit
-            + p.wind_winter_amp * season
-            + p.wind_latent_sd * self._wind_ar.draw(steps)
-        )
-        wind_mw = self._wind_cap * sigmoid(wind_logit)
-
-        day_of_year = np.mod(mid_h / 24.0, _DAYS_PER_YEAR)[:, None]
-        declination = np.radians(23.44) * np.sin(
-            2.0 * np.pi * (day_of_year - 80.0) / _DAYS_PER_YEAR
-        )
-        solar_hour = np.mod(mid_h[:, None] + self._lon_deg / 15.0, 24.0)
-        hour_angle = np.radians(15.0 * (solar_hour - 12.0))
-        sin_elevation = np.sin(self._lat_rad) * np.sin(declination) + np.cos(
-            self._lat_rad
-        ) * np.cos(declination) * np.cos(hour_angle)
-        # Output follows the sun's elevation (a little sharper: longer air path at
-        # dawn); clouds keep 20–100 % of it; 0.8 is the fleet's peak AC/DC ratio.
-        clear_sky = np.clip(sin_elevation, 0.0, None) ** 1.2
-        clearness = 0.2 + 0.8 * sigmoid(0.6 + 1.4 * self._cloud_ar.draw(steps))
-        solar_mw = self._solar_cap * 0.8 * clear_sky * clearness
-        return load_mw, wind_mw, solar_mw
-
     def _fuel(self, mid_h: FloatArray) -> FloatArray:
         p = self.params
         latent = self._fuel_ar.draw(mid_h.shape[0])[:, 0]
         fuel: FloatArray = (
             p.fuel_mean_eur_mwh
             * np.exp(p.fuel_log_sd * latent - 0.5 * p.fuel_log_sd**2)
-            * (1.0 + p.fuel_winter_amp * self._season(mid_h))
+            * (1.0 + p.fuel_winter_amp * season(mid_h))
         )
         return fuel
 
@@ -306,7 +229,9 @@ class MarketModel:
         utilisation = (residual_share - self._res_low) / (self._res_high - self._res_low)
         # Uncoupled zones buy gas on their own hub: a slowly drifting basis.
         basis = np.where(
-            self._coupled_mask, 1.0, np.exp(p.uncoupled_basis_log_sd * self._basis_ar.draw(steps))
+            self._coupling.coupled_mask,
+            1.0,
+            np.exp(p.uncoupled_basis_log_sd * self._basis_ar.draw(steps)),
         )
         level = fuel_eur_mwh[:, None] * self._level * basis
         above = np.clip(utilisation, 0.0, None)
@@ -331,57 +256,6 @@ class MarketModel:
         size = -p.spike_mean_share * np.log1p(-uniforms[..., 1])  # exponential
         price += np.where(hits, level * size, 0.0)
         out: FloatArray = price
-        return out
-
-    def _couple(self, price: FloatArray, fuel_eur_mwh: FloatArray) -> FloatArray:
-        """Market coupling: one price per cluster when capacity suffices, else partial."""
-        if not self._clusters:
-            return price
-        p = self.params
-        steps = price.shape[0]
-        out = price.copy()
-        capacity = self._capacity_ar.draw(steps)
-        border_draws = self._border_rng.random((steps, max(1, len(self._borders))))
-        for cluster_index, members in enumerate(self._clusters):
-            idx = np.array(members)
-            weights = self._load_mean[idx] / self._load_mean[idx].sum()
-            zone_prices = price[:, idx]
-            coupled_price = zone_prices @ weights
-            dispersion = np.sqrt(((zone_prices - coupled_price[:, None]) ** 2) @ weights)
-            # Spread relative to the price level; the 5 EUR/MWh floor keeps near-zero
-            # hours from looking congested over cents.
-            relative = dispersion / (0.25 * fuel_eur_mwh + 5.0)
-            threshold = np.exp(
-                p.coupling_log_threshold + p.coupling_log_sd * capacity[:, cluster_index]
-            )
-            fully = relative < threshold
-            converged = coupled_price[:, None] + (1.0 - p.congested_convergence) * (
-                zone_prices - coupled_price[:, None]
-            )
-            # Group labels per step: all one group when fully coupled, else the
-            # borders that happen to be unconstrained merge their two zones.
-            labels = np.tile(np.arange(len(members)), (steps, 1))
-            labels[fully] = 0
-            position = {zone: k for k, zone in enumerate(members)}
-            for border_index, (a, b, prob) in enumerate(self._borders):
-                if a not in position or b not in position:
-                    continue
-                merge = (~fully) & (border_draws[:, border_index] < prob)
-                label_a = labels[:, position[a]][:, None]
-                label_b = labels[:, position[b]][:, None]
-                labels = np.where(merge[:, None] & (labels == label_b), label_a, labels)
-            grouped = np.empty_like(converged)
-            for label in range(len(members)):
-                in_group = labels == label
-                group_weight = in_group @ weights
-                group_price = np.where(
-                    group_weight > 0,
-                    (np.where(in_group, converged, 0.0) @ weights)
-                    / np.maximum(group_weight, 1e-12),
-                    0.0,
-                )
-                grouped = np.where(in_group, group_price[:, None], grouped)
-            out[:, idx] = grouped
         return out
 
 

@@ -8,6 +8,7 @@ progress bar per stage. ``eval battery`` runs every policy — perfect
 foresight, MPC, the threshold rule and the RL policies — on any price file and
 prints what each earned, as a percentage of perfect foresight (``--json`` for
 scripts). Training needs the ``train`` extra; evaluation needs only onnxruntime.
+The evaluation rows and their table live in :mod:`gridtui.commands.battery_output`.
 
 The shipped policies were made with (about 15 minutes each on two cores)::
 
@@ -24,13 +25,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gridtui.commands.battery_output import evaluate, print_table, series_end, series_start
 from gridtui.commands.common import add_common
 from gridtui.settings import Settings
 
@@ -241,8 +242,8 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
             horizon=FUTURE_STEPS,
             features=OBSERVATION_NAMES,
             pipeline_version=OBSERVATION_VERSION,
-            train_from=min(_start(s) for s in real),
-            train_to=max(_end(s) for s in real),
+            train_from=min(series_start(s) for s in real),
+            train_to=max(series_end(s) for s in real),
             data_hash=file_sha256(Path(args.data)),
             metrics={"clone_mse": result.clone_loss, "onnx_max_abs_error": export_error},
             extra={
@@ -311,18 +312,6 @@ def _simulated(args: argparse.Namespace, settings: Settings) -> list[Any]:
     return series_from_frame(frame, step_minutes=settings.battery.step_minutes)
 
 
-def _start(series: Any) -> datetime:
-    from engine.price_series import from_us
-
-    return from_us(int(series.start_us))
-
-
-def _end(series: Any) -> datetime:
-    from engine.price_series import from_us
-
-    return from_us(int(series.start_us + len(series) * series.step_us))
-
-
 def _spec_dict(spec: Any) -> dict[str, Any]:
     import msgspec
 
@@ -332,50 +321,6 @@ def _spec_dict(spec: Any) -> dict[str, Any]:
 
 
 # -- eval ----------------------------------------------------------------------------------
-
-
-def evaluate(
-    series: Sequence[Any],
-    spec: Any,
-    controllers: Sequence[tuple[str, Any]],
-    rule: Any,
-) -> list[dict[str, Any]]:
-    """One row per market and policy: net revenue and its share of perfect foresight.
-
-    ``controllers`` are ``(name, factory)`` pairs; a factory makes a fresh
-    controller per market (the MPC keeps a plan).
-    """
-    from engine.dispatch import run_controller
-    from engine.optimum import solve_schedule
-
-    rows: list[dict[str, Any]] = []
-    for one in series:
-        optimum = solve_schedule(spec, one.prices, one.dt_h, day_numbers=one.day_numbers())
-        best = optimum.net_revenue_eur
-        known_end = rule.known_end(one)
-        charged = float(optimum.charge_mw.sum() * one.dt_h)
-        rows.append(_row(spec, one, "perfect foresight", best, best, charged))
-        for name, make in controllers:
-            run = run_controller(spec, one, make(), known_end=known_end)
-            rows.append(_row(spec, one, name, run.net_revenue_eur, best, run.status.charged_mwh))
-    return rows
-
-
-def _row(
-    spec: Any, series: Any, policy: str, net: float, best: float, charged_mwh: float
-) -> dict[str, Any]:
-    return {
-        "market": series.market,
-        "policy": policy,
-        "from": _start(series).isoformat(),
-        "to": _end(series).isoformat(),
-        "hours": len(series) * series.dt_h,
-        "net_revenue_eur": round(net, 2),
-        "percent_of_perfect_foresight": round(100 * net / best, 2) if best > 0 else math.nan,
-        "charged_mwh": round(float(charged_mwh), 3),
-        # Full cycles: energy that reached the cells over the usable capacity.
-        "cycles": round(charged_mwh * spec.charge_efficiency / spec.usable_mwh, 1),
-    }
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -407,33 +352,5 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps({"battery": _spec_dict(settings.battery.reference), "rows": rows}))
         return 0
-    _print_table(rows)
+    print_table(rows)
     return 0
-
-
-def _print_table(rows: Sequence[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Battery dispatch: net revenue (revenue − degradation)")
-    for name, justify in (
-        ("Market", "left"),
-        ("Policy", "left"),
-        ("Net revenue €", "right"),
-        ("% of perfect foresight", "right"),
-        ("Cycles", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    previous = None
-    for row in rows:
-        if previous is not None and row["market"] != previous:
-            table.add_section()
-        previous = row["market"]
-        table.add_row(
-            row["market"],
-            row["policy"],
-            f"{row['net_revenue_eur']:,.0f}",
-            f"{row['percent_of_perfect_foresight']:.1f} %",
-            f"{row['cycles']:,.0f}",
-        )
-    Console().print(table)

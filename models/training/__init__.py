@@ -5,12 +5,7 @@ needs the ``train`` extra (xgboost, onnxmltools). Inference never comes here —
 it runs the exported ONNX files with onnxruntime (:mod:`models.forecast`).
 """
 
-from models.training.xgb import (
-    TrainConfig,
-    TrainedForecast,
-    TrainingError,
-    save_trained,
-    train_forecast,
-)
+from models.training.xgb import TrainedForecast, save_trained, train_forecast
+from models.training.xgb_config import TrainConfig, TrainingError
 
 __all__ = ["TrainConfig", "TrainedForecast", "TrainingError", "save_trained", "train_forecast"]

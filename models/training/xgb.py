@@ -20,6 +20,10 @@ What :func:`train_forecast` does, for either task:
    rounds (grown with the square root of the extra data), so the model knows
    the most recent prices, which matter most when the market shifts; then
    exports each to ONNX, checked against xgboost within 1e-4.
+
+The config lives in :mod:`models.training.xgb_config`, the rows and split
+boundaries of step 2 in :mod:`models.training.xgb_split`, the calibration of
+step 4 in :mod:`models.training.xgb_band`.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -36,14 +40,12 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from models.features import DAYAHEAD, PIPELINE_VERSION, FeatureBlock, PipelineConfig
+from models.features import DAYAHEAD, PIPELINE_VERSION, FeatureBlock
 from models.forecast_band import AdaptiveBand
 from models.forecast_eval import (
     EvalReport,
     RawPredict,
     adaptive_band,
-    compute_block,
-    decision_points,
     grid_days,
     metrics_of,
     score_band,
@@ -56,88 +58,16 @@ from models.forecast_meta import (
     model_horizons,
     role_name,
 )
-from models.pipeline import Pipeline, make_pipeline
-from models.price_grid import FloatArray, IntArray, PriceGrid, grid_from_frame
-from models.price_window import to_normalised
+from models.pipeline import make_pipeline
+from models.price_grid import FloatArray, grid_from_frame
 from models.registry import ModelMeta, Registry
 from models.training.export import export_checked
+from models.training.xgb_band import _conformal_offset
+from models.training.xgb_config import TrainConfig, TrainingError
+from models.training.xgb_split import _boundaries, _rows
 
 ProgressFn = Callable[[int, int, str], None]
 _SAMPLE_ROWS: Final = 512
-
-
-class TrainingError(RuntimeError):
-    """Training cannot go on (no data in range, too few rows); the message says why."""
-
-
-class TrainConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """How to train one forecast model.
-
-    Attributes:
-        pipeline: the feature pipeline (task, markets, step, horizons …).
-        first_day / last_day: delivery days to train on, inclusive (local days
-            of the pipeline's timezone); None = all the data has.
-        val_fraction / test_fraction: tail shares of the decision points, in
-            time order, for early stopping + calibration and for the test score.
-        quantiles: lower and upper quantile of the band.
-        n_estimators: most boosting rounds per booster (early stopping ends sooner).
-        learning_rate, max_depth, min_child_weight, subsample, colsample_bytree:
-            xgboost parameters (``tree_method="hist"`` always).
-        early_stopping_rounds: rounds without improvement on validation before stopping.
-        refit: refit on the whole range after scoring (see the module docstring).
-        band_adapt_rate: how fast the band's offset follows misses, per hour of
-            outcomes (``models.forecast_band.AdaptiveBand``); 0 = a fixed band.
-        seed: xgboost's random seed.
-        n_threads: xgboost threads; 0 = every core.
-    """
-
-    pipeline: PipelineConfig
-    first_day: date | None = None
-    last_day: date | None = None
-    val_fraction: float = 0.15
-    test_fraction: float = 0.15
-    quantiles: tuple[float, float] = (0.1, 0.9)
-    n_estimators: int = 500
-    learning_rate: float = 0.05
-    max_depth: int = 6
-    min_child_weight: float = 20.0
-    subsample: float = 0.8
-    colsample_bytree: float = 0.8
-    early_stopping_rounds: int = 50
-    refit: bool = True
-    band_adapt_rate: float = 0.005
-    seed: int = 0
-    n_threads: int = 0
-
-    def __post_init__(self) -> None:
-        if not 0 < self.val_fraction < 1 or not 0 <= self.test_fraction < 1:
-            raise TrainingError("val_fraction must be in (0, 1) and test_fraction in [0, 1)")
-        if self.val_fraction + self.test_fraction >= 0.9:
-            raise TrainingError("val_fraction + test_fraction must leave ≥ 10 % to train on")
-        low, high = self.quantiles
-        if not 0 < low < 0.5 < high < 1:
-            raise TrainingError(
-                f"quantiles must be low < 0.5 < high in (0, 1), got {self.quantiles}"
-            )
-        if self.n_estimators < 1:
-            raise TrainingError("n_estimators must be ≥ 1")
-
-    def params(self, objective: str, alpha: float | None = None) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            "tree_method": "hist",
-            "objective": objective,
-            "learning_rate": self.learning_rate,
-            "max_depth": self.max_depth,
-            "min_child_weight": self.min_child_weight,
-            "subsample": self.subsample,
-            "colsample_bytree": self.colsample_bytree,
-            "seed": self.seed,
-        }
-        if self.n_threads:
-            params["nthread"] = self.n_threads
-        if alpha is not None:
-            params["quantile_alpha"] = alpha
-        return params
 
 
 @dataclass
@@ -157,12 +87,6 @@ class TrainedForecast:
     sample: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-@dataclass
-class _Rows:
-    block: FeatureBlock
-    target: FloatArray  # normalised
-
-
 class _Progress(xgb.callback.TrainingCallback):
     """Reports each boosting round to the progress function."""
 
@@ -174,28 +98,6 @@ class _Progress(xgb.callback.TrainingCallback):
     def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
         self.tick(1, self.what)
         return False
-
-
-def _boundaries(origins: IntArray, val_fraction: float, test_fraction: float) -> tuple[int, int]:
-    """Origin steps where validation and test begin (time order over distinct origins)."""
-    unique = np.unique(origins)
-    n = len(unique)
-    val_at = round(n * (1 - val_fraction - test_fraction))
-    test_at = round(n * (1 - test_fraction))
-    if val_at < 1 or test_at <= val_at or (test_fraction > 0 and test_at >= n):
-        raise TrainingError(f"only {n} decision points: too few to split train/validation/test")
-    test_start = int(unique[test_at]) if test_at < n else int(unique[-1]) + 1
-    return int(unique[val_at]), test_start
-
-
-def _conformal_offset(
-    point: FloatArray, lower: FloatArray, upper: FloatArray, target: FloatArray, coverage: float
-) -> float:
-    """CQR: how far to move both band edges (normalised space) to cover ``coverage``."""
-    low, high = np.minimum(lower, point), np.maximum(upper, point)
-    conformity = np.maximum(low - target, target - high)
-    level = min(coverage * (1 + 1 / len(target)), 1.0)
-    return float(np.quantile(conformity, level))
 
 
 def train_forecast(
@@ -376,18 +278,6 @@ def train_forecast(
         importance=importance,
         sample=sample,
     )
-
-
-def _rows(
-    pipeline: Pipeline, grid: PriceGrid, first: date, last: date, horizon: int | None
-) -> _Rows:
-    block = compute_block(pipeline, grid, decision_points(pipeline, first, last, horizon), horizon)
-    actual = grid.values(block.target_step, block.market)
-    known = np.isfinite(actual)
-    if not known.any():
-        raise TrainingError("no rows with a known target in the range; is the data empty?")
-    block = block.take(known)
-    return _Rows(block=block, target=to_normalised(actual[known], block.level, block.scale))
 
 
 def save_trained(

@@ -18,7 +18,8 @@ from models.pipeline import make_pipeline
 from models.price_grid import grid_from_frame
 from models.training import TrainConfig, TrainingError, train_forecast
 from models.training.export import booster_to_onnx, max_difference
-from models.training.xgb import _boundaries, predict_with_boosters
+from models.training.xgb import predict_with_boosters
+from models.training.xgb_split import _boundaries
 from tests.models.forecast_builders import saved_model, synthetic_prices, tiny_model
 
 

@@ -131,7 +131,14 @@ class BatteryState(Event, frozen=True, tag=True, kw_only=True):
 
 
 class Trade(Event, frozen=True, tag=True, kw_only=True):
-    """A (simulated) fill. ``volume_mwh`` > 0; ``side`` is "buy" or "sell"."""
+    """A (simulated) fill, or the settlement of a delivered position.
+
+    ``volume_mwh`` > 0; ``side`` is "buy", "sell" or "settle". Fills realise
+    nothing (``pnl_eur`` 0); a settlement carries the realised PnL of one
+    market's delivery period, so Σ ``pnl_eur`` is the revenue of what was
+    delivered. ``product``, ``delivery_start`` and ``delivery_minutes`` say what
+    was traded (the store keeps the fill; these travel on the bus).
+    """
 
     trade_id: str
     strategy: str
@@ -142,6 +149,13 @@ class Trade(Event, frozen=True, tag=True, kw_only=True):
     fee_eur: float = 0.0
     pnl_eur: float = 0.0
     reason: str = ""
+    product: str = ""
+    delivery_start: datetime | None = None
+    delivery_minutes: int | None = None
+
+    @property
+    def is_fill(self) -> bool:
+        return self.side != "settle"
 
 
 class Alert(Event, frozen=True, tag=True, kw_only=True):
@@ -154,12 +168,29 @@ class Alert(Event, frozen=True, tag=True, kw_only=True):
     market: str | None = None
 
 
+class OpenPosition(msgspec.Struct, frozen=True, kw_only=True):
+    """Energy a strategy holds for one market and delivery period, not yet delivered."""
+
+    market: str
+    product: str
+    delivery_start: datetime
+    delivery_minutes: int
+    net_mwh: float
+    average_price_eur_mwh: float | None = None
+    book: str = ""
+
+
 class StrategyStatus(Event, frozen=True, tag=True, kw_only=True):
+    """A strategy's state line: running or not, PnL, trades, and its open positions."""
+
     strategy: str
     state: str  # "stopped" | "armed" | "running" | "error"
     pnl_eur: float = 0.0
     trades: int = 0
     last_action: str = ""
+    positions: tuple[OpenPosition, ...] = ()
+    pending_orders: int = 0
+    rejected: int = 0
 
 
 class BacktestProgress(Event, frozen=True, tag=True, kw_only=True):

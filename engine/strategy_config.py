@@ -10,6 +10,7 @@ from __future__ import annotations
 import msgspec
 
 from engine.events import PriceKind
+from engine.market.timeline import TimelineConfig
 from engine.strategies.execution import ExecutionConfig
 
 
@@ -30,6 +31,7 @@ class ManagerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
             the oldest are dropped (and counted).
         autostart: strategies started by the manager itself with its first
             batch (actor ``system:autostart``, in the audit log like any start).
+        timeline: gate closures, publication and MTUs per market (``[market]``).
     """
 
     price_kind: PriceKind = PriceKind.INTRADAY
@@ -40,6 +42,7 @@ class ManagerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     id_prefix: str = ""
     max_held_events: int = 200_000
     autostart: tuple[str, ...] = ()
+    timeline: TimelineConfig = TimelineConfig()
 
 
 __all__ = ["ManagerConfig"]

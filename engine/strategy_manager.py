@@ -34,26 +34,37 @@ from typing import Final
 
 import msgspec
 
-from engine.events import AuditEntry, Event, PriceTick, StrategyStatus, Trade
+from engine.events import AuditEntry, Event, PriceKind, PriceTick, StrategyStatus, Trade
 from engine.held_events import HeldEvents
+from engine.market.auction_book import AuctionBook
+from engine.market.timeline import MarketTimeline, Product
 from engine.strategies.base import Order, Strategy
 from engine.strategies.execution import Account, ExecutionModel
 from engine.strategy_config import ManagerConfig
-from engine.strategy_orders import fill_orders
+from engine.strategy_orders import clear_day_ahead, expire, fill_orders, settle_due
 from engine.strategy_slot import StrategySlot, StrategyState
+from engine.time_us import US_PER_DAY, from_us, to_us
 
 log = logging.getLogger(__name__)
 
 _MIN_DATETIME: Final = datetime.min.replace(tzinfo=UTC)
+# Settlement runs at most once per minute of event time: delivery periods are
+# 15 or 60 minutes, so nothing settles late by more than that.
+_SETTLE_STEP_US: Final = 60_000_000
+_CLEARING_KEPT: Final = 50_000
 
 
 class ManagerStats(msgspec.Struct, kw_only=True):
+    """What the manager has done: events handed over, orders taken, fills, settlements."""
+
     delivered: int = 0
     held: int = 0
     held_dropped: int = 0
     bars: int = 0
     trades: int = 0
+    accepted: int = 0
     rejected: int = 0
+    settled: int = 0
     errors: int = 0
 
 
@@ -75,6 +86,11 @@ class StrategyManager:
                 raise ValueError(f"two strategies are named {strategy.name!r}")
             self._slots[strategy.name] = StrategySlot(strategy, self)
         self.stats = ManagerStats()
+        self.timeline = MarketTimeline(self.config.timeline)
+        self.auction_book: AuctionBook[StrategySlot, Order] = AuctionBook()
+        # Clearing prices by (market, delivery start µs): fills, marks and settlement.
+        self.clearing: dict[tuple[str, int], float] = {}
+        self.intraday_prices: dict[str, float] = {}
         self.prices: dict[str, float] = {}
         self.price_times: dict[str, datetime] = {}
         self.price_minutes: dict[str, int | None] = {}
@@ -87,10 +103,11 @@ class StrategyManager:
         self._next_sample = _MIN_DATETIME
         self._sample_step = timedelta(seconds=self.config.equity_interval_s)
         self._held = HeldEvents(self.config.max_held_events, self.stats)
-        self._audit_seq = 0
+        self.audit_seq = 0
         self.id_prefix = self.config.id_prefix  # or the session start, once known (_begin)
         self._last_status_at: datetime | None = None
         self._autostarted = not self.config.autostart
+        self._next_settle_us = 0
         unknown = [n for n in self.config.autostart if n not in self._slots]
         if unknown:
             raise ValueError(f"autostart names strategies that are not loaded: {unknown}")
@@ -179,6 +196,8 @@ class StrategyManager:
             self._call(slot, "on_stop", lambda: slot.strategy.on_stop(slot))
         finally:
             slot.closing = False
+        # Orders whose gate is still open are withdrawn; committed ones stand.
+        self.auction_book.cancel(slot, self._gate_open)
         state = StrategyState.STOPPED if slot.state is StrategyState.RUNNING else slot.state
         slot.mark(state, f"{'killed' if action == 'kill' else 'stopped'} by {actor}")
         self._rebuild()
@@ -224,10 +243,10 @@ class StrategyManager:
         return events
 
     def _audit(self, now: datetime, actor: str, action: str, name: str, reason: str) -> AuditEntry:
-        self._audit_seq += 1
+        self.audit_seq += 1
         return AuditEntry(
             ts=now,
-            entry_id=f"{self.id_prefix}{action}:{name}:{now.isoformat()}:{self._audit_seq}",
+            entry_id=f"{self.id_prefix}{action}:{name}:{now.isoformat()}:{self.audit_seq}",
             actor=actor,
             action=action,
             strategy=name,
@@ -266,7 +285,43 @@ class StrategyManager:
         self.out.append(self._audit(now, f"strategy:{slot.name}", "error", slot.name, reason))
         self.out.append(slot.status(now))
 
-    # -- orders --------------------------------------------------------------------
+    # -- orders, clearing, settlement ----------------------------------------------
+
+    def _gate_open(self, market: str, delivery_start_us: int) -> bool:
+        start = from_us(delivery_start_us)
+        return self.timeline.refusal(market, Product.DAY_AHEAD, start, self.event_now) is None
+
+    def reference_price(self, market: str, delivery_start_us: int) -> float | None:
+        """What a financial position of this period closes at when delivered.
+
+        The imbalance price stands in for it where a feed has one; here the
+        latest continuous intraday price, else the period's clearing price.
+        """
+        intraday = self.intraday_prices.get(market)
+        if intraday is not None:
+            return intraday
+        return self.clearing.get((market, delivery_start_us))
+
+    def settle(self, now: datetime) -> None:
+        """Settle every position delivered by ``now`` and expire orders never cleared."""
+        now_us = to_us(now)
+        if now_us < self._next_settle_us:
+            return
+        expire(self, now_us)
+        for slot in self._slots.values():
+            if len(slot.account.ledger):
+                settle_due(self, slot, now_us)
+        self._next_settle_us = now_us // _SETTLE_STEP_US * _SETTLE_STEP_US + _SETTLE_STEP_US
+        if len(self.clearing) > _CLEARING_KEPT:
+            cutoff = now_us - 2 * US_PER_DAY
+            self.clearing = {k: v for k, v in self.clearing.items() if k[1] >= cutoff}
+
+    def settle_until(self, end: datetime) -> list[Event]:
+        """The end of a run: settle what was delivered before ``end``; return the events."""
+        self._next_settle_us = 0
+        self.settle(end)
+        out, self.out = self.out, []
+        return out
 
     def submit(self, slot: StrategySlot, orders: Sequence[Order], all_or_none: bool) -> list[Trade]:
         """A strategy's ``ctx.submit``: :func:`~engine.strategy_orders.fill_orders`."""
@@ -290,21 +345,28 @@ class StrategyManager:
         kind = self._kind
         hold = self._held.hold
         due: list[Event] = []
+        self.out = out = started
         for event in events:
             event_type = type(event)
             if event_type not in relevant:
                 continue
-            if event_type is PriceTick and event.kind is not kind:  # type: ignore[attr-defined]
-                continue
+            if event_type is PriceTick:
+                tick_kind = event.kind  # type: ignore[attr-defined]
+                if tick_kind is PriceKind.DAY_AHEAD:
+                    self._cleared(event, now)  # type: ignore[arg-type]
+                elif tick_kind is PriceKind.INTRADAY and event.ts <= now:
+                    self.intraday_prices[event.market] = event.price_eur_mwh  # type: ignore[attr-defined]
+                if tick_kind is not kind:
+                    continue
             if event.ts > now:
                 hold(event)
             else:
                 due.append(event)
         if self._held.due(now):
             due += self._held.release(now)
-        self.out = out = started
         if due:
             self._deliver(due)
+        self.settle(self.event_now)
         if self._last_status_at is None:
             out += self.statuses(now)
             self._last_status_at = now
@@ -322,6 +384,7 @@ class StrategyManager:
         self.out = out = started
         if self._held.due(now):
             self._deliver(self._held.release(now))
+        self.settle(max(self.event_now, now) if self.event_now > _MIN_DATETIME else now)
         last = self._last_status_at
         if last is None or (now - last).total_seconds() >= self.config.status_interval_s:
             self._last_status_at = now
@@ -368,8 +431,17 @@ class StrategyManager:
                         dispatch = self._dispatch
         self.stats.delivered += len(due)
 
+    def _cleared(self, tick: PriceTick, now: datetime) -> None:
+        """A day-ahead price: the auction's result for that period, known from now on."""
+        # Filled when the price is seen: at publication on a live feed (the
+        # tick is ahead of the clock), at delivery in a replay of history.
+        at = max(self.event_now, min(tick.ts, now))
+        minutes = tick.delivery_minutes or 60
+        clear_day_ahead(self, tick.market, to_us(tick.ts), minutes, tick.price_eur_mwh, at)
+
     def _close_bar(self, bar_ts: datetime) -> None:
         self.stats.bars += 1
+        self.settle(bar_ts)
         for slot in self._bar_slots:
             try:
                 slot.strategy.on_bar(bar_ts, slot)
@@ -386,9 +458,9 @@ class StrategyManager:
     def sample_equity(self, ts: datetime) -> None:
         """Record every strategy's equity and the total at ``ts``."""
         total = 0.0
-        prices = self.prices
+        clearing = self.clearing
         for name, slot in self._slots.items():
-            equity = slot.account.equity_eur(prices)
+            equity = slot.account.equity_eur(clearing)
             self.strategy_equity[name].append(equity)
             total += equity
         self.equity_curve.append((ts, total))

@@ -1,111 +1,281 @@
-"""Filling a hosted strategy's orders: from :class:`~engine.strategies.base.Order` to trades.
+"""Taking a hosted strategy's orders: the timeline's gate, the limits, the fills, the audit.
 
 :meth:`StrategyManager.submit <engine.strategy_manager.StrategyManager.submit>`
-hands a strategy's orders here. Each is sized to the room the
-:class:`~engine.strategies.execution.ExecutionModel` leaves it (and its limit
-price), filled at the manager's current price of its kind, and recorded as a
-:class:`~engine.events.Trade` with its :class:`~engine.events.AuditEntry`;
-what cannot be filled is counted as rejected.
+hands a strategy's orders here. Each one is first asked of the market timeline
+(:class:`~engine.market.timeline.MarketTimeline`): an order for a product whose
+gate has closed — a day-ahead order for day D after 12:00 CET on D−1, an
+intraday order too close to delivery — or for a market the feed does not
+price that way is **rejected with its reason**: counted, logged and written to
+the audit log. Then it is sized to the room the
+:class:`~engine.strategies.execution.ExecutionModel` leaves it. A continuous
+intraday order fills at once at the latest intraday price; a day-ahead order
+waits in the manager's :class:`~engine.market.auction_book.AuctionBook` until
+its clearing price is published (:func:`clear_day_ahead`). Every fill is a
+:class:`~engine.events.Trade` with its :class:`~engine.events.AuditEntry`.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
 
 from engine.events import AuditEntry, Trade
-from engine.strategies.base import Order, Side
+from engine.market.auction_book import PendingOrder
+from engine.market.timeline import Product
+from engine.strategies.base import Order
+from engine.strategies.execution import period_start_us
 from engine.strategy_slot import StrategySlot, StrategyState
+from engine.time_us import from_us, to_us
 
 if TYPE_CHECKING:
     from engine.strategy_manager import StrategyManager
 
+log = logging.getLogger(__name__)
 _SHARE_EPSILON: Final = 1e-9
+_US_PER_MINUTE: Final = 60_000_000
 
 
 def fill_orders(
     manager: StrategyManager, slot: StrategySlot, orders: Sequence[Order], all_or_none: bool
 ) -> list[Trade]:
-    """Fill ``slot``'s orders now; queue the trades and audit entries on ``manager.out``."""
+    """Take ``slot``'s orders now; queue trades and audit entries on ``manager.out``."""
     if slot.state is not StrategyState.RUNNING and not slot.closing:
-        _reject(manager, slot, len(orders))
+        for _ in orders:
+            reject(manager, slot, None, "strategy is not running")
         return []
     now = manager.event_now
+    now_us = to_us(now)
     execution = manager.execution
     account = slot.account
-    prices = manager.prices
     # Plan every order first (all-or-none needs every room before any fill).
-    planned: list[tuple[Order, float, float]] = []
+    planned: list[tuple[Order, float, float, int]] = []
     for order in orders:
-        reference = prices.get(order.market)
+        period_us, why = _period(manager, order, now_us)
         volume = order.volume_mwh
-        if reference is None or not (volume > 0 and math.isfinite(volume)):
-            planned.append((order, 0.0, 0.0))
+        if why is None and not (volume > 0 and math.isfinite(volume)):
+            why = f"volume_mwh must be a finite number > 0, got {volume}"
+        reference = 0.0
+        if why is None and order.product is Product.INTRADAY:
+            found = manager.intraday_prices.get(order.market)
+            if found is None:
+                why = (
+                    f"no continuous intraday market for {order.market} in this feed "
+                    "(day-ahead only): submit a day-ahead order before gate closure"
+                )
+            else:
+                reference = found
+        if why is not None:
+            reject(manager, slot, order, why)
+            planned.append((order, 0.0, 0.0, period_us))
             continue
-        room = execution.room_mwh(order, account, now)[0]
+        room, limit = execution.room_mwh(order, account, period_us)
         if (
             room > 0
+            and order.product is Product.INTRADAY
             and order.limit_price_eur_mwh is not None
             and not execution.acceptable(order, execution.price(order, reference, room))
         ):
-            room = 0.0
-        planned.append((order, room, reference))
+            room, limit = 0.0, "limit price"
+        if room <= _SHARE_EPSILON:
+            reject(manager, slot, order, f"no room: {limit}")
+        planned.append((order, room, reference, period_us))
     if all_or_none and len(planned) > 1:
         share = 1.0
-        for order, room, _ in planned:
+        for order, room, _, _ in planned:
             share = min(share, room / order.volume_mwh if room > 0 else 0.0)
         if share < _SHARE_EPSILON:
-            _reject(manager, slot, len(planned))
             return []
-        planned = [(order, order.volume_mwh * share, ref) for order, _, ref in planned]
+        planned = [(o, o.volume_mwh * share, ref, p) for o, _, ref, p in planned]
     fills: list[Trade] = []
-    out = manager.out
-    name = slot.name
-    prefix = manager.id_prefix
-    actor = f"strategy:{name}"
-    for order, volume, reference in planned:
+    for order, volume, reference, period_us in planned:
         if volume <= _SHARE_EPSILON:
-            _reject(manager, slot, 1)
             continue
-        fill = execution.fill(order, volume, reference, account, now)
-        slot.seq += 1
-        trade_id = f"{prefix}{name}-{slot.seq:07d}"
-        trade = Trade(
-            ts=now,
-            trade_id=trade_id,
-            strategy=name,
-            market=order.market,
-            side="buy" if order.side is Side.BUY else "sell",
-            volume_mwh=fill.volume_mwh,
-            price_eur_mwh=fill.price_eur_mwh,
-            fee_eur=fill.fee_eur,
-            pnl_eur=fill.pnl_eur,
-            reason=order.reason,
-        )
-        fills.append(trade)
-        out.append(trade)
-        out.append(
-            AuditEntry(
-                ts=now,
-                entry_id="trade:" + trade_id,
-                actor=actor,
-                action="trade",
-                strategy=name,
-                reason=order.reason,
-                ref=trade_id,
+        execution.take(order, volume, period_us)
+        if order.product is Product.DAY_AHEAD:
+            end_us = period_us + order.delivery_minutes * _US_PER_MINUTE
+            manager.auction_book.add(
+                order.market, PendingOrder(slot, order, volume, period_us, end_us)
             )
-        )
-    if fills:
-        slot.traded = True
-        slot.last_trade = fills[-1]
-        manager.stats.trades += len(fills)
+            manager.stats.accepted += 1
+            continue
+        price = execution.price(order, reference, volume)
+        fills.append(book_fill(manager, slot, order, volume, price, period_us, order.product))
     return fills
 
 
-def _reject(manager: StrategyManager, slot: StrategySlot, count: int) -> None:
-    slot.account.rejected += count
-    manager.stats.rejected += count
+def _period(manager: StrategyManager, order: Order, now_us: int) -> tuple[int, str | None]:
+    """The delivery period an order is for (start µs), or why it cannot be traded now."""
+    timeline = manager.timeline
+    minutes = order.delivery_minutes
+    if order.delivery_start is None:
+        if order.product is not Product.INTRADAY:
+            return 0, f"a {order.product.value} order must name its delivery_start"
+        lead = timeline.rules(order.market).intraday_lead_minutes
+        step = max(minutes, 1) * _US_PER_MINUTE
+        first = now_us + lead * _US_PER_MINUTE
+        return -(-first // step) * step, None  # the first period still open
+    start_us = to_us(order.delivery_start)
+    if start_us != period_start_us(order.delivery_start, minutes):
+        return start_us, f"delivery_start {order.delivery_start} is not on the {minutes}-min grid"
+    if order.product is Product.INTRADAY_AUCTION:
+        return start_us, "intraday auctions are not priced by this feed"
+    return start_us, timeline.refusal(
+        order.market, order.product, order.delivery_start, manager.event_now
+    )
 
 
-__all__ = ["fill_orders"]
+def book_fill(
+    manager: StrategyManager,
+    slot: StrategySlot,
+    order: Order,
+    volume: float,
+    price: float,
+    period_us: int,
+    product: Product,
+    *,
+    at: datetime | None = None,
+) -> Trade:
+    """Book one fill in ``slot``'s ledger; queue its Trade and audit entry."""
+    fill = manager.execution.fill(order, volume, price, slot.account, period_us, product)
+    trade = _trade(
+        manager,
+        slot,
+        at,
+        market=order.market,
+        side=order.side.value,
+        volume_mwh=fill.volume_mwh,
+        price_eur_mwh=price,
+        fee_eur=fill.fee_eur,
+        reason=order.reason,
+        product=product.value,
+        delivery_start=from_us(period_us),
+        delivery_minutes=order.delivery_minutes,
+    )
+    manager.out.append(trade)
+    manager.out.append(_audit(manager, slot, "trade", order.reason, trade.trade_id, trade.ts))
+    slot.traded = True
+    slot.last_trade = trade
+    manager.stats.trades += 1
+    return trade
+
+
+def clear_day_ahead(
+    manager: StrategyManager,
+    market: str,
+    delivery_start_us: int,
+    minutes: int,
+    price: float,
+    at: datetime,
+) -> None:
+    """A clearing price is published: fill the orders waiting for it (limit prices respected)."""
+    manager.clearing[(market, delivery_start_us)] = price
+    for pending in manager.auction_book.clear(market, delivery_start_us):
+        slot: StrategySlot = pending.owner
+        order: Order = pending.order
+        if order.delivery_minutes != minutes:
+            reject(
+                manager, slot, order,
+                f"cleared {minutes}-min periods, the order is for {order.delivery_minutes} min",
+            )  # fmt: skip
+            continue
+        if not manager.execution.acceptable(order, price):
+            reject(
+                manager, slot, order,
+                f"not filled: cleared at {price:.2f}, limit {order.limit_price_eur_mwh:.2f}",
+            )  # fmt: skip
+            continue
+        book_fill(
+            manager, slot, order, pending.volume_mwh, price, delivery_start_us,
+            Product.DAY_AHEAD, at=at,
+        )  # fmt: skip
+
+
+def expire(manager: StrategyManager, now_us: int) -> None:
+    """Day-ahead orders whose period was delivered with no clearing price: rejected."""
+    for _, pending in manager.auction_book.expired(now_us):
+        reject(manager, pending.owner, pending.order, "no clearing price was published")
+
+
+def settle_due(manager: StrategyManager, slot: StrategySlot, now_us: int) -> None:
+    """Settle every position of ``slot`` delivered by ``now_us``; queue a settle Trade each."""
+    ledger = slot.account.ledger
+    for position in ledger.due(now_us):
+        reference = manager.reference_price(position.market, position.delivery_start_us)
+        done = ledger.settle(position, reference)
+        if position.consume_value_eur_mwh is not None:
+            price, how = position.consume_value_eur_mwh, "consumed"
+        elif position.physical:
+            price, how = 0.0, f"delivered by {position.book}"
+        else:
+            price, how = (reference or 0.0), "closed at the reference price"
+        manager.out.append(
+            _trade(
+                manager,
+                slot,
+                None,
+                market=position.market,
+                side="settle",
+                volume_mwh=abs(position.qty_mwh),
+                price_eur_mwh=price,
+                pnl_eur=done.pnl_eur,
+                reason=f"settlement at delivery: {how}",
+                product=position.product.value,
+                delivery_start=from_us(position.delivery_start_us),
+                delivery_minutes=(position.delivery_end_us - position.delivery_start_us)
+                // _US_PER_MINUTE,
+            )
+        )
+        manager.stats.settled += 1
+        slot.traded = True
+
+
+def _trade(
+    manager: StrategyManager, slot: StrategySlot, at: datetime | None, **fields: Any
+) -> Trade:
+    slot.seq += 1
+    return Trade(
+        ts=at or manager.event_now,
+        trade_id=f"{manager.id_prefix}{slot.name}-{slot.seq:07d}",
+        strategy=slot.name,
+        **fields,
+    )
+
+
+def _audit(
+    manager: StrategyManager,
+    slot: StrategySlot,
+    action: str,
+    reason: str,
+    ref: str,
+    at: datetime | None = None,
+) -> AuditEntry:
+    manager.audit_seq += 1
+    return AuditEntry(
+        ts=at or manager.event_now,
+        entry_id=f"{manager.id_prefix}{action}:{slot.name}:{manager.audit_seq}",
+        actor=f"strategy:{slot.name}",
+        action=action,
+        strategy=slot.name,
+        reason=reason[:300],
+        ref=ref,
+    )
+
+
+def reject(manager: StrategyManager, slot: StrategySlot, order: Order | None, why: str) -> None:
+    """Refuse an order: count it, log it, and write it to the audit log with the reason."""
+    slot.account.reject(why.split(":")[0])
+    manager.stats.rejected += 1
+    what = (
+        f"{order.side.value} {order.volume_mwh:g} MWh {order.market} {order.product.value}"
+        + (f" for {order.delivery_start:%Y-%m-%d %H:%M}Z" if order.delivery_start else "")
+        if order is not None
+        else "order"
+    )
+    log.debug("strategy %s: %s rejected: %s", slot.name, what, why)
+    manager.out.append(_audit(manager, slot, "reject", f"{what} rejected: {why}", ""))
+
+
+__all__ = ["book_fill", "clear_day_ahead", "expire", "fill_orders", "reject", "settle_due"]

@@ -14,12 +14,18 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from engine.events import Event, StrategyStatus, Trade
+from engine.events import Event, OpenPosition, StrategyStatus, Trade
+from engine.market.ledger import FLAT_MWH
+from engine.market.timeline import MarketTimeline
 from engine.strategies.base import Order, Strategy
 from engine.strategies.execution import Account
+from engine.time_us import US_PER_MINUTE, from_us, to_us
 
 if TYPE_CHECKING:
     from engine.strategy_manager import StrategyManager
+
+
+_POSITIONS_SHOWN = 48  # a status line lists two days of hourly positions at most
 
 
 class StrategyState(enum.StrEnum):
@@ -78,6 +84,28 @@ class StrategySlot:
             pnl_eur=self.equity_eur(),
             trades=self.account.trades,
             last_action=self.last_action,
+            positions=self.open_positions(),
+            pending_orders=len(self.manager.auction_book.pending_of(self)),
+            rejected=self.account.rejected,
+        )
+
+    def open_positions(self, limit: int = _POSITIONS_SHOWN) -> tuple[OpenPosition, ...]:
+        """The undelivered positions, soonest delivery first (at most ``limit``)."""
+        found = sorted(
+            (p for p in self.account.ledger if abs(p.qty_mwh) >= FLAT_MWH),
+            key=lambda p: (p.delivery_start_us, p.market, p.book),
+        )[:limit]
+        return tuple(
+            OpenPosition(
+                market=p.market,
+                product=p.product.value,
+                delivery_start=from_us(p.delivery_start_us),
+                delivery_minutes=(p.delivery_end_us - p.delivery_start_us) // US_PER_MINUTE,
+                net_mwh=round(p.qty_mwh, 6),
+                average_price_eur_mwh=p.average_price_eur_mwh,
+                book=p.book,
+            )
+            for p in found
         )
 
     # -- StrategyContext ---------------------------------------------------------
@@ -95,11 +123,28 @@ class StrategySlot:
     def delivery_minutes(self, market: str) -> int | None:
         return self.manager.price_minutes.get(market)
 
-    def position(self, book: str) -> float:
-        return self.account.held(book)
+    @property
+    def timeline(self) -> MarketTimeline:
+        return self.manager.timeline
+
+    def position(self, market: str) -> float:
+        return self.account.held(market)
+
+    def position_at(self, market: str, delivery_start: datetime) -> float:
+        return self.account.ledger.held(market, to_us(delivery_start))
 
     def books(self) -> dict[str, float]:
         return self.account.open_books()
+
+    def open_periods(self, market: str) -> list[tuple[datetime, float]]:
+        return sorted(
+            (from_us(p.delivery_start_us), p.qty_mwh)
+            for p in self.account.ledger
+            if p.market == market and not p.physical
+        )
+
+    def has_intraday(self, market: str) -> bool:
+        return market in self.manager.intraday_prices
 
     @property
     def realised_eur(self) -> float:
@@ -120,7 +165,7 @@ class StrategySlot:
         self.manager.out.append(event)
 
     def equity_eur(self) -> float:
-        return self.account.equity_eur(self.manager.prices)
+        return self.account.equity_eur(self.manager.clearing)
 
 
 __all__ = ["StrategySlot", "StrategyState"]

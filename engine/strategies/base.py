@@ -19,14 +19,18 @@ hands it, in time order, and "now" as the newest event time it has been given.
 That is what makes a strategy behave the same live and in a backtest, and what
 keeps it from peeking ahead.
 
-Books. Every fill moves a *book* of the strategy (:attr:`Order.book`). A book
-named after a market is a position in that market, marked to its latest price.
-Any other name is a physical inventory held at cost: the energy in a battery,
-or energy bought in one zone on its way to be sold in another. Fees and asset
-costs of a fill that opens or adds to a book are added to its cost basis; a
-fill that reduces a book realises PnL against that basis. So a trade's
-``pnl_eur`` is realised PnL, opening fills carry 0, and the sum of ``pnl_eur``
-over all trades is the strategy's revenue once its books are flat.
+Orders name a product and a delivery period (:mod:`engine.market.timeline`):
+a **day-ahead** order is for one period of a delivery day and is accepted only
+before that day's gate closure (12:00 CET on D−1); it fills at the clearing
+price once published. A **continuous intraday** order fills at the latest
+intraday price, for a period still open (by default the first one that is).
+An order the timeline refuses is rejected with its reason, counted and written
+to the audit log. Fills build *positions* per market and delivery period; at
+delivery each settles (:mod:`engine.market.ledger`) and its realised PnL is a
+``Trade`` of side ``settle``. So fills carry 0 PnL and the sum of ``pnl_eur``
+over all trades is the strategy's revenue once every position is delivered.
+A position's ``book`` names the physical asset that delivers it (a battery);
+"" is a trader's financial position, closed at the period's reference price.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from typing import ClassVar, Protocol
 import msgspec
 
 from engine.events import Event, PriceTick, Trade
+from engine.market.timeline import MarketTimeline, Product
 
 _MAX_CLOSE_ORDERS = 100
 
@@ -68,9 +73,11 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
         side: buy or sell.
         volume_mwh: how much (> 0); the execution model may fill less (limits).
         reason: why, in words a trader would use; kept on the trade and in the audit log.
-        book: which book the fill moves (module docstring); "" = the market itself.
-        book_ratio: book MWh per traded MWh. A battery books what reaches its
-            cells: η_charge per MWh bought, 1/η_discharge per MWh sold.
+        product: day-ahead, intraday auction or continuous intraday.
+        delivery_start: the delivery period's start (UTC); None for continuous
+            intraday = the first period still open; a day-ahead order needs one.
+        book: the physical asset delivering the position (module docstring);
+            "" = a financial position in the market.
         consume_value_eur_mwh: the energy bought is used at once (a flexible
             load) and is worth this much per MWh to the strategy; no book moves
             and the fill realises (value − price) x volume − costs.
@@ -87,18 +94,15 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     side: Side
     volume_mwh: float
     reason: str
+    product: Product = Product.INTRADAY
+    delivery_start: datetime | None = None
     book: str = ""
-    book_ratio: float = 1.0
     consume_value_eur_mwh: float | None = None
     extra_cost_eur_mwh: float = 0.0
     limit_price_eur_mwh: float | None = None
     border: str | None = None
     asset: str | None = None
     delivery_minutes: int = 60
-
-    @property
-    def book_name(self) -> str:
-        return self.book or self.market
 
 
 class StrategyContext(Protocol):
@@ -126,12 +130,29 @@ class StrategyContext(Protocol):
         """The delivery period of that price (day-ahead: 15 or 60); None for intraday ticks."""
         ...
 
-    def position(self, book: str) -> float:
-        """MWh held in ``book`` (> 0 long / stored, < 0 short)."""
+    @property
+    def timeline(self) -> MarketTimeline:
+        """What can be traded when: gate closures, delivery days, MTUs."""
+        ...
+
+    def position(self, market: str) -> float:
+        """MWh held in ``market`` over every undelivered period (> 0 long, < 0 short)."""
+        ...
+
+    def position_at(self, market: str, delivery_start: datetime) -> float:
+        """MWh held in ``market`` for the period starting ``delivery_start``."""
         ...
 
     def books(self) -> dict[str, float]:
-        """Every non-flat book and what it holds."""
+        """Net open MWh per market, where not flat."""
+        ...
+
+    def open_periods(self, market: str) -> list[tuple[datetime, float]]:
+        """(delivery start, MWh) of every undelivered financial position in ``market``."""
+        ...
+
+    def has_intraday(self, market: str) -> bool:
+        """Whether the feed prices continuous intraday in ``market`` (day-ahead-only: no)."""
         ...
 
     @property
@@ -140,7 +161,10 @@ class StrategyContext(Protocol):
         ...
 
     def submit(self, *orders: Order, all_or_none: bool = False) -> list[Trade]:
-        """Send orders to the execution model now; return the fills.
+        """Send orders now; return the immediate fills (intraday).
+
+        Day-ahead orders accepted before gate closure return no fill: they fill
+        when the clearing price is published (the trade comes as an event then).
 
         With ``all_or_none`` every order is scaled to the smallest share any of
         them can be filled to, and none is filled when one cannot be at all
@@ -198,21 +222,33 @@ class Strategy:
 
 
 def flatten(ctx: StrategyContext, reason: str, books: Sequence[str] | None = None) -> list[Trade]:
-    """Close the market positions (books named after a market with a price) of ``ctx``."""
+    """Close what can still be closed of ``ctx``'s financial positions, on continuous intraday.
+
+    Positions whose intraday market has closed (or a feed without intraday)
+    stay and settle at delivery: a committed day-ahead position cannot be undone.
+    """
     fills: list[Trade] = []
-    for book, held_mwh in sorted(ctx.books().items()):
-        if books is not None and book not in books:
+    for market in sorted(ctx.books()):
+        if (books is not None and market not in books) or not ctx.has_intraday(market):
             continue
-        if ctx.price(book) is None or abs(held_mwh) < 1e-9:
-            continue  # not a market position (a battery, energy in transit), or flat
-        side = Side.SELL if held_mwh > 0 else Side.BUY
-        # The execution model caps each order; close in as many orders as that takes.
-        for _ in range(_MAX_CLOSE_ORDERS):
-            got = ctx.submit(Order(market=book, side=side, volume_mwh=abs(held_mwh), reason=reason))
-            fills += got
-            held_mwh = ctx.position(book)
-            if not got or abs(held_mwh) < 1e-9:
-                break
+        for start, held_mwh in ctx.open_periods(market):
+            if abs(held_mwh) < 1e-9 or ctx.timeline.intraday_close(market, start) <= ctx.now:
+                continue
+            side = Side.SELL if held_mwh > 0 else Side.BUY
+            # The execution model caps each order; close in as many orders as that takes.
+            for _ in range(_MAX_CLOSE_ORDERS):
+                order = Order(
+                    market=market,
+                    side=side,
+                    volume_mwh=abs(held_mwh),
+                    reason=reason,
+                    delivery_start=start,
+                )
+                got = ctx.submit(order)
+                fills += got
+                held_mwh = ctx.position_at(market, start)
+                if not got or abs(held_mwh) < 1e-9:
+                    break
     return fills
 
 

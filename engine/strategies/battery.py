@@ -225,9 +225,6 @@ class BatteryStrategy(Strategy):
                         f"{price:,.2f} €/MWh (SoC {status.soc_mwh / spec.capacity_mwh:.0%})"
                     ),
                     book=self.book,
-                    book_ratio=(
-                        1.0 / spec.discharge_efficiency if discharging else spec.charge_efficiency
-                    ),
                     extra_cost_eur_mwh=spec.degradation_eur_mwh,
                     asset=spec.battery_id,
                     delivery_minutes=minutes,

@@ -1,25 +1,24 @@
-"""Simulated execution: orders become fills with fees, slippage and limits; books keep PnL.
+"""Simulated execution: fees, slippage and limits; a strategy's account of positions.
 
-The same model fills every order, live and in a backtest, so a strategy cannot
-tell them apart (:class:`~engine.strategy_manager.StrategyManager` calls it):
+The same model prices and limits every order, live and in a backtest, so a
+strategy cannot tell them apart (:mod:`engine.strategy_orders` calls it for the
+:class:`~engine.strategy_manager.StrategyManager`):
 
-- **price**: the latest price of the order's market that the manager has seen
-  (the price kind it trades, ``ManagerConfig.price_kind``), moved against the
-  order by ``slippage_eur_mwh`` (half the bid-ask spread) plus
-  ``impact_eur_mwh_per_mwh`` x volume (the book's depth). Replayed day-ahead
-  prices become a fill at that price ± slippage: what it costs to trade the
-  hour on the intraday market once its auction price is known.
+- **price**: a day-ahead order fills at the clearing price, as a price taker
+  in the auction (no slippage); a continuous intraday order fills at the
+  latest intraday price moved against it by ``slippage_eur_mwh`` (half the
+  bid-ask spread) plus ``impact_eur_mwh_per_mwh`` x volume (the book's depth).
 - **fees**: ``fee_eur_mwh`` per MWh (exchange and clearing), plus the order's
-  own asset cost (battery wear, transmission across a border). Both are in the
-  trade's ``fee_eur``.
+  own asset cost (battery wear). Both are in the trade's ``fee_eur``.
 - **limits**, each clipping the volume (a fill may be smaller than asked, or
-  none): ``max_order_mwh`` per order; ``max_position_mwh`` per market book of a
-  strategy; the cross-border capacity of the order's border per delivery period
-  (shared by every strategy); the registered power of the order's asset per
-  delivery period; and the order's limit price, which refuses the fill.
+  none): ``max_order_mwh`` per order; ``max_position_mwh`` per market and
+  delivery period of a strategy; the cross-border capacity of the order's
+  border per delivery period (shared by every strategy); the registered power
+  of the order's asset per delivery period; and the order's limit price.
 
-:class:`Book` is average-cost accounting (see :mod:`engine.strategies.base`);
-:class:`Account` holds a strategy's books, realised PnL and counters.
+:class:`Account` holds a strategy's positions (an
+:class:`~engine.market.ledger.PositionLedger`: per market and delivery period,
+settled at delivery) and its counters.
 """
 
 from __future__ import annotations
@@ -31,11 +30,11 @@ from typing import Final, NamedTuple
 
 import msgspec
 
+from engine.market.ledger import FLAT_MWH, PositionLedger
+from engine.market.timeline import Product
 from engine.strategies.base import Order, Side
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-# Holdings below this (MWh) are float noise of repeated fills, not a position.
-FLAT_MWH: Final = 1e-9
 _USAGE_PRUNE_AT: Final = 10_000
 
 
@@ -81,77 +80,40 @@ class ExecutionConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
 
 @dataclass(slots=True)
-class Book:
-    """One book at average cost. ``avg_eur_mwh`` includes the capitalised costs of opening fills."""
-
-    qty_mwh: float = 0.0
-    avg_eur_mwh: float = 0.0
-
-    def fill(self, qty_mwh: float, price_eur_mwh: float, costs_eur: float) -> float:
-        """Apply a signed fill (> 0 adds); return the PnL it realises.
-
-        Adding to a book (or opening it) realises nothing: price and costs go
-        into the cost basis. Reducing it realises the difference to the basis,
-        less the reducing share of the costs; going through zero opens the
-        remainder on the other side at this price.
-        """
-        held = self.qty_mwh
-        if abs(held) < FLAT_MWH or (held > 0) == (qty_mwh > 0):
-            total = held + qty_mwh
-            if abs(total) < FLAT_MWH:
-                self.qty_mwh = self.avg_eur_mwh = 0.0
-                return -costs_eur
-            self.avg_eur_mwh = (
-                held * self.avg_eur_mwh + qty_mwh * price_eur_mwh + costs_eur
-            ) / total
-            self.qty_mwh = total
-            return 0.0
-        closing = min(abs(qty_mwh), abs(held))
-        share = closing / abs(qty_mwh)
-        direction = 1.0 if held > 0 else -1.0
-        realised = closing * (price_eur_mwh - self.avg_eur_mwh) * direction - costs_eur * share
-        rest = qty_mwh * (1.0 - share)
-        remaining = held - direction * closing
-        if abs(rest) >= FLAT_MWH:  # flipped: the rest opens a book on the other side
-            self.qty_mwh = rest
-            self.avg_eur_mwh = (rest * price_eur_mwh + costs_eur * (1.0 - share)) / rest
-        elif abs(remaining) < FLAT_MWH:
-            self.qty_mwh = self.avg_eur_mwh = 0.0
-        else:
-            self.qty_mwh = remaining
-        return realised
-
-    def unrealised_eur(self, mark_eur_mwh: float) -> float:
-        return self.qty_mwh * (mark_eur_mwh - self.avg_eur_mwh)
-
-
-@dataclass(slots=True)
 class Account:
-    """A strategy's books and running totals."""
+    """A strategy's positions (by market and delivery period) and running totals."""
 
-    books: dict[str, Book] = field(default_factory=dict)
-    realised_eur: float = 0.0
+    ledger: PositionLedger = field(default_factory=PositionLedger)
     fees_eur: float = 0.0
     trades: int = 0
     volume_mwh: float = 0.0
     rejected: int = 0
+    rejections: dict[str, int] = field(default_factory=dict)
 
-    def held(self, book: str) -> float:
-        found = self.books.get(book)
-        return found.qty_mwh if found is not None else 0.0
+    @property
+    def realised_eur(self) -> float:
+        """PnL of every delivered (settled) position, net of fees."""
+        return self.ledger.realised_eur
+
+    def held(self, market: str) -> float:
+        """Energy held in ``market`` over every undelivered period (financial positions)."""
+        return self.ledger.net_mwh(market)
 
     def open_books(self) -> dict[str, float]:
-        return {name: b.qty_mwh for name, b in self.books.items() if abs(b.qty_mwh) >= FLAT_MWH}
+        """Net open energy per market, for markets where it is not flat."""
+        nets: dict[str, float] = {}
+        for position in self.ledger:
+            if not position.physical:
+                nets[position.market] = nets.get(position.market, 0.0) + position.qty_mwh
+        return {m: q for m, q in nets.items() if abs(q) >= FLAT_MWH}
 
-    def equity_eur(self, marks: dict[str, float]) -> float:
-        """Realised PnL plus market books marked to ``marks`` (physical books stay at cost)."""
-        equity = self.realised_eur
-        for name, book in self.books.items():
-            if book.qty_mwh:
-                mark = marks.get(name)
-                if mark is not None:
-                    equity += book.unrealised_eur(mark)
-        return equity
+    def equity_eur(self, marks: dict[tuple[str, int], float]) -> float:
+        """Realised PnL plus the open positions valued at ``marks`` (their clearing prices)."""
+        return self.realised_eur + self.ledger.open_value_eur(marks)
+
+    def reject(self, why: str) -> None:
+        self.rejected += 1
+        self.rejections[why] = self.rejections.get(why, 0) + 1
 
 
 class Fill(NamedTuple):
@@ -178,18 +140,8 @@ class ExecutionModel:
         self.config = config or ExecutionConfig()
         self._assets_mw: dict[str, float] = {}
         self._border_mw: dict[str, float] = {}
-        # (border or asset, period start µs) → MWh already used.
+        # (border or asset, delivery period start µs) → MWh already taken.
         self._usage: dict[tuple[str, int], float] = {}
-        self._period_key: tuple[datetime, int] | None = None
-        self._period_us = 0
-
-    def _period(self, now: datetime, minutes: int) -> int:
-        # The legs of one trade, and the trades of one bar, share their period.
-        key = (now, minutes)
-        if key != self._period_key:
-            self._period_key = key
-            self._period_us = period_start_us(now, minutes)
-        return self._period_us
 
     def register_asset(self, asset: str, power_mw: float) -> None:
         if not power_mw > 0:
@@ -205,38 +157,45 @@ class ExecutionModel:
             self._border_mw[border] = capacity
         return capacity
 
-    def room_mwh(self, order: Order, account: Account, now: datetime) -> tuple[float, str]:
-        """How much of ``order`` the limits allow now, and (when less) which limit bit."""
+    def room_mwh(self, order: Order, account: Account, period_us: int) -> tuple[float, str]:
+        """How much of ``order`` for its period the limits allow, and (when less) why."""
         config = self.config
         volume = order.volume_mwh
         why = ""
         if volume > config.max_order_mwh:
             volume, why = config.max_order_mwh, "max order size"
         if order.consume_value_eur_mwh is None and not order.book:
-            held = account.held(order.market)
+            held = account.ledger.held(order.market, period_us)
             direction = 1.0 if order.side is Side.BUY else -1.0
             room = config.max_position_mwh - held * direction
             if room < volume:
                 volume, why = max(room, 0.0), "position limit"
         hours = order.delivery_minutes / 60.0
-        if order.border is not None or order.asset is not None:
-            period = self._period(now, order.delivery_minutes)
-            if order.border is not None:
-                used = self._usage.get((order.border, period), 0.0)
-                room = self.border_capacity_mw(order.border) * hours - used
+        if order.border is not None:
+            used = self._usage.get((order.border, period_us), 0.0)
+            room = self.border_capacity_mw(order.border) * hours - used
+            if room < volume:
+                volume, why = max(room, 0.0), f"{order.border} capacity"
+        if order.asset is not None:
+            power = self._assets_mw.get(order.asset)
+            if power is not None:
+                used = self._usage.get((order.asset, period_us), 0.0)
+                room = power * hours - used
                 if room < volume:
-                    volume, why = max(room, 0.0), f"{order.border} capacity"
-            if order.asset is not None:
-                power = self._assets_mw.get(order.asset)
-                if power is not None:
-                    used = self._usage.get((order.asset, period), 0.0)
-                    room = power * hours - used
-                    if room < volume:
-                        volume, why = max(room, 0.0), f"{order.asset} power"
+                    volume, why = max(room, 0.0), f"{order.asset} power"
         return volume, why
 
+    def take(self, order: Order, volume_mwh: float, period_us: int) -> None:
+        """Reserve the capacity and power an accepted order uses in its period."""
+        usage = self._usage
+        for key in (order.border, order.asset):
+            if key is not None:
+                usage[key, period_us] = usage.get((key, period_us), 0.0) + volume_mwh
+        if len(usage) > _USAGE_PRUNE_AT:
+            self._prune(period_us)
+
     def price(self, order: Order, reference_eur_mwh: float, volume_mwh: float) -> float:
-        """The fill price: the reference moved against the order by slippage and impact."""
+        """A continuous fill price: the reference moved against the order by slippage and impact."""
         config = self.config
         slip = config.slippage_eur_mwh + config.impact_eur_mwh_per_mwh * volume_mwh
         return reference_eur_mwh + slip if order.side is Side.BUY else reference_eur_mwh - slip
@@ -251,37 +210,29 @@ class ExecutionModel:
         self,
         order: Order,
         volume_mwh: float,
-        reference_eur_mwh: float,
+        price_eur_mwh: float,
         account: Account,
-        now: datetime,
+        period_us: int,
+        product: Product,
     ) -> Fill:
-        """Fill ``volume_mwh`` of ``order`` (already checked by :meth:`room_mwh`); book it."""
-        price = self.price(order, reference_eur_mwh, volume_mwh)
+        """Book ``volume_mwh`` of ``order`` at ``price_eur_mwh`` in its delivery period."""
         fee = (self.config.fee_eur_mwh + order.extra_cost_eur_mwh) * volume_mwh
-        if order.consume_value_eur_mwh is not None:
-            pnl = (order.consume_value_eur_mwh - price) * volume_mwh - fee
-        else:
-            book = account.books.get(order.book_name)
-            if book is None:
-                book = account.books[order.book_name] = Book()
-            ratio = order.book_ratio
-            signed = volume_mwh * ratio if order.side is Side.BUY else -volume_mwh * ratio
-            pnl = book.fill(signed, price / ratio, fee)
-        border, asset = order.border, order.asset
-        if border is not None or asset is not None:
-            period = self._period(now, order.delivery_minutes)
-            usage = self._usage
-            if border is not None:
-                usage[border, period] = usage.get((border, period), 0.0) + volume_mwh
-            if asset is not None:
-                usage[asset, period] = usage.get((asset, period), 0.0) + volume_mwh
-            if len(usage) > _USAGE_PRUNE_AT:
-                self._prune(period)
-        account.realised_eur += pnl
+        signed = volume_mwh if order.side is Side.BUY else -volume_mwh
+        account.ledger.fill(
+            market=order.market,
+            book=order.book,
+            product=product,
+            delivery_start_us=period_us,
+            delivery_end_us=period_us + order.delivery_minutes * 60_000_000,
+            signed_mwh=signed,
+            price_eur_mwh=price_eur_mwh,
+            fee_eur=fee,
+            consume_value_eur_mwh=order.consume_value_eur_mwh,
+        )
         account.fees_eur += fee
         account.trades += 1
         account.volume_mwh += volume_mwh
-        return Fill(volume_mwh, price, fee, pnl)
+        return Fill(volume_mwh, price_eur_mwh, fee, 0.0)
 
     def _prune(self, current_period_us: int) -> None:
         day_us = 86_400_000_000
@@ -293,7 +244,6 @@ class ExecutionModel:
 __all__ = [
     "FLAT_MWH",
     "Account",
-    "Book",
     "ExecutionConfig",
     "ExecutionModel",
     "Fill",

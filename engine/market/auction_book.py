@@ -1,0 +1,75 @@
+"""Day-ahead orders waiting for their clearing price.
+
+A day-ahead order accepted before gate closure is not filled at once: the
+auction clears later and publishes one price per delivery period. The
+:class:`AuctionBook` keeps each accepted order under its market and delivery
+period until the clearing price of that period arrives (:meth:`AuctionBook.clear`),
+and hands back the orders whose period was delivered with no price ever
+published (:meth:`AuctionBook.expired`). The strategy manager owns one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+Owner = TypeVar("Owner")
+Payload = TypeVar("Payload")
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOrder(Generic[Owner, Payload]):
+    """An accepted order: who sent it, the order itself, the volume accepted."""
+
+    owner: Owner
+    order: Payload
+    volume_mwh: float
+    delivery_start_us: int
+    delivery_end_us: int
+
+
+class AuctionBook(Generic[Owner, Payload]):
+    """Accepted day-ahead orders by (market, delivery start µs)."""
+
+    __slots__ = ("_pending",)
+
+    def __init__(self) -> None:
+        self._pending: dict[tuple[str, int], list[PendingOrder[Owner, Payload]]] = {}
+
+    def __len__(self) -> int:
+        return sum(len(orders) for orders in self._pending.values())
+
+    def add(self, market: str, pending: PendingOrder[Owner, Payload]) -> None:
+        self._pending.setdefault((market, pending.delivery_start_us), []).append(pending)
+
+    def clear(self, market: str, delivery_start_us: int) -> list[PendingOrder[Owner, Payload]]:
+        """The orders a clearing price for this period fills (they leave the book)."""
+        return self._pending.pop((market, delivery_start_us), [])
+
+    def expired(self, now_us: int) -> list[tuple[str, PendingOrder[Owner, Payload]]]:
+        """Orders whose delivery ended by ``now_us`` without a clearing price (they leave)."""
+        gone: list[tuple[str, PendingOrder[Owner, Payload]]] = []
+        for key in [k for k, v in self._pending.items() if v and v[0].delivery_end_us <= now_us]:
+            gone += [(key[0], p) for p in self._pending.pop(key)]
+        return gone
+
+    def cancel(self, owner: Owner, gate_open: Callable[[str, int], bool]) -> int:
+        """Withdraw ``owner``'s orders whose gate is still open (``gate_open(market, start)``)."""
+        withdrawn = 0
+        for key, orders in list(self._pending.items()):
+            if not gate_open(key[0], key[1]):
+                continue
+            keep = [p for p in orders if p.owner != owner]
+            withdrawn += len(orders) - len(keep)
+            if keep:
+                self._pending[key] = keep
+            else:
+                del self._pending[key]
+        return withdrawn
+
+    def pending_of(self, owner: Owner) -> list[tuple[str, PendingOrder[Owner, Payload]]]:
+        return [(k[0], p) for k, v in self._pending.items() for p in v if p.owner == owner]
+
+
+__all__ = ["AuctionBook", "PendingOrder"]

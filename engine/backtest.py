@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Final
 
 from engine.backtest_config import BacktestConfig
 from engine.backtest_recorder import BacktestRecorder, ProgressCallback
@@ -106,6 +107,7 @@ async def run_backtest(
             equity_interval_s=config.equity_interval_s,
             id_prefix=f"{config.run_id}/",
             status_interval_s=3600.0,
+            timeline=config.timeline,
         ),
     )
     recorder = BacktestRecorder(config, clock, on_progress)
@@ -135,6 +137,8 @@ async def run_backtest(
         recorder.take(
             manager.stop_all(now=end_ts, actor=actor, reason="end of backtest", finish_bar=True)
         )
+        # Periods delivered inside the window settle; commitments beyond it are not counted.
+        recorder.take(manager.settle_until(min(config.end, end_ts + _LAST_PERIOD)))
         manager.sample_equity(end_ts)
         state = "finished"
     finally:
@@ -148,6 +152,9 @@ async def run_backtest(
     result.total_s = clock.monotonic() - total_started_s
     recorder.progress(end_ts, "finished")
     return result
+
+
+_LAST_PERIOD: Final = timedelta(hours=1)  # the last bar's delivery period ends after it
 
 
 def new_run_id(now: datetime) -> str:

@@ -11,6 +11,7 @@ from datetime import datetime
 import msgspec
 
 from engine.events import PriceKind
+from engine.market.timeline import TimelineConfig
 from engine.spread_config import DEFAULT_MARKETS, SpreadConfig
 from engine.strategies.execution import ExecutionConfig
 
@@ -31,6 +32,7 @@ class BacktestConfig(msgspec.Struct, frozen=True, kw_only=True):
             ``fundamentals``): decides which strategies can run.
         equity_interval_s: event-time spacing of the equity curve.
         progress_interval_s: real seconds between two progress events.
+        timeline: gate closures and MTUs per market (the same rules as live).
     """
 
     run_id: str
@@ -45,6 +47,7 @@ class BacktestConfig(msgspec.Struct, frozen=True, kw_only=True):
     inputs: tuple[str, ...] = ()
     equity_interval_s: float = 3600.0
     progress_interval_s: float = 0.25
+    timeline: TimelineConfig = TimelineConfig()
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.end.tzinfo is None:

@@ -26,6 +26,7 @@ import msgspec
 import msgspec.inspect
 import platformdirs
 
+from engine.market.timeline import TimelineConfig
 from engine.spread_config import SpreadConfig
 from engine.validation import ValidationConfig
 from gridtui.settings_data import BusSettings, EntsoeSettings, FeedSettings, StoreSettings
@@ -65,6 +66,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     api: ApiSettings = ApiSettings()
     alerts: AlertSettings = AlertSettings()
     forecast: ForecastSettings = ForecastSettings()
+    market: TimelineConfig = TimelineConfig()
 
     def sqlite_path(self) -> Path:
         """The SQLite file ``store.url`` names (``sqlite`` alone: in the data dir)."""

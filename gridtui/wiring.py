@@ -211,6 +211,7 @@ def build_strategy_manager(settings: Settings) -> StrategyManager:
             execution=section.execution,
             status_interval_s=section.status_interval_s,
             autostart=section.autostart,
+            timeline=settings.market,
         ),
     )
 

@@ -125,11 +125,19 @@ GB_RULES: Final = MarketRules(
 )
 
 
+# Markets whose own rules apply unless the settings name them.
+BUILT_IN_RULES: Final = {"GB": GB_RULES}
+
+
 class TimelineConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The rules of every market: a default and per-market overrides (``[market]``)."""
+    """The rules of every market (``[market]``): a default and per-market overrides.
+
+    ``[market.markets.NL]`` replaces NL's rules; a market not named there
+    keeps its built-in rules (GB's auction, :data:`BUILT_IN_RULES`) or the default.
+    """
 
     default: MarketRules = MarketRules()
-    markets: dict[str, MarketRules] = msgspec.field(default_factory=lambda: {"GB": GB_RULES})
+    markets: dict[str, MarketRules] = msgspec.field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +177,8 @@ class MarketTimeline:
         self.config = config or TimelineConfig()
 
     def rules(self, market: str) -> MarketRules:
-        return self.config.markets.get(market, self.config.default)
+        found = self.config.markets.get(market) or BUILT_IN_RULES.get(market)
+        return found or self.config.default
 
     def _delivery_zone(self, market: str) -> ZoneInfo:
         rules = self.rules(market)
@@ -321,6 +330,7 @@ class MarketTimeline:
 
 
 __all__ = [
+    "BUILT_IN_RULES",
     "GB_RULES",
     "SIDC_AUCTIONS",
     "Auction",

@@ -265,6 +265,7 @@ def prepare(
         execution=settings.strategies.execution,
         spreads=settings.spreads,
         inputs=tuple(inputs),
+        timeline=settings.market,
     )
     return Prepared(config, feed, build_strategies(settings, names), components)
 

@@ -2,11 +2,13 @@
 
 Toggles and the kill switch go through the engine client, exactly as the
 dashboard's keys do, and need the bearer token. Strategy states are the newest
-``StrategyStatus`` each strategy published; positions are summed from the
-stored live trades.
+``StrategyStatus`` each strategy published; positions are the
+undelivered ones each strategy's status lists, with their delivery periods.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -22,8 +24,6 @@ from gridtui.daemon.schemas import (
     ToggleResult,
 )
 from gridtui.daemon.validation import ApiError, json_response, read_body
-
-TRADES_CONSIDERED = 100_000
 
 
 async def strategies(request: web.Request) -> web.Response:
@@ -59,38 +59,29 @@ async def stop_all(request: web.Request) -> web.Response:
 
 
 async def positions(request: web.Request) -> web.Response:
+    """Open positions: energy held per strategy, market and delivery period, not yet delivered.
+
+    Read from each strategy's newest status line: a position leaves it when its
+    period is delivered and settled, so nothing here is in the past.
+    """
     engine = request.app[ENGINE]
-    trades = await engine.runtime.store.trades(limit=TRADES_CONSIDERED)
-    if not trades:
-        engine.require("strategies")
-    books: dict[tuple[str, str], dict[str, float]] = {}
-    for trade in trades:
-        book = books.setdefault(
-            (trade.strategy, trade.market),
-            {"net": 0.0, "volume": 0.0, "notional": 0.0, "pnl": 0.0, "fees": 0.0, "n": 0},
-        )
-        signed = trade.volume_mwh if trade.side == "buy" else -trade.volume_mwh
-        book["net"] += signed
-        book["volume"] += trade.volume_mwh
-        book["notional"] += trade.volume_mwh * trade.price_eur_mwh
-        book["pnl"] += trade.pnl_eur
-        book["fees"] += trade.fee_eur
-        book["n"] += 1
+    engine.require("strategies")
     rows = [
         Position(
-            strategy=strategy,
-            market=market,
-            net_mwh=round(book["net"], 6),
-            average_price_eur_mwh=round(book["notional"] / book["volume"], 4)
-            if book["volume"]
-            else None,
-            realised_pnl_eur=round(book["pnl"], 2),
-            fees_eur=round(book["fees"], 2),
-            trades=int(book["n"]),
+            strategy=status.strategy,
+            market=held.market,
+            product=held.product,
+            delivery_start=held.delivery_start,
+            delivery_end=held.delivery_start + timedelta(minutes=held.delivery_minutes),
+            net_mwh=held.net_mwh,
+            average_price_eur_mwh=held.average_price_eur_mwh,
+            book=held.book,
         )
-        for (strategy, market), book in sorted(books.items())
+        for name, status in sorted(engine.live.strategies.items())
+        for held in status.positions
     ]
-    return json_response(Positions(positions=rows, trades_considered=len(trades)))
+    realised = {name: round(s.pnl_eur, 2) for name, s in sorted(engine.live.strategies.items())}
+    return json_response(Positions(positions=rows, count=len(rows), strategy_pnl_eur=realised))
 
 
 def routes(max_page_size: int) -> list[RouteSpec]:
@@ -128,7 +119,7 @@ def routes(max_page_size: int) -> list[RouteSpec]:
             "GET",
             "/api/v1/trading/positions",
             positions,
-            "Net position, average price and realised PnL per strategy and market",
+            "Open positions per strategy, market and delivery period (delivered ones settle)",
             "trading",
             response=Positions,
             errors=(503,),

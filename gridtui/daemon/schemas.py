@@ -285,18 +285,22 @@ class StopAllResult(msgspec.Struct, kw_only=True):
 
 
 class Position(msgspec.Struct, kw_only=True):
+    """Energy one strategy holds for one market and delivery period, not yet delivered."""
+
     strategy: str
     market: str
+    product: str
+    delivery_start: datetime
+    delivery_end: datetime
     net_mwh: float
     average_price_eur_mwh: float | None
-    realised_pnl_eur: float
-    fees_eur: float
-    trades: int
+    book: str = ""
 
 
 class Positions(msgspec.Struct, kw_only=True):
     positions: list[Position]
-    trades_considered: int
+    count: int
+    strategy_pnl_eur: dict[str, float]
 
 
 # -- /api/v1/settings, engine, alerts ---------------------------------------------------

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from engine.events import (
+    OpenPosition,
     BacktestProgress,
     BatteryState,
     Forecast,
@@ -433,44 +434,40 @@ async def test_toggle_without_strategy_engine_is_503(make_daemon: DaemonFactory)
     await body(await daemon.http.post("/api/v1/trading/stop-all", headers=daemon.headers), 503)
 
 
-async def test_positions_from_stored_trades(daemon: Daemon) -> None:
+async def test_positions_are_the_undelivered_ones_with_their_delivery_periods(
+    daemon: Daemon,
+) -> None:
     await body(await daemon.http.get("/api/v1/trading/positions"), 503)
-    trades = [
-        Trade(
-            ts=T0,
-            trade_id="a",
-            strategy="alpha",
-            market="DE",
-            side="buy",
-            volume_mwh=2.0,
-            price_eur_mwh=40.0,
-            fee_eur=0.5,
-        ),
-        Trade(
-            ts=T0 + timedelta(seconds=1),
-            trade_id="b",
-            strategy="alpha",
-            market="DE",
-            side="sell",
-            volume_mwh=0.5,
-            price_eur_mwh=60.0,
-            pnl_eur=10.0,
-            fee_eur=0.5,
-        ),
-    ]
-    await daemon.runtime.store.write(trades)
+    held = OpenPosition(
+        market="BE",
+        product="day_ahead",
+        delivery_start=T0 + timedelta(hours=13),
+        delivery_minutes=60,
+        net_mwh=800.0,
+        average_price_eur_mwh=41.5,
+    )
+    await daemon.publish(
+        [StrategyStatus(ts=T0, strategy="alpha", state="running", pnl_eur=-3.0, positions=(held,))]
+    )
     found = await body(await daemon.http.get("/api/v1/trading/positions"))
     assert found["positions"] == [
         {
             "strategy": "alpha",
-            "market": "DE",
-            "net_mwh": 1.5,
-            "average_price_eur_mwh": 44.0,
-            "realised_pnl_eur": 10.0,
-            "fees_eur": 1.0,
-            "trades": 2,
+            "market": "BE",
+            "product": "day_ahead",
+            "delivery_start": (T0 + timedelta(hours=13)).isoformat().replace("+00:00", "Z"),
+            "delivery_end": (T0 + timedelta(hours=14)).isoformat().replace("+00:00", "Z"),
+            "net_mwh": 800.0,
+            "average_price_eur_mwh": 41.5,
+            "book": "",
         }
     ]
+    assert found["strategy_pnl_eur"] == {"alpha": -3.0}
+    # Delivered and settled: the next status lists nothing, and neither does the route.
+    await daemon.publish(
+        [StrategyStatus(ts=T0 + timedelta(hours=14), strategy="alpha", state="running")]
+    )
+    assert (await body(await daemon.http.get("/api/v1/trading/positions")))["positions"] == []
 
 
 # -- /api/v1/settings, engine, alerts, metrics ------------------------------------------

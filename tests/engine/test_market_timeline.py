@@ -16,8 +16,8 @@ from engine.market.timeline import (
 TL = MarketTimeline()
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_day_ahead_gate_is_noon_brussels_on_the_day_before_in_winter_and_summer():

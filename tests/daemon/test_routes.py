@@ -7,10 +7,10 @@ from datetime import date, timedelta
 import pytest
 
 from engine.events import (
-    OpenPosition,
     BacktestProgress,
     BatteryState,
     Forecast,
+    OpenPosition,
     PriceKind,
     PriceTick,
     StrategyStatus,

@@ -41,7 +41,7 @@ from engine.market.timeline import MarketTimeline, Product
 from engine.strategies.base import Order, Strategy
 from engine.strategies.execution import Account, ExecutionModel
 from engine.strategy_config import ManagerConfig
-from engine.strategy_orders import clear_day_ahead, expire, fill_orders, settle_due
+from engine.strategy_orders import clear_auction, expire, fill_orders, settle_due
 from engine.strategy_slot import StrategySlot, StrategyState
 from engine.time_us import US_PER_DAY, from_us, to_us
 
@@ -287,9 +287,11 @@ class StrategyManager:
 
     # -- orders, clearing, settlement ----------------------------------------------
 
-    def _gate_open(self, market: str, delivery_start_us: int) -> bool:
+    def _gate_open(self, market: str, auction: str, delivery_start_us: int) -> bool:
         start = from_us(delivery_start_us)
-        return self.timeline.refusal(market, Product.DAY_AHEAD, start, self.event_now) is None
+        product = Product.DAY_AHEAD if auction == "DA" else Product.INTRADAY_AUCTION
+        refusal = self.timeline.refusal(market, product, start, self.event_now, auction)
+        return refusal is None
 
     def reference_price(self, market: str, delivery_start_us: int) -> float | None:
         """What a financial position of this period closes at when delivered.
@@ -437,7 +439,7 @@ class StrategyManager:
         # tick is ahead of the clock), at delivery in a replay of history.
         at = max(self.event_now, min(tick.ts, now))
         minutes = tick.delivery_minutes or 60
-        clear_day_ahead(self, tick.market, to_us(tick.ts), minutes, tick.price_eur_mwh, at)
+        clear_auction(self, tick.market, "DA", to_us(tick.ts), minutes, tick.price_eur_mwh, at)
 
     def _close_bar(self, bar_ts: datetime) -> None:
         self.stats.bars += 1

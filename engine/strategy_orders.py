@@ -94,10 +94,12 @@ def fill_orders(
         if volume <= _SHARE_EPSILON:
             continue
         execution.take(order, volume, period_us)
-        if order.product is Product.DAY_AHEAD:
+        if order.product is not Product.INTRADAY:
             end_us = period_us + order.delivery_minutes * _US_PER_MINUTE
             manager.auction_book.add(
-                order.market, PendingOrder(slot, order, volume, period_us, end_us)
+                order.market,
+                auction_of(order),
+                PendingOrder(slot, order, volume, period_us, end_us),
             )
             manager.stats.accepted += 1
             continue
@@ -120,11 +122,16 @@ def _period(manager: StrategyManager, order: Order, now_us: int) -> tuple[int, s
     start_us = to_us(order.delivery_start)
     if start_us != period_start_us(order.delivery_start, minutes):
         return start_us, f"delivery_start {order.delivery_start} is not on the {minutes}-min grid"
-    if order.product is Product.INTRADAY_AUCTION:
-        return start_us, "intraday auctions are not priced by this feed"
+    if order.product is Product.INTRADAY_AUCTION and not order.auction:
+        return start_us, "an intraday-auction order must name its auction (IDA1, IDA2, IDA3)"
     return start_us, timeline.refusal(
-        order.market, order.product, order.delivery_start, manager.event_now
+        order.market, order.product, order.delivery_start, manager.event_now, order.auction
     )
+
+
+def auction_of(order: Order) -> str:
+    """The auction an order waits for in the book: ``DA`` or the intraday auction's name."""
+    return "DA" if order.product is Product.DAY_AHEAD else order.auction
 
 
 def book_fill(
@@ -162,17 +169,20 @@ def book_fill(
     return trade
 
 
-def clear_day_ahead(
+def clear_auction(
     manager: StrategyManager,
     market: str,
+    auction: str,
     delivery_start_us: int,
     minutes: int,
     price: float,
     at: datetime,
 ) -> None:
     """A clearing price is published: fill the orders waiting for it (limit prices respected)."""
-    manager.clearing[(market, delivery_start_us)] = price
-    for pending in manager.auction_book.clear(market, delivery_start_us):
+    product = Product.DAY_AHEAD if auction == "DA" else Product.INTRADAY_AUCTION
+    if product is Product.DAY_AHEAD:
+        manager.clearing[(market, delivery_start_us)] = price
+    for pending in manager.auction_book.clear(market, auction, delivery_start_us):
         slot: StrategySlot = pending.owner
         order: Order = pending.order
         if order.delivery_minutes != minutes:
@@ -188,13 +198,12 @@ def clear_day_ahead(
             )  # fmt: skip
             continue
         book_fill(
-            manager, slot, order, pending.volume_mwh, price, delivery_start_us,
-            Product.DAY_AHEAD, at=at,
-        )  # fmt: skip
+            manager, slot, order, pending.volume_mwh, price, delivery_start_us, product, at=at
+        )
 
 
 def expire(manager: StrategyManager, now_us: int) -> None:
-    """Day-ahead orders whose period was delivered with no clearing price: rejected."""
+    """Auction orders whose period was delivered with no clearing price: rejected."""
     for _, pending in manager.auction_book.expired(now_us):
         reject(manager, pending.owner, pending.order, "no clearing price was published")
 
@@ -278,4 +287,12 @@ def reject(manager: StrategyManager, slot: StrategySlot, order: Order | None, wh
     manager.out.append(_audit(manager, slot, "reject", f"{what} rejected: {why}", ""))
 
 
-__all__ = ["book_fill", "clear_day_ahead", "expire", "fill_orders", "reject", "settle_due"]
+__all__ = [
+    "auction_of",
+    "book_fill",
+    "clear_auction",
+    "expire",
+    "fill_orders",
+    "reject",
+    "settle_due",
+]

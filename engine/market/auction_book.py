@@ -1,9 +1,10 @@
 """Day-ahead orders waiting for their clearing price.
 
-A day-ahead order accepted before gate closure is not filled at once: the
-auction clears later and publishes one price per delivery period. The
-:class:`AuctionBook` keeps each accepted order under its market and delivery
-period until the clearing price of that period arrives (:meth:`AuctionBook.clear`),
+A day-ahead (or intraday-auction) order accepted before gate closure is not
+filled at once: the auction clears later and publishes one price per delivery
+period. The :class:`AuctionBook` keeps each accepted order under its market,
+auction (``DA``, ``IDA1`` …) and delivery period until the clearing price of
+that period arrives (:meth:`AuctionBook.clear`),
 and hands back the orders whose period was delivered with no price ever
 published (:meth:`AuctionBook.expired`). The strategy manager owns one.
 """
@@ -30,22 +31,25 @@ class PendingOrder(Generic[Owner, Payload]):
 
 
 class AuctionBook(Generic[Owner, Payload]):
-    """Accepted day-ahead orders by (market, delivery start µs)."""
+    """Accepted auction orders by (market, auction, delivery start µs)."""
 
     __slots__ = ("_pending",)
 
     def __init__(self) -> None:
-        self._pending: dict[tuple[str, int], list[PendingOrder[Owner, Payload]]] = {}
+        self._pending: dict[tuple[str, str, int], list[PendingOrder[Owner, Payload]]] = {}
 
     def __len__(self) -> int:
         return sum(len(orders) for orders in self._pending.values())
 
-    def add(self, market: str, pending: PendingOrder[Owner, Payload]) -> None:
-        self._pending.setdefault((market, pending.delivery_start_us), []).append(pending)
+    def add(self, market: str, auction: str, pending: PendingOrder[Owner, Payload]) -> None:
+        key = (market, auction, pending.delivery_start_us)
+        self._pending.setdefault(key, []).append(pending)
 
-    def clear(self, market: str, delivery_start_us: int) -> list[PendingOrder[Owner, Payload]]:
-        """The orders a clearing price for this period fills (they leave the book)."""
-        return self._pending.pop((market, delivery_start_us), [])
+    def clear(
+        self, market: str, auction: str, delivery_start_us: int
+    ) -> list[PendingOrder[Owner, Payload]]:
+        """The orders a clearing price of ``auction`` for this period fills (they leave)."""
+        return self._pending.pop((market, auction, delivery_start_us), [])
 
     def expired(self, now_us: int) -> list[tuple[str, PendingOrder[Owner, Payload]]]:
         """Orders whose delivery ended by ``now_us`` without a clearing price (they leave)."""
@@ -54,11 +58,11 @@ class AuctionBook(Generic[Owner, Payload]):
             gone += [(key[0], p) for p in self._pending.pop(key)]
         return gone
 
-    def cancel(self, owner: Owner, gate_open: Callable[[str, int], bool]) -> int:
-        """Withdraw ``owner``'s orders whose gate is still open (``gate_open(market, start)``)."""
+    def cancel(self, owner: Owner, gate_open: Callable[[str, str, int], bool]) -> int:
+        """Withdraw ``owner``'s orders whose gate is still open, per ``gate_open``."""
         withdrawn = 0
         for key, orders in list(self._pending.items()):
-            if not gate_open(key[0], key[1]):
+            if not gate_open(*key):
                 continue
             keep = [p for p in orders if p.owner != owner]
             withdrawn += len(orders) - len(keep)

@@ -283,11 +283,16 @@ class MarketTimeline:
         raise ValueError(f"{market} has no intraday auction {auction or ''} for {delivery_start}")
 
     def refusal(
-        self, market: str, product: Product, delivery_start: datetime, now: datetime
+        self,
+        market: str,
+        product: Product,
+        delivery_start: datetime,
+        now: datetime,
+        auction: str = "",
     ) -> str | None:
         """Why an order for this delivery cannot be traded at ``now`` (None: it can)."""
         try:
-            closes = self.gate_closure(market, product, delivery_start)
+            closes = self.gate_closure(market, product, delivery_start, auction)
         except ValueError as exc:
             return str(exc)
         if now >= closes:

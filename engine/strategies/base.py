@@ -74,6 +74,8 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
         volume_mwh: how much (> 0); the execution model may fill less (limits).
         reason: why, in words a trader would use; kept on the trade and in the audit log.
         product: day-ahead, intraday auction or continuous intraday.
+        auction: which intraday auction (``IDA1``, ``IDA2``, ``IDA3``) for
+            ``Product.INTRADAY_AUCTION``; ignored otherwise.
         delivery_start: the delivery period's start (UTC); None for continuous
             intraday = the first period still open; a day-ahead order needs one.
         book: the physical asset delivering the position (module docstring);
@@ -95,6 +97,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     volume_mwh: float
     reason: str
     product: Product = Product.INTRADAY
+    auction: str = ""
     delivery_start: datetime | None = None
     book: str = ""
     consume_value_eur_mwh: float | None = None

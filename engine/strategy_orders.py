@@ -274,8 +274,13 @@ def _audit(
 
 
 def reject(manager: StrategyManager, slot: StrategySlot, order: Order | None, why: str) -> None:
-    """Refuse an order: count it, log it, and write it to the audit log with the reason."""
-    slot.account.reject(why.split(":")[0])
+    """Refuse an order: count it, log it, and write it to the audit log with the reason.
+
+    The first refusal of each kind per strategy is logged at INFO, the rest at
+    DEBUG (a backtest may refuse thousands); all are counted and audited.
+    """
+    head = why.split(":")[0]
+    slot.account.reject(head)
     manager.stats.rejected += 1
     what = (
         f"{order.side.value} {order.volume_mwh:g} MWh {order.market} {order.product.value}"
@@ -283,7 +288,8 @@ def reject(manager: StrategyManager, slot: StrategySlot, order: Order | None, wh
         if order is not None
         else "order"
     )
-    log.debug("strategy %s: %s rejected: %s", slot.name, what, why)
+    level = logging.INFO if slot.account.rejections[head] == 1 else logging.DEBUG
+    log.log(level, "strategy %s: %s rejected: %s", slot.name, what, why)
     manager.out.append(_audit(manager, slot, "reject", f"{what} rejected: {why}", ""))
 
 

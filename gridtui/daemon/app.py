@@ -21,6 +21,7 @@ from aiohttp import web
 from gridtui.daemon import (
     routes_backtest,
     routes_dashboard,
+    routes_market,
     routes_models,
     routes_public,
     routes_settings,
@@ -73,6 +74,7 @@ def all_routes(app: web.Application, max_page_size: int) -> list[RouteSpec]:
         *routes_backtest.routes(max_page_size),
         *routes_models.routes(max_page_size),
         *routes_trading.routes(max_page_size),
+        *routes_market.routes(max_page_size),
         *routes_settings.routes(max_page_size),
         RouteSpec(
             "GET",

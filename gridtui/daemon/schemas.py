@@ -303,6 +303,35 @@ class Positions(msgspec.Struct, kw_only=True):
     strategy_pnl_eur: dict[str, float]
 
 
+class TradingWindowView(msgspec.Struct, kw_only=True):
+    """One product still open: what it delivers and when its gate closes."""
+
+    product: str
+    name: str
+    delivery_start: datetime
+    delivery_end: datetime
+    closes_at: datetime
+    closes_at_local: str
+    closes_in_s: float
+
+
+class MarketTimelineView(msgspec.Struct, kw_only=True):
+    """A market's timeline at the engine's present."""
+
+    market: str
+    timezone: str
+    next_day_ahead_delivery_day: date
+    next_day_ahead_gate_closure: datetime
+    next_day_ahead_publication: datetime | None
+    published_until: datetime
+    tradable: list[TradingWindowView]
+
+
+class MarketTimelines(msgspec.Struct, kw_only=True):
+    now: datetime
+    markets: list[MarketTimelineView]
+
+
 # -- /api/v1/settings, engine, alerts ---------------------------------------------------
 
 # Every alert threshold, each optional: a PATCH names only what changes.

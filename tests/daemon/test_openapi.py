@@ -194,6 +194,7 @@ async def test_the_document_lists_every_route_served(daemon: Daemon) -> None:
         "/api/v1/backtest/start",
         "/api/v1/models/predict",
         "/api/v1/trading/positions",
+        "/api/v1/market/timeline",
         "/api/v1/settings",
         "/ws/real-time",
         "/metrics",

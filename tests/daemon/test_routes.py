@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -468,6 +468,23 @@ async def test_positions_are_the_undelivered_ones_with_their_delivery_periods(
         [StrategyStatus(ts=T0 + timedelta(hours=14), strategy="alpha", state="running")]
     )
     assert (await body(await daemon.http.get("/api/v1/trading/positions")))["positions"] == []
+
+
+async def test_market_timeline_says_what_can_be_traded_now_and_until_when(
+    daemon: Daemon,
+) -> None:
+    found = await body(await daemon.http.get("/api/v1/market/timeline?market=de"))
+    (de,) = found["markets"]
+    assert de["market"] == "DE" and de["timezone"] == "Europe/Brussels"
+    now = datetime.fromisoformat(found["now"])
+    gate = datetime.fromisoformat(de["next_day_ahead_gate_closure"])
+    assert now < gate <= now + timedelta(days=1)
+    day_ahead = next(w for w in de["tradable"] if w["product"] == "day_ahead")
+    assert day_ahead["closes_at"] == de["next_day_ahead_gate_closure"]
+    assert day_ahead["closes_at_local"].endswith(("T12:00:00+01:00", "T12:00:00+02:00"))
+    assert all(w["closes_in_s"] > 0 for w in de["tradable"])
+    unknown = await body(await daemon.http.get("/api/v1/market/timeline?market=XX"), 404)
+    assert "known markets" in unknown["error"]
 
 
 # -- /api/v1/settings, engine, alerts, metrics ------------------------------------------

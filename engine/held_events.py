@@ -12,7 +12,7 @@ import heapq
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from engine.events import Event
+from engine.events import Event, PriceTick
 
 if TYPE_CHECKING:
     from engine.strategy_manager import ManagerStats
@@ -56,4 +56,31 @@ class HeldEvents:
         return released
 
 
-__all__ = ["HeldEvents"]
+class HeldResults:
+    """Day-ahead prices in the order of the event time at which they are known."""
+
+    __slots__ = ("_heap", "_seq")
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[datetime, int, PriceTick]] = []
+        self._seq = 0
+
+    def hold(self, known_at: datetime, tick: PriceTick) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (known_at, self._seq, tick))
+
+    def due(self, now: datetime) -> bool:
+        held = self._heap
+        return bool(held) and held[0][0] <= now
+
+    def release(self, now: datetime) -> list[tuple[datetime, PriceTick]]:
+        """Every result known by ``now``, in that order, with the moment it became known."""
+        held = self._heap
+        released: list[tuple[datetime, PriceTick]] = []
+        while held and held[0][0] <= now:
+            known_at, _, tick = heapq.heappop(held)
+            released.append((known_at, tick))
+        return released
+
+
+__all__ = ["HeldEvents", "HeldResults"]

@@ -35,7 +35,7 @@ from typing import Final
 import msgspec
 
 from engine.events import AuditEntry, Event, PriceKind, PriceTick, StrategyStatus, Trade
-from engine.held_events import HeldEvents
+from engine.held_events import HeldEvents, HeldResults
 from engine.market.auction_book import AuctionBook
 from engine.market.timeline import MarketTimeline, Product
 from engine.strategies.base import Order, Strategy
@@ -103,6 +103,7 @@ class StrategyManager:
         self._next_sample = _MIN_DATETIME
         self._sample_step = timedelta(seconds=self.config.equity_interval_s)
         self._held = HeldEvents(self.config.max_held_events, self.stats)
+        self._results = HeldResults()
         self.audit_seq = 0
         self.id_prefix = self.config.id_prefix  # or the session start, once known (_begin)
         self._last_status_at: datetime | None = None
@@ -306,6 +307,8 @@ class StrategyManager:
 
     def settle(self, now: datetime) -> None:
         """Settle every position delivered by ``now`` and expire orders never cleared."""
+        if self._results.due(now):
+            self._clear_results(now)
         now_us = to_us(now)
         if now_us < self._next_settle_us:
             return
@@ -355,8 +358,10 @@ class StrategyManager:
             if event_type is PriceTick:
                 tick_kind = event.kind  # type: ignore[attr-defined]
                 if tick_kind is PriceKind.DAY_AHEAD:
-                    self._cleared(event, now)  # type: ignore[arg-type]
-                elif tick_kind is PriceKind.INTRADAY and event.ts <= now:
+                    # Known at its delivery start (replay) or now (ahead of the clock).
+                    self._results.hold(min(event.ts, now), event)  # type: ignore[arg-type]
+                elif tick_kind is PriceKind.INTRADAY and tick_kind is not kind and event.ts <= now:
+                    # Not handed to strategies; delivered ones update it in time order.
                     self.intraday_prices[event.market] = event.price_eur_mwh  # type: ignore[attr-defined]
                 if tick_kind is not kind:
                     continue
@@ -407,6 +412,8 @@ class StrategyManager:
         prices = self.prices
         price_times = self.price_times
         price_minutes = self.price_minutes
+        intraday = self.intraday_prices if self._kind is PriceKind.INTRADAY else None
+        results = self._results
         bar_ts = self._bar_ts
         for event in due:
             ts = event.ts
@@ -416,6 +423,8 @@ class StrategyManager:
                 self._bar_ts = bar_ts = ts
                 if ts > self.event_now:
                     self.event_now = ts
+            if results.due(ts):
+                self._clear_results(ts)
             event_type = type(event)
             if event_type is PriceTick:
                 market = event.market  # type: ignore[attr-defined]
@@ -423,6 +432,8 @@ class StrategyManager:
                     prices[market] = event.price_eur_mwh  # type: ignore[attr-defined]
                     price_times[market] = ts
                     price_minutes[market] = event.delivery_minutes  # type: ignore[attr-defined]
+                    if intraday is not None:
+                        intraday[market] = event.price_eur_mwh  # type: ignore[attr-defined]
             targets = dispatch.get(event_type)
             if targets:
                 for slot, strategy in targets:
@@ -433,13 +444,14 @@ class StrategyManager:
                         dispatch = self._dispatch
         self.stats.delivered += len(due)
 
-    def _cleared(self, tick: PriceTick, now: datetime) -> None:
-        """A day-ahead price: the auction's result for that period, known from now on."""
+    def _clear_results(self, now: datetime) -> None:
+        """Day-ahead prices known by ``now`` (event time): their auctions clear."""
         # Filled when the price is seen: at publication on a live feed (the
         # tick is ahead of the clock), at delivery in a replay of history.
-        at = max(self.event_now, min(tick.ts, now))
-        minutes = tick.delivery_minutes or 60
-        clear_auction(self, tick.market, "DA", to_us(tick.ts), minutes, tick.price_eur_mwh, at)
+        for known_at, tick in self._results.release(now):
+            at = max(self.event_now, known_at)
+            minutes = tick.delivery_minutes or 60
+            clear_auction(self, tick.market, "DA", to_us(tick.ts), minutes, tick.price_eur_mwh, at)
 
     def _close_bar(self, bar_ts: datetime) -> None:
         self.stats.bars += 1

@@ -2,14 +2,17 @@
 
 A forecast model is per horizon a point model (``model``) and two quantile
 models (``lower``, ``upper``); :func:`role_name` names their registry files.
-Shared by inference (:mod:`models.forecast`), training (``models.training``) and
-``gridtui eval forecast --list`` (:func:`describe`).
+Shared by inference (:mod:`models.forecast`), training (``models.training``),
+``gridtui eval forecast --list`` (:func:`describe`) and ``gridtui eval battery``,
+which refuses a forecaster trained on the days it evaluates (:func:`in_sample_reason`).
 """
 
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from models.features import DAYAHEAD, PipelineConfig
 from models.registry import ModelMeta, RegistryError
@@ -54,3 +57,44 @@ def describe(meta: ModelMeta) -> dict[str, Any]:
         "rmae": meta.metrics.get("rmae", math.nan),
         "coverage": meta.metrics.get("coverage", math.nan),
     }
+
+
+def training_days(meta: ModelMeta) -> tuple[date, date] | None:
+    """The first and last local delivery day whose prices the model was trained on.
+
+    Models since ``train_days`` was recorded say so; older ones have
+    ``train_from``/``train_to``, the local midnights of the first and the last
+    training day (:func:`models.training.xgb.train_forecast`). None: unknown.
+    """
+    days = meta.extra.get("train_days")
+    if isinstance(days, list) and len(days) == 2:
+        return date.fromisoformat(str(days[0])), date.fromisoformat(str(days[1]))
+    if meta.train_from is None or meta.train_to is None:
+        return None
+    zone = ZoneInfo(meta.extra.get("pipeline", {}).get("timezone", "Europe/Brussels"))
+    return meta.train_from.astimezone(zone).date(), meta.train_to.astimezone(zone).date()
+
+
+def in_sample_reason(
+    meta: ModelMeta, first_day: date, last_day: date, *, simulated: bool = False
+) -> str | None:
+    """Why the model's forecasts of ``first_day``..``last_day`` would not be out of sample.
+
+    A model must have been trained only on days before the evaluated ones: a
+    training range that overlaps them, or lies after them (it learnt where prices
+    went), is refused, and so is a model that records no range. A model trained
+    on the simulator (``simulated``; the shipped defaults) learnt no real price
+    and passes whatever its simulated dates.
+    """
+    if simulated:
+        return None
+    days = training_days(meta)
+    if days is None:
+        return f"model {meta.model_id!r} records no training range, so it may have seen them"
+    first, last = days
+    if last >= first_day:
+        return (
+            f"model {meta.model_id!r} was trained on {first}..{last}, which does not end "
+            f"before the evaluated {first_day}..{last_day}"
+        )
+    return None

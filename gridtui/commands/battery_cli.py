@@ -4,11 +4,16 @@
 stable-baselines3 (``models/training/sb3.py``) on a price file, exports the
 actor to ONNX, checks it against SB3's own ``predict``, and registers it
 (kind ``policy``, task ``battery``) in the user's model registry, with a
-progress bar per stage. ``eval battery`` runs every policy — perfect
-foresight, MPC, the threshold rule and the RL policies — on any price file and
-prints what each earned, as a percentage of perfect foresight (``--json`` for
-scripts). Training needs the ``train`` extra; evaluation needs only onnxruntime.
-The evaluation rows and their table live in :mod:`gridtui.commands.battery_output`.
+progress bar per stage. ``eval battery`` runs every policy on any price file
+and prints what each earned, as a percentage of perfect foresight (``--json``
+for scripts), with the information each had: perfect foresight; the MPC, the
+threshold rule and the RL policies deciding each hour after its price is
+published (an upper bound, not tradeable); and the batteries committed at the
+day-ahead gate closure on persistence, weekly-naive, ``--forecast-model`` and
+RL plans (what a trader can earn). Training needs the ``train`` extra;
+evaluation needs only onnxruntime. The rows and their table live in
+:mod:`gridtui.commands.battery_output`, the committed ones' forecasts in
+:mod:`gridtui.commands.battery_commit`.
 
 The shipped policies were made with (about 15 minutes each on two cores)::
 
@@ -48,11 +53,19 @@ example:
 
 EVAL_HELP = """\
 Run every dispatch policy on a price file and compare each with perfect
-foresight: the LP optimum, the MPC over published prices, the threshold rule
-and the RL policy (the promoted or shipped one, or each --policy).
+foresight. Each row says what it knew:
+  perfect_foresight  the LP optimum, every price known in advance
+  after_publication  the MPC, the threshold rule and the RL policy (the promoted
+                     or shipped one, or each --policy), each hour decided knowing
+                     its day-ahead price: an upper bound, if the day-ahead price
+                     could still be traded after publication
+  gate_closure       day D committed at 12:00 on D-1 on a forecast (persistence,
+                     weekly naive, --forecast-model, the RL policy's plan) and
+                     settled at D's prices: what a day-ahead trader can earn
 
 example:
-  gridtui eval battery --data prices.parquet --market DE,FR --from 2022-01-01 --to 2023-01-01
+  gridtui eval battery --data prices.parquet --market DE,FR --from 2022-01-01 --to 2023-01-01 \\
+      --forecast-model promoted
 """
 
 
@@ -120,6 +133,11 @@ def register_eval(targets: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--registry", metavar="DIR", help="registry root (default: DATA_DIR/models)"
     )
+    parser.add_argument(
+        "--forecast-model",
+        metavar="ID|promoted",
+        help="also commit the battery on this day-ahead forecaster (trained before --from)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(handler=run_eval)
 
@@ -135,8 +153,13 @@ def _markets(args: argparse.Namespace) -> list[str]:
     return [m.strip() for m in args.market.split(",") if m.strip()]
 
 
-def load_series(args: argparse.Namespace, settings: Settings) -> list[Any]:
-    """The price file as one regular hourly series per market (``PriceSeries``)."""
+def load_series(
+    args: argparse.Namespace, settings: Settings, *, whole_file: bool = False
+) -> list[Any]:
+    """The price file as one regular hourly series per market (``PriceSeries``).
+
+    ``--from``/``--to`` cut it unless ``whole_file`` (the committed rows' history).
+    """
     import pandas as pd
 
     from feeds.replay import load_prices
@@ -153,8 +176,8 @@ def load_series(args: argparse.Namespace, settings: Settings) -> list[Any]:
     return series_from_frame(
         frame,
         _markets(args),
-        start=args.start,
-        end=args.end,
+        start=None if whole_file else args.start,
+        end=None if whole_file else args.end,
         step_minutes=settings.battery.step_minutes,
     )
 
@@ -327,6 +350,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     from engine.controller import PolicyController
     from engine.mpc import MpcController
     from engine.rule import RuleController
+    from gridtui.commands.battery_commit import CommitError, committed_entries
     from models.policy import default_policy_id, load_policy
     from models.registry import RegistryError
 
@@ -338,17 +362,27 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         ("mpc", MpcController),
         ("rule", RuleController),
     ]
+    policies: list[tuple[str, Any]] = []
     try:
         policy_ids = args.policy or [default_policy_id(registry)]
         for policy_id in policy_ids:
             policy = load_policy(registry, policy_id)
+            policies.append((policy_id, policy))
             controllers.append((f"rl {policy_id}", lambda p=policy: PolicyController(p)))
     except RegistryError as exc:
         if args.policy:
             print(f"gridtui: {exc}", file=sys.stderr)
             return 2
         print(f"gridtui: no RL policy to score ({exc})", file=sys.stderr)
-    rows = evaluate(series, settings.battery.reference, controllers, _auction_rule(settings))
+    try:
+        whole = load_series(args, settings, whole_file=True)
+        committed = committed_entries(args, registry, series, whole, policies)
+    except CommitError as exc:
+        print(f"gridtui: {exc}", file=sys.stderr)
+        return 2
+    rows = evaluate(
+        series, settings.battery.reference, controllers, _auction_rule(settings), committed
+    )
     if args.json:
         print(json.dumps({"battery": _spec_dict(settings.battery.reference), "rows": rows}))
         return 0

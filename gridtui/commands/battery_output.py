@@ -1,15 +1,21 @@
 """What ``gridtui eval battery`` scores and prints.
 
-One row per market and policy (net revenue, its share of perfect foresight,
-cycles) and the rich table of them; the arguments, the data loading and the
-handlers of ``train battery`` and ``eval battery`` live in
-:mod:`gridtui.commands.battery_cli`.
+One row per market and policy — net revenue, its share of perfect foresight,
+cycles, and the information the policy had (:class:`engine.information.Information`):
+perfect foresight; the after-publication upper bounds (MPC, rule, RL policy,
+each hour decided knowing its day-ahead price); and the committed batteries
+(:mod:`engine.commitment`: day D fixed at D−1's gate closure on a forecast,
+settled at D's prices), which is what a day-ahead trader can earn. The rich
+table of them says which information each row had. The arguments, the data
+loading and the handlers live in :mod:`gridtui.commands.battery_cli`, the
+committed rows' forecasts in :mod:`gridtui.commands.battery_commit`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,18 +34,35 @@ def series_end(series: Any) -> datetime:
     return from_us(int(series.start_us + len(series) * series.step_us))
 
 
+@dataclass(frozen=True, slots=True)
+class CommittedEntry:
+    """One committed row per market: its name, its forecast, its planner.
+
+    ``forecast`` maps an evaluated ``PriceSeries`` to a forecast on its grid (or
+    None: no forecast for that market, no row); ``planner`` makes a fresh
+    :class:`engine.commitment.DayPlanner`.
+    """
+
+    policy: str
+    forecast: Callable[[Any], Any | None]
+    planner: Callable[[], Any]
+
+
 def evaluate(
     series: Sequence[Any],
     spec: Any,
     controllers: Sequence[tuple[str, Any]],
     rule: Any,
+    committed: Sequence[CommittedEntry] = (),
 ) -> list[dict[str, Any]]:
     """One row per market and policy: net revenue and its share of perfect foresight.
 
-    ``controllers`` are ``(name, factory)`` pairs; a factory makes a fresh
-    controller per market (the MPC keeps a plan).
+    ``controllers`` are ``(name, factory)`` pairs run after publication; a
+    factory makes a fresh controller per market (the MPC keeps a plan).
     """
+    from engine.commitment import run_committed
     from engine.dispatch import run_controller
+    from engine.information import Information
     from engine.optimum import solve_schedule
 
     rows: list[dict[str, Any]] = []
@@ -48,19 +71,54 @@ def evaluate(
         best = optimum.net_revenue_eur
         known_end = rule.known_end(one)
         charged = float(optimum.charge_mw.sum() * one.dt_h)
-        rows.append(_row(spec, one, "perfect foresight", best, best, charged))
+        rows.append(
+            _row(spec, one, "perfect foresight", Information.PERFECT_FORESIGHT, best, best, charged)
+        )
         for name, make in controllers:
             run = run_controller(spec, one, make(), known_end=known_end)
-            rows.append(_row(spec, one, name, run.net_revenue_eur, best, run.status.charged_mwh))
+            rows.append(
+                _row(
+                    spec,
+                    one,
+                    name,
+                    Information.AFTER_PUBLICATION,
+                    run.net_revenue_eur,
+                    best,
+                    run.status.charged_mwh,
+                )
+            )
+        for entry in committed:
+            forecast = entry.forecast(one)
+            if forecast is None:
+                continue
+            held = run_committed(spec, one, forecast, entry.planner())
+            rows.append(
+                _row(
+                    spec,
+                    one,
+                    entry.policy,
+                    held.information,
+                    held.net_revenue_eur,
+                    best,
+                    held.status.charged_mwh,
+                )
+            )
     return rows
 
 
 def _row(
-    spec: Any, series: Any, policy: str, net: float, best: float, charged_mwh: float
+    spec: Any,
+    series: Any,
+    policy: str,
+    information: Any,
+    net: float,
+    best: float,
+    charged_mwh: float,
 ) -> dict[str, Any]:
     return {
         "market": series.market,
         "policy": policy,
+        "information": str(information),
         "from": series_start(series).isoformat(),
         "to": series_end(series).isoformat(),
         "hours": len(series) * series.dt_h,
@@ -73,18 +131,23 @@ def _row(
 
 
 def print_table(rows: Sequence[dict[str, Any]]) -> None:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="Battery dispatch: net revenue (revenue − degradation)")
-    for name, justify in (
-        ("Market", "left"),
-        ("Policy", "left"),
-        ("Net revenue €", "right"),
-        ("% of perfect foresight", "right"),
-        ("Cycles", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    from engine.information import MEANING, Information
+
+    # No vertical rules: the information labels must fit beside the policy in 80 columns.
+    table = Table(
+        title="Battery dispatch: net revenue (revenue − degradation)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("Market")
+    table.add_column("Policy", min_width=17, overflow="fold")
+    table.add_column("Information", no_wrap=True)
+    for name in ("Net €", "% of PF", "Cycles"):
+        table.add_column(name, justify="right", no_wrap=True)
     previous = None
     for row in rows:
         if previous is not None and row["market"] != previous:
@@ -93,8 +156,15 @@ def print_table(rows: Sequence[dict[str, Any]]) -> None:
         table.add_row(
             row["market"],
             row["policy"],
+            row["information"],
             f"{row['net_revenue_eur']:,.0f}",
             f"{row['percent_of_perfect_foresight']:.1f} %",
             f"{row['cycles']:,.0f}",
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    console.print("Net €: revenue − degradation; % of PF: of the perfect-foresight optimum")
+    shown = {row["information"] for row in rows}
+    for label in Information:
+        if label.value in shown:
+            console.print(f"{label.value}: {MEANING[label]}")

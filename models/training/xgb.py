@@ -262,6 +262,9 @@ def train_forecast(
             "then adaptive conformal inference on the outcomes as they come",
             "rounds": best_rounds,
             "params": {k: v for k, v in msgspec.to_builtins(config).items() if k != "pipeline"},
+            # Inclusive local delivery days whose prices were training targets: what
+            # `gridtui eval battery` checks an evaluated period against (no overlap).
+            "train_days": [first.isoformat(), last.isoformat()],
             "metrics_on": "the last "
             f"{100 * config.test_fraction:.0f} % of the range (test split), scored before "
             + ("the final refit on the whole range" if config.refit else "saving"),

@@ -1,66 +1,98 @@
-"""Battery: a storage asset traded on one market's prices by a rule, an MPC or an RL policy.
+"""Battery: a storage asset that commits each delivery day on the day-ahead auction.
 
-The physics, the controllers and the observation are the battery modules'
-(:mod:`engine.battery`, :mod:`engine.dispatch`, :mod:`engine.rule`,
-:mod:`engine.mpc`, :mod:`engine.battery_obs`); this strategy runs them as a
-trader would: once per delivery period of its market it asks the controller
-for a set-point, clips it to what the battery can do, sends the order to the
-execution model (which may fill less: fees, slippage, its power limit), and
-moves the battery by what was actually filled. Every period it emits a
-:class:`~engine.events.BatteryState`.
+A day-ahead battery cannot trade the hour in front of it: its position for
+day D is fixed at D−1's gate closure (12:00 Europe/Brussels) and settled at
+D's clearing prices. So once per delivery day, on its last bar before the gate
+(:class:`~engine.strategies.day_ahead.DayAheadGate`), this strategy
 
-What the controller knows. A strategy only receives prices once their delivery
-period has begun (nothing stamped after the clock), so the day-ahead prices
-still to come today are not "published" to it. The strategy fills the rest of
-the current UTC day with its best guess — the latest :class:`~engine.events.Forecast`
-for each period when a forecaster is wired in, else the price of the same
-period a day earlier (:func:`engine.controller.seasonal_naive`) — and hands the
-controller that as the known window. The MPC plans over it (once a day, as the
-window then only grows at midnight) plus ``mpc_extension_hours`` of naive
-forecast; the rule takes its quantiles over it; the RL policy sees it in its
-observation. The perfect-foresight yardstick of :mod:`engine.backtest_result`
-(:func:`engine.optimum.solve_schedule`) is what knowing everything would earn.
+1. forecasts D from what it knows then (:mod:`engine.battery_gate`):
+   ``persistence`` (the latest known price at the same local time of day: D−1
+   up to 11:00, D−2 after, as a replay reveals D−1 only as it is delivered),
+   ``weekly`` (D−7), or ``model`` (the latest :class:`~engine.events.Forecast`
+   for each period of D, persistence where there is none);
+2. plans D with the committed planner of :mod:`engine.commitment` from the SoC
+   at the end of D−1's plan: ``lp`` (default) is the very HiGHS model of
+   perfect foresight on the forecast; ``mpc``, ``rule`` and ``rl`` roll that
+   controller over the forecast (:class:`~engine.commitment.ControllerPlanner`);
+3. submits the plan as day-ahead orders — a sell per discharging period, a buy
+   per charging one, volume = |power| × period — on the battery's physical book
+   (book and asset = the battery id: the fills are delivered by the battery;
+   the asset caps each period at the rated power), with the wear as the
+   order's extra cost per MWh.
 
-Accounting: energy bought goes into the battery's book at cost (what reaches
-the cells, after charge losses, plus fees and wear); energy sold realises the
-sale against that cost. A battery's book is physical, held at cost, never
-"closed out" when the strategy stops.
+The clearing prices fill the orders; each delivered period settles for the
+money of its fills (:mod:`engine.market.ledger`): price × MWh − fee − wear.
+For every delivered period the strategy emits a
+:class:`~engine.events.BatteryState` along the committed plan (SoC after the
+period, its power), with ``revenue_eur`` = the realised PnL so far (settled
+periods; the dashboard and the daemon read it).
+
+The plan counts the exchange fee like the wear (:func:`engine.battery_costs.trading_spec`),
+which is why the strategy is told ``exchange_fee_eur_mwh`` (``gridtui.wiring``
+passes ``[strategies.execution] fee_eur_mwh``). Committed LP on persistence is
+then exactly ``run_committed`` of ``gridtui eval battery`` on
+:func:`engine.battery_gate.series_forecast`, to the cent
+(``tests/engine/test_battery_one_truth.py``).
+
+What it never does: decide an hour knowing that hour's day-ahead price. On a
+day-ahead feed that would trade prices already known; the per-step MPC, rule
+and RL of :func:`engine.dispatch.run_controller` are upper bounds that ``eval
+battery`` reports as such. Re-dispatching around the committed position on a
+feed with continuous intraday prices is not done (yet): the position is held.
 """
 
 from __future__ import annotations
 
-import math
-from collections import deque
+from datetime import date
 from typing import ClassVar, Literal
 
 import msgspec
-import numpy as np
 
-from engine.battery import BatterySpec, BatteryStatus, battery_state, power_limits, step
-from engine.controller import Controller, DecisionContext
-from engine.events import Event, Forecast, PriceTick
-from engine.price_series import US_PER_DAY, to_us
-from engine.strategies.base import Order, Side, Strategy, StrategyConfig, StrategyContext
+from engine.battery import BatterySpec, BatteryStatus, StepResult
+from engine.battery_costs import trading_spec
+from engine.battery_gate import (
+    CommittedDay,
+    ForecastKind,
+    KnownPrices,
+    commit_day,
+    day_forecast,
+    delivery_day,
+    history_before,
+)
+from engine.commitment import ControllerPlanner, DayPlanner, LpPlanner
+from engine.controller import Controller
+from engine.events import BatteryState, Event, Forecast, PriceTick
+from engine.market.timeline import Auction
+from engine.price_series import US_PER_DAY, from_us, to_us
+from engine.strategies.base import Strategy, StrategyConfig, StrategyContext
+from engine.strategies.day_ahead import DayAheadGate
+from engine.strategies.execution import ExecutionConfig, period_start_us
 
-ControllerKind = Literal["rule", "mpc", "rl"]
-HISTORY_DAYS = 7
-_IDLE_MW = 1e-6
+PlannerKind = Literal["lp", "mpc", "rule", "rl"]
+# Kept for callers that name the old type: the planner kinds are the controllers now.
+ControllerKind = PlannerKind
+_KEPT_DAYS = 9  # history a forecast reads (a week back) plus the day being decided
 
 
 class BatteryStrategyConfig(StrategyConfig, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Attributes:
     spec: the battery (``engine.battery.BatterySpec``: market, MWh, MW, losses …).
-    controller: ``rule``, ``mpc`` or ``rl`` (an ONNX policy, injected by the wiring).
-    period_minutes: dispatch period for prices that do not state one.
-    mpc_extension_hours: forecast hours the MPC plans beyond the known window.
+    controller: who plans each day at the gate — ``lp`` (the perfect-foresight
+        LP on the forecast), or ``mpc`` / ``rule`` / ``rl`` rolled over the
+        forecast (an RL policy is injected by the wiring).
+    forecast: ``persistence``, ``weekly`` or ``model`` (Forecast events; see
+        the module docstring).
+    period_minutes: delivery period of prices that do not state one.
+    mpc_extension_hours: forecast hours the rolled MPC plans beyond the day.
     rule_lookback_hours / rule_lookahead_hours / rule_charge_quantile /
-    rule_discharge_quantile: the rule's window and thresholds.
+    rule_discharge_quantile: the rolled rule's window and thresholds.
     """
 
     spec: BatterySpec = BatterySpec(
         battery_id="strategy-battery", market="DE", capacity_mwh=20.0, power_mw=10.0
     )
-    controller: ControllerKind = "mpc"
+    controller: PlannerKind = "lp"
+    forecast: ForecastKind = "persistence"
     period_minutes: int = 60
     mpc_extension_hours: int = 24
     rule_lookback_hours: int = 4
@@ -89,12 +121,19 @@ def build_controller(config: BatteryStrategyConfig) -> Controller:
     if config.controller == "mpc":
         from engine.mpc import MpcController
 
-        # "penalty": the MPC solves ~once a day; exact MILPs would cost seconds a year.
+        # "penalty": rolled over a day it solves once per step; exact MILPs cost more.
         return MpcController(extension_hours=config.mpc_extension_hours, exclusivity="penalty")
     raise ValueError(
         "battery controller 'rl' needs a policy: pass controller=PolicyController(policy) "
         "(gridtui loads the ONNX policy from the model registry)"
     )
+
+
+def build_planner(config: BatteryStrategyConfig, controller: Controller | None) -> DayPlanner:
+    """The day planner of ``config``: the LP, or a controller rolled over the forecast."""
+    if config.controller == "lp":
+        return LpPlanner()
+    return ControllerPlanner(controller or build_controller(config))
 
 
 class BatteryStrategy(Strategy):
@@ -107,138 +146,189 @@ class BatteryStrategy(Strategy):
         name: str | None = None,
         *,
         controller: Controller | None = None,
+        exchange_fee_eur_mwh: float | None = None,
     ) -> None:
+        """``exchange_fee_eur_mwh``: the fee the plan counts per MWh (default: the execution's)."""
         self.settings = config or BatteryStrategyConfig()
         spec = self.settings.spec
         super().__init__(msgspec.structs.replace(self.settings, markets=(spec.market,)), name)
         self.spec = spec
         if controller is None and self.settings.controller == "rl":
             build_controller(self.settings)  # raises: says how to inject a policy
+        self._controller = controller
         # Built when first needed: the MPC pulls in SciPy's solver, which a daemon
         # whose battery strategy never runs should not pay for at start-up.
-        self._controller = controller
-        self.book = f"battery:{spec.battery_id}"
-        self.status: BatteryStatus | None = None
-        self._minutes = self.settings.period_minutes
-        self._history: deque[float] = deque()
-        self._last_period: int | None = None
-        self._forecasts: dict[int, float] = {}
+        self._planner: DayPlanner | None = None
+        fee = (
+            ExecutionConfig().fee_eur_mwh if exchange_fee_eur_mwh is None else exchange_fee_eur_mwh
+        )
+        self.plan_spec = trading_spec(spec, fee)
+        self.book = spec.battery_id
+        self.gate = DayAheadGate()
+        self.known: KnownPrices | None = None
+        self.model_forecasts: dict[int, float] = {}
+        self.planned: BatteryStatus | None = None  # the plan's state at the end of the last day
+        self.days: dict[date, CommittedDay] = {}
+        self._day_end: dict[date, BatteryStatus] = {}
+        self._reported_us = -1  # periods starting at or before this were reported
+        self._soc_mwh = spec.initial_soc_mwh  # after the last period reported
 
     @property
-    def controller(self) -> Controller:
-        if self._controller is None:
-            self._controller = build_controller(self.settings)
-        return self._controller
+    def planner(self) -> DayPlanner:
+        if self._planner is None:
+            self._planner = build_planner(self.settings, self._controller)
+        return self._planner
 
     def describe(self) -> str:
         s = self.spec
-        name = self._controller.name if self._controller else self.settings.controller
         return (
             f"battery {s.battery_id} in {s.market}: {s.power_mw:g} MW / {s.capacity_mwh:g} MWh, "
-            f"{s.round_trip_efficiency:.0%} round trip, {name}"
+            f"{s.round_trip_efficiency:.0%} round trip; commits each day at the day-ahead gate "
+            f"({self.settings.controller} on {self.settings.forecast})"
         )
 
     def on_start(self, ctx: StrategyContext) -> None:
         ctx.register_asset(self.spec.battery_id, self.spec.power_mw)
+        if self.known is None:
+            rules = ctx.timeline.rules(self.spec.market)
+            self.known = KnownPrices(rules.delivery_timezone or rules.timezone)
+
+    def on_stop(self, ctx: StrategyContext) -> None:
+        # The manager withdraws the orders whose gate is still open: forget those days.
+        super().on_stop(ctx)
+        market = self.spec.market
+        open_days = [
+            d for d in self.days if ctx.timeline.day_ahead(market, d).gate_closure > ctx.now
+        ]
+        for day in open_days:
+            del self.days[day]
+            self._day_end.pop(day, None)
+        if open_days:
+            self.gate.committed.pop(market, None)
+            last = max(self._day_end, default=None)
+            self.planned = None if last is None else _copy(self._day_end[last])
 
     def on_event(self, event: Event, ctx: StrategyContext) -> None:
+        market = self.spec.market
         if type(event) is Forecast:
-            if event.market == self.spec.market:
-                self._forecasts[to_us(event.target_ts)] = event.price_eur_mwh
+            if event.market == market:
+                self.model_forecasts[to_us(event.target_ts)] = event.price_eur_mwh
             return
         assert isinstance(event, PriceTick)
-        if event.market != self.spec.market:
+        if event.market != market:
             return
+        known = self.known
+        if known is None:  # started without on_start (a test driving it by hand)
+            known = self.known = KnownPrices()
         minutes = event.delivery_minutes or self.settings.period_minutes
-        step_us = minutes * 60_000_000
-        period = to_us(event.ts) // step_us * step_us
-        if minutes != self._minutes:  # a new resolution (PT60M → PT15M): start the history afresh
-            self._minutes, self._history, self._last_period = minutes, deque(), None
-        last = self._last_period
-        if last is not None and period <= last:
-            return  # this period is decided (intraday ticks repeat, late ticks)
-        history = self._history
-        if last is not None and history:
-            # A gap in the data: carry the last price through the missing periods.
-            for _ in range(min((period - last) // step_us - 1, HISTORY_DAYS * 24 * 60 // minutes)):
-                history.append(history[-1])
-        history.append(event.price_eur_mwh)
-        keep = HISTORY_DAYS * 24 * 60 // minutes + 1
-        while len(history) > keep:
-            history.popleft()
-        self._last_period = period
-        self._dispatch(ctx, event, period, minutes)
+        period_us = period_start_us(event.ts, minutes)
+        known.add(period_us, event.price_eur_mwh)
+        self._report(ctx, period_us)
+        auction = self.gate.due(ctx, market)
+        if auction is not None and ctx.now < auction.gate_closure:
+            self._commit(ctx, auction)
 
-    def _context(self, status: BatteryStatus, period: int, minutes: int) -> DecisionContext:
-        history = list(self._history)
-        now = len(history) - 1
-        step_us = minutes * 60_000_000
-        steps_per_day = 24 * 60 // minutes
-        day_end = (period // US_PER_DAY + 1) * US_PER_DAY
-        rest = (day_end - period) // step_us - 1  # periods after this one, today
-        forecasts = self._forecasts
-        first_back = now + 1 - steps_per_day
-        if not forecasts and first_back >= 0:
-            history += history[first_back : first_back + rest]  # the same periods yesterday
-        else:
-            for k in range(1, rest + 1):
-                guess = forecasts.get(period + k * step_us)
-                if guess is None:
-                    back = now + k - steps_per_day
-                    guess = history[back] if back >= 0 else history[now]
-                history.append(guess)
-        same_day = status.day_number == period // US_PER_DAY
-        return DecisionContext(
-            spec=self.spec,
-            soc_mwh=status.soc_mwh,
-            discharged_today_mwh=status.discharged_today_mwh if same_day else 0.0,
-            step_us=period,
-            step_minutes=minutes,
-            prices=np.asarray(history, dtype=np.float64),
-            now=now,
+    def _commit(self, ctx: StrategyContext, auction: Auction) -> None:
+        timeline = ctx.timeline
+        market = self.spec.market
+        periods = DayAheadGate.periods(timeline, auction)
+        day = timeline.delivery_day(market, auction.delivery_start)
+        minutes = periods[0].minutes
+        starts = [to_us(p.start) for p in periods]
+        known = self.known
+        assert known is not None
+        forecast = day_forecast(known, self.settings.forecast, starts, self.model_forecasts)
+        planned = self.planned
+        if planned is None:
+            planned = self.planned = BatteryStatus.initial(self.plan_spec, starts[0] // US_PER_DAY)
+        history = None
+        if self.settings.controller != "lp":
+            history = history_before(known, starts[0], minutes)
+        committed = commit_day(
+            self.plan_spec,
+            self.planner,
+            delivery_day(timeline, market, day),
+            starts,
+            minutes,
+            forecast,
+            planned,
+            history,
+        )
+        self.days[day] = committed
+        self._day_end[day] = _copy(planned)
+        for old in sorted(self._day_end)[:-3]:  # on_stop reads the last closed day's end
+            del self._day_end[old]
+        dt_h = committed.dt_h
+        plan = [(p, -power * dt_h) for p, power in zip(periods, committed.power_mw, strict=True)]
+        name = self.planner.name
+        orders = DayAheadGate.orders(
+            market,
+            plan,
+            f"battery {name} on {self.settings.forecast}: day-ahead plan for {day}",
+            book=self.book,
+            asset=self.spec.battery_id,
+            extra_cost_eur_mwh=self.spec.degradation_eur_mwh,
+        )
+        if orders:
+            ctx.submit(*orders)
+        self._forget(starts[0])
+
+    def _report(self, ctx: StrategyContext, period_us: int) -> None:
+        """BatteryStates up to the period in delivery: along the plan where committed, else idle."""
+        reported = self._reported_us
+        if period_us <= reported:
+            return
+        revenue = ctx.realised_eur
+        covered = False
+        for day in sorted(self.days):
+            committed = self.days[day]
+            for i, start in enumerate(committed.starts_us):
+                if reported < start <= period_us:
+                    self._soc_mwh = committed.soc_mwh[i]
+                    ctx.emit(self._state(start, committed.power_mw[i], revenue))
+                    covered = covered or start == period_us
+            if committed.starts_us[-1] <= period_us:
+                del self.days[day]  # delivered: reported in full
+        if not covered:  # nothing committed for this period: the battery idles
+            ctx.emit(self._state(period_us, 0.0, revenue))
+        self._reported_us = period_us
+
+    def _state(self, start_us: int, power_mw: float, revenue_eur: float) -> BatteryState:
+        spec = self.spec
+        soc = self._soc_mwh
+        return BatteryState(
+            ts=from_us(start_us),
+            battery_id=spec.battery_id,
+            market=spec.market,
+            soc_mwh=soc,
+            soc_fraction=soc / spec.capacity_mwh,
+            power_mw=power_mw,
+            mode=StepResult(power_mw, power_mw, soc, 0.0, 0.0, 0.0, 0.0).mode,
+            revenue_eur=revenue_eur,
         )
 
-    def _dispatch(self, ctx: StrategyContext, tick: PriceTick, period: int, minutes: int) -> None:
-        spec = self.spec
-        day = period // US_PER_DAY
-        status = self.status
-        if status is None:
-            status = self.status = BatteryStatus.initial(spec, day)
-        if day != status.day_number:
-            status.day_number, status.discharged_today_mwh = day, 0.0
-        dt_h = minutes / 60.0
-        requested = self.controller.decide(self._context(status, period, minutes))
-        low, high = power_limits(spec, status.soc_mwh, dt_h, status.discharged_today_mwh)
-        power = 0.0 if not math.isfinite(requested) else min(max(requested, low), high)
-        filled_mw = 0.0
-        price = tick.price_eur_mwh
-        if abs(power) > _IDLE_MW:
-            discharging = power > 0
-            verb = "discharge" if discharging else "charge"
-            fills = ctx.submit(
-                Order(
-                    market=spec.market,
-                    side=Side.SELL if discharging else Side.BUY,
-                    volume_mwh=abs(power) * dt_h,
-                    reason=(
-                        f"battery {self.controller.name}: {verb} {abs(power):,.2f} MW at "
-                        f"{price:,.2f} €/MWh (SoC {status.soc_mwh / spec.capacity_mwh:.0%})"
-                    ),
-                    book=self.book,
-                    extra_cost_eur_mwh=spec.degradation_eur_mwh,
-                    asset=spec.battery_id,
-                    delivery_minutes=minutes,
-                )
-            )
-            energy = sum(f.volume_mwh for f in fills)
-            filled_mw = energy / dt_h if discharging else -energy / dt_h
-        result = step(spec, status, filled_mw, price, dt_h, day)
-        self._forget(period)
-        ctx.emit(battery_state(spec, status, result, tick.ts, revenue_eur=ctx.realised_eur))
-
-    def _forget(self, period: int) -> None:
-        if len(self._forecasts) > 10_000:
-            self._forecasts = {t: p for t, p in self._forecasts.items() if t >= period}
+    def _forget(self, now_us: int) -> None:
+        cutoff = now_us - _KEPT_DAYS * US_PER_DAY
+        if self.known is not None and len(self.known.by_us) > 2 * _KEPT_DAYS * 24 * 4:
+            self.known.forget_before(cutoff)
+        if len(self.model_forecasts) > 10_000:
+            kept = {t: p for t, p in self.model_forecasts.items() if t >= now_us - US_PER_DAY}
+            self.model_forecasts = kept
 
 
-__all__ = ["BatteryStrategy", "BatteryStrategyConfig", "ControllerKind", "build_controller"]
+def _copy(status: BatteryStatus) -> BatteryStatus:
+    return BatteryStatus(
+        soc_mwh=status.soc_mwh,
+        day_number=status.day_number,
+        discharged_today_mwh=status.discharged_today_mwh,
+    )
+
+
+__all__ = [
+    "BatteryStrategy",
+    "BatteryStrategyConfig",
+    "ControllerKind",
+    "PlannerKind",
+    "build_controller",
+    "build_planner",
+]

@@ -7,9 +7,18 @@
 percentage of perfect foresight) and the :class:`~engine.store.base.BacktestRecord`
 to save, its equity curve thinned to at most ``MAX_STORED_EQUITY_POINTS``.
 
+Per strategy (:class:`StrategyReport`): its figures
+(:func:`engine.metrics.strategy_figures`), the positions it still held when
+the run ended (none may be delivered and still open: delivered means settled)
+and the timeline it traded under, worded from what the run did — the products
+of its fills, the gate and lead times of the markets it traded, how its
+positions settled (:func:`traded_under`).
+
 The battery's percentage of perfect foresight compares its revenue with
-:func:`engine.optimum.solve_schedule` on the very prices it traded (gaps filled
-as :class:`engine.price_series.PriceSeries` fills them), without fees or slippage.
+:func:`engine.battery_costs.perfect_foresight` on the very prices it traded
+(gaps filled as :class:`engine.price_series.PriceSeries` fills them), net of the
+same wear and exchange fee per MWh its fills pay (day-ahead fills have no
+slippage): the figure ``gridtui eval battery`` prints as "perfect foresight".
 """
 
 from __future__ import annotations
@@ -25,15 +34,41 @@ import msgspec
 from engine.backtest_config import BacktestConfig
 from engine.backtest_recorder import BacktestRecorder
 from engine.events import BatteryState, Trade
-from engine.metrics import BacktestMetrics, compute_metrics
+from engine.market.timeline import MarketTimeline
+from engine.metrics import (
+    SETTLE,
+    BacktestMetrics,
+    StrategyFigures,
+    compute_metrics,
+    strategy_figures,
+)
 from engine.store.base import BacktestRecord
 from engine.strategies.base import Strategy
 from engine.strategies.battery import BatteryStrategy
 from engine.strategy_manager import StrategyManager
+from engine.time_us import to_us
 
 log = logging.getLogger(__name__)
 
 MAX_STORED_EQUITY_POINTS: Final = 20_000
+
+
+class StrategyReport(msgspec.Struct, kw_only=True):
+    """One strategy's line of the results: figures, timeline, what is left open.
+
+    Attributes:
+        traded_under: the products and timeline it traded, and how it settled.
+        open_periods / open_mwh: positions held when the run ended (for
+            delivery after it: committed at a gate inside the window).
+        delivered_open: positions whose delivery had ended and that were not
+            settled — always 0, or the engine has a bug.
+    """
+
+    figures: StrategyFigures
+    traded_under: str
+    open_periods: int = 0
+    open_mwh: float = 0.0
+    delivered_open: int = 0
 
 
 class BacktestResult(msgspec.Struct, kw_only=True):
@@ -47,6 +82,7 @@ class BacktestResult(msgspec.Struct, kw_only=True):
     battery_states: list[BatteryState]
     prices: dict[str, list[tuple[datetime, float]]]
     descriptions: dict[str, str]
+    strategies: dict[str, StrategyReport]
     skipped: dict[str, str]
     events_in: int
     events_derived: int
@@ -93,7 +129,7 @@ def collect_result(
         spec = battery.spec
         battery_states = [s for s in recorder.battery_states if s.battery_id == spec.battery_id]
         battery_prices = recorder.prices.get(spec.market, [])
-        perfect_eur = perfect_foresight_eur(battery, battery_prices)
+        perfect_eur = perfect_foresight_eur(battery, battery_prices, config.execution.fee_eur_mwh)
     metrics = compute_metrics(
         trades,
         equity_curve,
@@ -104,6 +140,7 @@ def collect_result(
         battery_prices=battery_prices,
         perfect_foresight_eur=perfect_eur,
     )
+    reports = strategy_reports(manager, strategies, trades, equity_curve)
     stride = max(1, math.ceil(len(equity_curve) / MAX_STORED_EQUITY_POINTS))
     stored_curve = equity_curve[::stride]
     if stored_curve[-1] != equity_curve[-1]:
@@ -122,6 +159,7 @@ def collect_result(
             "ran": [s.name for s in strategies],
             "skipped": skipped,
             "descriptions": {s.name: s.describe() for s in strategies},
+            "per_strategy": msgspec.to_builtins(reports),
             "execution": msgspec.to_builtins(config.execution),
         },
         metrics=metrics.to_dict(),
@@ -136,6 +174,7 @@ def collect_result(
         battery_states=battery_states,
         prices=recorder.prices,
         descriptions={s.name: s.describe() for s in strategies},
+        strategies=reports,
         skipped=skipped,
         events_in=0,
         events_derived=0,
@@ -144,13 +183,94 @@ def collect_result(
     )
 
 
+def strategy_reports(
+    manager: StrategyManager,
+    strategies: Sequence[Strategy],
+    trades: Sequence[Trade],
+    equity_curve: Sequence[tuple[datetime, float]],
+) -> dict[str, StrategyReport]:
+    """Every strategy's :class:`StrategyReport` at the end of a run."""
+    times = [ts for ts, _ in equity_curve]
+    settled_until_us = to_us(manager.event_now)
+    intraday_feed = bool(manager.intraday_prices)
+    reports: dict[str, StrategyReport] = {}
+    for strategy in strategies:
+        name = strategy.name
+        own = [t for t in trades if t.strategy == name]
+        values = [0.0, *manager.strategy_equity.get(name, [])]
+        curve = list(zip(times, values, strict=False))
+        positions = [p for p in manager.account(name).ledger if abs(p.qty_mwh) >= 1e-9]
+        reports[name] = StrategyReport(
+            figures=strategy_figures(own, curve),
+            traded_under=traded_under(own, manager.timeline, intraday_feed=intraday_feed),
+            open_periods=len(positions),
+            open_mwh=math.fsum(abs(p.qty_mwh) for p in positions),
+            delivered_open=sum(p.delivery_end_us <= settled_until_us for p in positions),
+        )
+    return reports
+
+
+def traded_under(trades: Sequence[Trade], timeline: MarketTimeline, *, intraday_feed: bool) -> str:
+    """What a strategy's trades show it traded under, in words (module docstring).
+
+    From its fills: the share of volume per product, with the gate (day-ahead)
+    or the lead time (continuous intraday) of the markets it traded; from its
+    settlements: what its positions closed at.
+    """
+    filled = [t for t in trades if t.side != SETTLE]
+    if not filled:
+        return "no fills"
+    volume: dict[str, float] = {}
+    markets: dict[str, set[str]] = {}
+    for trade in filled:
+        product = trade.product or "intraday"
+        volume[product] = volume.get(product, 0.0) + trade.volume_mwh
+        markets.setdefault(product, set()).add(trade.market)
+    total = math.fsum(volume.values())
+    parts: list[str] = []
+    for product, mwh in sorted(volume.items(), key=lambda item: -item[1]):
+        share = f"{mwh / total:.0%} " if len(volume) > 1 else ""
+        parts.append(share + _product_words(product, sorted(markets[product]), timeline))
+    how = sorted({_settled_words(t.reason, intraday_feed) for t in trades if t.side == SETTLE})
+    return "; ".join(parts) + (f"; settled {', '.join(how)}" if how else "")
+
+
+def _product_words(product: str, markets: list[str], timeline: MarketTimeline) -> str:
+    if product == "day_ahead":
+        gates: dict[str, list[str]] = {}
+        for market in markets:
+            rules = timeline.rules(market)
+            gates.setdefault(f"{rules.day_ahead_gate:%H:%M} {rules.timezone}", []).append(market)
+        words = ", ".join(
+            gate if len(gates) == 1 else f"{gate} ({', '.join(m)})" for gate, m in gates.items()
+        )
+        return f"day-ahead, committed before gate closure D-1 {words}, filled at clearing"
+    if product == "intraday":
+        leads = sorted({timeline.rules(m).intraday_lead_minutes for m in markets})
+        lead = "/".join(f"{minutes}" for minutes in leads)
+        return f"continuous intraday until {lead} min before delivery"
+    return product.replace("_", " ")
+
+
+def _settled_words(reason: str, intraday_feed: bool) -> str:
+    if "consumed" in reason:
+        return "consumed at its value"
+    if "delivered by" in reason:
+        return "delivered by its asset"
+    return "at the latest intraday price" if intraday_feed else "at the day-ahead clearing price"
+
+
 def perfect_foresight_eur(
-    battery: BatteryStrategy, prices: Sequence[tuple[datetime, float]]
+    battery: BatteryStrategy, prices: Sequence[tuple[datetime, float]], fee_eur_mwh: float = 0.0
 ) -> float | None:
-    """The net revenue the battery would have made knowing every price (None if unsolvable)."""
+    """The net revenue the battery would have made knowing every price (None if unsolvable).
+
+    Net of its wear and of ``fee_eur_mwh`` per MWh traded, as its fills are.
+    """
     if len(prices) < 2:
         return None
-    from engine.optimum import OptimumError, solve_schedule
+    from engine.battery_costs import perfect_foresight
+    from engine.optimum import OptimumError
     from engine.price_series import PriceSeries, to_us
 
     series = PriceSeries.from_points(
@@ -160,11 +280,19 @@ def perfect_foresight_eur(
         battery.settings.period_minutes,
     )
     try:
-        schedule = solve_schedule(battery.spec, series.prices, series.dt_h)
+        schedule = perfect_foresight(battery.spec, series, fee_eur_mwh)
     except OptimumError as exc:
         log.warning("perfect foresight for %s failed: %s", battery.spec.battery_id, exc)
         return None
     return schedule.net_revenue_eur
 
 
-__all__ = ["MAX_STORED_EQUITY_POINTS", "BacktestResult", "collect_result", "perfect_foresight_eur"]
+__all__ = [
+    "MAX_STORED_EQUITY_POINTS",
+    "BacktestResult",
+    "StrategyReport",
+    "collect_result",
+    "perfect_foresight_eur",
+    "strategy_reports",
+    "traded_under",
+]

@@ -3,9 +3,13 @@
 Every figure comes from a backtest's trades, its equity curve, its battery
 states and the prices it saw; nothing here knows the engine. Money is EUR.
 
+Trades are fills (``buy``/``sell``, which realise nothing) and settlements
+(``settle``: one position of one market and delivery period, delivered, with
+its realised PnL). Counts and volumes are of fills; PnL and wins are of
+settlements.
+
 - ``total_revenue``: the sum of every trade's ``pnl_eur`` (realised PnL, net of
-  fees, slippage and asset costs; positions are closed at the end of a backtest,
-  so it is also the final equity).
+  fees, slippage and asset costs): the revenue of every period delivered.
 - ``arbitrage_profit`` / ``battery_revenue`` / ``mining_profit`` (and
   ``technical_pnl``, ``ml_pnl``, ``fundamental_pnl``): the same sum over the
   trades of the strategies of that kind.
@@ -17,18 +21,23 @@ states and the prices it saw; nothing here knows the engine. Money is EUR.
   sell price minus volume-weighted buy price — over the spread the market
   offered — the mean of each day's highest minus lowest price of its market.
   1 would be buying every MWh at the daily low and selling it at the high.
-- ``win_rate``: trades that realised a gain over trades that realised anything
-  (opening fills realise nothing and are not counted; neither are scratches at 0).
+- ``win_rate``: settled periods with a gain over settled periods with a gain or
+  a loss (scratches at 0 are not counted; fills realise nothing).
 - ``sharpe_ratio``: mean over standard deviation (ddof 1) of daily PnL — the
   equity curve's change from one UTC midnight to the next — times √365, power
   being traded every day of the year; risk-free rate 0. PnL rather than returns:
   a strategy here has no capital base, and the ratio is the same either way.
 - ``max_drawdown``: the deepest fall of the equity curve below its running
   peak, in EUR, as a number ≤ 0 (the curve starts at 0).
-- ``total_trades``: fills, every leg counted.
+- ``total_trades`` / ``total_volume_mwh``: fills, every leg counted; settlements
+  are not trades (they would count every MWh twice).
+- :func:`strategy_figures`: the same figures for one strategy (the backtest's
+  per-strategy table), its Sharpe ratio from its own equity curve.
 - ``battery_perfect_foresight_pct``: battery revenue as a percentage of the
-  perfect-foresight optimum on the same prices (``engine.optimum``; computed by
-  :mod:`engine.backtest_result`, absent without a battery).
+  perfect-foresight optimum on the same prices, net of the same wear and
+  exchange fee per MWh (``engine.battery_costs.perfect_foresight``, the figure
+  ``gridtui eval battery`` prints; computed by :mod:`engine.backtest_result`,
+  absent without a battery).
 """
 
 from __future__ import annotations
@@ -86,6 +95,14 @@ class BacktestMetrics(msgspec.Struct, kw_only=True):
         }
 
 
+SETTLE: Final = "settle"
+
+
+def fills(trades: Iterable[Trade]) -> list[Trade]:
+    """The fills among ``trades``: what was bought and sold, not what settled."""
+    return [t for t in trades if t.side != SETTLE]
+
+
 def total_revenue(trades: Iterable[Trade]) -> float:
     return math.fsum(t.pnl_eur for t in trades)
 
@@ -98,9 +115,11 @@ def revenue_by_strategy(trades: Iterable[Trade]) -> dict[str, float]:
 
 
 def win_rate(trades: Iterable[Trade]) -> float:
-    """Winning over realising trades, in [0, 1]; 0 when nothing was realised."""
+    """Settled periods that gained over those that gained or lost, in [0, 1]; 0 if none."""
     wins = losses = 0
     for trade in trades:
+        if trade.side != SETTLE:
+            continue
         if trade.pnl_eur > 0:
             wins += 1
         elif trade.pnl_eur < 0:
@@ -172,7 +191,7 @@ def price_capture_rate(trades: Iterable[Trade], daily_range_eur_mwh: float | Non
         if trade.side == "buy":
             bought += trade.volume_mwh
             bought_value += trade.volume_mwh * trade.price_eur_mwh
-        else:
+        elif trade.side == "sell":
             sold += trade.volume_mwh
             sold_value += trade.volume_mwh * trade.price_eur_mwh
     if not (bought > 0 and sold > 0 and daily_range_eur_mwh and daily_range_eur_mwh > 0):
@@ -215,14 +234,15 @@ def compute_metrics(
     by_kind: dict[str, float] = defaultdict(float)
     for name, revenue in by_strategy.items():
         by_kind[kinds.get(name, name)] += revenue
+    filled = fills(trades)
     metrics = BacktestMetrics(
         total_revenue=total_revenue(trades),
         win_rate=win_rate(trades),
         sharpe_ratio=sharpe_ratio(daily_pnl(equity_curve)),
         max_drawdown=max_drawdown(e for _, e in equity_curve),
-        total_trades=len(trades),
+        total_trades=len(filled),
         total_fees=math.fsum(t.fee_eur for t in trades),
-        total_volume_mwh=math.fsum(t.volume_mwh for t in trades),
+        total_volume_mwh=math.fsum(t.volume_mwh for t in filled),
     )
     for kind, field_name in KIND_METRICS.items():
         setattr(metrics, field_name, by_kind.get(kind, 0.0))
@@ -245,19 +265,58 @@ def compute_metrics(
     return metrics
 
 
+class StrategyFigures(msgspec.Struct, kw_only=True):
+    """One strategy's share of a run: what it filled, what its deliveries earned."""
+
+    fills: int = 0
+    settlements: int = 0
+    volume_mwh: float = 0.0
+    revenue_eur: float = 0.0
+    fees_eur: float = 0.0
+    win_rate: float = 0.0
+    sharpe_ratio: float = 0.0
+    max_drawdown: float = 0.0
+    volume_by_product: dict[str, float] = msgspec.field(default_factory=dict)
+
+
+def strategy_figures(
+    trades: Sequence[Trade], equity_curve: Sequence[tuple[datetime, float]]
+) -> StrategyFigures:
+    """The figures of one strategy's ``trades`` and its own equity curve."""
+    filled = fills(trades)
+    by_product: dict[str, float] = defaultdict(float)
+    for trade in filled:
+        by_product[trade.product or "intraday"] += trade.volume_mwh
+    return StrategyFigures(
+        fills=len(filled),
+        settlements=len(trades) - len(filled),
+        volume_mwh=math.fsum(t.volume_mwh for t in filled),
+        revenue_eur=total_revenue(trades),
+        fees_eur=math.fsum(t.fee_eur for t in trades),
+        win_rate=win_rate(trades),
+        sharpe_ratio=sharpe_ratio(daily_pnl(equity_curve)),
+        max_drawdown=max_drawdown(e for _, e in equity_curve),
+        volume_by_product=dict(by_product),
+    )
+
+
 __all__ = [
     "KIND_METRICS",
+    "SETTLE",
     "TRADING_DAYS_PER_YEAR",
     "BacktestMetrics",
+    "StrategyFigures",
     "battery_utilization",
     "compute_metrics",
     "cycles_per_day",
     "daily_pnl",
+    "fills",
     "max_drawdown",
     "mean_daily_range",
     "price_capture_rate",
     "revenue_by_strategy",
     "sharpe_ratio",
+    "strategy_figures",
     "total_revenue",
     "win_rate",
 ]

@@ -14,11 +14,22 @@ starts from a prior built on the fuel mix: with no renewables the price sits at
 the thermal plants' marginal cost (``thermal_cost_eur_mwh``: gas at its heat
 rate plus carbon), and each unit of renewables share pushes it towards zero.
 (ENTSO-E's fundamentals events carry load, wind and solar; the rest of the
-mix enters through that marginal cost.)
+mix enters through that marginal cost.) Only fundamentals already known are
+used: an event is handed over once the clock reaches its time, and one older
+than ``max_age_s`` against the price is not used at all.
 
-Trading: after ``warmup`` observations, a price more than ``entry_eur_mwh``
-above fair value is sold (expecting it to fall back), one as far below is
-bought, and the position is closed once the gap is under ``exit_eur_mwh``.
+The signal: after ``warmup`` observations, a price more than ``entry_eur_mwh``
+above fair value is a short (expecting it to fall back), one as far below a
+long, and the target goes flat once the gap is under ``exit_eur_mwh``. Where
+it is held depends on the feed (:mod:`engine.strategies.signal_trading`): on
+a day-ahead-only feed the target of the last bar before D's gate closure
+(12:00 CET on D−1) is committed for every period of D (it settles at its own
+clearing price: minus fees); with continuous intraday prices it is held in
+the first delivery period still open, settled at delivery at the reference.
+
+What changed: the target is kept per market (not read back from a position,
+positions are per delivery period now); the config is the same
+(``volume_mwh`` is now per delivery hour).
 """
 
 from __future__ import annotations
@@ -27,12 +38,20 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 from engine.events import Event, Fundamentals, PriceTick
-from engine.strategies.base import Order, Side, Strategy, StrategyConfig, StrategyContext
+from engine.strategies.base import Strategy, StrategyConfig, StrategyContext
+from engine.strategies.day_ahead import DayAheadGate
+from engine.strategies.signal_trading import (
+    Venue,
+    Venues,
+    commit_day,
+    first_open_period,
+    hold_intraday,
+)
 
 
 class FundamentalConfig(StrategyConfig, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Attributes:
-    volume_mwh: size of a position.
+    volume_mwh: size of a position, MWh per delivery hour.
     thermal_cost_eur_mwh: marginal cost of the thermal fleet (the prior's intercept).
     entry_eur_mwh / exit_eur_mwh: gap to fair value that opens / closes a position.
     warmup: observations before the first trade.
@@ -99,13 +118,19 @@ class FundamentalStrategy(Strategy):
         self._models: dict[str, RecursiveLeastSquares] = {}
         self._max_age = timedelta(seconds=self.settings.max_age_s)
         self.fair_value: dict[str, tuple[datetime, float]] = {}
+        self.targets: dict[str, float] = {}
+        self.gate = DayAheadGate()
+        self.venues = Venues()
 
     def describe(self) -> str:
         s = self.settings
         return (
             f"fundamental: fair value from load, renewables and a {s.thermal_cost_eur_mwh:g} €/MWh "
-            f"thermal cost; trade gaps over {s.entry_eur_mwh:g} €/MWh"
+            f"thermal cost; trade gaps over {s.entry_eur_mwh:g} €/MWh; {self.venues.words()}"
         )
+
+    def on_start(self, ctx: StrategyContext) -> None:
+        self.gate = DayAheadGate()
 
     def _model(self, market: str) -> RecursiveLeastSquares:
         model = self._models.get(market)
@@ -123,45 +148,49 @@ class FundamentalStrategy(Strategy):
             return
         assert isinstance(event, PriceTick)
         market = event.market
-        drivers = self._latest.get(market)
-        if drivers is None or event.ts - drivers.ts > self._max_age or drivers.load_mw <= 0:
+        if not self.trades_market(market):
             return
-        x = [
-            1.0,
-            min(max((drivers.wind_mw + drivers.solar_mw) / drivers.load_mw, 0.0), 1.5),
-            drivers.load_mw / 1000.0,
-        ]
-        model = self._model(market)
         price = event.price_eur_mwh
-        fair = model.predict(x)
-        self.fair_value[market] = (event.ts, fair)
-        if model.count >= self.settings.warmup:
-            self._trade(ctx, market, price, fair)
-        model.update(x, price)  # after the decision: the fit never knows the price it judges
-
-    def _trade(self, ctx: StrategyContext, market: str, price: float, fair: float) -> None:
-        s = self.settings
-        gap = price - fair
-        held = ctx.position(market)
-        if gap > s.entry_eur_mwh:
-            target = -s.volume_mwh
-        elif gap < -s.entry_eur_mwh:
-            target = s.volume_mwh
-        elif abs(gap) < s.exit_eur_mwh:
-            target = 0.0
-        else:
-            return
-        delta = target - held
-        if abs(delta) < 1e-9:
-            return
-        ctx.submit(
-            Order(
-                market=market,
-                side=Side.BUY if delta > 0 else Side.SELL,
-                volume_mwh=abs(delta),
-                reason=f"fundamental: {market} at {price:,.2f} vs fair value {fair:,.2f} €/MWh",
-            )
+        drivers = self._latest.get(market)
+        if drivers is not None and event.ts - drivers.ts <= self._max_age and drivers.load_mw > 0:
+            x = [
+                1.0,
+                min(max((drivers.wind_mw + drivers.solar_mw) / drivers.load_mw, 0.0), 1.5),
+                drivers.load_mw / 1000.0,
+            ]
+            model = self._model(market)
+            fair = model.predict(x)
+            self.fair_value[market] = (event.ts, fair)
+            if model.count >= self.settings.warmup:
+                self.targets[market] = self._target(market, price - fair)
+            model.update(x, price)  # after the decision: the fit never knows the price it judges
+        target = self.targets.get(market, 0.0)
+        known = self.fair_value.get(market)
+        reason = (
+            f"fundamental: {market} at {price:,.2f} vs fair value {known[1]:,.2f} €/MWh"
+            if known is not None
+            else f"fundamental: {market} at {price:,.2f}"
         )
+        if ctx.has_intraday(market):
+            self.venues.note(market, Venue.INTRADAY)
+            hold_intraday(ctx, market, first_open_period(ctx, market), target, reason)
+            return
+        auction = self.gate.due(ctx, market)
+        if auction is not None:
+            self.venues.note(market, Venue.DAY_AHEAD)
+            day = ctx.timeline.delivery_day(market, auction.delivery_start)
+            commit_day(ctx, market, auction, lambda _: target, f"{reason}: day-ahead for {day}")
+
+    def _target(self, market: str, gap: float) -> float:
+        """The position per delivery hour the gap to fair value calls for."""
+        s = self.settings
+        if gap > s.entry_eur_mwh:
+            return -s.volume_mwh
+        if gap < -s.entry_eur_mwh:
+            return s.volume_mwh
+        if abs(gap) < s.exit_eur_mwh:
+            return 0.0
+        return self.targets.get(market, 0.0)
 
 
 __all__ = ["FundamentalConfig", "FundamentalStrategy", "RecursiveLeastSquares"]

@@ -1,4 +1,4 @@
-"""Mining: a flexible load that runs when power is cheaper than what it earns.
+"""Mining: a flexible load that bids for power at what mining is worth.
 
 A mining farm of ``power_mw`` turns electricity into hashes. What a MWh earns
 is the *break-even power price*: the hash price (EUR per TH/s per day) divided
@@ -6,20 +6,36 @@ by the energy one TH/s needs in a day (efficiency in J/TH x 24 h)::
 
     break_even_eur_mwh = hash_price_eur_per_th_day x 10⁶ / (24 x efficiency_j_per_th)
 
-(0.08 EUR/TH/day at 30 J/TH: 111 EUR/MWh). In each delivery period whose price
-is below the break-even minus ``margin_eur_mwh`` (default 5, the design's figure)
-the farm runs: it buys ``power_mw`` x the period of power, and the fill books
-mining profit = (break-even − fill price) x MWh − fees. Above it the farm idles
-(its power is then worth more to the grid than to the miners).
+(0.08 EUR/TH/day at 30 J/TH: 111 EUR/MWh). The farm needs no forecast: once per
+delivery day D, on its last bar before D's day-ahead gate closure (12:00 CET on
+D−1, :class:`~engine.strategies.day_ahead.DayAheadGate`), it sends one
+**price-dependent bid** per period of D — buy ``power_mw`` x the period at a
+limit of break-even − ``margin_eur_mwh`` (default 5, the design's figure). The
+auction fills a bid only where the clearing price is at or below the limit, so
+the farm runs exactly in the hours where power is worth less to the grid than
+to the miners, and each fill is consumed at once
+(``consume_value_eur_mwh`` = break-even): at delivery it realises
+(break-even − clearing price) x MWh − fees.
+
+On a feed with continuous intraday prices it also buys intraday, at the same
+limit, for a period still open that it holds no day-ahead bid for (the day it
+was switched on, say). The farm is registered as an asset of ``power_mw``, so
+the order path never lets it buy more than its power in one period.
+
+What changed from the load that bought the hour whose price it had just seen:
+day-ahead bids at the gate with a limit price instead; the config is the same.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
 from engine.events import Event, PriceTick
+from engine.market.timeline import Auction, Product
 from engine.strategies.base import Order, Side, Strategy, StrategyConfig, StrategyContext
-from engine.strategies.execution import period_start_us
+from engine.strategies.day_ahead import DayAheadGate
+from engine.strategies.signal_trading import Venue, Venues, first_open_period
 
 
 class MiningConfig(StrategyConfig, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -28,8 +44,9 @@ class MiningConfig(StrategyConfig, frozen=True, kw_only=True, forbid_unknown_fie
     power_mw: the farm's load when it runs.
     hash_price_eur_per_th_day: what one TH/s of hash rate earns per day.
     efficiency_j_per_th: the miners' energy per terahash (J/TH = W per TH/s).
-    margin_eur_mwh: run only below break-even minus this.
-    period_minutes: delivery period of prices that do not state one.
+    margin_eur_mwh: bid break-even minus this.
+    period_minutes: kept for old configs; delivery periods come from the market timeline.
+    intraday: also buy on continuous intraday where the feed has it.
     """
 
     markets: tuple[str, ...] = ("DE",)
@@ -38,6 +55,7 @@ class MiningConfig(StrategyConfig, frozen=True, kw_only=True, forbid_unknown_fie
     efficiency_j_per_th: float = 30.0
     margin_eur_mwh: float = 5.0
     period_minutes: int = 60
+    intraday: bool = True
 
     def __post_init__(self) -> None:
         if not (self.power_mw > 0 and self.efficiency_j_per_th > 0):
@@ -63,42 +81,93 @@ class MiningStrategy(Strategy):
         self.settings = config or MiningConfig()
         super().__init__(self.settings, name)
         self.break_even = self.settings.break_even_eur_mwh
-        self.run_below = self.break_even - self.settings.margin_eur_mwh
-        self._period: dict[str, int] = {}
+        self.limit_eur_mwh = self.settings.break_even_eur_mwh - self.settings.margin_eur_mwh
+        self.gate = DayAheadGate()
+        self.venues = Venues()
+        self._bid_days: dict[str, set[date]] = {}
 
     def describe(self) -> str:
         s = self.settings
+        where = (
+            "day-ahead bids at the gate (D-1 12:00 CET), intraday too"
+            if s.intraday
+            else "day-ahead bids at the gate (D-1 12:00 CET)"
+        )
         return (
             f"mining {s.power_mw:g} MW in {', '.join(s.markets)}: break-even "
-            f"{self.break_even:,.2f} €/MWh, runs below {self.run_below:,.2f}"
+            f"{self.break_even:,.2f} €/MWh, bids at most {self.limit_eur_mwh:,.2f}; {where}"
         )
+
+    def asset(self, market: str) -> str:
+        return f"{self.name}:{market}"
+
+    def on_start(self, ctx: StrategyContext) -> None:
+        self.gate = DayAheadGate()
+        for market in self.settings.markets:
+            ctx.register_asset(self.asset(market), self.settings.power_mw)
 
     def on_event(self, event: Event, ctx: StrategyContext) -> None:
         assert type(event) is PriceTick
         market = event.market
         if not self.trades_market(market):
             return
-        minutes = event.delivery_minutes or self.settings.period_minutes
-        period = period_start_us(event.ts, minutes)
-        if self._period.get(market) == period:
-            return  # decided for this period already (intraday ticks repeat)
-        self._period[market] = period
-        price = event.price_eur_mwh
-        if price >= self.run_below:
+        auction = self.gate.due(ctx, market)
+        if auction is not None:
+            self._bid_day_ahead(ctx, market, auction)
+        if self.settings.intraday and ctx.has_intraday(market):
+            self._buy_intraday(ctx, market, event.price_eur_mwh)
+
+    def _order(self, market: str, minutes: int, reason: str, **fields: object) -> Order:
+        return Order(
+            market=market,
+            side=Side.BUY,
+            volume_mwh=self.settings.power_mw * minutes / 60.0,
+            reason=reason,
+            consume_value_eur_mwh=self.break_even,
+            limit_price_eur_mwh=self.limit_eur_mwh,
+            asset=self.asset(market),
+            delivery_minutes=minutes,
+            **fields,  # type: ignore[arg-type]
+        )
+
+    def _bid_day_ahead(self, ctx: StrategyContext, market: str, auction: Auction) -> None:
+        day = ctx.timeline.delivery_day(market, auction.delivery_start)
+        reason = (
+            f"mine {day}: bid at break-even {self.break_even:,.2f} "
+            f"− margin {self.settings.margin_eur_mwh:,.2f} €/MWh"
+        )
+        orders = [
+            self._order(
+                market,
+                period.minutes,
+                reason,
+                product=Product.DAY_AHEAD,
+                delivery_start=period.start,
+            )
+            for period in DayAheadGate.periods(ctx.timeline, auction)
+        ]
+        ctx.submit(*orders)
+        self._bid_days.setdefault(market, set()).add(day)
+        self.venues.note(market, Venue.DAY_AHEAD)
+
+    def _buy_intraday(self, ctx: StrategyContext, market: str, price: float) -> None:
+        if price > self.limit_eur_mwh:
+            return  # the order path would refuse it at its limit; no need to ask
+        period = first_open_period(ctx, market)
+        if ctx.timeline.delivery_day(market, period.start) in self._bid_days.get(market, ()):
+            return  # the day-ahead bid covers this period (filled or priced out)
+        if ctx.position_at(market, period.start) > 0:
             return
-        ctx.submit(
-            Order(
-                market=market,
-                side=Side.BUY,
-                volume_mwh=self.settings.power_mw * minutes / 60.0,
-                reason=(
-                    f"mine: {price:,.2f} < break-even {self.break_even:,.2f} "
-                    f"− margin {self.settings.margin_eur_mwh:,.2f} €/MWh"
-                ),
-                consume_value_eur_mwh=self.break_even,
-                delivery_minutes=minutes,
+        fills = ctx.submit(
+            self._order(
+                market,
+                period.minutes,
+                f"mine: intraday {price:,.2f} ≤ {self.limit_eur_mwh:,.2f} €/MWh",
+                delivery_start=period.start,
             )
         )
+        if fills:
+            self.venues.note(market, Venue.INTRADAY)
 
 
 __all__ = ["MiningConfig", "MiningStrategy", "break_even_eur_mwh"]

@@ -2,7 +2,8 @@
 
 One indicator per instance (``indicator``), computed incrementally on the
 prices of every market the strategy trades (O(1) per tick), and turned into a
-target position of ``+volume_mwh`` (long), ``−volume_mwh`` (short) or flat:
+target of ``+volume_mwh`` (long), ``−volume_mwh`` (short) or flat per
+delivery hour:
 
 - ``ma_cross``: long while the fast moving average is above the slow one,
   short while below (trend following; 24 h against a week by default);
@@ -12,9 +13,19 @@ target position of ``+volume_mwh`` (long), ``−volume_mwh`` (short) or flat:
   prices, short above mean + k·σ, flat again at the mean (mean reversion on
   the daily swing).
 
-Every indicator uses only prices up to and including the current one. Trades
-are position changes in that market; the PnL is realised when a position is
-reduced (average cost) and the rest is closed when the strategy stops.
+Every indicator uses only the prices the strategy has been handed, i.e. known
+at the decision time. Where the target is held depends on the feed
+(:mod:`engine.strategies.signal_trading`): on a day-ahead-only feed the
+signal of the last bar before D's gate closure is committed for every period
+of D (such a position settles at its own clearing price: it earns minus its
+fees); on a feed with continuous intraday prices the target is held in the
+first delivery period still open, and each period settles at delivery at the
+reference price.
+
+What changed from the strategy that traded the price it had just seen: orders
+name their product and delivery period; positions are per period and settle
+at delivery (nothing is carried from one hour to the next); the config is the
+same (``volume_mwh`` is now per delivery hour).
 """
 
 from __future__ import annotations
@@ -25,7 +36,15 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from engine.events import Event, PriceTick
-from engine.strategies.base import Order, Side, Strategy, StrategyConfig, StrategyContext
+from engine.strategies.base import Strategy, StrategyConfig, StrategyContext
+from engine.strategies.day_ahead import DayAheadGate
+from engine.strategies.signal_trading import (
+    Venue,
+    Venues,
+    commit_day,
+    first_open_period,
+    hold_intraday,
+)
 
 Indicator = Literal["ma_cross", "rsi", "bollinger"]
 
@@ -33,7 +52,7 @@ Indicator = Literal["ma_cross", "rsi", "bollinger"]
 class TechnicalConfig(StrategyConfig, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Attributes:
     indicator: ``ma_cross``, ``rsi`` or ``bollinger``.
-    volume_mwh: size of a position.
+    volume_mwh: size of a position, MWh per delivery hour.
     fast_window / slow_window: moving averages of ``ma_cross``, in ticks.
     rsi_window / rsi_low / rsi_high: the RSI and its thresholds.
     bollinger_window / bollinger_k: the band's window (ticks) and width (σ).
@@ -151,6 +170,8 @@ class TechnicalStrategy(Strategy):
         self.settings = config or TechnicalConfig()
         super().__init__(self.settings, name)
         self._markets_state: dict[str, _MarketState] = {}
+        self.gate = DayAheadGate()
+        self.venues = Venues()
 
     def describe(self) -> str:
         s = self.settings
@@ -159,13 +180,12 @@ class TechnicalStrategy(Strategy):
             "rsi": f"RSI {s.rsi_window} ({s.rsi_low:g}/{s.rsi_high:g})",
             "bollinger": f"Bollinger {s.bollinger_window}, {s.bollinger_k:g}σ",
         }[s.indicator]
-        return f"technical: {detail}, ±{s.volume_mwh:g} MWh"
+        return f"technical: {detail}, ±{s.volume_mwh:g} MWh/h; {self.venues.words()}"
 
     def on_start(self, ctx: StrategyContext) -> None:
-        # Indicators keep their history; positions start from what is held.
-        for market, state in self._markets_state.items():
-            held = ctx.position(market)
-            state.target = 1 if held > 0 else -1 if held < 0 else 0
+        # Indicators keep their history. A fresh gate: orders withdrawn at a stop
+        # before the gate are sent again (what is held is subtracted).
+        self.gate = DayAheadGate()
 
     def _state(self, market: str) -> _MarketState:
         state = self._markets_state.get(market)
@@ -186,24 +206,19 @@ class TechnicalStrategy(Strategy):
             return
         price = event.price_eur_mwh
         state = self._state(market)
-        target = self._signal(state, price)
-        if target == state.target:
-            return
-        volume = self.settings.volume_mwh
-        wanted_mwh = target * volume
-        delta = wanted_mwh - ctx.position(market)
-        state.target = target
-        if abs(delta) < 1e-9:
-            return
+        state.target = target = self._signal(state, price)
+        volume = target * self.settings.volume_mwh
         words = {1: "long", -1: "short", 0: "flat"}[target]
-        ctx.submit(
-            Order(
-                market=market,
-                side=Side.BUY if delta > 0 else Side.SELL,
-                volume_mwh=abs(delta),
-                reason=f"{self.settings.indicator}: go {words} {market} at {price:,.2f}",
-            )
-        )
+        reason = f"{self.settings.indicator}: {words} {market} after {price:,.2f}"
+        if ctx.has_intraday(market):
+            self.venues.note(market, Venue.INTRADAY)
+            hold_intraday(ctx, market, first_open_period(ctx, market), volume, reason)
+            return
+        auction = self.gate.due(ctx, market)
+        if auction is not None:
+            self.venues.note(market, Venue.DAY_AHEAD)
+            day = ctx.timeline.delivery_day(market, auction.delivery_start)
+            commit_day(ctx, market, auction, lambda _: volume, f"{reason}: day-ahead for {day}")
 
     def _signal(self, state: _MarketState, price: float) -> int:
         s = self.settings

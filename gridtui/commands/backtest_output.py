@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -62,19 +62,57 @@ def metrics_table(metrics: dict[str, float], title: str = "metrics") -> Table:
     return table
 
 
+def strategies_table(result: BacktestResult) -> Table:
+    """One row per strategy: what it traded under, its fills, PnL, fees, wins and Sharpe.
+
+    "traded under" is worded from the run (the products of the strategy's
+    fills, the gates of its markets, how it settled), not from its kind.
+    """
+    table = Table(title="strategies")
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("strategy", "left"),
+        ("traded under", "left"),
+        ("fills", "right"),
+        ("MWh", "right"),
+        ("PnL €", "right"),
+        ("fees €", "right"),
+        ("win", "right"),
+        ("Sharpe", "right"),
+        ("open at end", "right"),
+    )
+    for column, justify in columns:
+        table.add_column(column, justify=justify)
+    for name, report in result.strategies.items():
+        figures = report.figures
+        open_words = (
+            f"{report.open_periods} ({report.open_mwh:,.0f} MWh)" if report.open_periods else "0"
+        )
+        if report.delivered_open:
+            open_words += f", {report.delivered_open} delivered!"
+        table.add_row(
+            name,
+            report.traded_under,
+            f"{figures.fills:,}",
+            f"{figures.volume_mwh:,.0f}",
+            f"{figures.revenue_eur:,.0f}",
+            f"{figures.fees_eur:,.0f}",
+            f"{100 * figures.win_rate:.0f} %" if figures.settlements else "-",
+            f"{figures.sharpe_ratio:.2f}",
+            open_words,
+            style="red" if figures.revenue_eur < 0 else None,
+        )
+    return table
+
+
 def print_result(console: Console, result: BacktestResult) -> None:
     console.print(metrics_table(result.record.metrics, f"backtest {result.record.run_id}"))
-    per = Table(title="strategies")
-    for column in ("strategy", "what it does", "trades", "PnL €"):
-        per.add_column(column, justify="right" if column in ("trades", "PnL €") else "left")
-    counts: dict[str, tuple[int, float]] = {}
-    for trade in result.trades:
-        count, pnl = counts.get(trade.strategy, (0, 0.0))
-        counts[trade.strategy] = (count + 1, pnl + trade.pnl_eur)
+    console.print(strategies_table(result))
     for name, description in result.descriptions.items():
-        count, pnl = counts.get(name, (0, 0.0))
-        per.add_row(name, description, f"{count:,}", f"{pnl:,.0f}")
-    console.print(per)
+        console.print(f"[bold]{name}[/]: {description}")
+    console.print(
+        "open at end: positions for delivery after the window (committed at a gate inside "
+        "it); not counted in PnL"
+    )
     for name, why in result.skipped.items():
         console.print(f"[yellow]left out[/] {name}: {why}")
     console.print(throughput(result))

@@ -381,7 +381,12 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         print(f"gridtui: {exc}", file=sys.stderr)
         return 2
     rows = evaluate(
-        series, settings.battery.reference, controllers, _auction_rule(settings), committed
+        series,
+        settings.battery.reference,
+        controllers,
+        _auction_rule(settings),
+        committed,
+        fee_eur_mwh=settings.strategies.execution.fee_eur_mwh,
     )
     if args.json:
         print(json.dumps({"battery": _spec_dict(settings.battery.reference), "rows": rows}))

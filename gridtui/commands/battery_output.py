@@ -54,20 +54,24 @@ def evaluate(
     controllers: Sequence[tuple[str, Any]],
     rule: Any,
     committed: Sequence[CommittedEntry] = (),
+    fee_eur_mwh: float = 0.0,
 ) -> list[dict[str, Any]]:
     """One row per market and policy: net revenue and its share of perfect foresight.
 
     ``controllers`` are ``(name, factory)`` pairs run after publication; a
     factory makes a fresh controller per market (the MPC keeps a plan).
+    Every row pays wear and ``fee_eur_mwh`` per MWh traded, as a backtest's
+    fills do (:mod:`engine.battery_costs`: one truth with ``gridtui backtest``).
     """
+    from engine.battery_costs import perfect_foresight, trading_spec
     from engine.commitment import run_committed
     from engine.dispatch import run_controller
     from engine.information import Information
-    from engine.optimum import solve_schedule
 
+    spec = trading_spec(spec, fee_eur_mwh)
     rows: list[dict[str, Any]] = []
     for one in series:
-        optimum = solve_schedule(spec, one.prices, one.dt_h, day_numbers=one.day_numbers())
+        optimum = perfect_foresight(spec, one, 0.0)  # the fee is in ``spec`` already
         best = optimum.net_revenue_eur
         known_end = rule.known_end(one)
         charged = float(optimum.charge_mw.sum() * one.dt_h)
@@ -139,7 +143,7 @@ def print_table(rows: Sequence[dict[str, Any]]) -> None:
 
     # No vertical rules: the information labels must fit beside the policy in 80 columns.
     table = Table(
-        title="Battery dispatch: net revenue (revenue − degradation)",
+        title="Battery dispatch: net revenue (revenue − degradation − fees)",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
@@ -163,7 +167,9 @@ def print_table(rows: Sequence[dict[str, Any]]) -> None:
         )
     console = Console()
     console.print(table)
-    console.print("Net €: revenue − degradation; % of PF: of the perfect-foresight optimum")
+    console.print(
+        "Net €: revenue − degradation − exchange fee; % of PF: of the perfect-foresight optimum"
+    )
     shown = {row["information"] for row in rows}
     for label in Information:
         if label.value in shown:

@@ -41,9 +41,17 @@ from engine.market.timeline import MarketTimeline, Product
 from engine.strategies.base import Order, Strategy
 from engine.strategies.execution import Account, ExecutionModel
 from engine.strategy_config import ManagerConfig
-from engine.strategy_orders import clear_auction, expire, fill_orders, settle_due
+from engine.strategy_orders import (
+    buy_right,
+    clear_auction,
+    expire,
+    fill_orders,
+    settle_due,
+    settle_rights,
+)
 from engine.strategy_slot import StrategySlot, StrategyState
 from engine.time_us import US_PER_DAY, from_us, to_us
+from engine.transmission import RightPurchase
 
 log = logging.getLogger(__name__)
 
@@ -316,6 +324,8 @@ class StrategyManager:
         for slot in self._slots.values():
             if len(slot.account.ledger):
                 settle_due(self, slot, now_us)
+            if slot.rights:  # a stopped strategy's rights still pay and cost
+                settle_rights(self, slot, now_us)
         self._next_settle_us = now_us // _SETTLE_STEP_US * _SETTLE_STEP_US + _SETTLE_STEP_US
         if len(self.clearing) > _CLEARING_KEPT:
             cutoff = now_us - 2 * US_PER_DAY
@@ -331,6 +341,10 @@ class StrategyManager:
     def submit(self, slot: StrategySlot, orders: Sequence[Order], all_or_none: bool) -> list[Trade]:
         """A strategy's ``ctx.submit``: :func:`~engine.strategy_orders.fill_orders`."""
         return fill_orders(self, slot, orders, all_or_none)
+
+    def buy_right(self, slot: StrategySlot, right: RightPurchase) -> Trade | None:
+        """A strategy's ``ctx.buy_right``: :func:`~engine.strategy_orders.buy_right`."""
+        return buy_right(self, slot, right)
 
     # -- the kernel's Component protocol -------------------------------------------
 

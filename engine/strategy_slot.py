@@ -20,6 +20,7 @@ from engine.market.timeline import MarketTimeline
 from engine.strategies.base import Order, Strategy
 from engine.strategies.execution import Account
 from engine.time_us import US_PER_MINUTE, from_us, to_us
+from engine.transmission import RightPurchase, RightsBook
 
 if TYPE_CHECKING:
     from engine.strategy_manager import StrategyManager
@@ -44,6 +45,7 @@ class StrategySlot:
         "last_trade",
         "manager",
         "name",
+        "rights",
         "seq",
         "state",
         "strategy",
@@ -54,6 +56,7 @@ class StrategySlot:
         self.strategy = strategy
         self.manager = manager
         self.account = Account()
+        self.rights = RightsBook()  # transmission rights: cash flows, not energy
         self.state = StrategyState.STOPPED
         self.last_action = "loaded"
         self.last_trade: Trade | None = None
@@ -152,6 +155,9 @@ class StrategySlot:
 
     def submit(self, *orders: Order, all_or_none: bool = False) -> list[Trade]:
         return self.manager.submit(self, orders, all_or_none)
+
+    def buy_right(self, right: RightPurchase) -> Trade | None:
+        return self.manager.buy_right(self, right)
 
     def register_asset(self, asset: str, power_mw: float) -> None:
         self.manager.execution.register_asset(asset, power_mw)

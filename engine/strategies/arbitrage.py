@@ -1,162 +1,192 @@
-"""Cross-border arbitrage: buy in the cheap zone, sell in the dear one, net of transmission.
+"""Cross-border arbitrage through monthly transmission rights: it earns what the rights pay.
 
-It trades what the spread engine (:mod:`engine.spreads`) reports: every pair
-with an open :class:`~engine.events.SpreadOpportunity` is a flow the strategy
-runs across that border, one delivery period at a time. When a bar is complete
-(every price of that instant is in) it buys in the low zone and sells the same
-volume in the high one, both legs at once or neither, provided that
+Under market coupling the day-ahead spread between two zones is congestion
+rent, and it goes to the TSOs: buying in one zone and selling in the other at
+their day-ahead prices earns nothing. What a trader can buy is a transmission
+right on an interconnector — a monthly option that pays max(0, p_to − p_from)
+per MWh for each delivery period of the month, for its auction price
+(:mod:`engine.transmission`). This strategy
 
-- both zones have a price of this bar (a pair whose other price is older is
-  not a trade: its delivery periods differ), and
-- the spread, net of the border's transmission cost (as the spread engine
-  states it), is still at least ``min_net_spread_eur_mwh``.
+1. keeps each border direction's payoff per delivery period from the day-ahead
+   prices it is handed (:class:`~engine.transmission.PayoffHistory`);
+2. at the monthly auction for month M — by default the last day of M−1 at
+   12:00 Europe/Brussels, before any price of M is published — on its last
+   bar before the auction (``decision_lead_minutes``), prices each configured
+   direction's right (:class:`~engine.transmission.RightsPricing`, by default
+   the mean payoff of M−1 as known then) and buys ``volume_mw`` of it, at
+   most the direction's capacity, where the mean payoff of the last
+   ``lookback_days`` beats price and fee by more than ``min_edge_eur_mwh``: a right
+   is cheap when the spread has lately moved above last month's mean;
+3. holds it through M: the order path books the purchase and pays out each
+   period once both of its day-ahead prices are known
+   (:meth:`~engine.strategies.base.StrategyContext.buy_right`).
 
-The volume is ``volume_mw`` x the period length, capped by the execution
-model's cross-border capacity of that direction (shared with any other
-strategy) and its order size limit. The sell leg carries the transmission cost,
-so its PnL is what the flow earned net of everything.
+It buys only directions of listed interconnectors, each once a month and
+never above its capacity. It moves no energy, so it holds no position. The
+defaults (a 7-day look-back, no margin) were chosen on 2020 and checked on
+2021 (bench in the commit that set them); 2022 was not looked at.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import ClassVar, Final
+import logging
+import math
+from datetime import date, datetime, timedelta
+from typing import ClassVar
 
-from engine.events import Event, OpportunityStatus, SpreadOpportunity
-from engine.strategies.base import Order, Side, Strategy, StrategyConfig, StrategyContext
+from engine.events import Event, PriceKind, PriceTick
+from engine.strategies.base import Strategy, StrategyConfig, StrategyContext
 from engine.strategies.execution import period_start_us
-
-# The interconnectors between gridtui's six zones (either direction). Zones
-# without one (AT-FR, FR-NL, GB-DE …) trade only through their neighbours, and a
-# flow along a chain would use the capacity of every border on it: the strategy
-# leaves chains to the spread table and trades real borders only.
-INTERCONNECTORS: Final = (
-    "DE-AT",
-    "DE-FR",
-    "DE-NL",
-    "DE-BE",  # ALEGrO
-    "FR-BE",
-    "NL-BE",
-    "GB-FR",  # IFA, IFA2, ElecLink
-    "GB-NL",  # BritNed
-    "GB-BE",  # Nemo
+from engine.time_us import to_us
+from engine.transmission import (
+    Direction,
+    PayoffHistory,
+    RightPurchase,
+    RightsPricing,
+    TransmissionConfig,
+    month_bounds,
+    month_of,
+    next_month,
+    parse_direction,
 )
+
+log = logging.getLogger(__name__)
 
 
 class ArbitrageConfig(StrategyConfig, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Attributes:
-    borders: the borders traded, ``"A-B"`` for either direction; empty = every
-        pair the spread engine reports.
-    volume_mw: flow per border direction; None = as much as the capacity allows.
-    min_net_spread_eur_mwh: the least net spread worth a trade at the bar's prices.
-    period_minutes: delivery period of prices that do not state one (intraday ticks).
-    max_price_skew_s: the two prices of a trade must be this close in time.
+    transmission: the interconnectors, their capacities and how rights are
+        priced (``[strategies.arbitrage.transmission]``).
+    borders: the directions it buys rights on (``"FROM-TO"``); empty = both
+        directions of every interconnector. A pair with no interconnector is
+        refused.
+    volume_mw: MW bought per direction and month; None = the whole capacity.
+    lookback_days: the recent payoff is the mean over this many days before the auction.
+    min_edge_eur_mwh: buy when recent payoff − price − fee exceeds this.
+    min_coverage: the share of the look-back's periods that must have a
+        payoff (both prices); less, and the direction is not judged.
+    decision_lead_minutes: decide on the first bar this close to the auction.
     """
 
-    borders: tuple[str, ...] = INTERCONNECTORS
-    volume_mw: float | None = 100.0
-    min_net_spread_eur_mwh: float = 5.0
-    period_minutes: int = 60
-    max_price_skew_s: float = 60.0
+    transmission: TransmissionConfig = TransmissionConfig()
+    borders: tuple[str, ...] = ()
+    volume_mw: float | None = None
+    lookback_days: float = 7.0
+    min_edge_eur_mwh: float = 0.0
+    min_coverage: float = 0.5
+    decision_lead_minutes: int = 60
+
+    def __post_init__(self) -> None:
+        for key in self.borders:
+            if not self.transmission.has_border(*parse_direction(key)):
+                raise ValueError(
+                    f"arbitrage.borders: {key} has no interconnector in transmission.borders "
+                    f"{list(self.transmission.borders)}"
+                )
+        if self.volume_mw is not None and not self.volume_mw > 0:
+            raise ValueError(f"arbitrage.volume_mw must be > 0 (or unset), got {self.volume_mw}")
+        if not (self.lookback_days > 0 and 0 <= self.min_coverage <= 1):
+            raise ValueError("arbitrage.lookback_days must be > 0 and min_coverage within 0..1")
+        if self.decision_lead_minutes <= 0:
+            raise ValueError("arbitrage.decision_lead_minutes must be > 0")
 
 
 class ArbitrageStrategy(Strategy):
     kind = "arbitrage"
-    wants: ClassVar[tuple[type[Event], ...]] = (SpreadOpportunity,)
-    inputs: ClassVar[frozenset[str]] = frozenset({"prices", "spreads"})
+    wants: ClassVar[tuple[type[Event], ...]] = (PriceTick,)
+    inputs: ClassVar[frozenset[str]] = frozenset({"prices"})
     uses_bars = True
 
     def __init__(self, config: ArbitrageConfig | None = None, name: str | None = None) -> None:
         self.settings = config or ArbitrageConfig()
         super().__init__(self.settings, name)
-        self._open: dict[tuple[str, str], SpreadOpportunity] = {}
-        self._traded: dict[tuple[str, str], int] = {}
-        self._skew = timedelta(seconds=self.settings.max_price_skew_s)
-        self._borders: frozenset[tuple[str, str]] | None = None
-        if self.settings.borders:
-            pairs = [tuple(b.split("-", 1)) for b in self.settings.borders]
-            if any(len(p) != 2 for p in pairs):
-                raise ValueError(f"arbitrage.borders must read 'A-B', got {self.settings.borders}")
-            self._borders = frozenset({(a, b) for a, b in pairs} | {(b, a) for a, b in pairs})
+        transmission = self.settings.transmission
+        listed = (
+            [parse_direction(key) for key in self.settings.borders]
+            if self.settings.borders
+            else list(transmission.directions())
+        )
+        self.directions: tuple[Direction, ...] = tuple(
+            d for d in listed if self.trades_market(d[0]) and self.trades_market(d[1])
+        )
+        self.history = PayoffHistory(
+            transmission.directions(), keep_days=max(70, math.ceil(self.settings.lookback_days) + 7)
+        )
+        self.pricing = RightsPricing(transmission, self.history)
+        self.purchases: list[RightPurchase] = []
+        self._decided: set[date] = set()
+        self._lead = timedelta(minutes=self.settings.decision_lead_minutes)
 
     def describe(self) -> str:
-        volume = self.settings.volume_mw
-        size = "up to capacity" if volume is None else f"{volume:g} MW"
-        floor = self.settings.min_net_spread_eur_mwh
-        return f"cross-border arbitrage, {size}, net spread ≥ {floor:g} €/MWh"
-
-    def on_start(self, ctx: StrategyContext) -> None:
-        self._traded.clear()
+        settings = self.settings
+        size = "capacity" if settings.volume_mw is None else f"{settings.volume_mw:g} MW"
+        return (
+            f"monthly transmission rights on {len(self.directions)} border directions, {size}, "
+            f"when the {settings.lookback_days:g}-day payoff beats the "
+            f"{settings.transmission.pricing} price by {settings.min_edge_eur_mwh:g} €/MWh"
+        )
 
     def on_event(self, event: Event, ctx: StrategyContext) -> None:
-        assert type(event) is SpreadOpportunity
-        pair = (event.buy_market, event.sell_market)
-        if self._markets and not (pair[0] in self._markets and pair[1] in self._markets):
-            return
-        if self._borders is not None and pair not in self._borders:
-            return
-        if event.status is OpportunityStatus.CLOSED:
-            self._open.pop(pair, None)
-        else:
-            self._open.pop((pair[1], pair[0]), None)
-            self._open[pair] = event
+        assert type(event) is PriceTick
+        if event.kind is not PriceKind.DAY_AHEAD:
+            return  # rights pay on day-ahead prices only
+        minutes = event.delivery_minutes or 60
+        self.history.observe(event.market, period_start_us(event.ts, minutes), event.price_eur_mwh)
 
     def on_bar(self, ts: datetime, ctx: StrategyContext) -> None:
-        if not self._open:
+        transmission = self.settings.transmission
+        month = next_month(month_of(ts, transmission.timezone))
+        if month in self._decided:
             return
+        auction = transmission.auction_at(month)
+        if ts < auction - self._lead:
+            return
+        self._decided.add(month)
+        if ts >= auction:
+            log.info("arbitrage %s: no bar before the %s auction; no rights", self.name, month)
+            return
+        for direction in self.directions:
+            self._decide(direction, month, auction, ctx)
+
+    def _decide(
+        self, direction: Direction, month: date, auction: datetime, ctx: StrategyContext
+    ) -> None:
         settings = self.settings
-        fresh_after = ts - self._skew
-        periods: dict[int, int] = {}  # delivery minutes → this bar's period
-        ranked = sorted(self._open.values(), key=lambda o: o.net_spread_eur_mwh, reverse=True)
-        for opportunity in ranked:
-            buy, sell = opportunity.buy_market, opportunity.sell_market
-            buy_ts, sell_ts = ctx.price_ts(buy), ctx.price_ts(sell)
-            if buy_ts is None or sell_ts is None or min(buy_ts, sell_ts) < fresh_after:
-                continue
-            if max(buy_ts, sell_ts) < ts:
-                continue  # neither price is of this bar: traded when it was
-            buy_price, sell_price = ctx.price(buy), ctx.price(sell)
-            if buy_price is None or sell_price is None:
-                continue
-            cost = opportunity.transmission_cost_eur_mwh
-            net = sell_price - buy_price - cost
-            if net < settings.min_net_spread_eur_mwh:
-                continue
-            minutes = ctx.delivery_minutes(buy) or settings.period_minutes
-            period = periods.get(minutes)
-            if period is None:
-                period = periods[minutes] = period_start_us(ts, minutes)
-            if self._traded.get((buy, sell)) == period:
-                continue
-            self._traded[(buy, sell)] = period
-            hours = minutes / 60.0
-            volume = (settings.volume_mw if settings.volume_mw is not None else 1e9) * hours
-            book = f"{buy}>{sell}"
-            reason = (
-                f"arbitrage {buy}→{sell}: sell {sell_price:.2f} − buy {buy_price:.2f} "
-                f"− transmission {cost:.2f} = net {net:.2f} €/MWh"
-            )
-            ctx.submit(
-                Order(
-                    market=buy,
-                    side=Side.BUY,
-                    volume_mwh=volume,
-                    reason=reason,
-                    book=book,
-                    border=f"{buy}-{sell}",
-                    delivery_minutes=minutes,
-                ),
-                Order(
-                    market=sell,
-                    side=Side.SELL,
-                    volume_mwh=volume,
-                    reason=reason,
-                    book=book,
-                    extra_cost_eur_mwh=cost,
-                    delivery_minutes=minutes,
-                ),
-                all_or_none=True,
-            )
+        transmission = settings.transmission
+        price = self.pricing.price_eur_mwh(direction, month, ctx.now)
+        if price is None:
+            return  # not sold (no history to price it on, or not in the price file)
+        start, end = month_bounds(month, transmission.timezone)
+        timeline = ctx.timeline
+        minutes = timeline.mtu_minutes(direction[0], timeline.delivery_day(direction[0], start))
+        lookback = timedelta(days=settings.lookback_days)
+        recent, count = self.history.mean(direction, to_us(auction - lookback), to_us(auction))
+        expected = lookback.total_seconds() / 60 / minutes
+        if count < settings.min_coverage * expected:
+            return
+        edge = recent - price - transmission.fee_eur_mwh
+        if not edge > settings.min_edge_eur_mwh:
+            return  # strictly: a right that paid nothing and costs nothing is not worth a trade
+        capacity = transmission.capacity(direction)
+        mw = capacity if settings.volume_mw is None else min(settings.volume_mw, capacity)
+        if mw <= 0:
+            return
+        right = RightPurchase(
+            from_market=direction[0],
+            to_market=direction[1],
+            mw=mw,
+            delivery_start=start,
+            delivery_end=end,
+            price_eur_mwh=price,
+            fee_eur_mwh=transmission.fee_eur_mwh,
+            period_minutes=minutes,
+            reason=(
+                f"{month:%Y-%m} auction: {settings.lookback_days:g}-day payoff {recent:.2f} "
+                f"− price {price:.2f} = edge {edge:.2f} €/MWh"
+            ),
+        )
+        if ctx.buy_right(right) is not None:
+            self.purchases.append(right)
 
 
 __all__ = ["ArbitrageConfig", "ArbitrageStrategy"]

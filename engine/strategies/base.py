@@ -44,6 +44,7 @@ import msgspec
 
 from engine.events import Event, PriceTick, Trade
 from engine.market.timeline import MarketTimeline, Product
+from engine.transmission import RightPurchase
 
 _MAX_CLOSE_ORDERS = 100
 
@@ -172,6 +173,19 @@ class StrategyContext(Protocol):
         With ``all_or_none`` every order is scaled to the smallest share any of
         them can be filled to, and none is filled when one cannot be at all
         (the two legs of an arbitrage).
+        """
+        ...
+
+    def buy_right(self, right: RightPurchase) -> Trade | None:
+        """Hold a cross-border transmission right bought at its auction price.
+
+        A right is not energy: no position moves. The purchase is a Trade of
+        0 MWh on the border (``"DE-FR"``) at the right's price, pnl 0, with its
+        fees; each delivery period then settles once both day-ahead prices of
+        the period are known, as a ``settle`` Trade whose pnl is MW x hours x
+        (max(0, p_to − p_from) − price − fee). None: refused (the strategy is
+        not running, the right is malformed, or its delivery has begun), with
+        the reason in the audit log.
         """
         ...
 

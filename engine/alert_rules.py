@@ -18,11 +18,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from engine.events import (
+    AUCTION_KINDS,
     Alert,
     BatteryState,
     FeedHealth,
     OpportunityStatus,
-    PriceKind,
     PriceTick,
     Severity,
     SpreadOpportunity,
@@ -62,7 +62,7 @@ class RollingBaseline:
 
 def price_spike(engine: AlertEngine, tick: PriceTick, now: datetime, alerts: list[Alert]) -> None:
     """``price_spike``: an intraday/imbalance price far from its rolling baseline."""
-    if tick.kind is PriceKind.DAY_AHEAD:
+    if tick.kind in AUCTION_KINDS:  # auction results price delivery, not a moving market
         return
     config = engine.config
     series = (tick.market, tick.kind.value)

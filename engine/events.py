@@ -19,11 +19,45 @@ import msgspec
 
 
 class PriceKind(enum.StrEnum):
-    """Which market a price comes from."""
+    """Which market a price comes from.
+
+    Two families: auction results (day-ahead and the three SIDC intraday
+    auctions) are stamped at the start of the delivery period they price and
+    carry ``delivery_minutes``; intraday and imbalance ticks are stamped when
+    they were observed. Each intraday auction is a kind of its own because the
+    store keys prices by (market, kind, ts): IDA1 and IDA2 both price every
+    period of the day, so one shared kind would keep only the first of them.
+    """
 
     DAY_AHEAD = "day_ahead"
     INTRADAY = "intraday"
     IMBALANCE = "imbalance"
+    IDA1 = "ida1"
+    IDA2 = "ida2"
+    IDA3 = "ida3"
+
+    @classmethod
+    def of_auction(cls, name: str) -> PriceKind:
+        """The kind of an auction's results by its timeline name: ``DA``, ``IDA1`` …
+
+        Raises:
+            ValueError: no price kind for that auction.
+        """
+        kind = _AUCTION_NAMES.get(name)
+        if kind is None:
+            raise ValueError(f"no price kind for auction {name!r} (DA, IDA1, IDA2, IDA3)")
+        return kind
+
+
+INTRADAY_AUCTION_KINDS: Final = frozenset({PriceKind.IDA1, PriceKind.IDA2, PriceKind.IDA3})
+# Kinds stamped at their delivery start, so published ahead of the clock.
+AUCTION_KINDS: Final = INTRADAY_AUCTION_KINDS | {PriceKind.DAY_AHEAD}
+_AUCTION_NAMES: Final = {
+    "DA": PriceKind.DAY_AHEAD,
+    "IDA1": PriceKind.IDA1,
+    "IDA2": PriceKind.IDA2,
+    "IDA3": PriceKind.IDA3,
+}
 
 
 class Severity(enum.StrEnum):

@@ -2,9 +2,10 @@
 
 A tick with a NaN or infinite price, a price outside the plausible range, an
 unknown market, a naive timestamp, or a timestamp from the future never reaches
-the bus or the store, and never stops the daemon. Day-ahead prices are the one
-kind that legitimately lies in the future (the delivery start of an auctioned
-day), so they may run ahead of the clock by ``day_ahead_horizon_h``.
+the bus or the store, and never stops the daemon. Auction results (day-ahead and
+intraday-auction prices, ``AUCTION_KINDS``) are the kinds that legitimately lie
+in the future (the delivery start of an auctioned period), so they may run ahead
+of the clock by ``day_ahead_horizon_h``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 import msgspec
 
 from engine.clock import Clock
-from engine.events import Event, Fundamentals, PriceKind, PriceTick
+from engine.events import AUCTION_KINDS, Event, Fundamentals, PriceTick
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,8 @@ class ValidationConfig(msgspec.Struct, frozen=True, kw_only=True):
             harmonised limits are −500 and +4,000 (raised over time), so the
             defaults leave room while still catching unit mix-ups (€/kWh × 1000).
         max_future_s: clock skew tolerated for intraday and imbalance ticks.
-        day_ahead_horizon_h: how far ahead a day-ahead delivery may start.
+        day_ahead_horizon_h: how far ahead an auctioned delivery (day-ahead or
+            intraday auction) may start.
         log_first: log every rejection up to this many per reason, then every
             ``log_every``-th, so a flood of garbage cannot flood the log.
     """
@@ -72,9 +74,7 @@ class TickValidator:
                 return "price is not a finite number"
             if not self.config.min_price_eur_mwh <= price <= self.config.max_price_eur_mwh:
                 return "price outside the plausible range"
-            ahead = (
-                self._day_ahead_horizon if event.kind is PriceKind.DAY_AHEAD else self._max_future
-            )
+            ahead = self._day_ahead_horizon if event.kind in AUCTION_KINDS else self._max_future
             if ts > (now or self.clock.now()) + ahead:
                 return "timestamp in the future"
         elif isinstance(event, Fundamentals):
@@ -91,7 +91,7 @@ class TickValidator:
         low, high = self.config.min_price_eur_mwh, self.config.max_price_eur_mwh
         latest = now + self._max_future
         latest_day_ahead = now + self._day_ahead_horizon
-        day_ahead = PriceKind.DAY_AHEAD
+        auctions = AUCTION_KINDS
         good: list[Event] = []
         for event in events:
             # Fast path for the common case: a plausible price tick, checked
@@ -102,7 +102,7 @@ class TickValidator:
                 and event.market in markets
                 and low <= event.price_eur_mwh <= high
                 and event.ts.utcoffset() is not None
-                and event.ts <= (latest_day_ahead if event.kind is day_ahead else latest)
+                and event.ts <= (latest_day_ahead if event.kind in auctions else latest)
             ):
                 good.append(event)
                 continue

@@ -2,144 +2,83 @@
 
 This module owns the *adapter*: it turns the quarter-hourly fundamentals and prices
 of :class:`feeds.mock_model.MarketModel` into the events of ``engine.events`` and
-paces them on the engine's clock. ``gridtui.wiring`` plugs it in as the default
-feed (no tokens, no network); backtests and benchmarks drive it on a SimClock.
+paces them on the engine's clock, publishing auction results when the real market
+timeline (:class:`engine.market.timeline.MarketTimeline`, ``MockFeedConfig.timeline``)
+says they come out. ``gridtui.wiring`` plugs it in as the default feed (no tokens,
+no network); backtests and benchmarks drive it on a SimClock.
 
 What it emits, all with tz-aware UTC timestamps and ``source="mock"``:
 
 - **Intraday ticks** (``PriceKind.INTRADAY``): one per market every
   ``tick_interval_s``; the price is the current quarter-hour's fundamental price
   plus a mean-reverting (Ornstein–Uhlenbeck) deviation with a 30-minute memory.
-- **Day-ahead prices** (``PriceKind.DAY_AHEAD``, ``delivery_minutes=15``, ``ts`` =
-  delivery start): a whole UTC delivery day of 96 quarter-hours per market, published
-  once a day at the auction (11:00 UTC ≈ 12:00 CET). At start-up it publishes today's
-  curve, and tomorrow's too when the auction has already passed, so a UI has a curve
-  at once.
+- **Day-ahead prices** (``PriceKind.DAY_AHEAD``, ``ts`` = delivery start): one
+  local delivery day per market (Europe/Brussels: 23:00–23:00 UTC in winter,
+  22:00–22:00 in summer, 23 or 25 hours on DST days), at the timeline's MTU
+  (``delivery_minutes`` 60 before 2025-10-01, 15 from then; an hour's price is the
+  mean of its four quarter-hours, in cents), published at the timeline's
+  publication instant on D−1 (12:45 local, after the 12:00 gate closure). At
+  start-up it publishes the current local day, and the next one when its
+  publication has passed, so a UI has a curve at once.
+- **Intraday-auction prices** (``PriceKind.IDA1`` / ``IDA2`` / ``IDA3``,
+  ``delivery_minutes=15``, ``ts`` = delivery start): each auction's window of
+  quarter-hours, ``ida_publication_delay_min`` after its gate (IDA1 15:00 D−1 and
+  IDA2 22:00 D−1 for all of D, IDA3 10:00 D for 12:00–24:00 of D); the price is
+  the fundamental price plus the auction's deviation
+  (:class:`feeds.mock_auctions.IntradayAuctionNoise`). Markets whose rules have no
+  intraday auctions (GB) get none.
 - **Fundamentals**: load, wind and solar per market for each quarter-hour, when the
   quarter starts.
+
+Prices and fundamentals come from the model's UTC blocks, one UTC day of
+quarter-hours each; a local delivery day takes its quarters from the two blocks
+it straddles, so the timeline changes when prices come out, never what they are.
 
 Pacing: with ``tick_interval_s > 0`` it emits one round of ticks (one per market) per
 interval and waits on ``clock.sleep_until``. With ``tick_interval_s == 0`` it runs as
 fast as possible: batches of about ``fast_batch_ticks`` ticks, simulated time moving
 by a notional ``fast_step_s`` (1 s) per round; it never sleeps on a live clock (its
 timestamps then run ahead of the wall clock) and moves a simulated clock along with
-its batches. Same seed and same start give the same event sequence.
+its batches. A publication goes out in the batch of the first round at or after its
+instant, before that round's ticks. Same seed and same start give the same event
+sequence.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import numpy as np
-from scipy.signal import lfilter
 
 from engine.clock import Clock
 from engine.events import Event, Fundamentals, PriceKind, PriceTick
+from engine.market.timeline import MarketTimeline
+from feeds.mock_auctions import (
+    DAY_AHEAD,
+    AuctionCalendar,
+    IntradayAuctionNoise,
+    Publication,
+    auction_names,
+    to_us,
+)
+from feeds.mock_config import MockFeedConfig
 from feeds.mock_model import (
+    PRICE_CAP_EUR_MWH,
+    PRICE_FLOOR_EUR_MWH,
     FloatArray,
     MarketModel,
-    ModelParams,
     SimBlock,
-    ZoneProfile,
     simulate_hourly_prices,
 )
+from feeds.mock_processes import IntradayNoise
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _US_PER_S: Final = 1_000_000
 _QUARTER_US: Final = 15 * 60 * _US_PER_S
 _DAY_US: Final = 24 * 3600 * _US_PER_S
-_NOISE_CHUNK_ROUNDS: Final = 4096
-
-
-@dataclass(frozen=True, slots=True)
-class MockFeedConfig:
-    """How the mock market runs. Every field has a default that makes sense live.
-
-    Attributes:
-        markets: market codes; unknown ones get a generic profile.
-        seed: the whole event sequence follows from seed and start.
-        tick_interval_s: simulated seconds between intraday rounds; 0 = as fast as
-            possible (see the module docstring).
-        start: simulated time of the first tick (tz-aware); None = ``clock.now()``.
-        fast_step_s: notional simulated seconds per round when ``tick_interval_s`` is 0.
-        fast_batch_ticks: about this many intraday ticks per batch when fast.
-        auction_hour_utc: UTC hour at which tomorrow's day-ahead curve is published.
-        intraday_noise_share: size of the intraday deviation, share of the price.
-        intraday_noise_floor_eur_mwh: its minimum size, for prices near zero.
-        intraday_tau_s: memory of the intraday deviation.
-        profiles: per-market overrides of ``feeds.mock_model.ZONE_PROFILES``.
-        params: overrides of the price model's shared knobs.
-    """
-
-    markets: tuple[str, ...] = ("DE", "FR", "NL", "BE", "AT", "GB")
-    seed: int = 42
-    tick_interval_s: float = 10.0
-    start: datetime | None = None
-    fast_step_s: float = 1.0
-    fast_batch_ticks: int = 1000
-    auction_hour_utc: int = 11
-    intraday_noise_share: float = 0.04
-    intraday_noise_floor_eur_mwh: float = 1.5
-    intraday_tau_s: float = 1800.0
-    profiles: Mapping[str, ZoneProfile] | None = None
-    params: ModelParams | None = None
-
-    def __post_init__(self) -> None:
-        if not self.markets:
-            raise ValueError("MockFeedConfig.markets must name at least one market")
-        if len(set(self.markets)) != len(self.markets):
-            raise ValueError(f"MockFeedConfig.markets has duplicates: {list(self.markets)}")
-        if not math.isfinite(self.tick_interval_s) or self.tick_interval_s < 0:
-            raise ValueError(f"tick_interval_s must be >= 0, got {self.tick_interval_s}")
-        if self.tick_interval_s == 0 and not self.fast_step_s > 0:
-            raise ValueError(f"fast_step_s must be > 0, got {self.fast_step_s}")
-        if self.fast_batch_ticks < 1:
-            raise ValueError(f"fast_batch_ticks must be >= 1, got {self.fast_batch_ticks}")
-        if not 0 <= self.auction_hour_utc <= 23:
-            raise ValueError(f"auction_hour_utc must be 0..23, got {self.auction_hour_utc}")
-        if self.start is not None and self.start.tzinfo is None:
-            raise ValueError("MockFeedConfig.start must be tz-aware (UTC)")
-        if self.intraday_tau_s <= 0:
-            raise ValueError(f"intraday_tau_s must be > 0, got {self.intraday_tau_s}")
-
-
-class _IntradayNoise:
-    """Unit-variance OU deviations per market, pre-generated in chunks of rounds.
-
-    Chunking keeps numpy's per-call cost off the per-tick path; the sequence does
-    not depend on how many rounds each call takes.
-    """
-
-    def __init__(self, rng: np.random.Generator, markets: int, step_s: float, tau_s: float) -> None:
-        self._rng = rng
-        self._phi = math.exp(-step_s / tau_s)
-        self._gain = math.sqrt(1.0 - self._phi**2)
-        self._state: FloatArray = rng.standard_normal(markets)
-        self._z: FloatArray = np.empty((0, markets))
-        self._volume: FloatArray = np.empty((0, markets))
-
-    def take(self, rounds: int) -> tuple[FloatArray, FloatArray]:
-        """Deviations and trade volumes (MWh) for the next ``rounds`` rounds."""
-        while self._z.shape[0] < rounds:
-            shocks = self._rng.standard_normal((_NOISE_CHUNK_ROUNDS, self._state.shape[0]))
-            values, _ = lfilter(
-                [self._gain], [1.0, -self._phi], shocks, axis=0, zi=(self._phi * self._state)[None]
-            )
-            z: FloatArray = np.asarray(values, dtype=np.float64)
-            self._state = z[-1].copy()
-            # Intraday trades are small clips: log-normal around 5 MWh, in steps of
-            # 0.1 MWh and never zero.
-            volume = np.round(self._rng.lognormal(np.log(5.0), 0.8, shocks.shape), 1) + 0.1
-            self._z = np.concatenate([self._z, z])
-            self._volume = np.concatenate([self._volume, volume])
-        z_out, self._z = self._z[:rounds], self._z[rounds:]
-        volume_out, self._volume = self._volume[:rounds], self._volume[rounds:]
-        return z_out, volume_out
 
 
 class _Session:
@@ -148,27 +87,54 @@ class _Session:
     def __init__(self, config: MockFeedConfig, origin: datetime, step_s: float) -> None:
         self._config = config
         self._markets = config.markets
+        self._column = {market: i for i, market in enumerate(self._markets)}
         self._source = "mock"
-        origin_us = _to_us(origin)
+        origin_us = to_us(origin)
         self._t_us = origin_us
         self._step_us = max(1, round(step_s * _US_PER_S))
         self._step = timedelta(microseconds=self._step_us)
         self._ts = _EPOCH + timedelta(microseconds=origin_us)
-        self._auction_offset_us = config.auction_hour_utc * 3600 * _US_PER_S
-        first_day = origin_us // _DAY_US
+        timeline = MarketTimeline(config.timeline)
+        self._calendar = AuctionCalendar(
+            timeline,
+            self._markets,
+            round(config.ida_publication_delay_min * 60 * _US_PER_S),
+            origin_us,
+        )
+        # The model starts on the UTC day where the current local delivery day
+        # starts (the day before, around midnight UTC), so that day can be priced.
+        self._first_day = (
+            min(
+                to_us(timeline.day_bounds(m, timeline.delivery_day(m, origin))[0])
+                for m in self._markets
+            )
+            // _DAY_US
+        )
         self._model = MarketModel(
             self._markets,
             seed=config.seed,
-            start=_EPOCH + timedelta(microseconds=first_day * _DAY_US),
+            start=_EPOCH + timedelta(microseconds=self._first_day * _DAY_US),
             step_minutes=15,
             profiles=config.profiles,
             params=config.params,
         )
         self._blocks: dict[int, SimBlock] = {}
-        # A separate stream from the price model: the day-ahead curve is the same
-        # whatever the tick interval.
+        self._auction_deviations: dict[int, FloatArray] = {}
+        self._auction_index = {
+            name: i for i, name in enumerate(auction_names(timeline, self._markets))
+        }
+        # Separate streams from the price model: the day-ahead curve is the same
+        # whatever the tick interval, and with or without intraday auctions.
+        self._auction_noise = IntradayAuctionNoise(
+            np.random.default_rng([config.seed, 0x1DA]),
+            len(self._auction_index),
+            len(self._markets),
+            share=config.ida_noise_share,
+            floor_eur_mwh=config.ida_noise_floor_eur_mwh,
+            tau_minutes=config.ida_noise_tau_min,
+        )
         noise_rng = np.random.default_rng([config.seed, 0x1D])
-        self._noise = _IntradayNoise(
+        self._noise = IntradayNoise(
             noise_rng, len(self._markets), self._step_us / _US_PER_S, config.intraday_tau_s
         )
         self._next_quarter_us = 0
@@ -186,12 +152,10 @@ class _Session:
         return self._ts - self._step
 
     def start(self) -> list[Event]:
-        """Today's day-ahead curve (and tomorrow's after the auction), the current quarter."""
+        """The day-ahead curves already out (``AuctionCalendar.opening``), the current quarter."""
         events: list[Event] = []
-        day = self._t_us // _DAY_US
-        self._publish_day_ahead(day, events)
-        if self._t_us - day * _DAY_US >= self._auction_offset_us:
-            self._publish_day_ahead(day + 1, events)
+        for publication in self._calendar.opening():
+            self._publish(publication, events)
         quarter_start_us = self._t_us - self._t_us % _QUARTER_US
         self._enter_quarter(quarter_start_us, events)
         self._next_quarter_us = quarter_start_us + _QUARTER_US
@@ -200,36 +164,76 @@ class _Session:
     def rounds(self, count: int) -> list[Event]:
         """The events of the next ``count`` rounds of ticks, in time order."""
         events: list[Event] = []
+        calendar = self._calendar
         remaining = count
         while remaining > 0:
-            while self._t_us >= self._next_quarter_us:
-                quarter_start_us = self._next_quarter_us
-                self._next_quarter_us += _QUARTER_US
-                if quarter_start_us % _DAY_US == self._auction_offset_us:
-                    self._publish_day_ahead(quarter_start_us // _DAY_US + 1, events)
-                self._enter_quarter(quarter_start_us, events)
-            # Ticks up to the next quarter share one base price.
-            until_boundary = -(-(self._next_quarter_us - self._t_us) // self._step_us)
+            # Quarter starts and publications up to now, in time order (a
+            # publication at a quarter start goes first, as the auction did).
+            while True:
+                if calendar.next_us <= self._t_us and calendar.next_us <= self._next_quarter_us:
+                    self._publish(calendar.pop(), events)
+                elif self._t_us >= self._next_quarter_us:
+                    quarter_start_us = self._next_quarter_us
+                    self._next_quarter_us += _QUARTER_US
+                    self._enter_quarter(quarter_start_us, events)
+                else:
+                    break
+            # Ticks up to the next quarter or publication share one base price.
+            boundary_us = min(self._next_quarter_us, calendar.next_us)
+            until_boundary = -(-(boundary_us - self._t_us) // self._step_us)
             batch = min(remaining, until_boundary)
             self._ticks(batch, events)
             remaining -= batch
         return events
 
     def _block(self, day: int) -> SimBlock:
+        if day < self._first_day or (day not in self._blocks and day < self._model_day()):
+            raise ValueError(f"the mock model no longer holds UTC day {day}")
         while day not in self._blocks:
             block = self._model.next_days(1)
-            self._blocks[_to_us(block.start) // _DAY_US] = block
-        for old in [d for d in self._blocks if d < day - 1]:
-            del self._blocks[old]
+            start_day = to_us(block.start) // _DAY_US
+            self._blocks[start_day] = block
+            self._auction_deviations[start_day] = self._auction_noise.draw(block.price_eur_mwh)
+        # A local delivery day reaches back into the UTC day before; keep two.
+        for old in [d for d in self._blocks if d < day - 2]:
+            del self._blocks[old], self._auction_deviations[old]
         return self._blocks[day]
 
-    def _publish_day_ahead(self, day: int, events: list[Event]) -> None:
-        block = self._block(day)
-        prices = block.price_eur_mwh.tolist()
-        ts = block.start
-        quarter = timedelta(minutes=15)
-        kind = PriceKind.DAY_AHEAD
-        for row in prices:
+    def _model_day(self) -> int:
+        return to_us(self._model.cursor) // _DAY_US
+
+    def _window(self, start_us: int, end_us: int) -> tuple[FloatArray, FloatArray]:
+        """Fundamental prices (steps, markets) and intraday-auction deviations
+        (auctions, steps, markets) of the quarter-hours in [start, end)."""
+        prices: list[FloatArray] = []
+        deviations: list[FloatArray] = []
+        at_us = start_us
+        while at_us < end_us:
+            day = at_us // _DAY_US
+            stop_us = min(end_us, (day + 1) * _DAY_US)
+            first, last = (at_us % _DAY_US) // _QUARTER_US, (stop_us - day * _DAY_US) // _QUARTER_US
+            prices.append(self._block(day).price_eur_mwh[first:last])
+            deviations.append(self._auction_deviations[day][:, first:last])
+            at_us = stop_us
+        return np.concatenate(prices), np.concatenate(deviations, axis=1)
+
+    def _publish(self, publication: Publication, events: list[Event]) -> None:
+        """One auction's results: a price per delivery period and market, in time order."""
+        columns = [self._column[m] for m in publication.markets]
+        prices, deviations = self._window(publication.start_us, publication.end_us)
+        prices = prices[:, columns]
+        if publication.auction == DAY_AHEAD:
+            kind = PriceKind.DAY_AHEAD
+            per_period = publication.minutes // 15
+            if per_period > 1:  # an hourly MTU: the mean of its quarter-hours
+                prices = prices.reshape(-1, per_period, len(columns)).mean(axis=1)
+        else:
+            kind = PriceKind.of_auction(publication.auction)
+            deviation = deviations[self._auction_index[publication.auction]][:, columns]
+            prices = np.clip(prices + deviation, PRICE_FLOOR_EUR_MWH, PRICE_CAP_EUR_MWH)
+        period = timedelta(minutes=publication.minutes)
+        ts = _EPOCH + timedelta(microseconds=publication.start_us)
+        for row in np.round(prices, 2).tolist():
             events.extend(
                 PriceTick(
                     ts=ts,
@@ -237,11 +241,11 @@ class _Session:
                     price_eur_mwh=price,
                     kind=kind,
                     source=self._source,
-                    delivery_minutes=15,
+                    delivery_minutes=publication.minutes,
                 )
-                for market, price in zip(self._markets, row, strict=True)
+                for market, price in zip(publication.markets, row, strict=True)
             )
-            ts += quarter
+            ts += period
 
     def _enter_quarter(self, quarter_start_us: int, events: list[Event]) -> None:
         block = self._block(quarter_start_us // _DAY_US)
@@ -296,12 +300,6 @@ class _Session:
         ]
         self._ts = ts
         self._t_us += rounds * self._step_us
-
-
-def _to_us(when: datetime) -> int:
-    """Microseconds since the Unix epoch, exactly (no float rounding)."""
-    delta = when.astimezone(UTC) - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * _US_PER_S + delta.microseconds
 
 
 class MockFeed:

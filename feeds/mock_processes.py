@@ -1,6 +1,7 @@
-"""Building blocks of the simulated weather and demand: AR(1) processes and daily shapes.
+"""Building blocks of the simulated market: AR(1) processes, daily shapes, tick noise.
 
-:mod:`feeds.mock_model` composes them into load, wind and solar per zone.
+:mod:`feeds.mock_model` composes them into load, wind and solar per zone;
+:mod:`feeds.mock` draws its intraday ticks from :class:`IntradayNoise`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import numpy.typing as npt
 from scipy.signal import lfilter
 
 FloatArray = npt.NDArray[np.float64]
+
+# Intraday deviations are drawn this many rounds at a time.
+NOISE_CHUNK_ROUNDS: Final = 4096
 
 
 class AR1:
@@ -89,3 +93,39 @@ WEEKDAY_FACTOR: Final = WEEKDAY_RAW / WEEKDAY_RAW.mean()
 def sigmoid(x: FloatArray) -> FloatArray:
     out: FloatArray = 1.0 / (1.0 + np.exp(-x))
     return out
+
+
+class IntradayNoise:
+    """Unit-variance OU deviations per market, pre-generated in chunks of rounds.
+
+    The intraday ticks of :class:`feeds.mock.MockFeed` ride on them.
+
+    Chunking keeps numpy's per-call cost off the per-tick path; the sequence does
+    not depend on how many rounds each call takes.
+    """
+
+    def __init__(self, rng: np.random.Generator, markets: int, step_s: float, tau_s: float) -> None:
+        self._rng = rng
+        self._phi = math.exp(-step_s / tau_s)
+        self._gain = math.sqrt(1.0 - self._phi**2)
+        self._state: FloatArray = rng.standard_normal(markets)
+        self._z: FloatArray = np.empty((0, markets))
+        self._volume: FloatArray = np.empty((0, markets))
+
+    def take(self, rounds: int) -> tuple[FloatArray, FloatArray]:
+        """Deviations and trade volumes (MWh) for the next ``rounds`` rounds."""
+        while self._z.shape[0] < rounds:
+            shocks = self._rng.standard_normal((NOISE_CHUNK_ROUNDS, self._state.shape[0]))
+            values, _ = lfilter(
+                [self._gain], [1.0, -self._phi], shocks, axis=0, zi=(self._phi * self._state)[None]
+            )
+            z: FloatArray = np.asarray(values, dtype=np.float64)
+            self._state = z[-1].copy()
+            # Intraday trades are small clips: log-normal around 5 MWh, in steps of
+            # 0.1 MWh and never zero.
+            volume = np.round(self._rng.lognormal(np.log(5.0), 0.8, shocks.shape), 1) + 0.1
+            self._z = np.concatenate([self._z, z])
+            self._volume = np.concatenate([self._volume, volume])
+        z_out, self._z = self._z[:rounds], self._z[rounds:]
+        volume_out, self._volume = self._volume[:rounds], self._volume[rounds:]
+        return z_out, volume_out

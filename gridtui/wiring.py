@@ -78,6 +78,7 @@ def build_feed(settings: Settings) -> Feed:
                 seed=settings.feed.seed,
                 tick_interval_s=settings.feed.tick_interval_s,
                 start=settings.feed.start,
+                timeline=settings.market,
             )
         )
     if kind == "replay":

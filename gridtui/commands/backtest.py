@@ -239,6 +239,7 @@ def prepare(
                 start=first,
                 fast_step_s=900,
                 fast_batch_ticks=batch,
+                timeline=settings.market,
             )
         )
         kind = PriceKind.INTRADAY

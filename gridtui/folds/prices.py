@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Final
 
-from engine.events import Forecast, PriceKind, PriceTick
+from engine.events import INTRADAY_AUCTION_KINDS, Forecast, PriceKind, PriceTick
 from gridtui.folds.clock import EngineClock, age
 from gridtui.views import ChartSeries, MarketView
 
@@ -81,6 +81,8 @@ class PriceFold:
             if len(state.day_ahead) > 1_000:
                 self._prune_day_ahead(state)
             return
+        if tick.kind in INTRADAY_AUCTION_KINDS:
+            return  # priced by delivery start like day-ahead; the pane does not show them yet
         self.clock.advance(tick.ts)
         if ts_s < state.last_ts_s:
             return  # late tick: the newer price stays

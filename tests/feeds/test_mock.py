@@ -163,43 +163,21 @@ async def test_feed_emits_tz_aware_ticks_of_both_kinds_and_fundamentals_for_ever
     assert all(e.source == "mock" for e in intraday(events) + day_ahead(events))
     # 40 rounds at 60 s from 09:00 cross 09:15 and 09:30: three quarters of fundamentals.
     assert sorted({f.ts for f in fundamentals}) == [T0 + timedelta(minutes=m) for m in (0, 15, 30)]
-    assert all(e.delivery_minutes == 15 for e in day_ahead(events))
-
-
-async def test_start_up_publishes_today_and_the_auction_publishes_tomorrow():
-    start = datetime(2024, 3, 1, 10, 50, tzinfo=UTC)
-    feed = MockFeed(MockFeedConfig(tick_interval_s=60.0, start=start))
-    batches = await take(feed, SimClock(start), 12)
-    first = day_ahead(list(batches[0]))
-    day = datetime(2024, 3, 1, tzinfo=UTC)
-    assert len(first) == 96 * len(MARKETS)
-    assert sorted({e.ts for e in first}) == [day + timedelta(minutes=15 * q) for q in range(96)]
-    # 11:00 UTC (≈ 12:00 CET) is the auction: the next delivery day arrives, whole.
-    auction_batch = next(
-        b for b in batches if intraday(list(b))[0].ts == start.replace(minute=0, hour=11)
-    )
-    tomorrow = day_ahead(list(auction_batch))
-    assert len(tomorrow) == 96 * len(MARKETS)
-    assert min(e.ts for e in tomorrow) == day + timedelta(days=1)
-    assert sum(len(day_ahead(list(b))) for b in batches) == 2 * 96 * len(MARKETS)
-
-
-async def test_start_after_the_auction_publishes_today_and_tomorrow_at_once():
-    start = datetime(2024, 3, 1, 15, 3, tzinfo=UTC)
-    batches = await take(MockFeed(MockFeedConfig(start=start)), SimClock(start), 1)
-    days = {e.ts.date() for e in day_ahead(list(batches[0]))}
-    assert days == {start.date(), start.date() + timedelta(days=1)}
+    # Before 2025-10-01 the day-ahead MTU is an hour (15 minutes from then).
+    assert all(e.delivery_minutes == 60 for e in day_ahead(events))
 
 
 async def test_intraday_ticks_move_around_the_quarter_hour_price():
-    feed = MockFeed(MockFeedConfig(tick_interval_s=0, start=T0, fast_batch_ticks=6000))
-    events = flat(await take(feed, SimClock(T0), 1))
+    # After 2025-10-01 the day-ahead curve is the quarter-hour fundamental price.
+    start = datetime(2025, 11, 4, 9, 0, tzinfo=UTC)
+    feed = MockFeed(MockFeedConfig(tick_interval_s=0, start=start, fast_batch_ticks=6000))
+    events = flat(await take(feed, SimClock(start), 1))
     curve = {(e.market, e.ts): e.price_eur_mwh for e in day_ahead(events)}
     ticks = intraday(events)
     quarter = timedelta(minutes=15)
     deviations = np.array(
         [
-            t.price_eur_mwh - curve[(t.market, T0 + quarter * ((t.ts - T0) // quarter))]
+            t.price_eur_mwh - curve[(t.market, start + quarter * ((t.ts - start) // quarter))]
             for t in ticks
         ]
     )
@@ -285,7 +263,9 @@ async def test_live_clock_paces_in_real_time():
         ("start", datetime(2024, 1, 1), "tz-aware"),
         ("markets", ("DE", "DE"), "duplicates"),
         ("markets", (), "at least one"),
-        ("auction_hour_utc", 24, "auction_hour_utc"),
+        ("ida_publication_delay_min", -1.0, "ida_publication_delay_min"),
+        ("ida_noise_share", -0.1, "ida_noise_share"),
+        ("ida_noise_tau_min", 0.0, "ida_noise_tau_min"),
     ],
 )
 def test_config_rejects_nonsense(field: str, value: object, message: str):

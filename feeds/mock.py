@@ -167,8 +167,8 @@ class _Session:
         calendar = self._calendar
         remaining = count
         while remaining > 0:
-            # Quarter starts and publications up to now, in time order (a
-            # publication at a quarter start goes first, as the auction did).
+            # Quarter starts and publications up to now, in time order; a
+            # publication at a quarter start goes before its fundamentals.
             while True:
                 if calendar.next_us <= self._t_us and calendar.next_us <= self._next_quarter_us:
                     self._publish(calendar.pop(), events)

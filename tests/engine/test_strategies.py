@@ -1,10 +1,17 @@
-"""Strategies, their execution model and their host, checked on small hand-computed cases."""
+"""Strategies' execution model and their host, checked on small hand-computed cases.
+
+The execution model (room per delivery period, fees, limits), the manager
+(look-ahead, lifecycle, audit), arbitrage and battery. The technical, ML,
+fundamental and mining strategies have their own tests in
+``tests/engine/strategies/``; the shared builders are in
+:mod:`tests.stubs.strategy_host`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+import msgspec
 import pytest
 
 from engine.battery import BatterySpec
@@ -13,129 +20,85 @@ from engine.events import (
     BatteryState,
     Event,
     Forecast,
-    Fundamentals,
-    PriceKind,
     PriceTick,
     StrategyStatus,
-    Trade,
 )
+from engine.market.timeline import Product
 from engine.spread_config import SpreadConfig
 from engine.spreads import SpreadEngine
 from engine.strategies.arbitrage import ArbitrageConfig, ArbitrageStrategy
 from engine.strategies.base import Order, Side, Strategy, StrategyConfig, StrategyContext
 from engine.strategies.battery import BatteryStrategy, BatteryStrategyConfig
-from engine.strategies.execution import Account, Book, ExecutionConfig, ExecutionModel
-from engine.strategies.fundamental import FundamentalConfig, FundamentalStrategy
-from engine.strategies.mining import MiningConfig, MiningStrategy, break_even_eur_mwh
-from engine.strategies.ml import MlConfig, MlStrategy
+from engine.strategies.execution import Account, ExecutionConfig, ExecutionModel, period_start_us
+from engine.strategies.mining import MiningStrategy
 from engine.strategies.registry import KINDS, build, parse_names
 from engine.strategies.technical import TechnicalConfig, TechnicalStrategy
 from engine.strategy_config import ManagerConfig
 from engine.strategy_manager import StrategyManager
 from engine.strategy_slot import StrategyState
+from tests.stubs.strategy_host import (
+    DA,
+    DAY_D,
+    FREE,
+    GATE_BAR,
+    ID,
+    T0,
+    at,
+    da,
+    feed,
+    fills_of,
+    host,
+    hours_of,
+    intraday,
+    settles_of,
+    trades_of,
+)
 
-T0 = datetime(2021, 3, 1, tzinfo=UTC)
-FREE = ExecutionConfig(fee_eur_mwh=0.0, slippage_eur_mwh=0.0, impact_eur_mwh_per_mwh=0.0)
-DA = PriceKind.DAY_AHEAD
-
-
-def da(market: str, price: float, hour: float) -> PriceTick:
-    return PriceTick(
-        ts=T0 + timedelta(hours=hour),
-        market=market,
-        price_eur_mwh=price,
-        kind=DA,
-        delivery_minutes=60,
-        source="test",
-    )
-
-
-def host(*strategies: Strategy, execution: ExecutionConfig = FREE, **config) -> StrategyManager:
-    manager = StrategyManager(
-        strategies, ManagerConfig(price_kind=DA, execution=execution, id_prefix="t/", **config)
-    )
-    for strategy in strategies:
-        manager.start(strategy.name, now=T0, actor="test")
-    return manager
+HOUR_US = 3_600_000_000
 
 
-def feed(manager: StrategyManager, events: Sequence[Event], *components) -> list[Event]:
-    """Run ``components`` (a spread engine, say) then the manager, one batch per instant."""
-    out: list[Event] = []
-    by_ts: dict[datetime, list[Event]] = {}
-    for event in events:
-        by_ts.setdefault(event.ts, []).append(event)
-    for ts, batch in sorted(by_ts.items()):
-        outgoing = list(batch)
-        for component in components:
-            outgoing += component.on_events(outgoing, ts)
-        out += manager.on_events(outgoing, ts)
-    return out
+# -- execution: prices, fees and limits per delivery period ------------------------------
 
 
-def trades_of(events: list[Event]) -> list[Trade]:
-    return [e for e in events if isinstance(e, Trade)]
-
-
-# -- books and execution ---------------------------------------------------------------
-
-
-def test_book_opening_fills_realise_nothing_and_capitalise_their_costs():
-    book = Book()
-    assert book.fill(10.0, 50.0, costs_eur=2.0) == 0.0
-    assert book.avg_eur_mwh == pytest.approx(50.2)
-    assert book.fill(-4.0, 60.0, costs_eur=1.0) == pytest.approx(4 * (60 - 50.2) - 1.0)
-    assert book.qty_mwh == pytest.approx(6.0)
-    assert book.avg_eur_mwh == pytest.approx(50.2)  # reducing keeps the basis
-
-
-def test_book_short_and_flip_through_zero():
-    book = Book()
-    book.fill(-10.0, 80.0, costs_eur=0.0)
-    # Buy 15: closes 10 (80 − 70 = +10 each), opens 5 long at 70; costs split 10:5.
-    assert book.fill(15.0, 70.0, costs_eur=3.0) == pytest.approx(100.0 - 2.0)
-    assert book.qty_mwh == pytest.approx(5.0)
-    assert book.avg_eur_mwh == pytest.approx(70.0 + 1.0 / 5)
-
-
-def test_battery_book_realises_cash_through_the_losses():
-    """Charge 10 MWh at 20 (η 0.9 each way, wear 5, fee 0.1), sell what is left at 80."""
-    book = Book()
-    fee, wear = 0.1, 5.0
-    assert book.fill(10 * 0.9, 20 / 0.9, costs_eur=10 * (fee + wear)) == 0.0
-    sold = 9 * 0.9  # the cells hold 9 MWh; 8.1 reach the grid
-    pnl = book.fill(-sold / 0.9, 80 * 0.9, costs_eur=sold * (fee + wear))
-    cash = -10 * 20 - 10 * (fee + wear) + sold * 80 - sold * (fee + wear)
-    assert pnl == pytest.approx(cash)
-    assert book.qty_mwh == pytest.approx(0.0)
-
-
-def test_fill_prices_move_against_the_order_and_pay_fees():
+def test_fill_prices_move_against_the_order_and_pay_fees_and_asset_costs():
     model = ExecutionModel(ExecutionConfig(fee_eur_mwh=0.1, slippage_eur_mwh=0.5))
     account = Account()
-    order = Order(market="DE", side=Side.BUY, volume_mwh=10.0, reason="test")
-    fill = model.fill(order, 10.0, 50.0, account, T0)
-    assert fill.price_eur_mwh == pytest.approx(50.0 + 0.5 + 0.001 * 10)
-    assert fill.fee_eur == pytest.approx(1.0)
-    assert fill.pnl_eur == 0.0 and account.held("DE") == 10.0
+    order = Order(market="DE", side=Side.BUY, volume_mwh=10.0, reason="t", extra_cost_eur_mwh=2.0)
+    price = model.price(order, 50.0, 10.0)
+    assert price == pytest.approx(50.0 + 0.5 + 0.001 * 10)  # half the spread, then depth
+    sell = Order(market="DE", side=Side.SELL, volume_mwh=10.0, reason="t")
+    assert model.price(sell, 50.0, 10.0) == pytest.approx(50.0 - 0.5 - 0.001 * 10)
+    period = period_start_us(T0, 60)
+    fill = model.fill(order, 10.0, price, account, period, Product.INTRADAY)
+    assert fill.fee_eur == pytest.approx((0.1 + 2.0) * 10)  # exchange fee + the asset's own cost
+    assert fill.pnl_eur == 0.0  # a fill realises nothing: its period has not been delivered
+    assert account.ledger.held("DE", period) == 10.0 and account.held("DE") == 10.0
+    assert (account.trades, account.volume_mwh, account.fees_eur) == (1, 10.0, pytest.approx(21.0))
 
 
-def test_limits_clip_volume_position_capacity_and_power():
-    config = ExecutionConfig(
-        max_order_mwh=50, max_position_mwh=80, border_capacity_mw={"DE-FR": 30}
-    )
-    model = ExecutionModel(config)
+def test_limits_clip_volume_and_position_per_delivery_period():
+    model = ExecutionModel(ExecutionConfig(max_order_mwh=50, max_position_mwh=80))
     account = Account()
+    first, second = period_start_us(T0, 60), period_start_us(T0, 60) + HOUR_US
     big = Order(market="DE", side=Side.BUY, volume_mwh=100.0, reason="t")
-    assert model.room_mwh(big, account, T0) == (50.0, "max order size")
-    model.fill(big, 50.0, 40.0, account, T0)
-    assert model.room_mwh(big, account, T0) == (30.0, "position limit")
+    assert model.room_mwh(big, account, first) == (50.0, "max order size")
+    model.fill(big, 50.0, 40.0, account, first, Product.INTRADAY)
+    assert model.room_mwh(big, account, first) == (30.0, "position limit")  # 80 − 50 held
+    assert model.room_mwh(big, account, second) == (50.0, "max order size")  # another period
     selling = Order(market="DE", side=Side.SELL, volume_mwh=100.0, reason="t")
-    assert model.room_mwh(selling, account, T0)[0] == 50.0  # reducing is fine, up to max order
+    assert model.room_mwh(selling, account, first)[0] == 50.0  # reducing: up to max order
+    mine = Order(market="DE", side=Side.BUY, volume_mwh=100.0, reason="t", consume_value_eur_mwh=1)
+    assert model.room_mwh(mine, account, first)[0] == 50.0  # consumed: no position to limit
+
+
+def test_border_capacity_and_asset_power_are_shared_per_delivery_period():
+    model = ExecutionModel(ExecutionConfig(border_capacity_mw={"DE-FR": 30}))
+    account = Account()
+    first, second = period_start_us(T0, 60), period_start_us(T0, 60) + HOUR_US
     leg = Order(market="DE", side=Side.BUY, volume_mwh=25.0, reason="t", book="x", border="DE-FR")
-    model.fill(leg, 25.0, 40.0, account, T0)
-    assert model.room_mwh(leg, account, T0) == (5.0, "DE-FR capacity")  # 30 MW x 1 h − 25
-    assert model.room_mwh(leg, account, T0 + timedelta(hours=1))[0] == 25.0  # a new period
+    model.take(leg, 25.0, first)
+    assert model.room_mwh(leg, account, first) == (5.0, "DE-FR capacity")  # 30 MW x 1 h − 25
+    assert model.room_mwh(leg, account, second)[0] == 25.0
     model.register_asset("bess", 4.0)
     quarter = Order(
         market="DE",
@@ -146,16 +109,23 @@ def test_limits_clip_volume_position_capacity_and_power():
         asset="bess",
         delivery_minutes=15,
     )
-    assert model.room_mwh(quarter, account, T0) == (1.0, "bess power")  # 4 MW x 15 min
+    assert model.room_mwh(quarter, account, first) == (1.0, "bess power")  # 4 MW x 15 min
+    model.take(quarter, 1.0, first)
+    assert model.room_mwh(quarter, account, first) == (0.0, "bess power")
+    assert model.room_mwh(quarter, account, first + HOUR_US // 4)[0] == 1.0  # the next quarter
 
 
-def test_a_limit_price_refuses_the_fill():
-    manager = host(Recorder(), execution=ExecutionConfig(slippage_eur_mwh=1.0))
-    manager.on_events([da("DE", 50.0, 0)], T0)
+def test_a_limit_price_refuses_an_intraday_fill_after_slippage():
+    manager = host(Recorder(), execution=ExecutionConfig(slippage_eur_mwh=1.0), kind=ID)
+    manager.on_events([intraday("DE", 50.0, 0)], T0)
     slot = manager._slots["recorder"]
     order = Order(market="DE", side=Side.BUY, volume_mwh=1.0, reason="t", limit_price_eur_mwh=50.5)
-    assert slot.submit(order) == []
-    assert manager.account("recorder").rejected == 1
+    assert slot.submit(order) == []  # 50 + 1 slippage is worse than the limit
+    assert manager.account("recorder").rejections == {"no room": 1}
+    assert (
+        slot.submit(msgspec.structs.replace(order, limit_price_eur_mwh=51.5))[0].price_eur_mwh
+        == 51.001
+    )
 
 
 # -- the manager: look-ahead, lifecycle, audit ------------------------------------------
@@ -203,10 +173,10 @@ def test_within_a_batch_a_strategy_sees_only_up_to_the_event_in_hand():
         assert all(ts is None or ts <= event_ts for ts in peek.values())
 
 
-def test_start_stop_and_kill_are_audited_and_stop_closes_positions():
+def test_start_stop_and_kill_are_audited_and_stop_closes_what_intraday_still_allows():
     technical = TechnicalStrategy(TechnicalConfig(indicator="bollinger", bollinger_window=4))
     mining = MiningStrategy()
-    manager = StrategyManager([technical, mining], ManagerConfig(price_kind=DA, execution=FREE))
+    manager = StrategyManager([technical, mining], ManagerConfig(price_kind=ID, execution=FREE))
     started = manager.start("technical", now=T0, actor="user:tui", reason="because")
     audit = [e for e in started if isinstance(e, AuditEntry)]
     assert [(a.actor, a.action, a.strategy, a.reason) for a in audit] == [
@@ -215,32 +185,53 @@ def test_start_stop_and_kill_are_audited_and_stop_closes_positions():
     assert started[-1] == StrategyStatus(
         ts=T0, strategy="technical", state="running", last_action="started by user:tui"
     )
-    prices = [50, 52, 48, 50, 20]  # a dip far below the band: go long
-    feed(manager, [da("DE", p, h) for h, p in enumerate(prices)])
-    assert manager.account("technical").held("DE") == 10.0
-    stopped = manager.stop("technical", now=T0 + timedelta(hours=5), actor="user:tui")
+    prices = [(9.0, 50), (9.25, 52), (9.5, 48), (9.75, 50), (10.0, 20)]  # a dip: go long
+    feed(manager, [intraday("DE", float(p), h) for h, p in prices])
+    eleven = at(11)
+    assert manager.account("technical").ledger.held("DE", period_start_us(eleven, 60)) == 10.0
+    stopped = manager.stop("technical", now=at(10), actor="user:tui")
     closing = trades_of(stopped)
-    assert [(t.side, t.volume_mwh, t.reason) for t in closing] == [
-        ("sell", 10.0, "close-out: strategy stopped")
+    # 11:00 is still open on intraday (until 10:30): sold back at the latest price.
+    assert [(t.side, t.volume_mwh, t.delivery_start, t.reason) for t in closing] == [
+        ("sell", 10.0, eleven, "close-out: strategy stopped")
     ]
     assert manager.account("technical").held("DE") == 0.0
     assert manager.state("technical") is StrategyState.STOPPED
-    killed = manager.stop_all(now=T0 + timedelta(hours=6))
+    killed = manager.stop_all(now=at(11))
     assert [(a.action, a.strategy) for a in killed if isinstance(a, AuditEntry)] == [("kill", "*")]
     with pytest.raises(KeyError, match="no strategy 'nope'"):
         manager.start("nope", now=T0, actor="x")
 
 
-def test_every_trade_has_an_audit_entry():
+def test_a_stop_before_the_gate_withdraws_day_ahead_bids_after_it_they_stand_and_settle():
+    before, after = MiningStrategy(name="before"), MiningStrategy(name="after")
+    manager = host(before, after, execution=FREE)
+    feed(manager, [da("DE", 50.0, h) for h in range(GATE_BAR + 1)])  # both bid for D at 10:00
+    assert [s.pending_orders for s in manager.statuses(at(GATE_BAR))] == [24, 24]
+    manager.stop("before", now=at(GATE_BAR), actor="test")  # 10:00 UTC: D's gate is open
+    out = feed(manager, [da("DE", 50.0, h) for h in range(GATE_BAR + 1, 12)])
+    out += manager.stop("after", now=at(12), actor="test")  # committed: nothing to undo
+    assert [s.pending_orders for s in manager.statuses(at(12))] == [24, 0]
+    out += feed(manager, [da("DE", 50.0, h) for h in range(12, DAY_D + 25)])
+    assert {t.strategy for t in trades_of(out)} == {"after"}
+    assert hours_of(fills_of(out)) == list(range(DAY_D, DAY_D + 24))
+    assert len(settles_of(out)) == 24  # a stopped strategy's positions still settle
+
+
+def test_every_fill_has_an_audit_entry_and_every_unfilled_bid_its_reason():
     manager = host(MiningStrategy())
-    out = feed(manager, [da("DE", 30.0, 0), da("DE", 200.0, 1)])
-    trades = trades_of(out)
+    prices = [30.0 if h == DAY_D else 200.0 for h in range(DAY_D + 25)]
+    out = feed(manager, [da("DE", p, h) for h, p in enumerate(prices)])
+    fills = [t for t in fills_of(out) if hours_of([t])[0] < DAY_D + 24]
     audit = [e for e in out if isinstance(e, AuditEntry)]
-    assert len(trades) == 1
-    assert [(a.action, a.ref, a.actor) for a in audit] == [
-        ("trade", trades[0].trade_id, "strategy:mining")
+    assert len(fills) == 1 and fills[0].trade_id == "t/mining-0000001"
+    assert [(a.ref, a.actor) for a in audit if a.action == "trade"] == [
+        (t.trade_id, "strategy:mining") for t in fills_of(out)
     ]
-    assert trades[0].trade_id == "t/mining-0000001"
+    rejects = [a for a in audit if a.action == "reject" and a.ts < at(DAY_D + 24)]  # D's
+    assert len(rejects) == 23 and "not filled: cleared at 200.00, limit 106.11" in rejects[0].reason
+    # The settlement is the engine's booking of a delivered fill, not a new decision.
+    assert [t.trade_id for t in settles_of(out)][:1] == ["t/mining-0000002"]
 
 
 class Exploding(Strategy):
@@ -252,11 +243,11 @@ class Exploding(Strategy):
 
 def test_a_failing_strategy_is_stopped_in_error_and_the_others_go_on():
     manager = host(Exploding(StrategyConfig()), MiningStrategy())
-    out = feed(manager, [da("DE", 30.0, 0), da("DE", 31.0, 1)])
+    out = feed(manager, [da("DE", 30.0, h) for h in range(DAY_D + 25)])
     assert manager.state("exploding") is StrategyState.ERROR
     errors = [e for e in out if isinstance(e, AuditEntry) and e.action == "error"]
     assert len(errors) == 1 and "boom" in errors[0].reason
-    assert len(trades_of(out)) == 2  # mining kept trading
+    assert list(range(DAY_D, DAY_D + 24)) == hours_of(fills_of(out))[:24]  # mining kept trading
 
 
 def test_a_stopped_strategy_gets_nothing_and_statuses_report_every_strategy():
@@ -273,26 +264,14 @@ def test_autostart_starts_with_the_first_batch_and_says_who():
     manager = StrategyManager(
         [MiningStrategy()], ManagerConfig(price_kind=DA, execution=FREE, autostart=("mining",))
     )
-    out = manager.on_events([da("DE", 10.0, 0)], T0)
+    out = manager.on_events([da("DE", 10.0, GATE_BAR)], at(GATE_BAR))
     first = next(a for a in out if isinstance(a, AuditEntry))
     assert (first.actor, first.action) == ("system:autostart", "start")
-    assert len(trades_of(out)) == 1
+    assert trades_of(out) == []  # it bid for D: filled when D's prices are published
+    assert manager.statuses(at(GATE_BAR))[0].pending_orders == 24
 
 
-# -- the strategies ----------------------------------------------------------------------
-
-
-def test_mining_runs_below_break_even_minus_margin_and_books_mining_profit():
-    config = MiningConfig(hash_price_eur_per_th_day=0.06, efficiency_j_per_th=25.0, power_mw=10.0)
-    assert config.break_even_eur_mwh == pytest.approx(break_even_eur_mwh(0.06, 25.0)) == 100.0
-    execution = ExecutionConfig(fee_eur_mwh=0.1, slippage_eur_mwh=0.5, impact_eur_mwh_per_mwh=0)
-    manager = host(MiningStrategy(config), execution=execution)
-    out = feed(manager, [da("DE", p, h) for h, p in enumerate([90.0, 96.0, 94.9, 150.0])])
-    trades = trades_of(out)
-    assert [t.ts.hour for t in trades] == [0, 2]  # 96 is within the 5 € margin
-    first = trades[0]
-    assert first.price_eur_mwh == pytest.approx(90.5)
-    assert first.pnl_eur == pytest.approx((100.0 - 90.5) * 10 - 1.0)
+# -- arbitrage and battery ---------------------------------------------------------------
 
 
 def test_arbitrage_buys_low_sells_high_net_of_transmission_capped_by_capacity():
@@ -333,89 +312,6 @@ def test_arbitrage_never_pairs_prices_of_different_hours():
     events = [da("DE", 50.0, 0), da("DE", 10.0, 1), da("FR", 70.0, 0.5)]
     trades = trades_of(feed(manager, events, spreads))
     assert trades == []
-
-
-def test_technical_bollinger_goes_long_on_a_dip_and_flat_at_the_mean():
-    strategy = TechnicalStrategy(TechnicalConfig(indicator="bollinger", bollinger_window=4))
-    manager = host(strategy)
-    prices = [50, 52, 48, 50, 20, 35, 60]
-    trades = trades_of(feed(manager, [da("DE", p, h) for h, p in enumerate(prices)]))
-    assert [(t.side, t.price_eur_mwh, t.pnl_eur) for t in trades] == [
-        ("buy", 20.0, 0.0),
-        ("sell", 60.0, pytest.approx(10 * (60 - 20))),
-    ]
-
-
-@pytest.mark.parametrize(
-    ("indicator", "prices", "sides"),
-    [
-        ("ma_cross", [10, 10, 10, 20, 30, 40, 10, 0, 0], ["buy", "sell"]),
-        ("rsi", [50, 49, 48, 47, 46, 45, 44, 50, 60], ["buy", "sell"]),
-    ],
-)
-def test_technical_ma_cross_and_rsi(indicator, prices, sides):
-    config = TechnicalConfig(
-        indicator=indicator, fast_window=2, slow_window=3, rsi_window=3, rsi_low=30, rsi_high=70
-    )
-    manager = host(TechnicalStrategy(config))
-    trades = trades_of(feed(manager, [da("DE", p, h) for h, p in enumerate(prices)]))
-    assert [t.side for t in trades][: len(sides)] == sides
-
-
-def test_ml_trades_a_forecast_outside_its_band_and_closes_at_the_target():
-    manager = host(MlStrategy(MlConfig(volume_mwh=5.0)))
-    target = T0 + timedelta(hours=3)
-
-    def forecast(price, lower, upper, hour):
-        return Forecast(
-            ts=T0 + timedelta(hours=hour),
-            market="DE",
-            target_ts=target,
-            horizon_steps=3,
-            price_eur_mwh=price,
-            lower_eur_mwh=lower,
-            upper_eur_mwh=upper,
-            model_id="xgb",
-        )
-
-    events: list[Event] = [
-        da("DE", 50.0, 0),
-        forecast(55.0, 45.0, 65.0, 0),  # inside the band: nothing
-        da("DE", 50.0, 1),
-        forecast(80.0, 70.0, 90.0, 1),  # lower bound above the price: buy
-        da("DE", 60.0, 2),
-        da("DE", 75.0, 3),  # the target hour: close
-    ]
-    trades = trades_of(feed(manager, events))
-    assert [(t.side, t.ts.hour, t.pnl_eur) for t in trades] == [
-        ("buy", 1, 0.0),
-        ("sell", 3, pytest.approx(5 * (75 - 50))),
-    ]
-
-
-def test_fundamental_sells_a_price_far_above_fair_value():
-    config = FundamentalConfig(warmup=24, entry_eur_mwh=20, exit_eur_mwh=5, forgetting=1.0)
-    strategy = FundamentalStrategy(config)
-    manager = host(strategy)
-    events: list[Event] = []
-    for h in range(30):
-        share = 0.2 + 0.6 * (h % 6) / 5  # renewables share 20 %..80 %
-        fair = 100 - 100 * share
-        events.append(
-            Fundamentals(
-                ts=T0 + timedelta(hours=h),
-                market="DE",
-                load_mw=50_000.0,
-                wind_mw=50_000 * share,
-                solar_mw=0.0,
-            )
-        )
-        price = fair + (60.0 if h == 27 else 0.0)  # one hour far above its fair value
-        events.append(da("DE", price, h))
-    trades = trades_of(feed(manager, events))
-    hours = [(t.side, (t.ts - T0) // timedelta(hours=1)) for t in trades]
-    assert hours == [("sell", 27), ("buy", 28)]  # back within 5 € of fair: flat
-    assert strategy.fair_value["DE"][1] == pytest.approx(20.0, abs=5)  # share 80 %
 
 
 def test_battery_charges_cheap_discharges_dear_within_its_limits():

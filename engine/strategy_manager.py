@@ -34,7 +34,15 @@ from typing import Final
 
 import msgspec
 
-from engine.events import AuditEntry, Event, PriceKind, PriceTick, StrategyStatus, Trade
+from engine.events import (
+    AUCTION_KINDS,
+    AuditEntry,
+    Event,
+    PriceKind,
+    PriceTick,
+    StrategyStatus,
+    Trade,
+)
 from engine.held_events import HeldEvents, HeldResults
 from engine.market.auction_book import AuctionBook
 from engine.market.timeline import MarketTimeline, Product
@@ -371,7 +379,7 @@ class StrategyManager:
                 continue
             if event_type is PriceTick:
                 tick_kind = event.kind  # type: ignore[attr-defined]
-                if tick_kind is PriceKind.DAY_AHEAD:
+                if tick_kind in AUCTION_KINDS:
                     # Known at its delivery start (replay) or now (ahead of the clock).
                     self._results.hold(min(event.ts, now), event)  # type: ignore[arg-type]
                 elif tick_kind is PriceKind.INTRADAY and tick_kind is not kind and event.ts <= now:
@@ -459,13 +467,16 @@ class StrategyManager:
         self.stats.delivered += len(due)
 
     def _clear_results(self, now: datetime) -> None:
-        """Day-ahead prices known by ``now`` (event time): their auctions clear."""
+        """Auction results known by ``now`` (event time): day-ahead and intraday auctions clear."""
         # Filled when the price is seen: at publication on a live feed (the
         # tick is ahead of the clock), at delivery in a replay of history.
         for known_at, tick in self._results.release(now):
             at = max(self.event_now, known_at)
             minutes = tick.delivery_minutes or 60
-            clear_auction(self, tick.market, "DA", to_us(tick.ts), minutes, tick.price_eur_mwh, at)
+            # The timeline names auctions as the price kinds do: DA, IDA1, IDA2, IDA3.
+            auction = "DA" if tick.kind is PriceKind.DAY_AHEAD else tick.kind.name
+            start_us = to_us(tick.ts)
+            clear_auction(self, tick.market, auction, start_us, minutes, tick.price_eur_mwh, at)
 
     def _close_bar(self, bar_ts: datetime) -> None:
         self.stats.bars += 1

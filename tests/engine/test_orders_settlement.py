@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -195,3 +196,47 @@ def test_settlement_conserves_energy_and_money(fills, references):
     assert len(ledger) == 0  # every position is zero (gone) after its delivery
     assert math.isclose(pnl, cash + delivered_value, rel_tol=1e-9, abs_tol=1e-6)
     assert math.isclose(ledger.realised_eur, pnl, rel_tol=1e-12, abs_tol=1e-9)
+
+
+def test_an_intraday_auction_order_fills_at_its_auction_and_not_at_another():
+    # Delivery 2022-01-15 09:00Z; IDA2 closes 22:00 CET on the 14th = 21:00Z (hour 22 from T0).
+    delivery = T0 + timedelta(hours=34)
+    order = Order(
+        market="DE",
+        side=Side.SELL,
+        volume_mwh=2.0,
+        reason="test",
+        product=Product.INTRADAY_AUCTION,
+        auction="IDA2",
+        delivery_start=delivery,
+        delivery_minutes=15,
+    )
+    late = msgspec.structs.replace(order, delivery_start=delivery + timedelta(minutes=15))
+
+    def ida(kind: PriceKind, price: float, at: datetime) -> PriceTick:
+        return PriceTick(
+            ts=at, market="DE", price_eur_mwh=price, kind=kind, delivery_minutes=15, source="t"
+        )
+
+    strategy = Scripted(
+        [(T0 + timedelta(hours=20), order), (T0 + timedelta(hours=22), late)]  # 2nd after gate
+    )
+    ticks = [da(40.0, h) for h in range(23)]
+    manager = StrategyManager(
+        [strategy], ManagerConfig(price_kind=PriceKind.DAY_AHEAD, execution=FEES, id_prefix="t/")
+    )
+    out = manager.start(strategy.name, now=T0, actor="test")
+    for tick in ticks:
+        out += manager.on_events([tick], tick.ts)
+    published = T0 + timedelta(hours=22, minutes=20)
+    out += manager.on_events(
+        [ida(PriceKind.IDA1, 10.0, delivery), ida(PriceKind.IDA2, 55.5, delivery)], published
+    )
+    out += manager.on_events([da(40.0, 23)], T0 + timedelta(hours=23))  # event time moves on
+    fills = [e for e in out if isinstance(e, Trade) and e.side == "sell"]
+    assert [(f.product, f.price_eur_mwh, f.volume_mwh) for f in fills] == [
+        ("intraday_auction", 55.5, 2.0)
+    ]
+    assert any(
+        isinstance(e, AuditEntry) and e.action == "reject" and "closed at" in e.reason for e in out
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ from engine.metrics import (
     mean_daily_range,
     price_capture_rate,
     sharpe_ratio,
+    strategy_figures,
     total_revenue,
     win_rate,
 )
@@ -51,10 +53,16 @@ def state(power: float, hour: float) -> BatteryState:
     )
 
 
+def settle(pnl: float, **fields) -> Trade:
+    return trade(pnl, side="settle", **fields)
+
+
 def test_hand_computed_revenue_win_rate_and_drawdown():
-    trades = [trade(0.0), trade(30.0), trade(-10.0), trade(20.0), trade(0.0)]
+    trades = [trade(0.0), settle(30.0), settle(-10.0), settle(20.0), settle(0.0)]
     assert total_revenue(trades) == 40.0
-    assert win_rate(trades) == pytest.approx(2 / 3)  # opening fills (0) do not count
+    # Settled periods: two gains, one loss; the scratch (0) and the fill do not count.
+    assert win_rate(trades) == pytest.approx(2 / 3)
+    assert win_rate([trade(5.0, side="sell")]) == 0.0  # a fill is not a settled period
     assert max_drawdown([0, 10, 4, 12, 3, 8]) == -9.0
     assert max_drawdown([0, 1, 2, 3]) == 0.0
     assert max_drawdown([]) == 0.0
@@ -102,9 +110,12 @@ def test_battery_utilization_and_cycles_by_hand():
 def test_compute_metrics_splits_revenue_by_kind_and_rates_the_battery():
     trades = [
         trade(0.0, strategy="battery", side="buy", price=20.0, volume=1.0),
-        trade(50.0, strategy="battery", side="sell", price=80.0, volume=0.9),
-        trade(100.0, strategy="arbitrage", side="sell"),
-        trade(-5.0, strategy="mining", side="buy"),
+        trade(0.0, strategy="battery", side="sell", price=80.0, volume=0.9),
+        settle(50.0, strategy="battery", price=0.0, volume=0.1, hour=1),
+        trade(0.0, strategy="arbitrage", side="sell", volume=2.0, price=60.0),
+        settle(100.0, strategy="arbitrage", volume=2.0, price=10.0, hour=1),
+        trade(0.0, strategy="mining", side="buy", volume=3.0),
+        settle(-5.0, strategy="mining", volume=3.0, hour=1),
     ]
     curve = [(T0, 0.0), (T0 + timedelta(hours=1), 100.0), (T0 + timedelta(hours=2), 145.0)]
     metrics = compute_metrics(
@@ -123,8 +134,10 @@ def test_compute_metrics_splits_revenue_by_kind_and_rates_the_battery():
         100.0,
         -5.0,
     )
-    assert metrics.total_trades == 4
+    # Fills are the trades and the volume; settlements carry the PnL.
+    assert (metrics.total_trades, metrics.total_volume_mwh) == (4, pytest.approx(6.9))
     assert metrics.win_rate == pytest.approx(2 / 3)
+    # The battery's settlement is no sale: capture is of its buys and sells only.
     assert metrics.price_capture_rate == pytest.approx((80 - 20) / 60)
     assert metrics.battery_perfect_foresight_pct == pytest.approx(62.5)
     assert metrics.battery_utilization == pytest.approx(0.95)
@@ -141,6 +154,25 @@ def test_metrics_without_a_battery_leave_its_figures_out():
         assert absent not in stored
 
 
+def test_strategy_figures_count_fills_and_rate_settlements_and_the_own_equity_curve():
+    trades = [
+        trade(0.0, side="buy", volume=10.0, hour=0),
+        trade(0.0, side="sell", volume=4.0, hour=0.5),
+        settle(12.0, volume=6.0, hour=1),
+        trade(0.0, side="buy", volume=5.0, hour=24),
+        settle(-3.0, volume=5.0, hour=25),
+    ]
+    trades[3] = msgspec.structs.replace(trades[3], product="day_ahead")
+    curve = [(T0, 0.0), (T0 + timedelta(hours=23), 12.0), (T0 + timedelta(hours=47), 9.0)]
+    figures = strategy_figures(trades, curve)
+    assert (figures.fills, figures.settlements) == (3, 2)
+    assert figures.volume_mwh == 19.0 and figures.revenue_eur == 9.0
+    assert figures.win_rate == 0.5
+    assert figures.volume_by_product == {"intraday": 14.0, "day_ahead": 5.0}
+    assert figures.sharpe_ratio == pytest.approx(sharpe_ratio([12.0, -3.0]))
+    assert figures.max_drawdown == -3.0
+
+
 money = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 
 
@@ -154,7 +186,7 @@ def test_max_drawdown_is_never_positive_and_bounded_by_the_range(values):
 
 @given(st.lists(money, max_size=200))
 def test_win_rate_is_a_share(pnls):
-    rate = win_rate([trade(p) for p in pnls])
+    rate = win_rate([settle(p) for p in pnls] + [trade(0.0, side="buy")])
     assert 0.0 <= rate <= 1.0
 
 

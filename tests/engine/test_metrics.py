@@ -135,7 +135,8 @@ def test_compute_metrics_splits_revenue_by_kind_and_rates_the_battery():
         -5.0,
     )
     # Fills are the trades and the volume; settlements carry the PnL.
-    assert (metrics.total_trades, metrics.total_volume_mwh) == (4, pytest.approx(6.9))
+    assert metrics.total_trades == 4
+    assert metrics.total_volume_mwh == pytest.approx(6.9)
     assert metrics.win_rate == pytest.approx(2 / 3)
     # The battery's settlement is no sale: capture is of its buys and sells only.
     assert metrics.price_capture_rate == pytest.approx((80 - 20) / 60)

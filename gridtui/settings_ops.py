@@ -12,6 +12,7 @@ import msgspec
 
 from engine.alert_config import AlertConfig
 from engine.battery import BatterySpec
+from engine.battery_gate import ForecastKind
 from engine.events import PriceKind
 from engine.strategies.arbitrage import ArbitrageConfig
 from engine.strategies.base import StrategyConfig
@@ -122,12 +123,20 @@ class BatterySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
             ``bess-nl`` in NL, so the dashboard shows dispatch out of the box;
             ``fleet = []`` for none. A battery whose market is not among
             ``markets`` is left out with a warning.
-        controller: ``rl`` (the ONNX policy), ``mpc`` (rolling LP over the
-            published prices) or ``rule`` (quantile thresholds).
+        controller: who plans each fleet battery's delivery day at the
+            day-ahead gate (``engine.battery_fleet``): ``lp`` (the
+            perfect-foresight LP on the forecast), or ``rl`` (the ONNX
+            policy), ``mpc``, ``rule`` rolled over the forecast. A battery
+            commits D before D−1's gate closure and is settled at D's prices.
+        forecast: what the plan is made on: ``weekly`` (D−7 at the same
+            local time; the best on 2020–2021), ``persistence`` (D−1) or
+            ``model`` (the forecaster's Forecast events, persistence where
+            there are none).
         policy: the RL policy's model id; empty = the promoted one, else the
-            shipped default. A missing or incompatible policy falls back to ``mpc``.
-        step_minutes: dispatch step; day-ahead prices are averaged into it.
-        auction_timezone / publication_hour: tomorrow's day-ahead prices are
+            shipped default. A missing or incompatible policy falls back to ``lp``.
+        step_minutes: delivery step reported; day-ahead prices are averaged into it.
+        auction_timezone / publication_hour: for ``eval battery``'s
+            after-publication upper bounds: tomorrow's day-ahead prices are
             known from this local hour on (SDAC publishes ~12:45 CET).
         reference: the battery ``gridtui train battery`` and ``eval battery``
             use (the 1 MW / 2 MWh default).
@@ -137,7 +146,8 @@ class BatterySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
         BatterySpec(battery_id="bess-de", market="DE"),
         BatterySpec(battery_id="bess-nl", market="NL"),
     )
-    controller: str = "rl"
+    controller: str = "lp"
+    forecast: ForecastKind = "weekly"
     policy: str = ""
     step_minutes: int = 60
     auction_timezone: str = "Europe/Brussels"
@@ -145,8 +155,10 @@ class BatterySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     reference: BatterySpec = BatterySpec()
 
     def __post_init__(self) -> None:
-        if self.controller not in ("rl", "mpc", "rule"):
-            raise ValueError(f"battery.controller must be rl, mpc or rule, got {self.controller!r}")
+        if self.controller not in ("lp", "rl", "mpc", "rule"):
+            raise ValueError(
+                f"battery.controller must be lp, rl, mpc or rule, got {self.controller!r}"
+            )
         if self.step_minutes not in (15, 30, 60):
             raise ValueError(f"battery.step_minutes must be 15, 30 or 60, got {self.step_minutes}")
         if not 0 <= self.publication_hour <= 23:
@@ -261,8 +273,9 @@ class StrategiesSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     confirmed) or ``autostart`` switch them on. Each has its own table with the
     fields of its config class in ``engine/strategies/`` — ``[strategies.arbitrage]``
     (``volume_mw``, ``min_net_spread_eur_mwh``), ``[strategies.battery]``
-    (``controller`` = ``mpc``/``rule``/``rl``, ``spec`` = a battery as in
-    ``[[battery.fleet]]``), ``[strategies.ml]`` (``band_eur_mwh``),
+    (``controller`` = ``lp``/``mpc``/``rule``/``rl``, the day planner at the
+    day-ahead gate; ``forecast`` = ``persistence``/``weekly``/``model``;
+    ``spec`` = a battery as in ``[[battery.fleet]]``), ``[strategies.ml]`` (``band_eur_mwh``),
     ``[strategies.technical]`` (``indicator`` = ``ma_cross``/``rsi``/``bollinger``),
     ``[strategies.fundamental]`` (``thermal_cost_eur_mwh``), ``[strategies.mining]``
     (``hash_price_eur_per_th_day``, ``efficiency_j_per_th``, ``margin_eur_mwh``, default 5).

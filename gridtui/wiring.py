@@ -35,7 +35,7 @@ from engine.strategy_manager import StrategyManager
 from gridtui.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from engine.dispatch import BatteryFleet
+    from engine.battery_fleet import BatteryFleet
     from feeds.entsoe.client import EntsoeClient
     from models.registry import Registry
 
@@ -172,9 +172,11 @@ def build_components(settings: Settings) -> list[Component]:
 def build_strategies(settings: Settings, names: Sequence[str] | None = None) -> list[Strategy]:
     """The strategies named (default: ``strategies.enabled``) with their configs.
 
-    The battery's ``rl`` controller is the ONNX policy from the model registry;
-    without one it trades on the MPC instead and says so in the log, as the
-    live fleet does.
+    The battery plans each day at the day-ahead gate counting the exchange fee
+    of ``[strategies.execution]`` like its wear (so its plan and ``gridtui eval
+    battery`` agree); its ``rl`` planner is the ONNX policy from the model
+    registry, rolled over the forecast; without one it plans with the LP and
+    says so in the log, as the live fleet does.
     """
     from engine.strategies import registry
 
@@ -183,17 +185,19 @@ def build_strategies(settings: Settings, names: Sequence[str] | None = None) -> 
     for kind in names if names is not None else section.enabled:
         config = section.config_of(kind)
         extra: dict[str, Any] = {}
-        if isinstance(config, BatteryStrategyConfig) and config.controller == "rl":
-            from engine.controller import PolicyController
-            from models.policy import load_policy
-            from models.registry import RegistryError
+        if isinstance(config, BatteryStrategyConfig):
+            extra["exchange_fee_eur_mwh"] = section.execution.fee_eur_mwh
+            if config.controller == "rl":
+                from engine.controller import PolicyController
+                from models.policy import load_policy
+                from models.registry import RegistryError
 
-            try:
-                policy = load_policy(model_registry(settings), settings.battery.policy or None)
-                extra["controller"] = PolicyController(policy)
-            except (RegistryError, OSError) as exc:
-                log.warning("battery strategy: no RL policy (%s); trading on the MPC", exc)
-                config = msgspec.structs.replace(config, controller="mpc")
+                try:
+                    policy = load_policy(model_registry(settings), settings.battery.policy or None)
+                    extra["controller"] = PolicyController(policy)
+                except (RegistryError, OSError) as exc:
+                    log.warning("battery strategy: no RL policy (%s); planning with the LP", exc)
+                    config = msgspec.structs.replace(config, controller="lp")
         built.append(registry.build(kind, config, **extra))
     return built
 
@@ -266,16 +270,19 @@ def model_registry(settings: Settings) -> Registry:
 
 
 def build_battery_fleet(settings: Settings, batteries: Sequence[BatterySpec]) -> BatteryFleet:
-    """The live fleet of ``batteries``, each dispatched by ``battery.controller``.
+    """The live fleet of ``batteries``: each commits its day at the day-ahead gate.
 
-    ``rl`` loads the ONNX policy once for the whole fleet; when there is none
-    (or it was trained for another observation layout) the fleet runs on the
-    MPC instead and says so in the log, because a battery must never stall.
+    ``battery.controller`` plans the day (``lp``: the perfect-foresight LP on
+    ``battery.forecast``; ``mpc``, ``rule``, ``rl`` rolled over it); ``rl``
+    loads the ONNX policy once for the whole fleet and, when there is none (or
+    it was trained for another observation layout), the fleet plans with the
+    LP instead and says so in the log, because a battery must never stall.
+    The exchange fee of ``[strategies.execution]`` is counted like the wear.
     """
+    from engine.battery_fleet import BatteryFleet, BatteryUnit
+    from engine.commitment import ControllerPlanner, DayPlanner, LpPlanner
     from engine.controller import Controller, PolicyController
-    from engine.dispatch import BatteryFleet, BatteryUnit
-    from engine.mpc import MpcController
-    from engine.rule import RuleController
+    from engine.market.timeline import MarketTimeline
 
     battery = settings.battery
     policy_controller: Controller | None = None
@@ -287,15 +294,29 @@ def build_battery_fleet(settings: Settings, batteries: Sequence[BatterySpec]) ->
             policy = load_policy(model_registry(settings), battery.policy or None)
             policy_controller = PolicyController(policy)
         except (RegistryError, OSError) as exc:
-            log.warning("no battery policy (%s); dispatching with MPC", exc)
+            log.warning("no battery policy (%s); planning with the LP", exc)
 
-    def controller() -> Controller:
+    def planner() -> DayPlanner:
         if battery.controller == "rule":
-            return RuleController()
-        return policy_controller or MpcController()  # one MPC per battery: it keeps a plan
+            from engine.rule import RuleController
 
-    units = [BatteryUnit(spec, controller()) for spec in batteries]
-    return BatteryFleet(units, step_minutes=battery.step_minutes)
+            return ControllerPlanner(RuleController())
+        if battery.controller == "mpc":
+            from engine.mpc import MpcController
+
+            # One MPC per battery (it keeps a plan); "penalty": solved once per step.
+            return ControllerPlanner(MpcController(exclusivity="penalty"))
+        if policy_controller is not None:
+            return ControllerPlanner(policy_controller)
+        return LpPlanner()
+
+    units = [BatteryUnit(spec, planner(), battery.forecast) for spec in batteries]
+    return BatteryFleet(
+        units,
+        step_minutes=battery.step_minutes,
+        timeline=MarketTimeline(settings.market),
+        fee_eur_mwh=settings.strategies.execution.fee_eur_mwh,
+    )
 
 
 def battery_specs(settings: Settings) -> list[BatterySpec]:

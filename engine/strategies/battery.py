@@ -6,10 +6,11 @@ D's clearing prices. So once per delivery day, on its last bar before the gate
 (:class:`~engine.strategies.day_ahead.DayAheadGate`), this strategy
 
 1. forecasts D from what it knows then (:mod:`engine.battery_gate`):
-   ``persistence`` (the latest known price at the same local time of day: D−1
-   up to 11:00, D−2 after, as a replay reveals D−1 only as it is delivered),
-   ``weekly`` (D−7), or ``model`` (the latest :class:`~engine.events.Forecast`
-   for each period of D, persistence where there is none);
+   ``weekly`` (the default: D−7 at the same local time of day),
+   ``persistence`` (the latest known price at the same local time of day:
+   D−1 up to 11:00, D−2 after, as a replay reveals D−1 only as it is
+   delivered) or ``model`` (the latest :class:`~engine.events.Forecast` for
+   each period of D, persistence where there is none);
 2. plans D with the committed planner of :mod:`engine.commitment` from the SoC
    at the end of D−1's plan: ``lp`` (default) is the very HiGHS model of
    perfect foresight on the forecast; ``mpc``, ``rule`` and ``rl`` roll that
@@ -29,9 +30,9 @@ periods; the dashboard and the daemon read it).
 
 The plan counts the exchange fee like the wear (:func:`engine.battery_costs.trading_spec`),
 which is why the strategy is told ``exchange_fee_eur_mwh`` (``gridtui.wiring``
-passes ``[strategies.execution] fee_eur_mwh``). Committed LP on persistence is
-then exactly ``run_committed`` of ``gridtui eval battery`` on
-:func:`engine.battery_gate.series_forecast`, to the cent
+passes ``[strategies.execution] fee_eur_mwh``). The committed LP is then
+exactly ``run_committed`` of ``gridtui eval battery`` on
+:func:`engine.battery_gate.series_forecast` of the same prices, to the cent
 (``tests/engine/test_battery_one_truth.py``).
 
 What it never does: decide an hour knowing that hour's day-ahead price. On a
@@ -80,8 +81,12 @@ class BatteryStrategyConfig(StrategyConfig, frozen=True, kw_only=True, forbid_un
     controller: who plans each day at the gate — ``lp`` (the perfect-foresight
         LP on the forecast), or ``mpc`` / ``rule`` / ``rl`` rolled over the
         forecast (an RL policy is injected by the wiring).
-    forecast: ``persistence``, ``weekly`` or ``model`` (Forecast events; see
-        the module docstring).
+    forecast: ``weekly`` (default), ``persistence`` or ``model`` (Forecast
+        events; see the module docstring). Weekly was chosen on 2020 (train)
+        and 2021 (validation), 2022 not looked at: the LP on it earned 54.8 %
+        and 69.6 % of perfect foresight (mean of DE, FR, NL, BE, AT), on
+        persistence as a replay knows it 35.9 % and 60.0 % (on all of D−1,
+        which a live feed knows: 49.3 % and 66.0 %).
     period_minutes: delivery period of prices that do not state one.
     mpc_extension_hours: forecast hours the rolled MPC plans beyond the day.
     rule_lookback_hours / rule_lookahead_hours / rule_charge_quantile /
@@ -92,7 +97,7 @@ class BatteryStrategyConfig(StrategyConfig, frozen=True, kw_only=True, forbid_un
         battery_id="strategy-battery", market="DE", capacity_mwh=20.0, power_mw=10.0
     )
     controller: PlannerKind = "lp"
-    forecast: ForecastKind = "persistence"
+    forecast: ForecastKind = "weekly"
     period_minutes: int = 60
     mpc_extension_hours: int = 24
     rule_lookback_hours: int = 4

@@ -232,7 +232,7 @@ def traded_under(trades: Sequence[Trade], timeline: MarketTimeline, *, intraday_
         share = f"{mwh / total:.0%} " if len(volume) > 1 else ""
         parts.append(share + _product_words(product, sorted(markets[product]), timeline))
     how = sorted({_settled_words(t.reason, intraday_feed) for t in trades if t.side == SETTLE})
-    return "; ".join(parts) + (f"; settled {', '.join(how)}" if how else "")
+    return "; ".join(parts) + (f"; settled: {', '.join(how)}" if how else "")
 
 
 def _product_words(product: str, markets: list[str], timeline: MarketTimeline) -> str:

@@ -63,15 +63,10 @@ def metrics_table(metrics: dict[str, float], title: str = "metrics") -> Table:
 
 
 def strategies_table(result: BacktestResult) -> Table:
-    """One row per strategy: what it traded under, its fills, PnL, fees, wins and Sharpe.
-
-    "traded under" is worded from the run (the products of the strategy's
-    fills, the gates of its markets, how it settled), not from its kind.
-    """
+    """One row per strategy: its fills, volume, PnL, fees, win rate, Sharpe, what is left open."""
     table = Table(title="strategies")
     columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("strategy", "left"),
-        ("traded under", "left"),
         ("fills", "right"),
         ("MWh", "right"),
         ("PnL €", "right"),
@@ -91,7 +86,6 @@ def strategies_table(result: BacktestResult) -> Table:
             open_words += f", {report.delivered_open} delivered!"
         table.add_row(
             name,
-            report.traded_under,
             f"{figures.fills:,}",
             f"{figures.volume_mwh:,.0f}",
             f"{figures.revenue_eur:,.0f}",
@@ -107,12 +101,17 @@ def strategies_table(result: BacktestResult) -> Table:
 def print_result(console: Console, result: BacktestResult) -> None:
     console.print(metrics_table(result.record.metrics, f"backtest {result.record.run_id}"))
     console.print(strategies_table(result))
-    for name, description in result.descriptions.items():
-        console.print(f"[bold]{name}[/]: {description}")
     console.print(
         "open at end: positions for delivery after the window (committed at a gate inside "
-        "it); not counted in PnL"
+        "it), not in the PnL"
     )
+    for name, description in result.descriptions.items():
+        console.print(f"[bold]{name}[/]: {description}")
+        report = result.strategies.get(name)
+        if report is not None:
+            # Worded from the run (its fills' products, its markets' gates, how it
+            # settled), not from its kind.
+            console.print(f"  traded under: {report.traded_under}")
     for name, why in result.skipped.items():
         console.print(f"[yellow]left out[/] {name}: {why}")
     console.print(throughput(result))

@@ -106,9 +106,9 @@ async def test_a_backtest_runs_what_has_inputs_and_keeps_its_results(price_file,
     reports = result.record.config["per_strategy"]
     assert reports["mining"]["traded_under"] == (
         "day-ahead, committed before gate closure D-1 12:00 Europe/Brussels, "
-        "filled at clearing; settled consumed at its value"
+        "filled at clearing; settled: consumed at its value"
     )
-    assert reports["technical"]["traded_under"].endswith("settled at the day-ahead clearing price")
+    assert reports["technical"]["traded_under"].endswith("settled: at the day-ahead clearing price")
     assert 0 < metrics["battery_perfect_foresight_pct"] <= 100
     assert all(START <= t.ts < START + timedelta(days=DAYS) for t in result.trades)
     assert all(t.trade_id.startswith("bt-test/") for t in result.trades)

@@ -42,6 +42,9 @@ def test_backtest_runs_stores_reports_lists_shows_and_deletes(env, capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "Battery revenue" in out and "Mining profit" in out and "stored as bt-cli" in out
+    # Per strategy, what the run shows it traded under (from its fills, not its kind).
+    assert "traded under: day-ahead, committed before gate closure D-1 12:00" in out
+    assert "open at end" in out and "Sharpe" in out
     report = (env / "out" / "run.html").read_text()
     svgs = re.findall(r"<svg.*?</svg>", report, re.S)
     assert len(svgs) >= 4  # equity, daily PnL, battery (week and run), trades

@@ -1,7 +1,7 @@
 """Strategies' execution model and their host, checked on small hand-computed cases.
 
 The execution model (room per delivery period, fees, limits), the manager
-(look-ahead, lifecycle, audit), arbitrage and battery. The technical, ML,
+(look-ahead, lifecycle, audit) and arbitrage. The battery, technical, ML,
 fundamental and mining strategies have their own tests in
 ``tests/engine/strategies/``; the shared builders are in
 :mod:`tests.stubs.strategy_host`.
@@ -14,10 +14,8 @@ from datetime import datetime, timedelta
 import msgspec
 import pytest
 
-from engine.battery import BatterySpec
 from engine.events import (
     AuditEntry,
-    BatteryState,
     Event,
     Forecast,
     PriceTick,
@@ -28,7 +26,6 @@ from engine.spread_config import SpreadConfig
 from engine.spreads import SpreadEngine
 from engine.strategies.arbitrage import ArbitrageConfig, ArbitrageStrategy
 from engine.strategies.base import Order, Side, Strategy, StrategyConfig, StrategyContext
-from engine.strategies.battery import BatteryStrategy, BatteryStrategyConfig
 from engine.strategies.execution import Account, ExecutionConfig, ExecutionModel, period_start_us
 from engine.strategies.mining import MiningStrategy
 from engine.strategies.registry import KINDS, build, parse_names
@@ -312,33 +309,6 @@ def test_arbitrage_never_pairs_prices_of_different_hours():
     events = [da("DE", 50.0, 0), da("DE", 10.0, 1), da("FR", 70.0, 0.5)]
     trades = trades_of(feed(manager, events, spreads))
     assert trades == []
-
-
-def test_battery_charges_cheap_discharges_dear_within_its_limits():
-    spec = BatterySpec(battery_id="b1", market="DE", capacity_mwh=2.0, power_mw=1.0)
-    config = BatteryStrategyConfig(
-        spec=spec, controller="rule", rule_lookback_hours=4, rule_lookahead_hours=0
-    )
-    battery = BatteryStrategy(config)
-    manager = host(battery)
-    day = [30, 30, 30, 30, 10, 10, 10, 100, 100, 100, 30, 30]
-    out = feed(manager, [da("DE", p, h) for h, p in enumerate(day)] + [da("FR", 500.0, 5)])
-    states = [e for e in out if isinstance(e, BatteryState)]
-    trades = trades_of(out)
-    assert len(states) == len(day)  # one state per hour, none for FR
-    assert all(spec.soc_min_mwh - 1e-9 <= s.soc_mwh <= spec.soc_max_mwh + 1e-9 for s in states)
-    assert all(t.volume_mwh <= spec.power_mw + 1e-9 for t in trades)
-    buys = [t for t in trades if t.side == "buy"]
-    sells = [t for t in trades if t.side == "sell"]
-    assert buys and sells
-    assert max(t.price_eur_mwh for t in buys) < min(t.price_eur_mwh for t in sells)
-    assert sum(t.pnl_eur for t in trades) > 0
-    assert states[-1].revenue_eur == pytest.approx(sum(t.pnl_eur for t in trades))
-
-
-def test_battery_rl_controller_must_be_injected():
-    with pytest.raises(ValueError, match="needs a policy"):
-        BatteryStrategy(BatteryStrategyConfig(controller="rl"))
 
 
 def test_registry_builds_every_kind_from_mappings_and_names_bad_input():

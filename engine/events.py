@@ -109,9 +109,17 @@ class Fundamentals(Event, frozen=True, tag=True, kw_only=True):
 
 
 class SpreadOpportunity(Event, frozen=True, tag=True, kw_only=True):
-    """A cross-border arbitrage: buy in the cheap zone, sell in the dear one.
+    """A cross-border spread: the cheap zone, the dear one, and what it is worth to whom.
 
-    ``net_spread_eur_mwh`` = sell − buy − transmission cost of the border in the
+    ``spread_eur_mwh`` = sell − buy is the **congestion spread**. Under market
+    coupling it is congestion rent and goes to the TSOs: a trader earns it only
+    by holding a transmission right on the border (:mod:`engine.transmission`),
+    which pays max(0, spread) per MWh and costs ``right_price_eur_mwh`` (this
+    month's price of a right buy→sell; None where there is no interconnector or
+    no price yet). ``net_of_right_eur_mwh`` = max(0, spread) − that price: what
+    holding the right earns this period.
+
+    ``net_spread_eur_mwh`` = spread − transmission cost of the border in the
     buy→sell direction. ``profit_eur_h`` is the net spread times the border's
     capacity when a capacity is configured.
 
@@ -135,6 +143,8 @@ class SpreadOpportunity(Event, frozen=True, tag=True, kw_only=True):
     capacity_mw: float | None = None
     profit_eur_h: float | None = None
     seq: int = 0
+    right_price_eur_mwh: float | None = None
+    net_of_right_eur_mwh: float | None = None
 
     @property
     def pair(self) -> tuple[str, str]:

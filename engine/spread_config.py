@@ -14,6 +14,7 @@ from typing import Final
 import msgspec
 
 from engine.events import PriceKind
+from engine.transmission import TransmissionConfig
 
 DEFAULT_MARKETS: Final = ("DE", "FR", "NL", "BE", "AT", "GB")
 
@@ -81,6 +82,10 @@ class SpreadConfig(msgspec.Struct, frozen=True, kw_only=True):
             spread has moved by at least this since the last event of that
             opportunity; it keeps the bus quiet at high tick rates. 0 emits one
             on every tick of the pair.
+        transmission: the interconnectors and how their monthly rights are
+            priced (``[spreads.transmission]``, the same defaults as the
+            arbitrage strategy's): each event carries the right's price and
+            the congestion spread net of it. None: no rights shown.
     """
 
     markets: tuple[str, ...] = DEFAULT_MARKETS
@@ -91,6 +96,7 @@ class SpreadConfig(msgspec.Struct, frozen=True, kw_only=True):
     min_net_spread_eur_mwh: float = 5.0
     max_price_age_s: float = 300.0
     update_step_eur_mwh: float = 0.5
+    transmission: TransmissionConfig | None = TransmissionConfig()
 
     def __post_init__(self) -> None:
         if len(set(self.markets)) != len(self.markets):

@@ -8,6 +8,11 @@ and the incremental detector
 publishes what it returns on the ``spreads`` topic; a backtest drives the same
 engine from a replay feed.
 
+Each event also carries the price of this month's transmission right on the
+pair's border (:mod:`engine.transmission`) and the congestion spread net of
+it: the engine keeps every border's payoff from the day-ahead ticks it sees,
+whatever kind it trades on, and prices rights as the arbitrage strategy does.
+
 The engine never reads the wall clock. "Now" is the newest tick time it has seen,
 or the time handed to :meth:`SpreadEngine.expire` by the caller's clock, so live
 and replay behave the same.
@@ -26,8 +31,10 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Final
 
-from engine.events import Event, OpportunityStatus, PriceTick, SpreadOpportunity
+from engine.events import Event, OpportunityStatus, PriceKind, PriceTick, SpreadOpportunity
 from engine.spread_config import SpreadConfig
+from engine.time_us import US_PER_MINUTE, to_us
+from engine.transmission import PayoffHistory, RightsPricing, month_bounds, month_of
 
 __all__ = ["SpreadConfig", "SpreadEngine", "net_spread"]
 
@@ -128,6 +135,12 @@ class SpreadEngine:
         # gone stale, so a tick need not look at pairs outside its market.
         self._oldest_open_price_ts_s = math.inf
 
+        rights = config.transmission
+        self._payoffs = None if rights is None else PayoffHistory(rights.directions())
+        self._pricing = None if rights is None else RightsPricing(rights, self._payoffs)
+        self._rights_month_end_s = -math.inf  # the right prices below are of the month before it
+        self._right_prices: dict[tuple[int, int], float | None] = {}
+
         costs_eur_mwh = config.cost_matrix_eur_mwh()
         capacities_mw = config.capacity_matrix_mw()
         self._pairs: list[_Pair] = []
@@ -158,6 +171,10 @@ class SpreadEngine:
     def on_tick(self, tick: PriceTick) -> list[SpreadOpportunity]:
         """Take one price tick; return the opportunity events it causes, if any."""
         kind = tick.kind
+        if kind is PriceKind.DAY_AHEAD and self._payoffs is not None:
+            step_us = (tick.delivery_minutes or 60) * US_PER_MINUTE
+            period_us = to_us(tick.ts) // step_us * step_us
+            self._payoffs.observe(tick.market, period_us, tick.price_eur_mwh)
         if kind is not self._kind and kind != self._kind:
             return []
         index = self._index_of.get(tick.market)
@@ -340,6 +357,7 @@ class SpreadEngine:
         sell_price = self._prices_eur_mwh[sell_index]
         spread_eur_mwh = sell_price - buy_price
         net_eur_mwh = spread_eur_mwh - cost_eur_mwh
+        right_eur_mwh = self._right_price(buy_index, sell_index)
         seq = pair.next_seq
         if record:
             pair.last_net_eur_mwh = net_eur_mwh
@@ -361,4 +379,24 @@ class SpreadEngine:
             capacity_mw=capacity_mw,
             profit_eur_h=None if capacity_mw is None else net_eur_mwh * capacity_mw,
             seq=seq,
+            right_price_eur_mwh=right_eur_mwh,
+            net_of_right_eur_mwh=None
+            if right_eur_mwh is None
+            else max(spread_eur_mwh, 0.0) - right_eur_mwh,
         )
+
+    def _right_price(self, buy_index: int, sell_index: int) -> float | None:
+        """This month's price of a right buy→sell; None without a border or a price."""
+        pricing = self._pricing
+        if pricing is None:
+            return None
+        if self._now_s >= self._rights_month_end_s:  # a new month: new auction results
+            month = month_of(self._now, pricing.config.timezone)
+            self._rights_month_end_s = month_bounds(month, pricing.config.timezone)[1].timestamp()
+            self._right_prices.clear()
+        key = (buy_index, sell_index)
+        if key not in self._right_prices:
+            direction = (self._markets[buy_index], self._markets[sell_index])
+            month = month_of(self._now, pricing.config.timezone)
+            self._right_prices[key] = pricing.price_eur_mwh(direction, month, self._now)
+        return self._right_prices[key]

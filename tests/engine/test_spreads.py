@@ -4,7 +4,7 @@ Hypothesis properties of the spread math and of the incremental engine."""
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
@@ -16,6 +16,7 @@ from engine.spread_config import KNOWN_TRANSMISSION_COST_EUR_MWH, SpreadConfig, 
 from engine.spreads import SpreadEngine, net_spread
 from tests.stubs.builders import T0, tick
 
+DA = PriceKind.DAY_AHEAD
 OPENED, UPDATED, CLOSED = (
     OpportunityStatus.OPENED,
     OpportunityStatus.UPDATED,
@@ -110,6 +111,34 @@ def test_default_costs_come_from_the_known_borders():
     assert costs["GB", "DE"] == 5.0
     assert all(0 < cost <= 5.5 for cost in costs.values())
     assert all(cost == KNOWN_TRANSMISSION_COST_EUR_MWH[b, a] for (a, b), cost in costs.items())
+
+
+def test_each_event_carries_its_rights_price_and_the_congestion_spread_net_of_it():
+    # February 2022 (CET): FR 4 € over DE all month, GB 20 € over AT; then March's first hour.
+    engine = SpreadEngine(
+        SpreadConfig(markets=("DE", "FR", "AT", "GB"), price_kind=PriceKind.DAY_AHEAD)
+    )
+    february = datetime(2022, 1, 31, 23, tzinfo=UTC)
+    for hour in range(28 * 24):
+        for market, price in (("DE", 50.0), ("FR", 54.0), ("AT", 50.0), ("GB", 70.0)):
+            engine.on_tick(tick(market, price, at=february + timedelta(hours=hour), kind=DA))
+    march = datetime(2022, 2, 28, 23, tzinfo=UTC)
+    events = engine.on_ticks(
+        tick(market, price, at=march, kind=DA)
+        for market, price in (("DE", 40.0), ("FR", 50.0), ("AT", 30.0), ("GB", 100.0))
+    )
+    latest = {e.pair: e for e in events if e.status is not CLOSED}
+    de_fr = latest["DE", "FR"]
+    assert de_fr.spread_eur_mwh == 10.0  # the congestion spread
+    assert de_fr.right_price_eur_mwh == pytest.approx(4.0)  # February's mean payoff
+    assert de_fr.net_of_right_eur_mwh == pytest.approx(6.0)
+    assert latest["DE", "GB"].right_price_eur_mwh is None  # no interconnector DE-GB
+    assert latest["AT", "GB"].net_of_right_eur_mwh is None  # nor AT-GB
+    assert latest["AT", "DE"].right_price_eur_mwh == 0.0  # AT was never dearer than DE
+    no_rights = SpreadEngine(SpreadConfig(markets=("DE", "FR"), transmission=None))
+    no_rights.on_tick(tick("DE", 60.0))
+    [opened] = no_rights.on_tick(tick("FR", 80.0))
+    assert opened.right_price_eur_mwh is None and opened.net_of_right_eur_mwh is None
 
 
 def test_an_unknown_border_costs_the_default_and_overrides_win():

@@ -18,10 +18,14 @@ the price it bets on. Where the signal is traded depends on the feed:
   D−1) the strategy commits each period of D for which it holds a forecast
   issued by then (the latest one, within the horizon limits). Such a position
   fills at the clearing price and settles at it: it earns minus its fees.
-- **continuous intraday**: a forecast whose target period is still open is
-  traded at once on intraday, for that period, which settles at delivery at
-  the reference price — the moment the forecast is proven right or wrong.
-  One forecast is acted upon per target period.
+- **continuous intraday**: when a forecast's target period becomes the first
+  one still open, the forecast is traded on intraday for that period against
+  the latest intraday price; the position settles at delivery at the
+  reference price — the moment the forecast is proven right or wrong. One
+  forecast is acted upon per period (the latest issued by then). Only the
+  first open period, because the order path fills every intraday order at the
+  latest tick, a quote for the present: a period hours ahead bought at it
+  would "earn" the known daily shape of prices, not the forecast's skill.
 
 What changed from the strategy that held one position per market until the
 target hour: positions are per delivery period and close by settlement; the
@@ -44,7 +48,7 @@ from engine.strategies.signal_trading import (
     first_open_period,
     hold_intraday,
 )
-from engine.time_us import from_us, to_us
+from engine.time_us import to_us
 
 _KEPT_FORECASTS = 10_000  # per market: a few days of hourly targets at every horizon
 
@@ -96,7 +100,10 @@ class MlStrategy(Strategy):
     def on_event(self, event: Event, ctx: StrategyContext) -> None:
         if type(event) is PriceTick:
             market = event.market
-            if not self.trades_market(market) or ctx.has_intraday(market):
+            if not self.trades_market(market):
+                return
+            if ctx.has_intraday(market):
+                self._trade_intraday(ctx, market, event.price_eur_mwh)
                 return
             auction = self.gate.due(ctx, market)
             if auction is not None:
@@ -110,9 +117,6 @@ class MlStrategy(Strategy):
             or not s.min_horizon_steps <= event.horizon_steps <= s.max_horizon_steps
             or event.target_ts <= ctx.now
         ):
-            return
-        if ctx.has_intraday(market):
-            self._trade_intraday(ctx, event)
             return
         minutes = ctx.timeline.mtu_minutes(
             market, ctx.timeline.delivery_day(market, event.target_ts)
@@ -141,17 +145,15 @@ class MlStrategy(Strategy):
             return -1, f"{head}, upper bound {upper:,.2f} below price {price:,.2f}"
         return 0, head
 
-    def _trade_intraday(self, ctx: StrategyContext, forecast: Forecast) -> None:
-        market = forecast.market
-        price = ctx.price(market)
-        if price is None:
-            return
-        first = first_open_period(ctx, market)
-        start = from_us(period_start_us(forecast.target_ts, first.minutes))
+    def _trade_intraday(self, ctx: StrategyContext, market: str, price: float) -> None:
+        # Only the first period still open: the intraday price a fill gets is
+        # the latest tick's, a quote for the present, not for hours ahead.
+        period = first_open_period(ctx, market)
+        key = to_us(period.start)
         acted = self._acted.setdefault(market, set())
-        key = to_us(start)
-        if start < first.start or key in acted:
-            return  # that period has closed, or a forecast for it was traded already
+        forecast = self._forecasts.get(market, {}).get(key)
+        if forecast is None or key in acted:
+            return  # nothing forecast for it, or its forecast was traded already
         direction, reason = self.signal(forecast, price)
         if direction == 0:
             return
@@ -159,9 +161,7 @@ class MlStrategy(Strategy):
         if len(acted) > _KEPT_FORECASTS:
             acted.difference_update([k for k in acted if k < to_us(ctx.now)])
         self.venues.note(market, Venue.INTRADAY)
-        hold_intraday(
-            ctx, market, Period(start, first.minutes), direction * self.settings.volume_mwh, reason
-        )
+        hold_intraday(ctx, market, period, direction * self.settings.volume_mwh, reason)
 
     def _commit(self, ctx: StrategyContext, market: str, auction: Auction) -> None:
         price = ctx.price(market)

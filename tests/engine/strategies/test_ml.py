@@ -60,21 +60,25 @@ def test_ml_commits_the_periods_of_d_whose_forecast_issued_before_the_gate_leave
     assert [t.pnl_eur for t in settles_of(out)] == [pytest.approx(-0.1 * 5)]
 
 
-def test_ml_trades_an_open_period_intraday_and_settles_it_at_the_reference():
+def test_ml_trades_the_first_open_period_intraday_and_settles_it_at_the_reference():
     manager = host(MlStrategy(MlConfig(volume_mwh=5.0)), execution=COSTS, kind=ID)
     events: list[Event] = [
         intraday("DE", 50.0, 9),
-        forecast(9, 9.25, 70.0, 90.0),  # period 09:00 closed at 08:30: not tradable
-        forecast(9, 12, 45.0, 65.0),  # within its band: nothing
-        forecast(9, 11, 70.0, 90.0),  # period 11:00, still open: long at 50 + 0.5
-        forecast(9.5, 11.5, 10.0, 20.0),  # the same period again: one forecast each
-        intraday("DE", 60.0, 10),
-        intraday("DE", 70.0, 11),
+        forecast(9, 9.25, 70.0, 90.0),  # period 09:00 closed at 08:30: never traded
+        forecast(9, 11, 70.0, 90.0),  # period 11:00: traded once it is the first open one
+        forecast(9, 12, 45.0, 65.0),  # period 12:00: within its band against 60
+        intraday("DE", 60.0, 10),  # first open: 11:00; lower bound 70 > 60: long at 60.5
+        forecast(10.1, 11.5, 10.0, 20.0),  # period 11:00 again, after it was traded
+        intraday("DE", 60.0, 10.25),
+        intraday("DE", 70.0, 11),  # first open: 12:00; 45..65 against 70: upper below → short
         intraday("DE", 75.0, 12),
     ]
     out = feed(manager, events)
     fills = fills_of(out)
-    assert [(t.side, hours_of([t])[0], t.price_eur_mwh) for t in fills] == [("buy", 11, 50.5)]
-    # Delivered at 12:00, closed at the latest intraday price then: 75.
-    assert [t.pnl_eur for t in settles_of(out)] == [pytest.approx(5 * (75 - 50.5) - 0.5)]
+    assert [(t.side, hours_of([t])[0], t.price_eur_mwh) for t in fills] == [
+        ("buy", 11, 60.5),
+        ("sell", 12, 69.5),
+    ]
+    # Period 11:00 delivered at 12:00, closed at the latest intraday price then: 75.
+    assert [t.pnl_eur for t in settles_of(out)] == [pytest.approx(5 * (75 - 60.5) - 0.5)]
     assert fills[0].delivery_start == T0 + timedelta(hours=11)

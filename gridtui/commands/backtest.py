@@ -57,6 +57,14 @@ volume, border capacity, battery power), and the run's metrics, equity curve
 and trades are stored. A report with charts (equity, daily PnL, the battery's
 state of charge over price, trades) is written as one HTML file.
 
+The real price files hold day-ahead prices only: there every strategy commits
+delivery day D before its gate closure (12:00 CET on D-1) from what it knew
+then, and its positions settle at delivery (a trader's at the clearing price,
+so a price signal alone earns minus its fees). The simulator (--data mock) has
+continuous intraday prices too. Per strategy the output says what it traded
+under, worded from its fills, with its fills, volume, PnL, fees, win rate
+(settled periods), Sharpe ratio and the positions left open at the end.
+
 strategies: {", ".join(KINDS)} (or all).
 A strategy whose inputs the data does not carry is left out and says so: a price
 file has prices (and so spreads) but no fundamentals; ML needs a forecaster.

@@ -1,4 +1,5 @@
-"""Dispatch: the information set, the backtest loop, the rule, the MPC, the live fleet."""
+"""Dispatch: the information set, the backtest loop, the rule, the MPC (the live fleet:
+tests/engine/test_battery_fleet.py)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -9,8 +10,7 @@ from engine.auction_rule import AuctionRule
 from engine.battery import BatterySpec
 from engine.battery_obs import OBSERVATION_SIZE, build_observation
 from engine.controller import DecisionContext, PolicyController, seasonal_naive
-from engine.dispatch import BatteryFleet, BatteryUnit, run_controller
-from engine.events import BatteryState, PriceKind, PriceTick
+from engine.dispatch import run_controller
 from engine.mpc import ForecasterExtender, MpcController
 from engine.optimum import solve_schedule
 from engine.price_series import PriceSeries, from_us, to_us
@@ -224,58 +224,3 @@ def test_observation_is_bounded_and_blind_to_unpublished_prices():
     assert observation.dtype == np.float32 and np.all(np.abs(observation) <= 10)
     changed = hourly_context(prices[:40].copy(), now=30)
     assert np.array_equal(build_observation(changed), observation)
-
-
-def ticks(market, start, prices, minutes=60):
-    return [
-        PriceTick(
-            ts=start + timedelta(minutes=minutes * i),
-            market=market,
-            price_eur_mwh=float(p),
-            kind=PriceKind.DAY_AHEAD,
-            delivery_minutes=minutes,
-        )
-        for i, p in enumerate(prices)
-    ]
-
-
-def test_the_fleet_dispatches_each_battery_on_its_own_market():
-    de = BatterySpec(battery_id="bess-de", market="DE")
-    fr = BatterySpec(battery_id="bess-fr", market="FR", initial_soc_fraction=0.1)
-    fleet = BatteryFleet([BatteryUnit(de, RuleController()), BatteryUnit(fr, MpcController())])
-    prices = daily_prices(1)
-    published = ticks("DE", WINTER, prices) + ticks("FR", WINTER, prices, minutes=15)[:96]
-    out = fleet.on_events(published, WINTER)
-    assert {e.battery_id for e in out if isinstance(e, BatteryState)} == {"bess-de", "bess-fr"}
-    assert all(e.ts == WINTER for e in out)
-    states: list[BatteryState] = []
-    for hour in range(1, 30):
-        states += [
-            e for e in fleet.on_timer(WINTER + timedelta(hours=hour)) if isinstance(e, BatteryState)
-        ]
-    assert all(isinstance(s, BatteryState) for s in states)
-    by_battery = {s.battery_id for s in states}
-    assert by_battery == {"bess-de", "bess-fr"}
-    for state in states:
-        assert 0.1 - 1e-9 <= state.soc_fraction <= 0.9 + 1e-9
-        assert state.mode in ("charging", "discharging", "idle")
-    # Only published hours are dispatched: the FR quarter-hours cover 24 h from WINTER.
-    fr_times = [s.ts for s in states if s.battery_id == "bess-fr"]
-    assert max(fr_times) < WINTER + timedelta(hours=24)
-    assert len(set(fr_times)) == len(fr_times)
-    with pytest.raises(ValueError, match="unique"):
-        BatteryFleet([BatteryUnit(de, RuleController()), BatteryUnit(de, RuleController())])
-
-
-def test_a_failing_controller_idles_its_battery_and_the_fleet_goes_on():
-    class Broken:
-        name = "broken"
-
-        def decide(self, context):
-            raise RuntimeError("boom")
-
-    fleet = BatteryFleet([BatteryUnit(BatterySpec(), Broken())])
-    fleet.on_events(ticks("DE", WINTER, daily_prices(1)), WINTER)
-    (state,) = fleet.on_timer(WINTER + timedelta(minutes=70))
-    assert isinstance(state, BatteryState)
-    assert state.mode == "idle" and state.power_mw == 0.0

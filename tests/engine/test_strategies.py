@@ -170,6 +170,31 @@ def test_within_a_batch_a_strategy_sees_only_up_to_the_event_in_hand():
         assert all(ts is None or ts <= event_ts for ts in peek.values())
 
 
+def test_one_batch_of_many_instants_fills_and_clears_as_one_instant_at_a_time():
+    """A backtest hands over 10,000 ticks a batch: fills must not see the batch's end."""
+
+    def run(batched: bool) -> list[tuple[object, ...]]:
+        technical = TechnicalStrategy(TechnicalConfig(indicator="bollinger", bollinger_window=4))
+        mining = MiningStrategy()
+        id_manager = host(technical, kind=ID)
+        da_manager = host(mining)
+        ticks = [intraday("DE", float(p), 9 + 0.25 * i) for i, p in enumerate([50, 52, 48, 50])]
+        ticks += [intraday("DE", 20.0, 10), intraday("DE", 60.0, 10.25), intraday("DE", 50, 12)]
+        prices = [da("DE", 30.0 + h, h) for h in range(DAY_D + 25)]
+        if batched:
+            out = id_manager.on_events(ticks, ticks[-1].ts)
+            out += da_manager.on_events(prices, prices[-1].ts)
+        else:
+            out = feed(id_manager, ticks) + feed(da_manager, prices)
+        return [(t.trade_id, t.ts, t.side, t.price_eur_mwh, t.pnl_eur) for t in trades_of(out)]
+
+    one_at_a_time = run(batched=False)
+    # The intraday round trip at 20 then 60, and mining's day-ahead bids for D, all filled.
+    assert [t[3] for t in one_at_a_time[:2]] == [20.0, 60.0]
+    assert sum(t[2] == "buy" for t in one_at_a_time) == 1 + 24 + 1  # D, and D+1's first hour
+    assert run(batched=True) == one_at_a_time
+
+
 def test_start_stop_and_kill_are_audited_and_stop_closes_what_intraday_still_allows():
     technical = TechnicalStrategy(TechnicalConfig(indicator="bollinger", bollinger_window=4))
     mining = MiningStrategy()

@@ -57,6 +57,10 @@ class SpreadView:
 
     ``is_open`` rows come from the engine's opportunity events; the others are
     indicative, from the latest prices and the border's transmission cost.
+    ``spread_eur_mwh`` is the congestion spread (sell − buy); a trader earns it
+    only through a transmission right, whose price this month is
+    ``right_price_eur_mwh`` (None: no interconnector, or not priced) and
+    ``net_of_right_eur_mwh`` = max(0, spread) − that price.
     """
 
     buy_market: str
@@ -71,6 +75,8 @@ class SpreadView:
     open_for_s: float | None = None
     stale: bool = False
     """An indicative row resting on a stale price: not tradable as shown."""
+    right_price_eur_mwh: float | None = None
+    net_of_right_eur_mwh: float | None = None
 
     @property
     def profitable(self) -> bool:

@@ -3,6 +3,9 @@
 Every pair of markets gets a row: the engine's open opportunity when there is
 one, else an indicative spread from the two last prices (or, on a
 day-ahead-only feed, this period's auction prices), best direction first.
+Each row shows the congestion spread and, where the pair has an
+interconnector, the spread net of the transmission right's price: the latest
+price the engine's events gave for that direction.
 """
 
 from __future__ import annotations
@@ -35,9 +38,12 @@ class SpreadFold:
         self.clock = clock
         self.costs = dict(transmission_costs or {})
         self._open: dict[tuple[str, str], SpreadOpportunity] = {}
+        self._right_prices: dict[tuple[str, str], float] = {}  # (buy, sell) → EUR/MWh
 
     def on_spread(self, opportunity: SpreadOpportunity) -> None:
         self.clock.advance(opportunity.ts)
+        if opportunity.right_price_eur_mwh is not None:
+            self._right_prices[opportunity.pair] = opportunity.right_price_eur_mwh
         key = _pair_key(opportunity.buy_market, opportunity.sell_market)
         if opportunity.status is OpportunityStatus.CLOSED:
             held = self._open.get(key)
@@ -82,8 +88,20 @@ class SpreadFold:
             cost = self.costs.get((buy, sell))
             spread = sell_price - buy_price
             net = None if cost is None else spread - cost
+            right = self._right_prices.get((buy, sell))
             candidates.append(
-                SpreadView(buy, sell, buy_price, sell_price, spread, cost, net, stale=stale)
+                SpreadView(
+                    buy,
+                    sell,
+                    buy_price,
+                    sell_price,
+                    spread,
+                    cost,
+                    net,
+                    stale=stale,
+                    right_price_eur_mwh=right,
+                    net_of_right_eur_mwh=None if right is None else max(spread, 0.0) - right,
+                )
             )
         return max(candidates, key=_indicative_rank)
 
@@ -103,6 +121,8 @@ def _open_view(opportunity: SpreadOpportunity, now_s: float) -> SpreadView:
         transmission_cost_eur_mwh=opportunity.transmission_cost_eur_mwh,
         net_spread_eur_mwh=opportunity.net_spread_eur_mwh,
         profit_eur_h=opportunity.profit_eur_h,
+        right_price_eur_mwh=opportunity.right_price_eur_mwh,
+        net_of_right_eur_mwh=opportunity.net_of_right_eur_mwh,
         is_open=True,
         open_for_s=max(opportunity.duration_s, now_s - opened_s)
         if math.isfinite(now_s)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
 import pytest
 from textual.app import App, ComposeResult
 
@@ -108,6 +109,27 @@ def test_spreads_list_every_pair_open_ones_from_the_engine():
     assert (indicative.buy_market, indicative.net_spread_eur_mwh) == ("NL", 4.0)
     no_cost = next(s for s in spreads if {s.buy_market, s.sell_market} == {"FR", "NL"})
     assert no_cost.net_spread_eur_mwh is None and no_cost.spread_eur_mwh == 5.0
+
+
+def test_spreads_show_the_congestion_spread_and_its_value_net_of_the_right():
+    model = DashboardModel(("DE", "FR"), COSTS)
+    model.apply([tick("DE", 60.0), tick("FR", 50.0)])
+    priced = msgspec.structs.replace(
+        opportunity(OpportunityStatus.OPENED), right_price_eur_mwh=4.0, net_of_right_eur_mwh=6.0
+    )
+    model.apply([priced])
+    [row] = model.snapshot().spreads
+    assert (row.spread_eur_mwh, row.right_price_eur_mwh, row.net_of_right_eur_mwh) == (
+        10.0,
+        4.0,
+        6.0,
+    )
+    # Closed, the pair turns indicative and keeps the right's last price: 10 − 4.
+    model.apply([opportunity(OpportunityStatus.CLOSED)])
+    [row] = model.snapshot().spreads
+    assert not row.is_open and row.net_of_right_eur_mwh == pytest.approx(6.0)
+    labels = [label for _, label, _ in SpreadTable.COLUMNS]
+    assert labels[1:3] == ["Congestion", "Net of right"]
 
 
 def test_a_closed_opportunity_leaves_but_a_flipped_one_stays():

@@ -12,11 +12,13 @@ is what they share:
 - :func:`day_forecast` — the forecast of D's periods from those prices:
   ``persistence`` is the most recent known price at the same local time of day
   (D−1 where D−1 is known by then, else D−2 …), ``weekly`` the price of D−7 at
-  the same local time. A replay reveals a price only when its delivery starts,
-  so at D−1 11:00 a strategy knows D−1 up to 11:00 and persistence takes D−2
-  for D's afternoon; the live fleet holds every published price, so there it
-  is D−1 throughout. An hour a spring-forward source day lacks takes the hour
-  before it, as :func:`engine.gate_forecast.lagged_forecast` does;
+  the same local time, persistence where D−7 is not known (the first week of
+  a run: a battery trades from its second day on). A replay reveals a price
+  only when its delivery starts, so at D−1 11:00 a strategy knows D−1 up to
+  11:00 and persistence takes D−2 for D's afternoon; the live fleet holds
+  every published price, so there it is D−1 throughout. An hour a
+  spring-forward source day lacks takes the hour before it, as
+  :func:`engine.gate_forecast.lagged_forecast` does;
 - :func:`commit_day` — the plan of D from the state of charge at the end of
   D−1's plan, carried forward plan to plan (never read from settlement);
 - :func:`series_forecast` — the same forecast on a whole
@@ -59,6 +61,8 @@ LocalKey = tuple[int, int]  # (proleptic ordinal of the local date, minute of th
 # How far back persistence looks for a known price at the same local time.
 PERSISTENCE_DAYS: Final = 7
 DECISION_LEAD: Final = timedelta(hours=1)  # DayAheadGate's default: the last hourly bar
+_PERSISTENCE_LAGS: Final = tuple(range(1, PERSISTENCE_DAYS + 1))
+_WEEKLY_LAGS: Final = (7, *range(1, 7))  # D−7, else the latest known day
 _US_PER_HOUR: Final = 60 * US_PER_MINUTE
 
 
@@ -144,7 +148,7 @@ def day_forecast(
                 out[i] = guess
                 continue
         day, minute = local_key(start, known.timezone)
-        lags = (7,) if kind == "weekly" else range(1, PERSISTENCE_DAYS + 1)
+        lags = _WEEKLY_LAGS if kind == "weekly" else _PERSISTENCE_LAGS
         for lag in lags:
             found = known.at(day - lag, minute)
             if found is not None:

@@ -6,7 +6,8 @@ D's clearing prices. So once per delivery day, on its last bar before the gate
 (:class:`~engine.strategies.day_ahead.DayAheadGate`), this strategy
 
 1. forecasts D from what it knows then (:mod:`engine.battery_gate`):
-   ``weekly`` (the default: D−7 at the same local time of day),
+   ``weekly`` (the default: D−7 at the same local time of day; persistence
+   while there is no D−7),
    ``persistence`` (the latest known price at the same local time of day:
    D−1 up to 11:00, D−2 after, as a replay reveals D−1 only as it is
    delivered) or ``model`` (the latest :class:`~engine.events.Forecast` for
@@ -81,12 +82,13 @@ class BatteryStrategyConfig(StrategyConfig, frozen=True, kw_only=True, forbid_un
     controller: who plans each day at the gate — ``lp`` (the perfect-foresight
         LP on the forecast), or ``mpc`` / ``rule`` / ``rl`` rolled over the
         forecast (an RL policy is injected by the wiring).
-    forecast: ``weekly`` (default), ``persistence`` or ``model`` (Forecast
-        events; see the module docstring). Weekly was chosen on 2020 (train)
-        and 2021 (validation), 2022 not looked at: the LP on it earned 54.8 %
-        and 69.6 % of perfect foresight (mean of DE, FR, NL, BE, AT), on
-        persistence as a replay knows it 35.9 % and 60.0 % (on all of D−1,
-        which a live feed knows: 49.3 % and 66.0 %).
+    forecast: ``weekly`` (default; persistence while D−7 is unknown),
+        ``persistence`` or ``model`` (Forecast events; see the module
+        docstring). Weekly was chosen on 2020 (train) and 2021 (validation),
+        2022 not looked at: the LP on it earned 54.8 % and 69.8 % of perfect
+        foresight (mean of DE, FR, NL, BE, AT), on persistence as a replay
+        knows it 35.9 % and 60.0 % (on all of D−1, which a live feed knows:
+        49.3 % and 66.0 %).
     period_minutes: delivery period of prices that do not state one.
     mpc_extension_hours: forecast hours the rolled MPC plans beyond the day.
     rule_lookback_hours / rule_lookahead_hours / rule_charge_quantile /

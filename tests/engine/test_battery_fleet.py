@@ -129,10 +129,10 @@ def test_each_battery_trades_its_own_market_with_its_own_planner_and_forecast():
     states = [e for e in out if isinstance(e, BatteryState)]
     assert {s.battery_id for s in states} == {"bess-de", "bess-fr"}
     assert all(0.1 - 1e-9 <= s.soc_fraction <= 0.9 + 1e-9 for s in states)
-    # FR plans on weekly naive (the default): only the last day has its D−7 published.
-    last = local(FIRST_DAY + timedelta(days=DAYS - 1))
-    fr_moves = {s.ts >= last for s in states if s.battery_id == "bess-fr" and s.mode != "idle"}
-    assert fr_moves == {True}
+    # FR plans on weekly naive (the default), persistence until D−7 is published.
+    second = local(FIRST_DAY + timedelta(days=1))
+    fr_moves = [s.ts for s in states if s.battery_id == "bess-fr" and s.mode != "idle"]
+    assert fr_moves and min(fr_moves) >= second
     assert any(s.mode != "idle" for s in states if s.battery_id == "bess-de")
     with pytest.raises(ValueError, match="unique"):
         BatteryFleet([BatteryUnit(de), BatteryUnit(de)])

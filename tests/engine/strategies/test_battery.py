@@ -144,8 +144,10 @@ def test_the_plan_counts_the_exchange_fee_like_the_wear_and_planners_are_selecta
         BatteryStrategy(BatteryStrategyConfig(controller="rl"))
 
 
-def test_weekly_idles_without_a_week_of_history_and_model_forecasts_drive_the_plan():
-    assert of_day_d(run(battery(forecast="weekly"))) == []  # D−7 unknown: idle, no orders
+def test_weekly_falls_back_to_persistence_and_model_forecasts_drive_the_plan():
+    # D−7 unknown: weekly takes the latest known day, so it commits what persistence does.
+    weekly = [(t.side, t.volume_mwh) for t in of_day_d(run(battery(forecast="weekly")))]
+    assert weekly and weekly == [(t.side, t.volume_mwh) for t in of_day_d(run(battery()))]
     from engine.events import Forecast
 
     strategy = battery(forecast="model")

@@ -6,8 +6,10 @@ closure on a forecast of D. The rows made here:
 - ``lp on persistence (D-1)`` and ``lp on weekly naive (D-7)`` — the baselines,
   read from the whole price file so the first evaluated day has its history;
 - ``lp on <model>`` — the project's day-ahead forecaster chosen with
-  ``--forecast-model ID|promoted``, its forecasts made as at 10:00 on D−1
-  (:func:`models.dayahead_forecasts.model_forecasts`). A model trained on days
+  ``--forecast-model ID|promoted``, its forecasts made as at 10:00 on D−1 (as
+  :func:`models.dayahead_forecasts.model_forecasts` makes them, with the band:
+  :func:`band_forecasts`); the LP plans on the band's expected price
+  (:func:`engine.gate_forecast.expected_from_band`). A model trained on days
   that do not all come before the evaluated ones is refused (it would be scored
   in sample; :func:`models.forecast_meta.in_sample_reason`). The shipped
   defaults were trained on the simulator, so their simulated dates never
@@ -64,6 +66,72 @@ def _is_shipped(registry: Any, model_id: str) -> bool:
     return Path(shipped).resolve() in found.parents
 
 
+def band_forecasts(
+    forecaster: Any, frame: Any, markets: Sequence[str], first_day: date, last_day: date
+) -> dict[str, dict[str, Any]]:
+    """Per market the ``lower``/``point``/``upper`` forecasts of days first_day..last_day.
+
+    :func:`models.dayahead_forecasts.model_forecasts` with the band, in its
+    Series shape (UTC delivery starts of the local days, NaN where none): the
+    same features, the same decision time, the band calibrated at training.
+    """
+    import pandas as pd
+
+    from models.dayahead_forecasts import delivery_index
+    from models.dayahead_pipeline import DayAheadPipeline
+    from models.price_grid import FeatureError, grid_from_frame
+
+    pipeline, config = forecaster.pipeline, forecaster.config
+    if not isinstance(pipeline, DayAheadPipeline):
+        raise FeatureError(f"model {forecaster.model_id!r} is not a day-ahead model")
+    unknown = [m for m in markets if m not in config.markets]
+    if unknown:
+        raise FeatureError(f"model {forecaster.model_id!r} does not forecast {unknown}")
+    grid = grid_from_frame(frame, config.markets, config.step_minutes, config.fundamentals)
+    block = pipeline.compute(grid, pipeline.days_between(first_day, last_day))
+    index = delivery_index(first_day, last_day)
+    band = forecaster.predict_block(block) if len(block) else None
+    starts = pd.to_datetime(block.target_step * config.step_s, unit="s", utc=True)
+    out: dict[str, dict[str, Any]] = {}
+    for market in markets:
+        mine = block.market == config.markets.index(market)
+        out[market] = {
+            name: pd.Series(
+                getattr(band, name)[mine] if band is not None else [],
+                index=starts[mine],
+                dtype=float,
+            ).reindex(index)
+            for name in ("lower", "point", "upper")
+        }
+    return out
+
+
+def planning_forecasts(
+    forecaster: Any, frame: Any, markets: Sequence[str], first_day: date, last_day: date
+) -> dict[str, Any]:
+    """The price the committed LP plans on, per market: the band's expected price.
+
+    A model whose band is not the 10–90 % one falls back to its point forecast
+    (Swanson's weights hold for P10/P50/P90 only).
+    """
+    import pandas as pd
+
+    from engine.gate_forecast import expected_from_band
+
+    bands = band_forecasts(forecaster, frame, markets, first_day, last_day)
+    quantiles = [float(q) for q in forecaster.meta.extra.get("quantiles", [])]
+    if quantiles != [0.1, 0.9]:
+        return {market: band["point"] for market, band in bands.items()}
+    return {
+        market: pd.Series(
+            expected_from_band(band["lower"], band["point"], band["upper"]),
+            index=band["point"].index,
+            name=market,
+        )
+        for market, band in bands.items()
+    }
+
+
 def _forecaster_forecast(
     args: argparse.Namespace, registry: Any, series: Sequence[Any]
 ) -> tuple[str, Callable[[Any], Any | None]]:
@@ -73,7 +141,6 @@ def _forecaster_forecast(
     from engine.gate_forecast import forecast_on_grid
     from engine.ports import FeedError
     from gridtui.commands.forecast_data import load_frame
-    from models.dayahead_forecasts import model_forecasts
     from models.forecast import OnnxForecaster
     from models.forecast_meta import in_sample_reason
     from models.price_grid import FeatureError
@@ -104,7 +171,7 @@ def _forecaster_forecast(
     markets = [one.market for one in series if one.market in forecaster.config.markets]
     try:
         frame, _ = load_frame(args.data, list(forecaster.config.markets))
-        found = model_forecasts(forecaster, frame, markets, first_day, last_day)
+        found = planning_forecasts(forecaster, frame, markets, first_day, last_day)
     except (FeedError, FeatureError) as exc:
         raise CommitError(f"forecaster {wanted!r} cannot forecast {args.data}: {exc}") from exc
     aligned = {

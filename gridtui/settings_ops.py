@@ -272,7 +272,10 @@ class StrategiesSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     Every strategy is loaded stopped; the dashboard's number keys (armed, then
     confirmed) or ``autostart`` switch them on. Each has its own table with the
     fields of its config class in ``engine/strategies/`` — ``[strategies.arbitrage]``
-    (``volume_mw``, ``min_net_spread_eur_mwh``), ``[strategies.battery]``
+    (``lookback_days``, ``min_edge_eur_mwh``, ``volume_mw``, ``borders``; the
+    interconnectors, their monthly capacity and the rights' pricing in
+    ``[strategies.arbitrage.transmission]``: ``borders``, ``capacity_mw``,
+    ``pricing`` = ``previous_month_mean``/``fixed``/``file``), ``[strategies.battery]``
     (``controller`` = ``lp``/``mpc``/``rule``/``rl``, the day planner at the
     day-ahead gate; ``forecast`` = ``persistence``/``weekly``/``model``;
     ``spec`` = a battery as in ``[[battery.fleet]]``), ``[strategies.ml]`` (``band_eur_mwh``),

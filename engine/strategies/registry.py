@@ -32,7 +32,7 @@ REGISTRY: Final[Mapping[str, StrategyKind]] = {
     "arbitrage": StrategyKind(
         ArbitrageStrategy,
         ArbitrageConfig,
-        "cross-border: buy low, sell high, net of transmission, capped by capacity",
+        "cross-border: monthly transmission rights where the recent payoff beats their price",
     ),
     "battery": StrategyKind(
         BatteryStrategy, BatteryStrategyConfig, "a battery dispatched by a rule, an MPC or RL"

@@ -296,44 +296,46 @@ def test_autostart_starts_with_the_first_batch_and_says_who():
 # -- arbitrage and battery ---------------------------------------------------------------
 
 
-def test_arbitrage_buys_low_sells_high_net_of_transmission_capped_by_capacity():
-    spreads = SpreadEngine(SpreadConfig(markets=("DE", "FR"), price_kind=DA))
-    arbitrage = ArbitrageStrategy(ArbitrageConfig(volume_mw=100.0, min_net_spread_eur_mwh=5.0))
-    execution = ExecutionConfig(
-        fee_eur_mwh=0.0,
-        slippage_eur_mwh=0.0,
-        impact_eur_mwh_per_mwh=0.0,
-        border_capacity_mw={"DE-FR": 40.0},
-    )
-    manager = host(arbitrage, execution=execution)
-    prices = [(50.0, 70.0), (50.0, 53.0), (80.0, 60.0), (40.0, 40.0)]
+def test_arbitrage_buys_a_monthly_right_not_energy_and_earns_only_what_it_pays():
+    # March 2021: FR 10 € over DE, 20 € over in the last week; the April auction
+    # is on 03-31 at 12:00 CEST (hour 730), April starts at hour 742 (00:00 CEST).
+    arbitrage = ArbitrageStrategy(ArbitrageConfig(borders=("DE-FR",), volume_mw=100.0))
+    manager = host(arbitrage)
     events = [
-        da(m, p, h)
-        for h, pair in enumerate(prices)
-        for m, p in zip(("DE", "FR"), pair, strict=True)
+        da(market, price, hour)
+        for hour in range(745)
+        for market, price in (
+            ("DE", 50.0),
+            ("FR", 80.0 if hour >= 742 else 70.0 if hour >= 562 else 60.0),
+        )
     ]
-    trades = trades_of(feed(manager, events, spreads))
-    cost = 1.0  # DE-FR transmission (engine.spread_config)
-    # hour 0: DE→FR, net 19, capped at 40 MW. hour 1: net 2 < 5. hour 2: FR→DE,
-    # net 19 on a border with the default capacity (500 MW): 100 MW. hour 3: flat.
-    assert [(t.ts.hour, t.market, t.side, t.volume_mwh) for t in trades] == [
-        (0, "DE", "buy", 40.0),
-        (0, "FR", "sell", 40.0),
-        (2, "FR", "buy", 100.0),
-        (2, "DE", "sell", 100.0),
-    ]
-    assert trades[1].pnl_eur == pytest.approx(40 * (70 - 50 - cost))
-    assert trades[3].pnl_eur == pytest.approx(100 * (80 - 60 - cost))
-    assert trades[0].pnl_eur == trades[2].pnl_eur == 0.0
+    trades = trades_of(feed(manager, events))
+    purchase, *settles = trades
+    assert (purchase.market, purchase.side, purchase.volume_mwh, purchase.pnl_eur) == (
+        "DE-FR",
+        "buy",
+        0.0,
+        0.0,
+    )
+    assert purchase.ts == at(729)  # the last bar before the auction
+    # March's mean payoff, known at the auction: hours 0-561 at 10 €, 562-729 at 20 €.
+    price = (562 * 10.0 + 168 * 20.0) / 730
+    assert purchase.price_eur_mwh == pytest.approx(price)
+    # April's first three hours pay 30 € each on 100 MW, less the right's price.
+    assert [t.delivery_start for t in settles] == [at(742), at(743), at(744)]
+    assert [t.pnl_eur for t in settles] == pytest.approx([100 * (30.0 - price)] * 3)
+    assert all(t.volume_mwh == 0.0 for t in trades)  # no energy moved
+    assert manager.statuses(at(745))[0].positions == ()
 
 
-def test_arbitrage_never_pairs_prices_of_different_hours():
-    spreads = SpreadEngine(SpreadConfig(markets=("DE", "FR"), price_kind=DA, max_price_age_s=7200))
+def test_arbitrage_never_trades_a_spread_it_holds_no_right_for():
+    spreads = SpreadEngine(SpreadConfig(markets=("DE", "FR"), price_kind=DA))
     manager = host(ArbitrageStrategy())
-    # FR lags an hour behind: DE at hour 1 against FR at hour 0 is no trade.
-    events = [da("DE", 50.0, 0), da("DE", 10.0, 1), da("FR", 70.0, 0.5)]
-    trades = trades_of(feed(manager, events, spreads))
-    assert trades == []
+    # A 20 € spread every hour, but no month of history to price a right on and
+    # no auction in these hours: the congestion rent is the TSOs', not the strategy's.
+    events = [da(m, p, h) for h in range(6) for m, p in (("DE", 50.0), ("FR", 70.0))]
+    out = feed(manager, events, spreads)
+    assert trades_of(out) == [] and manager.stats.rejected == 0
 
 
 def test_registry_builds_every_kind_from_mappings_and_names_bad_input():

@@ -288,9 +288,4 @@ class BatteryFleet:
         return battery_state(unit.spec, status, result, from_us(step_us))
 
 
-def describe_unit(unit: BatteryUnit) -> str:
-    """One line for logs: the battery, its planner and forecast."""
-    return f"{unit.spec.battery_id} ({unit.spec.market}): {unit.planner.name} on {unit.forecast}"
-
-
-__all__ = ["BatteryFleet", "BatteryUnit", "describe_unit"]
+__all__ = ["BatteryFleet", "BatteryUnit"]

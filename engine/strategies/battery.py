@@ -71,8 +71,6 @@ from engine.strategies.day_ahead import DayAheadGate
 from engine.strategies.execution import ExecutionConfig, period_start_us
 
 PlannerKind = Literal["lp", "mpc", "rule", "rl"]
-# Kept for callers that name the old type: the planner kinds are the controllers now.
-ControllerKind = PlannerKind
 _KEPT_DAYS = 9  # history a forecast reads (a week back) plus the day being decided
 
 
@@ -334,7 +332,6 @@ def _copy(status: BatteryStatus) -> BatteryStatus:
 __all__ = [
     "BatteryStrategy",
     "BatteryStrategyConfig",
-    "ControllerKind",
     "PlannerKind",
     "build_controller",
     "build_planner",

@@ -45,6 +45,7 @@ from engine.events import (
 )
 from engine.held_events import HeldEvents, HeldResults
 from engine.market.auction_book import AuctionBook
+from engine.market.rights import RightPurchase
 from engine.market.timeline import MarketTimeline, Product
 from engine.strategies.base import Order, Strategy
 from engine.strategies.execution import Account, ExecutionModel
@@ -59,7 +60,6 @@ from engine.strategy_orders import (
 )
 from engine.strategy_slot import StrategySlot, StrategyState
 from engine.time_us import US_PER_DAY, from_us, to_us
-from engine.transmission import RightPurchase
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ waits in the manager's :class:`~engine.market.auction_book.AuctionBook` until
 its clearing price is published (:func:`clear_day_ahead`). Every fill is a
 :class:`~engine.events.Trade` with its :class:`~engine.events.AuditEntry`.
 
-Transmission rights (:mod:`engine.transmission`) move no energy: :func:`buy_right`
+Transmission rights (:mod:`engine.market.rights`) move no energy: :func:`buy_right`
 books a purchase as a 0 MWh Trade on the border, :func:`settle_rights` pays out
 each delivery period as a ``settle`` Trade once its two day-ahead prices are
 known, so Σ pnl_eur of a right is its payoff − its price − its fees.
@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from engine.events import AuditEntry, Trade
 from engine.market.auction_book import PendingOrder
+from engine.market.rights import RightPurchase
 from engine.market.timeline import Product
 from engine.strategies.base import Order
 from engine.strategies.execution import period_start_us
 from engine.strategy_slot import StrategySlot, StrategyState
 from engine.time_us import from_us, to_us
-from engine.transmission import RightPurchase
 
 if TYPE_CHECKING:
     from engine.strategy_manager import StrategyManager

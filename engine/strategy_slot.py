@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 from engine.events import Event, OpenPosition, StrategyStatus, Trade
 from engine.market.ledger import FLAT_MWH
+from engine.market.rights import RightPurchase, RightsBook
 from engine.market.timeline import MarketTimeline
 from engine.strategies.base import Order, Strategy
 from engine.strategies.execution import Account
 from engine.time_us import US_PER_MINUTE, from_us, to_us
-from engine.transmission import RightPurchase, RightsBook
 
 if TYPE_CHECKING:
     from engine.strategy_manager import StrategyManager

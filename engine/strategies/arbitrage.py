@@ -38,13 +38,13 @@ from datetime import date, datetime, timedelta
 from typing import ClassVar
 
 from engine.events import Event, PriceKind, PriceTick
+from engine.market.rights import RightPurchase
 from engine.strategies.base import Strategy, StrategyConfig, StrategyContext
 from engine.strategies.execution import period_start_us
 from engine.time_us import to_us
 from engine.transmission import (
     Direction,
     PayoffHistory,
-    RightPurchase,
     RightsPricing,
     TransmissionConfig,
     month_bounds,

@@ -43,8 +43,8 @@ from typing import ClassVar, Protocol
 import msgspec
 
 from engine.events import Event, PriceTick, Trade
+from engine.market.rights import RightPurchase
 from engine.market.timeline import MarketTimeline, Product
-from engine.transmission import RightPurchase
 
 _MAX_CLOSE_ORDERS = 100
 

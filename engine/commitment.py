@@ -23,11 +23,15 @@ prices. This module is that trader:
 How the end of D is valued (:class:`DayEnd`): by default energy left at the
 end of D is worth nothing *to the plan* (it is not lost: D+1's plan starts from
 it). Chosen on 2020 (train) and 2021 (validation) with ``bench/battery_eval.py
---tune-commitment``, 2022 not looked at: on persistence and weekly-naive
-forecasts "free" beat ending at the starting charge (by 18–26 points), a value
-per MWh left of 50–100 % of the forecast's mean price (by 0.1–11) and planning
-a second copy of D's forecast after D (the only guess of D+1 at D−1's gate;
-by 4–5). Forecast errors make carried energy a bet the forecast cannot back.
+--tune-commitment``, 2022 not looked at: on the persistence and weekly-naive
+forecasts "free" was best or tied with a value per MWh left of 30–50 % of the
+forecast's mean price (within 0.5 points); higher values (by 0.5–11 points),
+ending at the starting charge (18–26) and planning a second copy of D's
+forecast after D, the only guess of D+1 at D−1's gate (4–5), all did worse; on
+the XGBoost forecaster (trained on 2020) over 2021, free and a 30–50 % value
+gave 77.0 %, the second copy 76.5 %. Forecast errors make carried energy a bet
+the forecast cannot back. What a forecaster's band adds is planned on through
+its expected price (:func:`engine.gate_forecast.expected_from_band`).
 
 Grids and days: delivery days are Europe/Brussels days, so a day has 23 or 25
 hourly steps at the DST changes; every day is planned on its own length

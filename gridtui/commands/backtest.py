@@ -72,7 +72,7 @@ file has prices (and so spreads) but no fundamentals; ML needs a forecaster.
 examples:
   gridtui backtest --data ../shared/data/prices_real_train.parquet \\
                    --from 2021-01-01 --to 2021-12-31 --strategies all
-  gridtui backtest --data prices.parquet --strategies battery --battery-controller rule
+  gridtui backtest --data prices.parquet --strategies battery --battery-controller lp
   gridtui backtest --data mock --from 2025-01-06 --to 2025-01-12  # simulator + fundamentals
   gridtui backtest list                       # stored runs, newest first
   gridtui backtest show bt-20250106-101500    # metrics, config, first trades
@@ -99,8 +99,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument(
         "--battery-controller",
-        choices=["mpc", "rule", "rl"],
-        help="how the battery strategy dispatches (default: strategies.battery.controller)",
+        choices=["lp", "mpc", "rule", "rl"],
+        help="who plans the battery's committed day: the LP on its forecast, or the MPC, "
+        "rule or RL policy rolled over it (default: strategies.battery.controller)",
     )
     parser.add_argument(
         "--report", metavar="PATH", help="where the HTML report goes (default: RUN_ID.html)"

@@ -78,7 +78,24 @@ class EvalReport(msgspec.Struct, kw_only=True):
 def _score(
     market: str, horizon: int | None, band: PriceBand, actual: FloatArray, naive: FloatArray
 ) -> Score:
-    point, lower, upper = band.point, band.lower, band.upper
+    return point_score(market, band.point, actual, naive, horizon, band.lower, band.upper)
+
+
+def point_score(
+    market: str,
+    point: FloatArray,
+    actual: FloatArray,
+    naive: FloatArray,
+    horizon: int | None = None,
+    lower: FloatArray | None = None,
+    upper: FloatArray | None = None,
+) -> Score:
+    """Scores of forecasts ``point`` against ``actual``, the naive's on the same points.
+
+    Without a band (``lower``/``upper`` None) the coverage is NaN. Callers that
+    hold plain forecast series (``bench/forecast_eval.py`` comparing models)
+    score them here, by the same definitions as every model.
+    """
     error = point - actual
     denominator = np.abs(actual) + np.abs(point)
     smape = np.where(
@@ -95,7 +112,9 @@ def _score(
         smape_pct=float(100 * smape.mean()),
         rmae=mae / naive_mae if naive_mae > 0 else float("nan"),
         naive_mae_eur_mwh=naive_mae,
-        coverage_pct=float(100 * ((actual >= lower) & (actual <= upper)).mean()),
+        coverage_pct=float(100 * ((actual >= lower) & (actual <= upper)).mean())
+        if lower is not None and upper is not None
+        else float("nan"),
     )
 
 

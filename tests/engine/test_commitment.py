@@ -35,7 +35,7 @@ def daily_prices(days: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     hours = np.arange(days * 24)
     shape = 80 + 40 * np.sin(2 * np.pi * (hours - 10) / 24) + 20 * np.sin(4 * np.pi * hours / 24)
-    return shape + rng.normal(0, 12, len(hours))
+    return np.asarray(shape + rng.normal(0, 12, len(hours)))
 
 
 def hourly(prices, start=FIRST_DAY, market="DE") -> PriceSeries:
@@ -59,7 +59,7 @@ def mean_of_known_day(known: KnownAtGate) -> np.ndarray:
     if len(known.history_prices) < 24:
         return np.full(len(known.target_times_us), np.nan)
     last_day = known.history_prices[-24:]
-    return np.resize(last_day, len(known.target_times_us)) * 0.9 + last_day.mean() * 0.1
+    return np.asarray(np.resize(last_day, len(known.target_times_us)) * 0.9 + last_day.mean() * 0.1)
 
 
 class ShapePolicy:

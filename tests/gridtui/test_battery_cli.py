@@ -134,17 +134,19 @@ def test_a_forecaster_is_out_of_sample_only_when_trained_before_the_period(tmp_p
 
     registry, model_id = saved_model(tmp_path / "user", "dayahead")
     saved = registry.get(model_id)
-    first, last = training_days(saved)
+    days = training_days(saved)
+    assert days is not None
+    first, last = days
     assert saved.extra["train_days"] == [first.isoformat(), last.isoformat()]
     assert in_sample_reason(saved, last + timedelta(days=1), date(2024, 1, 1)) is None
-    assert "does not end before" in in_sample_reason(saved, first, last)
+    assert "does not end before" in str(in_sample_reason(saved, first, last))
     later = date(2022, 1, 1)  # trained after the evaluated days: it knows where prices went
     assert in_sample_reason(saved, later, later) is not None
     # Older metadata: train_from/train_to are the local midnights of the first and last day.
     old = msgspec.structs.replace(saved, extra={})
     assert training_days(old) == (first, last)
     unknown = msgspec.structs.replace(old, train_from=None, train_to=None)
-    assert "no training range" in in_sample_reason(unknown, later, later)
+    assert "no training range" in str(in_sample_reason(unknown, later, later))
     # A model among the shipped defaults learnt from the simulator: never in sample.
     assert in_sample_reason(unknown, later, later, simulated=True) is None
     assert not _is_shipped(registry, model_id)

@@ -1,8 +1,8 @@
 """Strategy manager configuration: how the manager runs its strategies.
 
 This module owns :class:`ManagerConfig` (frozen; ``gridtui.wiring`` builds it
-from the settings, :mod:`engine.backtest` from a run's config) for
-:class:`~engine.strategy_manager.StrategyManager`.
+from the settings, :mod:`engine.backtest` from a run's config) and the counters
+:class:`ManagerStats` of :class:`~engine.strategy_manager.StrategyManager`.
 """
 
 from __future__ import annotations
@@ -45,4 +45,18 @@ class ManagerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     timeline: TimelineConfig = TimelineConfig()
 
 
-__all__ = ["ManagerConfig"]
+class ManagerStats(msgspec.Struct, kw_only=True):
+    """What the manager has done: events handed over, orders taken, fills, settlements."""
+
+    delivered: int = 0
+    held: int = 0
+    held_dropped: int = 0
+    bars: int = 0
+    trades: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    settled: int = 0
+    errors: int = 0
+
+
+__all__ = ["ManagerConfig", "ManagerStats"]

@@ -20,6 +20,13 @@ the same batch either. Bars (:meth:`~engine.strategies.base.Strategy.on_bar`)
 close on event time only, which is why the same data gives the same trades
 whatever the batch sizes and however fast the clock runs.
 
+Orders and money. Orders go through the market timeline
+(:mod:`engine.strategy_orders`): a day-ahead order after its gate closure is
+refused with its reason in the audit log; accepted auction orders fill when
+their clearing price is known in event time; positions per market and
+delivery period settle once delivered (:mod:`engine.strategy_settlement`), so
+no delivered position stays open and Σ Trade.pnl_eur is what was earned.
+
 Toggles come from outside the kernel loop (the dashboard's keys, the CLI): the
 control methods return the events they cause, and the caller publishes and
 stores them (``gridtui.client.InProcessClient`` does).
@@ -31,8 +38,6 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
-
-import msgspec
 
 from engine.events import (
     AUCTION_KINDS,
@@ -49,15 +54,9 @@ from engine.market.rights import RightPurchase
 from engine.market.timeline import MarketTimeline, Product
 from engine.strategies.base import Order, Strategy
 from engine.strategies.execution import Account, ExecutionModel
-from engine.strategy_config import ManagerConfig
-from engine.strategy_orders import (
-    buy_right,
-    clear_auction,
-    expire,
-    fill_orders,
-    settle_due,
-    settle_rights,
-)
+from engine.strategy_config import ManagerConfig, ManagerStats
+from engine.strategy_orders import clear_results, fill_orders
+from engine.strategy_settlement import buy_right, settle_all
 from engine.strategy_slot import StrategySlot, StrategyState
 from engine.time_us import US_PER_DAY, from_us, to_us
 
@@ -68,20 +67,6 @@ _MIN_DATETIME: Final = datetime.min.replace(tzinfo=UTC)
 # 15 or 60 minutes, so nothing settles late by more than that.
 _SETTLE_STEP_US: Final = 60_000_000
 _CLEARING_KEPT: Final = 50_000
-
-
-class ManagerStats(msgspec.Struct, kw_only=True):
-    """What the manager has done: events handed over, orders taken, fills, settlements."""
-
-    delivered: int = 0
-    held: int = 0
-    held_dropped: int = 0
-    bars: int = 0
-    trades: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    settled: int = 0
-    errors: int = 0
 
 
 def _ts(event: Event) -> datetime:
@@ -328,12 +313,7 @@ class StrategyManager:
         now_us = to_us(now)
         if now_us < self._next_settle_us:
             return
-        expire(self, now_us)
-        for slot in self._slots.values():
-            if len(slot.account.ledger):
-                settle_due(self, slot, now_us)
-            if slot.rights:  # a stopped strategy's rights still pay and cost
-                settle_rights(self, slot, now_us)
+        settle_all(self, self._slots.values(), now_us)
         self._next_settle_us = now_us // _SETTLE_STEP_US * _SETTLE_STEP_US + _SETTLE_STEP_US
         if len(self.clearing) > _CLEARING_KEPT:
             cutoff = now_us - 2 * US_PER_DAY
@@ -351,7 +331,7 @@ class StrategyManager:
         return fill_orders(self, slot, orders, all_or_none)
 
     def buy_right(self, slot: StrategySlot, right: RightPurchase) -> Trade | None:
-        """A strategy's ``ctx.buy_right``: :func:`~engine.strategy_orders.buy_right`."""
+        """A strategy's ``ctx.buy_right``: :func:`~engine.strategy_settlement.buy_right`."""
         return buy_right(self, slot, right)
 
     # -- the kernel's Component protocol -------------------------------------------
@@ -467,16 +447,7 @@ class StrategyManager:
         self.stats.delivered += len(due)
 
     def _clear_results(self, now: datetime) -> None:
-        """Auction results known by ``now`` (event time): day-ahead and intraday auctions clear."""
-        # Filled when the price is seen: at publication on a live feed (the
-        # tick is ahead of the clock), at delivery in a replay of history.
-        for known_at, tick in self._results.release(now):
-            at = max(self.event_now, known_at)
-            minutes = tick.delivery_minutes or 60
-            # The timeline names auctions as the price kinds do: DA, IDA1, IDA2, IDA3.
-            auction = "DA" if tick.kind is PriceKind.DAY_AHEAD else tick.kind.name
-            start_us = to_us(tick.ts)
-            clear_auction(self, tick.market, auction, start_us, minutes, tick.price_eur_mwh, at)
+        clear_results(self, self._results.release(now))
 
     def _close_bar(self, bar_ts: datetime) -> None:
         self.stats.bars += 1

@@ -21,7 +21,7 @@ from engine.strategies.base import Strategy, StrategyConfig, StrategyContext
 from engine.strategies.execution import ExecutionConfig
 from engine.strategy_config import ManagerConfig
 from engine.strategy_manager import StrategyManager
-from engine.strategy_orders import RIGHT
+from engine.strategy_settlement import RIGHT
 from engine.time_us import to_us
 from engine.transmission import PayoffHistory, RightsPricing, TransmissionConfig, month_bounds
 

@@ -29,7 +29,8 @@ class Period(msgspec.Struct, frozen=True, kw_only=True):
 
     ``values[i]`` is the value of the interval starting at
     ``start + i × resolution_minutes``; NaN where the document has no value.
-    A03 curves are already filled forward.
+    A03 curves are already filled forward, except the block of a point whose
+    value was unreadable or not finite: it stays NaN until the next good point.
     """
 
     start: datetime

@@ -23,7 +23,9 @@ What the format does that a parser must undo:
   15-minute MTUs on 2025-10-01).
 
 Bad points never raise: a duplicated, out-of-range, non-numeric or non-finite
-point is dropped and described in :attr:`Document.problems`. Only a body that is
+point is dropped and described in :attr:`Document.problems`; in an A03 curve the
+block such a point would have started stays unknown (NaN) until the next good
+point rather than repeating the value before it. Only a body that is
 not an ENTSO-E document at all (truncated XML, an HTML error page, a DTD) raises
 :class:`ParseError`.
 """

@@ -146,31 +146,47 @@ class DocumentWalker:
                 f"{where}: timeInterval is not a whole number of {resolution_text} steps; "
                 f"using the first {count}"
             )
-        values = self.values(points, count, where)
+        values, unreadable = self.values(points, count, where)
         missing = sum(1 for v in values if v != v)
         if curve_type == "A03" and missing:
             # Variable sized blocks: a left-out position repeats the previous value.
+            # A point that is there but unreadable starts a block of its own whose
+            # value is unknown: it must not inherit the previous block's value.
             last = NAN
             for i, value in enumerate(values):
-                if value != value:
-                    values[i] = last
-                else:
+                if value == value:
                     last = value
-            leading = sum(1 for v in values if v != v)
-            if leading:
+                elif i in unreadable:
+                    last = NAN
+                else:
+                    values[i] = last
+            first = min(
+                next((i for i, v in enumerate(values) if v == v), count), *unreadable, count
+            )
+            if first:
                 self.problems.append(
                     f"{where}: A03 curve starts without position 1; "
-                    f"first {leading} position(s) have no value"
+                    f"first {first} position(s) have no value"
+                )
+            if unreadable:
+                unknown = sum(1 for v in values[first:] if v != v)
+                self.problems.append(
+                    f"{where}: {unknown} position(s) left unknown after unreadable A03 point(s)"
                 )
         elif missing:
             self.problems.append(f"{where}: {missing} of {count} positions have no value")
         return Period(start=start, end=end, resolution_minutes=minutes, values=values)
 
-    def values(self, points: list[ET.Element], count: int, where: str) -> list[float]:
+    def values(
+        self, points: list[ET.Element], count: int, where: str
+    ) -> tuple[list[float], set[int]]:
+        """The value of each position (NaN where none), and the indexes of the
+        positions whose only points had an unreadable or non-finite value."""
         ns = self.ns
         q_position = ns + "position"
         q_values = tuple(ns + tag for tag in _VALUE_TAGS)
         values = [NAN] * count
+        unreadable: set[int] = set()
         bad: list[str] = []
         for point in points:
             position_text = value_text = None
@@ -188,12 +204,15 @@ class DocumentWalker:
             try:
                 value = float(value_text)  # type: ignore[arg-type]  # None → TypeError
             except (TypeError, ValueError):
-                bad.append(f"position {position}: value {value_text!r} is not a number")
-                continue
+                value = NAN
+                problem = f"position {position}: value {value_text!r} is not a number"
+            else:
+                problem = f"position {position}: value {value_text!r} is not finite"
             if not 1 <= position <= count:
                 bad.append(f"position {position} outside 1..{count}")
             elif not math.isfinite(value):
-                bad.append(f"position {position}: value {value_text!r} is not finite")
+                bad.append(problem)
+                unreadable.add(position - 1)
             elif values[position - 1] == values[position - 1]:
                 bad.append(f"position {position} given twice, kept the first")
             else:
@@ -205,7 +224,8 @@ class DocumentWalker:
                 f"{where}: {len(bad)} point(s) dropped: {shown}"
                 + (f"; {more} more" if more > 0 else "")
             )
-        return values
+        # A good point at the same position (given twice) wins over an unreadable one.
+        return values, {i for i in unreadable if values[i] != values[i]}
 
 
 # TimeSeries children → Series fields. The first form of each name wins.

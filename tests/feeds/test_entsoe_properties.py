@@ -2,7 +2,8 @@
 
 Whatever the points of a Period look like, the parser returns a document (it
 never raises for bad points), keeps exactly the first good value of each
-position, and says in ``problems`` what it dropped.
+position, and says in ``problems`` what it dropped. In an A03 curve the block
+of a dropped unreadable point stays unknown (NaN) until the next good point.
 """
 
 from __future__ import annotations
@@ -67,8 +68,11 @@ def test_bad_points_never_crash_and_are_reported(points, count, minutes, curve_t
     assert period.resolution_minutes == minutes
 
     expected: dict[int, float] = {}
+    unreadable: set[int] = set()
     dropped = 0
     for position, value in points:
+        if 1 <= position <= count and not is_good(value):
+            unreadable.add(position)
         if not 1 <= position <= count or not is_good(value) or position in expected:
             dropped += 1
             continue
@@ -83,9 +87,13 @@ def test_bad_points_never_crash_and_are_reported(points, count, minutes, curve_t
         if missing:
             assert any("no value" in p for p in parsed.problems)
     else:
+        # An unreadable point (with no good twin) starts a block of unknown value.
         last = math.nan
         for position in range(1, count + 1):
-            last = expected.get(position, last)
+            if position in expected:
+                last = expected[position]
+            elif position in unreadable:
+                last = math.nan
             value = period.values[position - 1]
             assert value == last or (math.isnan(value) and math.isnan(last))
     if not dropped and not missing:

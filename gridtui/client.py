@@ -213,6 +213,11 @@ class InProcessClient:
         )
         await self._emit(events)
 
+    @property
+    def running_backtests(self) -> int:
+        """Backtests started here that have not ended (the daemon caps them)."""
+        return len(self._backtests)
+
     async def start_backtest(self, request: BacktestRequest) -> str:
         from engine.backtest import new_run_id
         from gridtui.commands.backtest import prepare

@@ -93,12 +93,21 @@ def empty_document() -> Document:
 
 
 def merge(documents: list[Document]) -> Document:
-    """One document holding the TimeSeries of several (split queries, zip members)."""
+    """One document holding the TimeSeries of several (split queries, zip members).
+
+    An Acknowledgement survives the merge: the first refusal ("exceeds allowed
+    limit", a bad parameter) wins, since one refused part makes the whole answer
+    incomplete; "no matching data" is kept only when no document has a series.
+    """
     if not documents:
         return empty_document()
     if len(documents) == 1:
         return documents[0]
     first = next((d for d in documents if d.series), documents[0])
+    acknowledgements = [d.acknowledgement for d in documents if d.acknowledgement is not None]
+    acknowledgement = next((a for a in acknowledgements if not a.no_data), None)
+    if acknowledgement is None and acknowledgements and not any(d.series for d in documents):
+        acknowledgement = acknowledgements[0]
     series: list[Series] = []
     problems: list[str] = []
     for document in documents:
@@ -111,5 +120,6 @@ def merge(documents: list[Document]) -> Document:
         doc_type=first.doc_type,
         process_type=first.process_type,
         series=series,
+        acknowledgement=acknowledgement,
         problems=problems,
     )

@@ -3,7 +3,9 @@
 This module owns the XML: ``Publication_MarketDocument`` (prices, flows,
 capacities), ``GL_MarketDocument`` (generation, load) and
 ``Acknowledgement_MarketDocument`` (errors and "no data"), in every namespace
-version (the root's namespace is read, never assumed), zipped or not. The client
+version (the root's namespace is read, never assumed), zipped or not (every
+member of an archive is read, and an Acknowledgement among them is kept), with
+or without whitespace or a BOM before ``<?xml``. The client
 (:mod:`feeds.entsoe.client`) calls :func:`parse`; :mod:`feeds.entsoe.convert`
 turns the result into events and rows. The walk itself is
 :mod:`feeds.entsoe.xml_walker`; the result's types are in :mod:`feeds.entsoe.document`,
@@ -42,6 +44,7 @@ from feeds.entsoe.document import Document, merge
 from feeds.entsoe.xml_walker import DocumentWalker
 
 _ZIP_MAGIC: Final = b"PK\x03\x04"
+_LEADING: Final = re.compile(rb"^(?:\s|\xef\xbb\xbf)+")  # whitespace and UTF-8 BOMs
 _HTML: Final = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?<(!doctype\s+html|html)", re.IGNORECASE)
 _TITLE: Final = re.compile(rb"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
@@ -58,8 +61,13 @@ def parse(body: bytes) -> Document:
             it looks like instead (HTML page, truncated XML, …).
     """
     if body.startswith(_ZIP_MAGIC):
-        return merge([parse(member) for member in _unzip(body)])
-    if not body.strip():
+        return merge([_parse_member(name, member) for name, member in _unzip(body)])
+    # expat refuses anything before "<?xml" but one BOM; a stray newline or BOM
+    # ahead of the declaration (a proxy, a template) does not make a body truncated.
+    leading = _LEADING.match(body)
+    if leading:
+        body = body[leading.end() :]
+    if not body:
         raise ParseError("empty response body")
     if _HTML.match(body):
         title = _TITLE.search(body)
@@ -80,10 +88,18 @@ def parse(body: bytes) -> Document:
     return DocumentWalker(namespace).document(root, local)
 
 
-def _unzip(body: bytes) -> list[bytes]:
+def _parse_member(name: str, body: bytes) -> Document:
+    try:
+        return parse(body)
+    except ParseError as exc:
+        raise ParseError(f"zip member {name!r}: {exc}") from None
+
+
+def _unzip(body: bytes) -> list[tuple[str, bytes]]:
+    """Every file of the archive, by name: an Acknowledgement may hide in any of them."""
     try:
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            names = [n for n in archive.namelist() if n.lower().endswith(".xml")]
-            return [archive.read(name) for name in sorted(names)]
+            names = sorted(info.filename for info in archive.infolist() if not info.is_dir())
+            return [(name, archive.read(name)) for name in names]
     except (zipfile.BadZipFile, EOFError) as exc:
         raise ParseError(f"broken zip archive ({exc})") from None

@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from feeds.entsoe import convert
-from feeds.entsoe.parse import parse
+from feeds.entsoe.errors import EntsoeRequestError
+from feeds.entsoe.parse import ParseError, parse
 from tests.feeds.entsoe_server import FakeEntsoe, Reply
 from tests.feeds.test_entsoe_client import DE, client_for
 
@@ -178,6 +179,27 @@ async def test_client_splits_the_span_on_a_zipped_limit_acknowledgement():
         api.script.append(Reply(status=400, body=body, content_type="application/zip"))
         ticks = await client.day_ahead_prices("DE", DE, start, start + timedelta(days=4))
     assert len(ticks) == 4 * 24 and len(api.requests) == 3
+
+
+async def test_client_reports_a_zipped_refusal_with_entsoe_text():
+    refusal = fixture("Acknowledgement_999").replace(
+        b"No matching data found", b"The combination of [in_Domain=X] is not valid"
+    )
+    body = zipped(("001.xml", fixture("A44_FR")), ("002.xml", refusal))
+    start = datetime(2024, 3, 1, tzinfo=UTC)
+    async with FakeEntsoe() as api, client_for(api) as client:
+        api.script.append(Reply(body=body, content_type="application/zip"))
+        with pytest.raises(
+            EntsoeRequestError, match=r"combination of \[in_Domain=X\] is not valid"
+        ):
+            await client.day_ahead_prices("DE", DE, start, start + timedelta(days=1))
+    assert len(api.requests) == 1
+
+
+def test_a_broken_zip_member_is_named():
+    body = zipped(("a.xml", fixture("A44_FR")), ("b.xml", b"<?xml version='1.0'?><Publ"))
+    with pytest.raises(ParseError, match=r"zip member 'b\.xml': malformed XML"):
+        parse(body)
 
 
 # -- 3. whitespace or a BOM before <?xml is accepted -----------------------------------

@@ -16,6 +16,7 @@ and as plain strings otherwise. ``gridtui config`` prints the merged result.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from functools import cache
@@ -43,6 +44,20 @@ from gridtui.settings_ops import (
 
 DEFAULT_MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")
 ENV_PREFIX = "GRIDTUI_"
+# The password of a URL's userinfo (``scheme://user:PASSWORD@host``); RFC 3986
+# allows neither '/' nor '@' in it, so the match cannot run past the host.
+_URL_PASSWORD: Final = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+@")
+
+
+def redact_url(text: str) -> str:
+    """``text`` with the password of every URL in it shown as ``***``.
+
+    ``postgresql://grid:pw@db:5432/x`` → ``postgresql://grid:***@db:5432/x``;
+    text without a URL password comes back unchanged. Used wherever settings
+    are shown (``gridtui config``, ``GET /api/v1/settings``) and by the log
+    redaction of the daemon.
+    """
+    return _URL_PASSWORD.sub(r"\1***@", text)
 
 
 class SettingsError(ValueError):
@@ -198,9 +213,41 @@ def load_settings(
         ) from exc
 
 
+def _redact_urls(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_url(value)
+    if isinstance(value, dict):
+        return {key: _redact_urls(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_urls(item) for item in value]
+    return value
+
+
+def url_passwords(settings: Settings) -> tuple[str, ...]:
+    """The passwords inside the URLs the settings hold (for log redaction: never log them)."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.extend(m.group(0)[len(m.group(1)) : -1] for m in _URL_PASSWORD.finditer(value))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(msgspec.to_builtins(settings))
+    return tuple(dict.fromkeys(p for p in found if p))
+
+
 def to_toml_dict(settings: Settings) -> dict[str, Any]:
-    """The settings as plain data, for `gridtui config`."""
-    result = msgspec.to_builtins(settings)
+    """The settings as plain data, for `gridtui config` and the API: no secret in clear.
+
+    Tokens and the webhook URL are ``***``; any URL's password (``store.url``,
+    ``bus.url``, ``alerts.redis_url`` …) is ``***`` inside the URL.
+    """
+    result = _redact_urls(msgspec.to_builtins(settings))
     assert isinstance(result, dict)
     if result["entsoe"]["token"]:
         result["entsoe"]["token"] = "***"  # a secret: never printed

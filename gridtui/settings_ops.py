@@ -8,6 +8,8 @@ holds one of each.
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 from engine.alert_config import AlertConfig
@@ -23,6 +25,11 @@ from engine.strategies.mining import MiningConfig
 from engine.strategies.ml import MlConfig
 from engine.strategies.registry import KINDS as STRATEGY_KINDS
 from engine.strategies.technical import TechnicalConfig
+
+# A DNS name or an IPv4/IPv6 address, as api.allowed_hosts takes them.
+_HOST_NAME = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?|[0-9A-Fa-f:.]+)$"
+)
 
 
 class LogSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -189,6 +196,16 @@ class ApiSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
         ws_batch_linger_s: a batch-mode client's frame gathers what arrives in
             this long after the first event (a dashboard draws at 10 Hz): at
             1,000 events/s, 50 frames a second instead of 1,000. 0 = send at once.
+        allowed_hosts: host names (or addresses) besides localhost, 127.0.0.1
+            and ::1 by which clients reach the daemon (``Host`` header, with or
+            without the port) and browser pages may come from (``Origin``);
+            anything else is refused (421 / 403), which stops DNS rebinding.
+            Name the host a remote dashboard connects to.
+        max_running_backtests: backtests running at once; beyond, 429.
+        max_queued_jobs: training jobs waiting to run; beyond, 429.
+        header_timeout_s: a connection that has not sent a whole request within
+            this long (after connecting or after its last answer) is closed, so
+            half-sent requests cannot hold file descriptors.
     """
 
     enabled: bool = True
@@ -202,8 +219,25 @@ class ApiSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     max_ws_clients: int = 200
     ws_queue_size: int = 5_000
     ws_batch_linger_s: float = 0.02
+    allowed_hosts: tuple[str, ...] = ()
+    max_running_backtests: int = 2
+    max_queued_jobs: int = 8
+    header_timeout_s: float = 5.0
 
     def __post_init__(self) -> None:
+        for host in self.allowed_hosts:
+            if not _HOST_NAME.match(host.strip("[]")):
+                raise ValueError(
+                    f"api.allowed_hosts: {host!r} is not a host name or address "
+                    "(e.g. grid.lan, 10.0.0.7, ::1: no scheme, port or path)"
+                )
+        for name in ("max_running_backtests", "max_queued_jobs"):
+            if not 1 <= getattr(self, name) <= 1000:
+                raise ValueError(f"api.{name} must be within 1..1000, got {getattr(self, name)}")
+        if not 0.1 <= self.header_timeout_s <= 3600:
+            raise ValueError(
+                f"api.header_timeout_s must be within 0.1..3600 s, got {self.header_timeout_s}"
+            )
         if not 0 <= self.ws_batch_linger_s <= 1:
             raise ValueError(
                 f"api.ws_batch_linger_s must be within 0..1 s, got {self.ws_batch_linger_s}"

@@ -34,6 +34,21 @@ class RegistryError(LookupError):
     """A model is missing, malformed or incompatible; the message says what to do."""
 
 
+def check_model_id(model_id: str) -> str:
+    """``model_id`` if it is a plain name (letters, digits, ``. _ -``, 1..128, no ``..``).
+
+    Raises:
+        RegistryError: anything else — a path, ``..``, an empty or overlong id.
+    """
+    if not _ID_PATTERN.match(model_id) or ".." in model_id:
+        shown = model_id if len(model_id) <= 40 else f"{model_id[:40]}… ({len(model_id)} chars)"
+        raise RegistryError(
+            f"model id {shown!r} is not valid: 1..128 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit, without '..'"
+        )
+    return model_id
+
+
 class ModelMeta(msgspec.Struct, frozen=True, kw_only=True):
     """What is known about one trained model.
 
@@ -95,8 +110,14 @@ class Registry:
         return [r for r in roots if r.is_dir()]
 
     def _dir(self, model_id: str) -> Path:
+        check_model_id(model_id)
         for root in self._roots():
-            if (root / model_id / "meta.json").is_file():
+            # The pattern already forbids separators; resolving inside the root
+            # also keeps out a model directory that is a symlink elsewhere.
+            candidate = (root / model_id).resolve()
+            if not candidate.is_relative_to(root.resolve()):
+                continue
+            if (candidate / "meta.json").is_file():
                 return root / model_id
         raise RegistryError(
             f"no model {model_id!r} in {self.root} or the shipped defaults; "
@@ -142,8 +163,7 @@ class Registry:
         ``files`` maps a role to a source file or bytes; each is stored as
         ``<role>.onnx`` unless the source path has another suffix.
         """
-        if not _ID_PATTERN.match(meta.model_id):
-            raise RegistryError(f"model id {meta.model_id!r} must be letters, digits, . _ -")
+        check_model_id(meta.model_id)
         target = self.root / meta.model_id
         if target.exists():
             raise RegistryError(f"model {meta.model_id!r} already exists in {self.root}")

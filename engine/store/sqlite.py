@@ -9,6 +9,7 @@ microseconds since the Unix epoch: compact, and they sort and compare fast.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -151,6 +152,10 @@ class SqliteStore:
         def _open() -> None:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                # Made 0600 before SQLite opens it: the prices, positions and
+                # audit log are the user's alone, and SQLite gives its -wal and
+                # -shm files the database file's mode.
+                os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")

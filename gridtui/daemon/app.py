@@ -30,11 +30,14 @@ from gridtui.daemon import (
 from gridtui.daemon.alert_router import AlertRouter
 from gridtui.daemon.auth import TokenAuth
 from gridtui.daemon.background import cleanup_contexts
+from gridtui.daemon.guards import BacktestSlots, HostPolicy
 from gridtui.daemon.keys import (
     ALERT_ROUTER,
     API_SETTINGS,
     AUTH,
+    BACKTESTS,
     ENGINE,
+    HOSTS,
     HUB,
     JOBS,
     LIMITER,
@@ -129,6 +132,8 @@ def create_app(
     app[AUTH] = auth
     app[METRICS] = metrics
     app[LIMITER] = RateLimiter(api.rate_limit_per_s, api.rate_limit_burst, clock=limiter_clock)
+    app[HOSTS] = HostPolicy(api.allowed_hosts)
+    app[BACKTESTS] = BacktestSlots()
     hub = WebSocketHub(
         engine,
         auth,
@@ -149,7 +154,11 @@ def create_app(
 
     app[JOBS] = TrainingJobs(engine.now, on_job)
     for spec in all_routes(app, api.max_page_size):
-        app.router.add_route(spec.method, spec.path, spec.handler)
+        if spec.method == "GET":
+            # HEAD answers like GET without a body (aiohttp drops it), not 405.
+            app.router.add_get(spec.path, spec.handler, allow_head=True)
+        else:
+            app.router.add_route(spec.method, spec.path, spec.handler)
 
     app.cleanup_ctx.extend(cleanup_contexts(monitor_interval_s))
 
@@ -160,14 +169,24 @@ def create_app(
     return app
 
 
-async def start_server(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
-    """Serve ``app`` on ``host:port`` (0 = any free port); returns the runner and the URL."""
+async def start_server(
+    app: web.Application, host: str, port: int, *, header_timeout_s: float = 5.0
+) -> tuple[web.AppRunner, str]:
+    """Serve ``app`` on ``host:port`` (0 = any free port); returns the runner and the URL.
+
+    ``header_timeout_s`` bounds how long a connection may take to send a whole
+    request: aiohttp's keep-alive timer runs from the connection's start (and
+    from each answer) and is not reset by partial data, so a half-sent request
+    is closed when it fires. Idle keep-alive connections close as soon; clients
+    reconnect.
+    """
     access_log = logging.getLogger("aiohttp.access")
     runner = web.AppRunner(
         app,
         handle_signals=False,  # the daemon's own SIGINT/SIGTERM handlers stop everything
         access_log=access_log if access_log.isEnabledFor(logging.DEBUG) else None,
         shutdown_timeout=5.0,
+        keepalive_timeout=header_timeout_s,
     )
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)

@@ -24,6 +24,8 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gridtui.settings import redact_url
+
 if TYPE_CHECKING:
     from gridtui.settings import Settings
 
@@ -168,6 +170,9 @@ class TokenAuth:
         return self.check(presented.strip())
 
 
+_TRACEBACKS = logging.Formatter()
+
+
 class RedactSecrets(logging.Filter):
     """Replace secrets in every log line with ``***`` (installed on log handlers)."""
 
@@ -182,22 +187,26 @@ class RedactSecrets(logging.Filter):
             found.append(self._auth.token)
         return found
 
+    def _clean(self, text: str, secrets_now: list[str]) -> str:
+        for secret in secrets_now:
+            text = text.replace(secret, "***")
+        # Any URL's password, configured or not (an adapter's error may carry one).
+        return redact_url(text)
+
     def filter(self, record: logging.LogRecord) -> bool:
         secrets_now = self._current()
-        if not secrets_now:
-            return True
         message = record.getMessage()
-        clean = message
-        for secret in secrets_now:
-            clean = clean.replace(secret, "***")
+        clean = self._clean(message, secrets_now)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse a filled exc_text: the traceback is cleaned once, here.
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
         for key, value in list(record.__dict__.items()):
             if isinstance(value, str) and key not in ("msg", "message"):
-                for secret in secrets_now:
-                    if secret in value:
-                        value = value.replace(secret, "***")
-                        setattr(record, key, value)
+                cleaned = self._clean(value, secrets_now)
+                if cleaned != value:
+                    setattr(record, key, cleaned)
         return True
 
 

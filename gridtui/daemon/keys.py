@@ -9,6 +9,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from gridtui.daemon.alert_router import AlertRouter
     from gridtui.daemon.auth import TokenAuth
+    from gridtui.daemon.guards import BacktestSlots, HostPolicy
     from gridtui.daemon.metrics import DaemonMetrics
     from gridtui.daemon.ratelimit import RateLimiter
     from gridtui.daemon.state import DaemonEngine, TrainingJobs
@@ -23,3 +24,5 @@ METRICS: web.AppKey[DaemonMetrics] = web.AppKey("metrics")
 HUB: web.AppKey[WebSocketHub] = web.AppKey("hub")
 ALERT_ROUTER: web.AppKey[AlertRouter] = web.AppKey("alert_router")
 JOBS: web.AppKey[TrainingJobs] = web.AppKey("jobs")
+HOSTS: web.AppKey[HostPolicy] = web.AppKey("hosts")
+BACKTESTS: web.AppKey[BacktestSlots] = web.AppKey("backtests")

@@ -4,8 +4,11 @@
 2. errors — every failure becomes JSON ``{"error", "status"}``: an
    :class:`~gridtui.daemon.validation.ApiError` as it says, a store outage 503,
    aiohttp's own 404/405 as JSON too, anything unexpected 500 (logged);
-3. rate limit — a token bucket per client address (429 + ``Retry-After``);
-4. auth — every method but GET/HEAD/OPTIONS needs the bearer token (401).
+3. hosts — a ``Host`` the daemon is not known by answers 421, an ``Origin``
+   of a foreign page 403 (:class:`~gridtui.daemon.guards.HostPolicy`);
+4. rate limit — a token bucket per client address (429 + ``Retry-After``);
+   ``/health`` and ``/metrics`` are outside it, so probes always get through;
+5. auth — every method but GET/HEAD/OPTIONS needs the bearer token (401).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from aiohttp.typedefs import Handler
 
 from engine.store.base import StoreError
 from gridtui.daemon.auth import SAFE_METHODS
-from gridtui.daemon.keys import AUTH, LIMITER, METRICS
+from gridtui.daemon.keys import AUTH, HOSTS, LIMITER, METRICS
 from gridtui.daemon.validation import ApiError, error_body
 from gridtui.daemon.websocket import WS_PATH
 
@@ -27,9 +30,14 @@ from gridtui.daemon.websocket import WS_PATH
 log = logging.getLogger("gridtui.daemon.api")
 
 
-def _json_error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+def _json_error(
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, object] | None = None,
+) -> web.Response:
     return web.Response(
-        body=error_body(status, message),
+        body=error_body(status, message, extra),
         status=status,
         content_type="application/json",
         headers=headers,
@@ -54,7 +62,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ApiError as exc:
-        return _json_error(exc.status, exc.message, exc.headers)
+        return _json_error(exc.status, exc.message, exc.headers, exc.extra)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -76,10 +84,33 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return _json_error(500, "internal error; the daemon's log has the details")
 
 
+UNLIMITED_PATHS = frozenset({"/health", "/metrics"})
+
+
+@web.middleware
+async def host_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    hosts = request.app[HOSTS]
+    if not hosts.host_ok(request.headers.get("Host")):
+        raise ApiError(
+            421,
+            "this daemon does not answer to host "
+            f"{request.headers.get('Host', '')[:100]!r}; allowed hosts: {hosts.describe()} "
+            "(add yours to api.allowed_hosts)",
+        )
+    origin = request.headers.get("Origin")
+    if not hosts.origin_ok(origin):
+        raise ApiError(
+            403,
+            f"requests from origin {(origin or '')[:100]!r} are refused; allowed origins are "
+            f"pages served from: {hosts.describe()} (api.allowed_hosts)",
+        )
+    return await handler(request)
+
+
 @web.middleware
 async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     limiter = request.app[LIMITER]
-    if limiter.enabled:
+    if limiter.enabled and request.path not in UNLIMITED_PATHS:
         wait_s = limiter.acquire(request.remote or "?")
         if wait_s > 0:
             request.app[METRICS].rate_limited.inc()
@@ -108,4 +139,10 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
-MIDDLEWARES = (metrics_middleware, error_middleware, rate_limit_middleware, auth_middleware)
+MIDDLEWARES = (
+    metrics_middleware,
+    error_middleware,
+    host_middleware,
+    rate_limit_middleware,
+    auth_middleware,
+)

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from engine.store.base import BacktestRecord
 from gridtui.client import BacktestRequest, NotAvailable
-from gridtui.daemon.keys import API_SETTINGS, ENGINE
+from gridtui.daemon.keys import API_SETTINGS, BACKTESTS, ENGINE
 from gridtui.daemon.openapi import Param, RouteSpec, limit_param
 from gridtui.daemon.schemas import (
     BacktestHistory,
@@ -26,17 +26,23 @@ from gridtui.daemon.schemas import (
     BacktestTrades,
 )
 from gridtui.daemon.state import DaemonEngine
-from gridtui.daemon.validation import ApiError, json_response, query_int, read_body
+from gridtui.daemon.validation import (
+    ApiError,
+    check_day,
+    json_response,
+    path_id,
+    query_int,
+    read_body,
+)
 
 MAX_DAYS = 3 * 366
-RUN_ID = Param("run_id", "path", {"type": "string", "maxLength": 128}, "backtest run id")
+RUN_ID = Param(
+    "run_id", "path", {"type": "string", "maxLength": 128}, "backtest run id (bt-YYYYMMDD-…)"
+)
 
 
 def _run_id(request: web.Request) -> str:
-    run_id = request.match_info["run_id"]
-    if not run_id or len(run_id) > 128:
-        raise ApiError(400, "run_id must be 1..128 characters")
-    return run_id
+    return path_id(request, "run_id")
 
 
 async def _record(engine: DaemonEngine, run_id: str) -> BacktestRecord:
@@ -49,6 +55,9 @@ async def _record(engine: DaemonEngine, run_id: str) -> BacktestRecord:
 async def start(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     body = await read_body(request, BacktestStart)
+    # Refused up front: a run in year 1 or 9999 overflows deep in the backtest.
+    check_day("start", body.start)
+    check_day("end", body.end)
     if body.end < body.start:
         raise ApiError(422, "'end' must not be before 'start' (both are delivery days, included)")
     if body.end - body.start > timedelta(days=MAX_DAYS):
@@ -56,6 +65,16 @@ async def start(request: web.Request) -> web.Response:
     names = [name.strip() for name in body.strategies]
     if not names or not all(names):
         raise ApiError(422, "'strategies' must name at least one strategy")
+    slots = request.app[BACKTESTS]
+    cap = request.app[API_SETTINGS].max_running_backtests
+    running = slots.running(engine)
+    if running >= cap:
+        raise ApiError(
+            429,
+            f"{running} backtests are running (api.max_running_backtests = {cap}); "
+            "try again when one has finished",
+            extra={"running": running},
+        )
     try:
         run_id = await engine.client.start_backtest(
             BacktestRequest(start=body.start, end=body.end, strategies=tuple(names), data=body.data)
@@ -64,6 +83,7 @@ async def start(request: web.Request) -> web.Response:
         raise ApiError(503, str(exc)) from None
     except (ValueError, KeyError) as exc:
         raise ApiError(422, f"cannot start this backtest: {exc}") from None
+    slots.started(run_id)
     return json_response(
         BacktestStarted(run_id=run_id, status_url=f"/api/v1/backtest/status/{run_id}"), status=202
     )

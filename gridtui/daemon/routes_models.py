@@ -15,7 +15,7 @@ import asyncio
 
 from aiohttp import web
 
-from gridtui.daemon.keys import ENGINE, JOBS
+from gridtui.daemon.keys import API_SETTINGS, ENGINE, JOBS
 from gridtui.daemon.openapi import Param, RouteSpec
 from gridtui.daemon.schemas import ModelList, ModelMetrics, ModelRow, Predictions, TrainStarted
 from gridtui.daemon.state import PARTS, TrainingJob, TrainRequest
@@ -23,6 +23,7 @@ from gridtui.daemon.validation import (
     ApiError,
     json_response,
     market_of,
+    path_id,
     query_choice,
     query_int,
     read_body,
@@ -85,7 +86,17 @@ async def train(request: web.Request) -> web.Response:
         )
     if engine.trainer is None:
         raise ApiError(503, TRAINER_MISSING)
-    job = request.app[JOBS].submit(body)
+    jobs = request.app[JOBS]
+    cap = request.app[API_SETTINGS].max_queued_jobs
+    queued = jobs.queued()
+    if queued >= cap:
+        raise ApiError(
+            429,
+            f"{queued} training jobs are already waiting (api.max_queued_jobs = {cap}); "
+            "try again when one has started",
+            extra={"queued": queued},
+        )
+    job = jobs.submit(body)
     return json_response(
         TrainStarted(job_id=job.job_id, status_url=f"/api/v1/models/status/{job.job_id}"),
         status=202,
@@ -93,7 +104,7 @@ async def train(request: web.Request) -> web.Response:
 
 
 async def status(request: web.Request) -> web.Response:
-    job_id = request.match_info["job_id"]
+    job_id = path_id(request, "job_id")
     job = request.app[JOBS].jobs.get(job_id)
     if job is None:
         raise ApiError(404, f"no training job {job_id!r} (jobs are kept while the daemon runs)")
@@ -102,7 +113,7 @@ async def status(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
-    model_id = request.match_info["model_id"]
+    model_id = path_id(request, "model_id")
     registry = model_registry(engine.settings)
     try:
         meta = await asyncio.to_thread(registry.get, model_id)
@@ -164,7 +175,7 @@ def routes(max_page_size: int) -> list[RouteSpec]:
             body=TrainRequest,
             response=TrainStarted,
             status=202,
-            errors=(503,),
+            errors=(429, 503),
         ),
         RouteSpec(
             "GET",
@@ -174,7 +185,7 @@ def routes(max_page_size: int) -> list[RouteSpec]:
             "models",
             params=(Param("job_id", "path", {"type": "string"}, "training job id"),),
             response=TrainingJob,
-            errors=(404,),
+            errors=(400, 404),
         ),
         RouteSpec(
             "GET",
@@ -184,7 +195,7 @@ def routes(max_page_size: int) -> list[RouteSpec]:
             "models",
             params=(Param("model_id", "path", {"type": "string"}, "model id"),),
             response=ModelMetrics,
-            errors=(404,),
+            errors=(400, 404),
         ),
         RouteSpec(
             "GET",

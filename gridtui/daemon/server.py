@@ -2,8 +2,9 @@
 
 The token file is made on the first start (mode 0600) and its path — never the
 token — is logged. Every secret the settings hold (the API token a client
-would send, the webhook URL, the ENTSO-E token) and the daemon's token are
-redacted from every log line from here on.
+would send, the webhook URL, the ENTSO-E token, the passwords inside the store
+and Redis URLs) and the daemon's token are redacted from every log line from
+here on, and so is the password of any URL a line carries.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from gridtui.daemon.auth import (
 )
 from gridtui.daemon.sinks import build_sinks
 from gridtui.daemon.state import DaemonEngine, Predictor, Trainer
-from gridtui.settings import Settings
+from gridtui.settings import Settings, url_passwords
 
 log = logging.getLogger("gridtui.daemon")
 
@@ -72,7 +73,11 @@ async def start_api(
     except (OSError, TokenError) as exc:
         raise ApiStartError(f"cannot prepare the API token in {path}: {exc}") from exc
     install_redaction(
-        settings.api.token, settings.alerts.webhook_url, settings.entsoe.token, auth=auth
+        settings.api.token,
+        settings.alerts.webhook_url,
+        settings.entsoe.token,
+        *url_passwords(settings),  # the store's and Redis' passwords, wherever they show up
+        auth=auth,
     )
     if created:
         log.info("API token created in %s (mode 0600): send it as 'Authorization: Bearer …'", path)
@@ -92,7 +97,12 @@ async def start_api(
     )
     app = create_app(engine, settings.api, auth, sinks=sinks)
     try:
-        runner, url = await start_server(app, settings.api.host, settings.api.port)
+        runner, url = await start_server(
+            app,
+            settings.api.host,
+            settings.api.port,
+            header_timeout_s=settings.api.header_timeout_s,
+        )
     except OSError as exc:
         raise ApiStartError(
             f"cannot serve the API on {settings.api.host}:{settings.api.port}: "

@@ -269,6 +269,10 @@ class TrainingJobs:
         self._on_progress = on_progress
         self._keep = keep
 
+    def queued(self) -> int:
+        """Jobs waiting for the worker (the one it runs is not counted)."""
+        return sum(1 for job in self.jobs.values() if job.state == "queued")
+
     def submit(self, request: TrainRequest) -> TrainingJob:
         job = TrainingJob(
             job_id=f"train-{next(self._ids):04d}",

@@ -9,8 +9,9 @@ what was wrong and what is accepted.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
-from datetime import UTC, datetime
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import msgspec
@@ -20,15 +21,32 @@ _encoder = msgspec.json.Encoder()
 _T = TypeVar("_T")
 _E = TypeVar("_E", bound=enum.Enum)
 
+# Ids in paths (model, run, job): a plain name, never a path; the registry and
+# the store use them as directory names and keys.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# The times and delivery days the API accepts: wide enough for any market
+# history, narrow enough that no conversion or date arithmetic overflows.
+EARLIEST = date(1990, 1, 1)
+LATEST = date(2100, 1, 1)
+ACCEPTED_RANGE = f"between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
+
 
 class ApiError(Exception):
     """An answer other than success; ``status`` is the HTTP status."""
 
-    def __init__(self, status: int, message: str, *, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: Mapping[str, object] | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers or {}
+        self.extra = dict(extra or {})  # more fields of the JSON body (a queue length)
 
 
 def json_response(payload: object, status: int = 200) -> web.Response:
@@ -38,8 +56,34 @@ def json_response(payload: object, status: int = 200) -> web.Response:
     )
 
 
-def error_body(status: int, message: str) -> bytes:
-    return _encoder.encode({"error": message, "status": status})
+def error_body(status: int, message: str, extra: Mapping[str, object] | None = None) -> bytes:
+    return _encoder.encode({**(extra or {}), "error": message, "status": status})
+
+
+def _shown(raw: str) -> str:
+    """A caller's value, cut short for an error message (never echo 5,000 characters)."""
+    return repr(raw) if len(raw) <= 60 else f"{raw[:40]!r}… ({len(raw)} characters)"
+
+
+def path_id(request: web.Request, name: str) -> str:
+    """The path parameter ``name``, which must be a plain id (see :data:`ID_PATTERN`)."""
+    raw = request.match_info[name]
+    if not ID_PATTERN.match(raw) or ".." in raw:
+        raise ApiError(
+            400,
+            f"path parameter {name!r} = {_shown(raw)} is not valid: 1..128 letters, digits, "
+            "'.', '_' or '-', starting with a letter or digit, without '..'",
+        )
+    return raw
+
+
+def check_day(name: str, value: date) -> date:
+    """``value`` if it lies within the accepted range, else 422 naming ``name``."""
+    if not EARLIEST <= value <= LATEST:
+        raise ApiError(
+            422, f"{name!r} = {value.isoformat()} is out of range: days {ACCEPTED_RANGE}"
+        )
+    return value
 
 
 def query_int(request: web.Request, name: str, *, default: int, minimum: int, maximum: int) -> int:
@@ -104,9 +148,18 @@ def query_time(request: web.Request, name: str) -> datetime | None:
         raise ApiError(
             400, f"query parameter {name!r} must be an ISO 8601 time, e.g. 2026-01-05T00:00:00Z"
         ) from None
+    out_of_range = ApiError(
+        400, f"query parameter {name!r} = {_shown(raw)} is out of range: times {ACCEPTED_RANGE}"
+    )
+    # Checked on the local date first: converting 0001-01-01T00:00+05:00 to UTC overflows.
+    if not EARLIEST <= value.date() <= LATEST:
+        raise out_of_range
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    value = value.astimezone(UTC)
+    if not EARLIEST <= value.date() <= LATEST:
+        raise out_of_range
+    return value
 
 
 def market_of(request: web.Request, markets: Sequence[str], *, source: str = "query") -> str:

@@ -566,11 +566,11 @@ async def test_rate_limit_per_client(make_daemon: DaemonFactory) -> None:
     daemon = await make_daemon(
         api=ApiSettings(rate_limit_per_s=1.0, rate_limit_burst=2), limiter_clock=lambda: now[0]
     )
-    assert (await daemon.http.get("/health")).status == 200
-    assert (await daemon.http.get("/health")).status == 200
-    limited = await daemon.http.get("/health")
+    assert (await daemon.http.get("/api/v1/engine/info")).status == 200
+    assert (await daemon.http.get("/api/v1/engine/info")).status == 200
+    limited = await daemon.http.get("/api/v1/engine/info")
     found = await body(limited, 429)
     assert limited.headers["Retry-After"] == "1"
     assert "too many requests" in found["error"]
     now[0] += 1.0
-    assert (await daemon.http.get("/health")).status == 200
+    assert (await daemon.http.get("/api/v1/engine/info")).status == 200

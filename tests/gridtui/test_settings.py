@@ -76,3 +76,35 @@ def test_bad_config_names_the_field(tmp_path, text, message):
 def test_missing_explicit_config_is_an_error(tmp_path):
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings(tmp_path / "missing.toml", environ={})
+
+
+def test_url_passwords_are_never_shown(tmp_path, capsys):
+    # `gridtui config` and GET /api/v1/settings print to_toml_dict: a password
+    # inside a URL is shown as ***, the rest of the URL stays readable.
+    import argparse
+
+    from gridtui.commands import config
+    from gridtui.settings import redact_url, to_toml_dict, url_passwords
+
+    env = {
+        "GRIDTUI_STORE_URL": "postgresql://grid:pg-pw%40x@db:5432/gridtui",
+        "GRIDTUI_BUS_URL": "redis://:r3dis@127.0.0.1:6379/0",
+        "GRIDTUI_ALERTS_REDIS_URL": "rediss://alerts:al3rt@r:6380/1",
+    }
+    settings = load_settings(environ=env, overrides={"data_dir": str(tmp_path)})
+    shown = to_toml_dict(settings)
+    assert shown["store"]["url"] == "postgresql://grid:***@db:5432/gridtui"
+    assert shown["bus"]["url"] == "redis://:***@127.0.0.1:6379/0"
+    assert shown["alerts"]["redis_url"] == "rediss://alerts:***@r:6380/1"
+    assert settings.store.url.endswith("pg-pw%40x@db:5432/gridtui")  # the settings keep it
+    assert set(url_passwords(settings)) == {"pg-pw%40x", "r3dis", "al3rt"}
+    config.run(argparse.Namespace(), settings)
+    printed = capsys.readouterr().out
+    assert "grid:***@db" in printed
+    assert not any(pw in printed for pw in ("pg-pw", "r3dis", "al3rt"))
+    # Text without a URL password is left alone.
+    for plain in ("sqlite", "redis://127.0.0.1:6379/0", "postgresql://grid@db/x", "a:b@c"):
+        assert redact_url(plain) == plain
+    assert redact_url("failed: redis://u:p@h:1/0 and http://x:y@z/") == (
+        "failed: redis://u:***@h:1/0 and http://x:***@z/"
+    )

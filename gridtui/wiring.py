@@ -32,7 +32,7 @@ from engine.strategies.base import Strategy
 from engine.strategies.battery import BatteryStrategyConfig
 from engine.strategy_config import ManagerConfig
 from engine.strategy_manager import StrategyManager
-from gridtui.settings import Settings, SettingsError
+from gridtui.settings import Settings, SettingsError, redact_url
 
 if TYPE_CHECKING:
     from engine.battery_fleet import BatteryFleet
@@ -52,7 +52,7 @@ def build_store(settings: Settings) -> Store:
 
         return PostgresStore(url, schema=settings.store.schema)
     raise SettingsError(
-        f"unknown store {url!r}: use `sqlite`, `sqlite:PATH` or `postgresql://user@host:5432/db`"
+        f"unknown store {redact_url(url)!r}: use `sqlite`, `sqlite:PATH` or `postgresql://user@host:5432/db`"
     )
 
 
@@ -64,7 +64,7 @@ def build_bus(settings: Settings) -> Bus:
         from engine.bus.redis_streams import RedisBus
 
         return RedisBus(url, prefix=settings.bus.prefix, maxlen=settings.bus.maxlen)
-    raise SettingsError(f"unknown bus {url!r}: use `memory` or `redis://host:6379/0`")
+    raise SettingsError(f"unknown bus {redact_url(url)!r}: use `memory` or `redis://host:6379/0`")
 
 
 def build_feed(settings: Settings) -> Feed:

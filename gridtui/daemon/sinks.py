@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final, Protocol
@@ -144,7 +145,9 @@ class JsonLinesSink:
         try:
             if self._handle is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._handle = self.path.open("a", encoding="utf-8")
+                # 0600 like every file the daemon makes in the data dir.
+                descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                self._handle = os.fdopen(descriptor, "a", encoding="utf-8")
             self._handle.write(alert_line(alert) + "\n")
             self._handle.flush()
         except OSError as exc:

@@ -290,3 +290,33 @@ async def test_the_database_and_its_wal_are_0600(tmp_path: Path) -> None:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
     finally:
         await store.close()
+
+
+async def test_the_alert_log_is_0600(tmp_path: Path) -> None:
+    from gridtui.daemon.sinks import JsonLinesSink
+    from tests.daemon.test_sinks import alert
+
+    sink = JsonLinesSink(tmp_path / "data" / "alerts.jsonl")
+    await sink.send(alert())
+    await sink.send(alert())
+    await sink.close()
+    path = tmp_path / "data" / "alerts.jsonl"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(path.read_text().splitlines()) == 2  # appended, not overwritten
+
+
+def test_a_refused_store_or_bus_url_is_shown_without_its_password(tmp_path: Path) -> None:
+    from gridtui.settings import Settings, SettingsError
+    from gridtui.wiring import build_bus, build_store
+
+    settings = Settings(
+        data_dir=str(tmp_path),
+        store=StoreSettings(url=f"mysql://grid:{DB_PASSWORD}@db/x"),
+        bus=BusSettings(url=f"amqp://grid:{REDIS_PASSWORD}@mq/"),
+    )
+    with pytest.raises(SettingsError) as store_error:
+        build_store(settings)
+    with pytest.raises(SettingsError) as bus_error:
+        build_bus(settings)
+    assert "grid:***@db" in str(store_error.value) and "grid:***@mq" in str(bus_error.value)
+    assert DB_PASSWORD not in str(store_error.value) and REDIS_PASSWORD not in str(bus_error.value)

@@ -132,7 +132,9 @@ def create_app(
     app[AUTH] = auth
     app[METRICS] = metrics
     app[LIMITER] = RateLimiter(api.rate_limit_per_s, api.rate_limit_burst, clock=limiter_clock)
-    app[HOSTS] = HostPolicy(api.allowed_hosts)
+    # The address the API is bound to is a name clients reach it by (unless a wildcard).
+    bound = () if api.host in ("", "0.0.0.0", "::") else (api.host,)
+    app[HOSTS] = HostPolicy((*api.allowed_hosts, *bound))
     app[BACKTESTS] = BacktestSlots()
     hub = WebSocketHub(
         engine,

@@ -121,7 +121,10 @@ async def start_api(
     if not _is_loopback(settings.api.host):
         log.warning(
             "API bound to %s: reachable from other hosts; put TLS in front of it "
-            "(the bearer token travels in a header)",
+            "(the bearer token travels in a header). Requests are answered only for "
+            "the host names localhost, 127.0.0.1, ::1, the bound address and "
+            "api.allowed_hosts (%s)",
             settings.api.host,
+            ", ".join(settings.api.allowed_hosts) or "none set",
         )
     return runner

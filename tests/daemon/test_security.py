@@ -320,3 +320,11 @@ def test_a_refused_store_or_bus_url_is_shown_without_its_password(tmp_path: Path
         build_bus(settings)
     assert "grid:***@db" in str(store_error.value) and "grid:***@mq" in str(bus_error.value)
     assert DB_PASSWORD not in str(store_error.value) and REDIS_PASSWORD not in str(bus_error.value)
+
+
+async def test_the_bound_address_is_an_allowed_host(make_daemon: DaemonFactory) -> None:
+    daemon = await make_daemon(api=ApiSettings(rate_limit_per_s=0, host="10.1.2.3"))
+    ok = await daemon.http.get("/health", headers={"Host": "10.1.2.3:8765"})
+    assert ok.status == 200
+    refused = await daemon.http.get("/health", headers={"Host": "10.1.2.4:8765"})
+    assert refused.status == 421

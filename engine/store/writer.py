@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import struct
 from collections import deque
@@ -65,6 +66,22 @@ class WriterConfig(msgspec.Struct, frozen=True, kw_only=True):
     retry_max_s: float = 5.0
     max_in_flight: int = 2
     pace_above: int = 100_000
+
+    def __post_init__(self) -> None:
+        # A batch of 0 spins a core storing nothing; a negative buffer pops an
+        # empty deque: refuse both here, where every caller builds one.
+        for name in ("batch_size", "max_buffered", "max_in_flight", "pace_above"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"WriterConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.max_buffered < self.batch_size:
+            raise ValueError(
+                f"WriterConfig.max_buffered ({self.max_buffered}) must be >= batch_size "
+                f"({self.batch_size})"
+            )
+        for name in ("max_age_s", "retry_initial_s", "retry_max_s"):
+            value = getattr(self, name)
+            if not 0 < value < math.inf:  # also refuses NaN
+                raise ValueError(f"WriterConfig.{name} must be finite and > 0, got {value}")
 
 
 class WriterStats(msgspec.Struct, kw_only=True):

@@ -111,3 +111,26 @@ async def test_a_trickle_is_stored_within_max_age(store):
     writer.add(ticks(3))
     assert await wait_for(lambda: _count_is(store, 3), timeout=1.0)
     await writer.close()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("batch_size", 0),
+        ("max_buffered", -1),
+        ("max_age_s", float("nan")),
+        ("max_age_s", 0.0),
+        ("retry_initial_s", -1.0),
+        ("retry_max_s", float("inf")),
+        ("max_in_flight", 0),
+        ("pace_above", 0),
+    ],
+)
+def test_writer_config_refuses_out_of_range_values(field, value):
+    with pytest.raises(ValueError, match=field):
+        WriterConfig(**{field: value})
+
+
+def test_writer_config_refuses_a_buffer_smaller_than_a_batch():
+    with pytest.raises(ValueError, match="max_buffered"):
+        WriterConfig(batch_size=100, max_buffered=10)

@@ -102,14 +102,60 @@ def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
     return next((by_lower[n] for n in names if n in by_lower), None)
 
 
+def _check_parquet(path: Path) -> None:
+    """Refuse what is not a parquet file before pyarrow does, in words."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as file:
+            head = file.read(4)
+            file.seek(max(0, size - 4))
+            tail = file.read(4)
+    except OSError as exc:
+        raise FeedError(f"cannot read replay file {path}: {exc.strerror or exc}") from exc
+    if path.is_dir():
+        raise FeedError(f"replay file {path} is a directory, not a parquet file")
+    if size == 0:
+        raise FeedError(f"replay file {path}: not a parquet file (0 bytes)")
+    if head != b"PAR1" or tail != b"PAR1":
+        raise FeedError(
+            f"replay file {path}: not a parquet file ({size} bytes without the PAR1 "
+            "markers: truncated, corrupted or another format)"
+        )
+
+
+_DELIMITERS: Final = {";": "';'", "\t": "tab", "|": "'|'"}
+
+
+def _check_csv(path: Path) -> None:
+    """A CSV with another delimiter reads as one column: name the delimiter instead."""
+    if path.name.lower().endswith(".gz"):
+        return
+    try:
+        with path.open(encoding="utf-8", errors="replace") as file:
+            header = file.readline()
+    except OSError as exc:
+        raise FeedError(f"cannot read replay file {path}: {exc.strerror or exc}") from exc
+    if not header.strip():
+        raise FeedError(f"replay file {path}: empty CSV (no header line)")
+    if "," in header:
+        return
+    for char, word in _DELIMITERS.items():
+        if char in header:
+            raise FeedError(
+                f"replay file {path}: looks like a {word}-separated CSV: use ',' or parquet"
+            )
+
+
 def _read(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     name = path.name.lower()
     if not path.exists():
         raise FeedError(f"replay file {path} does not exist")
     try:
         if name.endswith((".parquet", ".pq")):
+            _check_parquet(path)
             return pd.read_parquet(path, columns=columns)
         if name.endswith((".csv", ".csv.gz", ".txt")):
+            _check_csv(path)
             return pd.read_csv(path, usecols=columns)
     except (OSError, ValueError) as exc:
         raise FeedError(f"cannot read replay file {path}: {exc}") from exc
@@ -227,7 +273,12 @@ def peek_start(path: str | Path) -> datetime:
     if path.name.lower().endswith((".parquet", ".pq")) and path.exists():
         import pyarrow.parquet as pq
 
-        column = _find(pq.read_schema(path).names, TIME_COLUMNS)
+        _check_parquet(path)
+        try:
+            names = pq.read_schema(path).names
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise FeedError(f"cannot read replay file {path}: {exc}") from exc
+        column = _find(names, TIME_COLUMNS)
     if column is None:
         history = load_prices(path)
         if not len(history):

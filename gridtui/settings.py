@@ -19,9 +19,9 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import msgspec
 import msgspec.inspect
@@ -30,6 +30,7 @@ import platformdirs
 from engine.market.timeline import TimelineConfig
 from engine.spread_config import SpreadConfig
 from engine.validation import ValidationConfig
+from gridtui.settings_check import check, explain, source_of
 from gridtui.settings_data import BusSettings, EntsoeSettings, FeedSettings, StoreSettings
 from gridtui.settings_ops import (
     AlertSettings,
@@ -65,7 +66,7 @@ class SettingsError(ValueError):
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    markets: tuple[str, ...] = DEFAULT_MARKETS
+    markets: Annotated[tuple[str, ...], msgspec.Meta(min_length=1)] = DEFAULT_MARKETS
     data_dir: str = platformdirs.user_data_dir("gridtui")
     feed: FeedSettings = FeedSettings()
     entsoe: EntsoeSettings = EntsoeSettings()
@@ -198,6 +199,14 @@ def load_settings(
             raise SettingsError(f"{path} is not valid TOML: {exc}") from exc
     elif explicit:
         raise SettingsError(f"config file {path} does not exist (see `gridtui config --help`)")
+    source = partial(
+        source_of,
+        environ=environ,
+        prefix=ENV_PREFIX,
+        overrides=overrides or {},
+        file_data=dict(data),
+        file=path,
+    )
     data = _merge(data, _env_overrides(environ))
     data = _merge(data, overrides or {})
     # One market list drives every component unless a section sets its own.
@@ -205,12 +214,18 @@ def load_settings(
         for section in ("spreads", "validation"):
             data.setdefault(section, {}).setdefault("markets", data["markets"])
     try:
-        return msgspec.convert(data, Settings, strict=False)
+        settings = msgspec.convert(data, Settings, strict=False)
     except msgspec.ValidationError as exc:
+        # One line naming the setting, its value, its source and the range.
+        if (line := explain(exc, Settings, data, source)) is not None:
+            raise SettingsError(line) from exc
         raise SettingsError(
             f"invalid setting ({exc}); sources: {path if path.exists() else 'no file'}, "
             f"{ENV_PREFIX}* variables, flags. Run `gridtui config` to see the merged values."
         ) from exc
+    if (problem := check(settings, source)) is not None:
+        raise SettingsError(problem)
+    return settings
 
 
 def _redact_urls(value: Any) -> Any:

@@ -8,8 +8,15 @@ top-level :class:`gridtui.settings.Settings` holds one of each.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
+
+# Ranges checked where settings are parsed (``load_settings`` names the setting,
+# its value and the range on a violation). NaN fails every bound; the upper
+# bounds keep intervals finite.
+Count = Annotated[int, msgspec.Meta(ge=1)]
+DAY_S = 86_400.0
 
 
 class FeedSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -30,10 +37,10 @@ class FeedSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """
 
     kind: str = "mock"
-    seed: int = 42
-    tick_interval_s: float = 10.0
+    seed: Annotated[int, msgspec.Meta(ge=0)] = 42
+    tick_interval_s: Annotated[float, msgspec.Meta(ge=0, le=DAY_S)] = 10.0
     path: str | None = None
-    speed: float = 0.0
+    speed: Annotated[float, msgspec.Meta(ge=0, le=1e9)] = 0.0
     start: datetime | None = None
 
 
@@ -59,12 +66,12 @@ class EntsoeSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
     token: str = ""
     zones: dict[str, str] = msgspec.field(default_factory=dict)
-    poll_interval_s: float = 300.0
-    day_ahead_sequence: int = 1
+    poll_interval_s: Annotated[float, msgspec.Meta(gt=0, le=DAY_S)] = 300.0
+    day_ahead_sequence: Count = 1
     fundamentals: bool = True
-    requests_per_minute: int = 400
-    timeout_s: float = 30.0
-    max_attempts: int = 5
+    requests_per_minute: Count = 400
+    timeout_s: Annotated[float, msgspec.Meta(gt=0, le=3_600)] = 30.0
+    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
     url: str = "https://web-api.tp.entsoe.eu/api"
 
 
@@ -83,9 +90,9 @@ class StoreSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
     url: str = "sqlite"
     schema: str = "public"
-    batch_size: int = 5_000
-    max_age_s: float = 0.5
-    max_buffered: int = 500_000
+    batch_size: Count = 5_000
+    max_age_s: Annotated[float, msgspec.Meta(gt=0, le=3_600)] = 0.5
+    max_buffered: Count = 500_000  # and >= batch_size: checked by load_settings
     spill_dir: str | None = None
 
 
@@ -100,4 +107,4 @@ class BusSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
     url: str = "memory"
     prefix: str = "gridtui"
-    maxlen: int = 100_000
+    maxlen: Count = 100_000

@@ -108,3 +108,55 @@ def test_url_passwords_are_never_shown(tmp_path, capsys):
     assert redact_url("failed: redis://u:p@h:1/0 and http://x:y@z/") == (
         "failed: redis://u:***@h:1/0 and http://x:***@z/"
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "allowed"),
+    [
+        ("GRIDTUI_STORE_BATCH_SIZE", "0", ">= 1"),
+        ("GRIDTUI_STORE_MAX_BUFFERED", "-1", ">= 1"),
+        ("GRIDTUI_STORE_MAX_AGE_S", "nan", "> 0"),
+        ("GRIDTUI_FEED_TICK_INTERVAL_S", "-1", ">= 0"),
+        ("GRIDTUI_FEED_TICK_INTERVAL_S", "inf", "<="),
+        ("GRIDTUI_FEED_SPEED", "-2", ">= 0"),
+        ("GRIDTUI_ENTSOE_POLL_INTERVAL_S", "0", "> 0"),
+        ("GRIDTUI_ENTSOE_REQUESTS_PER_MINUTE", "0", ">= 1"),
+        ("GRIDTUI_ENTSOE_TIMEOUT_S", "-5", "> 0"),
+        ("GRIDTUI_ENTSOE_MAX_ATTEMPTS", "0", ">= 1"),
+        ("GRIDTUI_BUS_MAXLEN", "0", ">= 1"),
+    ],
+)
+def test_out_of_range_settings_name_the_variable_value_and_range(tmp_path, variable, raw, allowed):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={variable: raw}, overrides={"data_dir": str(tmp_path)})
+    message = str(caught.value)
+    assert variable in message
+    assert raw in message
+    assert allowed in message
+
+
+def test_max_buffered_below_batch_size_is_refused(tmp_path):
+    with pytest.raises(SettingsError, match="max_buffered"):
+        load_settings(
+            environ={"GRIDTUI_STORE_BATCH_SIZE": "100", "GRIDTUI_STORE_MAX_BUFFERED": "10"},
+            overrides={"data_dir": str(tmp_path)},
+        )
+
+
+def test_empty_market_list_is_refused(tmp_path):
+    with pytest.raises(SettingsError, match=r"GRIDTUI_MARKETS.*at least one market"):
+        load_settings(environ={"GRIDTUI_MARKETS": ""}, overrides={"data_dir": str(tmp_path)})
+
+
+def test_a_flag_is_named_as_the_source(tmp_path):
+    with pytest.raises(SettingsError, match=r"feed\.tick_interval_s = nan"):
+        load_settings(
+            environ={}, overrides={"data_dir": str(tmp_path), "feed": {"tick_interval_s": "nan"}}
+        )
+
+
+def test_data_dir_that_is_a_file_is_refused(tmp_path):
+    file = tmp_path / "not-a-dir"
+    file.write_text("x")
+    with pytest.raises(SettingsError, match=r"data_dir.*is a file"):
+        load_settings(environ={"GRIDTUI_DATA_DIR": str(file)})

@@ -1,0 +1,145 @@
+"""Settings errors in words: which setting, which value, from where, what is allowed.
+
+:func:`gridtui.settings.load_settings` is the one caller. msgspec checks the
+types and the ranges declared on the settings structs (``Annotated[...,
+msgspec.Meta(ge=1)]``); :func:`explain` turns its terse ``Expected `int` >= 1 -
+at `$.store.batch_size``` into one line that names the ``GRIDTUI_`` variable,
+flag or file the value came from, the value, and the whole allowed range.
+:func:`check` adds what one field's type cannot say (a buffer smaller than a
+batch, a data dir that is a file).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+import msgspec.inspect
+
+_AT: Final = re.compile(r"^(?P<what>.*) - at `\$(?P<path>[^`]*)`$")
+_MISSING: Final = object()
+# The flags that set a setting, so an error names what the user typed.
+_FLAGS: Final = {
+    "feed.tick_interval_s": "--tick-interval",
+    "feed.speed": "--speed",
+    "feed.seed": "--seed",
+    "feed.path": "--replay",
+    "markets": "--markets",
+    "store.url": "--store",
+    "bus.url": "--bus",
+}
+
+
+def _lookup(data: Mapping[str, Any], parts: list[str]) -> Any:
+    value: Any = data
+    for part in parts:
+        if not isinstance(value, Mapping) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+def source_of(
+    parts: list[str],
+    *,
+    environ: Mapping[str, str],
+    prefix: str,
+    overrides: Mapping[str, Any],
+    file_data: Mapping[str, Any],
+    file: Path,
+) -> str:
+    """Where a setting's value came from, in the order the sources win."""
+    if _lookup(overrides, parts) is not _MISSING:
+        return _FLAGS.get(".".join(parts), "a command-line flag")
+    variable = prefix + "_".join(parts).upper()
+    if variable in environ:
+        return variable
+    if _lookup(file_data, parts) is not _MISSING:
+        return str(file)
+    return "the default"
+
+
+def _show(value: Any) -> str:
+    if value is _MISSING:
+        return "?"
+    if value == "" or value == []:
+        return "(empty)"
+    return str(value)
+
+
+def _field_type(root: type, parts: list[str]) -> msgspec.inspect.Type | None:
+    info: msgspec.inspect.Type = msgspec.inspect.type_info(root)
+    for part in parts:
+        if not isinstance(info, msgspec.inspect.StructType):
+            return None
+        found = next((f for f in info.fields if f.name == part), None)
+        if found is None:
+            return None
+        info = found.type
+    return info
+
+
+def _allowed(kind: msgspec.inspect.Type | None) -> str | None:
+    """The declared range of a numeric field, e.g. ``>= 0 and <= 86400``."""
+    if not isinstance(kind, msgspec.inspect.IntType | msgspec.inspect.FloatType):
+        return None
+    bounds = [
+        f"{op} {limit:g}"
+        for op, limit in (
+            (">=", kind.ge),
+            (">", kind.gt),
+            ("<=", kind.le),
+            ("<", kind.lt),
+        )
+        if limit is not None
+    ]
+    noun = "an integer" if isinstance(kind, msgspec.inspect.IntType) else "a number"
+    return f"{noun} {' and '.join(bounds)}" if bounds else noun
+
+
+def explain(
+    exc: msgspec.ValidationError,
+    root: type,
+    data: Mapping[str, Any],
+    source: Any,
+) -> str | None:
+    """One line for a msgspec error on ``data``, or None when it names no field.
+
+    ``source`` is ``source_of`` with all but ``parts`` bound.
+    """
+    match = _AT.match(str(exc))
+    if match is None:
+        return None
+    path = match["path"].lstrip(".")
+    parts = [p for p in re.split(r"\.|\[\d+\]", path) if p]
+    if not parts:
+        return None
+    name = ".".join(parts)
+    value = _show(_lookup(data, parts))
+    origin = source(parts)
+    if parts == ["markets"] and "length" in match["what"]:
+        return f"{origin}: markets = {value}: give at least one market, e.g. DE,FR,NL"
+    allowed = _allowed(_field_type(root, parts))
+    expected = allowed or match["what"].removeprefix("Expected ")
+    return f"{origin}: {name} = {value} is not allowed; expected {expected}"
+
+
+def check(settings: Any, source: Any) -> str | None:
+    """What the field types cannot say; None when all is well."""
+    store = settings.store
+    if store.max_buffered < store.batch_size:
+        return (
+            f"{source(['store', 'max_buffered'])}: store.max_buffered = {store.max_buffered} "
+            f"is smaller than store.batch_size = {store.batch_size}; expected an integer "
+            f">= {store.batch_size}"
+        )
+    data_dir = Path(settings.data_dir).expanduser()
+    if data_dir.exists() and not data_dir.is_dir():
+        return (
+            f"{source(['data_dir'])}: data_dir = {settings.data_dir} is a file, not a "
+            "directory; point it at a directory (it is created when missing)"
+        )
+    return None

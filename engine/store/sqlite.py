@@ -38,6 +38,33 @@ from engine.store.sqlite_migrations import migrate
 
 T = TypeVar("T")
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+# SQLITE_CORRUPT and SQLITE_NOTADB (primary codes): the file itself is damaged,
+# so retrying can never succeed, unlike a locked or full database.
+_DAMAGED: Final = (11, 26)
+
+
+class StoreCorruptError(StoreError):
+    """The SQLite file is damaged; the message says which file and what to do.
+
+    A StoreError, so the writer keeps (and spills) the events it could not
+    store; the daemon sees :attr:`SqliteStore.corruption` and stops.
+    """
+
+
+def _is_damage(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in _DAMAGED:
+        return True
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text
+
+
+def corruption_advice(path: str, problem: str) -> str:
+    return (
+        f"SQLite store {path} is damaged ({problem}). Stop gridtui, move the file aside "
+        f"(mv {path} {path}.damaged) and start again on a fresh one; to save what it "
+        f'holds: sqlite3 {path}.damaged ".recover" | sqlite3 {path}'
+    )
 
 
 def to_us(ts: datetime) -> int:
@@ -132,6 +159,8 @@ class SqliteStore:
         self.path = str(path)
         self._conn: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None
+        # Set (once) when SQLite reports the file damaged: what it said.
+        self.corruption: str | None = None
 
     async def _run(self, fn: Callable[[], T]) -> T:
         if self._executor is None:
@@ -140,6 +169,9 @@ class SqliteStore:
         try:
             return await loop.run_in_executor(self._executor, fn)
         except sqlite3.Error as exc:
+            if _is_damage(exc):
+                self.corruption = self.corruption or str(exc)
+                raise StoreCorruptError(corruption_advice(self.path, str(exc))) from exc
             raise StoreError(f"SQLite store {self.path}: {exc}") from exc
 
     @property

@@ -173,6 +173,26 @@ async def _log_opportunities(runtime: Runtime) -> None:
         return
 
 
+async def _stop_on_damage(runtime: Runtime, found: list[str]) -> None:
+    """Stop the daemon once the store reports its file damaged.
+
+    A damaged SQLite file fails every write the same way, so running on
+    "degraded" would only pile events up: say which file and what to do, and
+    stop (the writer spills what it could not store).
+    """
+    from engine.store.sqlite import corruption_advice
+
+    while True:
+        problem = getattr(runtime.store, "corruption", None)
+        if problem:
+            path = str(getattr(runtime.store, "path", "?"))
+            found.append(problem)
+            log.error("stopping: %s", corruption_advice(path, problem))
+            runtime.stop()
+            return
+        await asyncio.sleep(0.25)
+
+
 async def run_daemon(settings: Settings, duration_s: float | None) -> int:
     # Catch SIGINT/SIGTERM from the very start: one that arrives while the feed,
     # store and API are still being set up stops the daemon cleanly right after.
@@ -210,6 +230,8 @@ async def run_daemon(settings: Settings, duration_s: float | None) -> int:
         await runtime.close()
         return 1
     printer = asyncio.create_task(_log_opportunities(runtime), name="opportunity-log")
+    damage: list[str] = []
+    watchdog = asyncio.create_task(_stop_on_damage(runtime, damage), name="store-damage")
     log.info(
         "daemon started",
         extra={
@@ -226,6 +248,7 @@ async def run_daemon(settings: Settings, duration_s: float | None) -> int:
         return 1
     finally:
         printer.cancel()
+        watchdog.cancel()
         if api is not None:
             await api.cleanup()
         await runtime.close()
@@ -241,4 +264,4 @@ async def run_daemon(settings: Settings, duration_s: float | None) -> int:
             "pending": runtime.writer.pending,
         },
     )
-    return 0
+    return 3 if damage else 0

@@ -4,14 +4,17 @@ The kernel hands every batch to :meth:`BatchedWriter.add` (synchronous, never
 blocks). A background task flushes to the store when ``batch_size`` events are
 waiting or the oldest has waited ``max_age_s``. When the database is down the
 writer keeps buffering in memory up to ``max_buffered`` events; beyond that it
-spills the oldest events to a local file. When the database answers again it
-replays the spill file first, then the buffer, in order. A spill file left by a
-crash is replayed at the next start. Store writes are idempotent, so replaying
-something that was in fact already written is harmless.
+spills the oldest events to a crash-safe journal on disk
+(:class:`~engine.store.spill.SpillJournal`). When the database answers again it
+replays the journal record by record, each committed only once it is stored,
+then the buffer. A journal left by a crash is replayed at the next start, and a
+crash during that replay repeats at most the last uncommitted record. Store
+writes are idempotent, so replaying something already written is harmless.
 
-Spill file format: records of a 4-byte big-endian length and a MessagePack
-batch (``engine.bus.codec``). A torn last record (the process was killed while
-appending) is detected by its length and ignored.
+Events leave memory only once their spill record is fsynced. When the spill
+disk fails (full, read-only, gone) they stay in memory, ``stats.spill_failing``
+is set (the daemon raises ``store_spill_failed`` from it) and the spill is
+retried with back-off; nothing is raised into :meth:`BatchedWriter.add`.
 """
 
 from __future__ import annotations
@@ -20,21 +23,19 @@ import asyncio
 import contextlib
 import logging
 import math
-import os
-import struct
 from collections import deque
 from collections.abc import Sequence
+from itertools import islice
 from pathlib import Path
 
 import msgspec
 
-from engine.bus import codec
 from engine.clock import Clock
 from engine.events import Event
 from engine.store.base import Store, StoreError
+from engine.store.spill import RECORD_EVENTS, SpillJournal
 
 log = logging.getLogger(__name__)
-_LENGTH = struct.Struct(">I")
 
 
 class WriterConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,6 +93,9 @@ class WriterStats(msgspec.Struct, kw_only=True):
     replayed_from_spill: int = 0
     store_up: bool = True
     last_error: str = ""
+    spill_failing: bool = False  # the last spill attempt failed; events stay in memory
+    spill_failures: int = 0
+    spill_error: str = ""
 
 
 class BatchedWriter:
@@ -109,7 +113,10 @@ class BatchedWriter:
         self._tasks: list[asyncio.Task[None]] = []
         self._replay_lock = asyncio.Lock()
         self._closing = False
-        self._spill_path = Path(self.config.spill_path) if self.config.spill_path else None
+        spill_path = self.config.spill_path
+        self._journal = SpillJournal(Path(spill_path)) if spill_path else None
+        self._spill_retry_at = 0.0  # no spill attempt before this (after a failure)
+        self._spill_delay = self.config.retry_initial_s
 
     @property
     def pending(self) -> int:
@@ -117,7 +124,7 @@ class BatchedWriter:
         return len(self._buffer) + self._in_flight + self._spilled_pending()
 
     def _spilled_pending(self) -> int:
-        return self.stats.spilled - self.stats.replayed_from_spill
+        return self._journal.pending if self._journal is not None else 0
 
     async def wait_for_room(self) -> None:
         """Wait while more than ``pace_above`` events wait for a store that is up.
@@ -139,7 +146,7 @@ class BatchedWriter:
                 self._feed_waiting = False
 
     def add(self, events: Sequence[Event]) -> None:
-        """Queue events for storage. Never blocks, never drops."""
+        """Queue events for storage. Never blocks, never drops, never raises."""
         if not events:
             return
         if self._oldest_at is None:
@@ -150,34 +157,25 @@ class BatchedWriter:
         self._buffer.extend(events)
         if len(self._buffer) >= self.config.batch_size:
             self._wake.set()
-        if len(self._buffer) > self.config.max_buffered and self._spill_path is not None:
+        if len(self._buffer) > self.config.max_buffered and self._journal is not None:
             self._spill_overflow()
 
     async def start(self) -> None:
-        """Replay what a previous run spilled, then start flushing."""
-        if self._spill_path is not None:
-            leftover: list[Event] = []
-            for path in (self._replaying_path(), self._spill_path):
-                if path.exists():
-                    leftover += self._read_spill(path)
-                    path.unlink()
-            if leftover:
+        """Find what a previous run spilled (replayed first), then start flushing."""
+        if self._journal is not None:
+            # Only the record headers are read here; the events are read back
+            # one record at a time by the workers, so memory stays bounded.
+            self._journal.open()
+            if self._journal.pending:
                 log.warning(
                     "replaying %d events spilled by a previous run from %s",
-                    len(leftover),
-                    self._spill_path,
+                    self._journal.pending,
+                    self._journal.path,
                 )
-                # Stored first: they are older than anything this run will add.
-                self._buffer.extendleft(reversed(leftover))
-                self._oldest_at = self.clock.monotonic()
         self._tasks = [
             asyncio.create_task(self._run(), name=f"store-writer-{i}")
             for i in range(max(1, self.config.max_in_flight))
         ]
-
-    def _replaying_path(self) -> Path:
-        assert self._spill_path is not None
-        return self._spill_path.with_name(self._spill_path.name + ".replaying")
 
     def _spill_to_replay(self) -> bool:
         return bool(self._spilled_pending()) and not self._replay_lock.locked()
@@ -205,8 +203,11 @@ class BatchedWriter:
                 continue
             try:
                 await self._flush_once()
-            except StoreError as exc:
-                self._mark_down(exc)
+            except (StoreError, OSError) as exc:
+                if isinstance(exc, StoreError):
+                    self._mark_down(exc)
+                else:  # reading the journal back failed: it stays for a retry
+                    self._mark_spill_failed(exc)
                 if self._closing:
                     return
                 await asyncio.sleep(delay)
@@ -243,23 +244,21 @@ class BatchedWriter:
         self._room.set()
 
     async def _replay_spill(self) -> None:
-        # Move the file aside first: events that overflow while we replay go to
-        # a fresh spill file instead of one we are about to delete.
-        replaying = self._replaying_path()
-        assert self._spill_path is not None
-        if not replaying.exists():
-            if not self._spill_path.exists():  # nothing on disk after all
-                self.stats.replayed_from_spill = self.stats.spilled
-                return
-            self._spill_path.rename(replaying)
-        spilled = self._read_spill(replaying)
-        size = self.config.batch_size
-        for start in range(0, len(spilled), size):
-            await self.store.write(spilled[start : start + size])
-        replaying.unlink()
-        self.stats.replayed_from_spill += len(spilled)
-        log.info("replayed %d spilled events into the %s store", len(spilled), self.store.backend)
-        self._mark_up(len(spilled))
+        """Store the journal record by record; each is committed once stored."""
+        journal = self._journal
+        assert journal is not None
+        replayed = 0
+        size = max(1, self.config.batch_size)
+        while (chunk := journal.next_chunk()) is not None:
+            events = chunk.events
+            for start in range(0, len(events), size):
+                await self.store.write(events[start : start + size])
+            journal.commit(chunk)
+            replayed += len(events)
+            self.stats.replayed_from_spill += len(events)
+            self._mark_up(len(events))
+        if replayed:
+            log.info("replayed %d spilled events into the %s store", replayed, self.store.backend)
 
     def _mark_up(self, count: int) -> None:
         self.stats.written += count
@@ -267,6 +266,8 @@ class BatchedWriter:
         if not self.stats.store_up:
             log.info("%s store is back; %d events pending", self.store.backend, self.pending)
         self.stats.store_up = True
+        if self.stats.spill_failing and len(self._buffer) <= self.config.max_buffered:
+            self._mark_spill_ok()  # nothing waits for the spill disk any more
 
     def _mark_down(self, exc: StoreError) -> None:
         self.stats.failures += 1
@@ -282,37 +283,58 @@ class BatchedWriter:
         self._room.set()  # a held feed goes on: an outage buffers and spills
 
     def _spill_overflow(self) -> None:
-        """Move the oldest events beyond the memory bound into the spill file."""
-        assert self._spill_path is not None
+        """Move the oldest events beyond the memory bound into the spill journal."""
+        if self.clock.monotonic() < self._spill_retry_at:
+            return  # the spill disk failed a moment ago: keep them in memory for now
         count = len(self._buffer) - self.config.max_buffered // 2
-        oldest = [self._buffer.popleft() for _ in range(count)]
-        self._append_spill(oldest)
-        log.warning("store down: spilled %d events to %s", count, self._spill_path)
+        spilled = self._spill_oldest(count)
+        if spilled:
+            log.warning("store down: spilled %d events to %s", spilled, self._journal_path())
 
-    def _append_spill(self, events: Sequence[Event]) -> None:
-        assert self._spill_path is not None
-        self._spill_path.parent.mkdir(parents=True, exist_ok=True)
-        payload = codec.encode(events)
-        with self._spill_path.open("ab") as spill:
-            spill.write(_LENGTH.pack(len(payload)) + payload)
-            spill.flush()
-            os.fsync(spill.fileno())
-        self.stats.spilled += len(events)
-
-    @staticmethod
-    def _read_spill(path: Path) -> list[Event]:
-        data = path.read_bytes()
-        events: list[Event] = []
-        offset = 0
-        while offset + _LENGTH.size <= len(data):
-            (length,) = _LENGTH.unpack_from(data, offset)
-            start = offset + _LENGTH.size
-            if start + length > len(data):
-                log.warning("ignoring a torn last record in %s", path)
+    def _spill_oldest(self, count: int) -> int:
+        """Spill up to ``count`` of the oldest events; how many went to disk."""
+        journal = self._journal
+        assert journal is not None
+        buffer, spilled = self._buffer, 0
+        while spilled < count:
+            size = min(RECORD_EVENTS, count - spilled)
+            # Copied, not popped: they leave memory only once fsynced on disk.
+            try:
+                journal.append(list(islice(buffer, size)))
+            except OSError as exc:
+                self._mark_spill_failed(exc)
                 break
-            events.extend(codec.decode(data[start : start + length]))
-            offset = start + length
-        return events
+            for _ in range(size):
+                buffer.popleft()
+            spilled += size
+            self.stats.spilled += size
+        else:
+            self._mark_spill_ok()
+        return spilled
+
+    def _journal_path(self) -> str:
+        return str(self._journal.path) if self._journal is not None else ""
+
+    def _mark_spill_failed(self, exc: OSError) -> None:
+        self.stats.spill_failures += 1
+        if not self.stats.spill_failing:
+            log.error(
+                "cannot spill to %s, keeping %d events in memory and retrying: %s",
+                self._journal_path(),
+                len(self._buffer),
+                exc,
+            )
+        self.stats.spill_failing = True
+        self.stats.spill_error = str(exc)
+        self._spill_retry_at = self.clock.monotonic() + self._spill_delay
+        self._spill_delay = min(self._spill_delay * 2, self.config.retry_max_s)
+
+    def _mark_spill_ok(self) -> None:
+        if self.stats.spill_failing:
+            log.info("nothing waits to be spilled to %s any more", self._journal_path())
+        self.stats.spill_failing = False
+        self._spill_retry_at = 0.0
+        self._spill_delay = self.config.retry_initial_s
 
     async def close(self, timeout_s: float = 10.0) -> None:
         """Flush everything. If the store stays down, spill what is left to disk."""
@@ -325,15 +347,23 @@ class BatchedWriter:
                 log.error("store did not take the last events within %.0f s", timeout_s)
             self._tasks = []
         if self._buffer:
-            if self._spill_path is None:
+            if self._journal is None:
                 log.error(
                     "lost %d events: the store is down and spilling is off", len(self._buffer)
                 )
             else:
-                self._append_spill(list(self._buffer))
+                kept = self._spill_oldest(len(self._buffer))
                 log.warning(
                     "store down at shutdown: %d events kept in %s for the next start",
-                    len(self._buffer),
-                    self._spill_path,
+                    kept,
+                    self._journal_path(),
                 )
+                if self._buffer:
+                    log.critical(
+                        "lost %d events: the store is down and the spill disk failed: %s",
+                        len(self._buffer),
+                        self.stats.spill_error,
+                    )
                 self._buffer.clear()
+        if self._journal is not None:
+            self._journal.close()

@@ -64,7 +64,7 @@ async def health_monitor(app: web.Application, interval_s: float) -> None:
     loop = asyncio.get_running_loop()
     last_events, last_time = runtime.kernel.stats.events_in, loop.time()
     last_bus_errors, bus_quiet_s = runtime.kernel.stats.bus_errors, 0.0
-    store_up = True
+    store_up, spill_failing = True, False
     while True:
         expected = loop.time() + interval_s
         await asyncio.sleep(interval_s)
@@ -118,6 +118,23 @@ async def health_monitor(app: web.Application, interval_s: float) -> None:
                     f"the {runtime.store.backend} store is down: buffering "
                     f"({writer.pending} events pending, spilled to disk past "
                     f"{writer.config.max_buffered}): {writer.stats.last_error}",
+                )
+        if writer.stats.spill_failing != spill_failing:
+            spill_failing = writer.stats.spill_failing
+            if spill_failing:
+                await _local_alert(
+                    app,
+                    "store_spill_failed",
+                    Severity.CRITICAL,
+                    f"cannot spill to disk ({writer.stats.spill_error}): {writer.pending} "
+                    "events held in memory, retrying; free space in the spill dir",
+                )
+            else:
+                await _local_alert(
+                    app,
+                    "store_spill_recovered",
+                    Severity.INFO,
+                    "no events wait for the spill disk any more",
                 )
 
 

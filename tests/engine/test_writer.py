@@ -1,8 +1,13 @@
 import asyncio
+import errno
+import struct
 
 import pytest
 
+from engine.bus import codec
 from engine.clock import LiveClock
+from engine.events import PriceTick
+from engine.store.spill import RECORD_EVENTS, SpillJournal
 from engine.store.writer import BatchedWriter, WriterConfig
 from tests.stubs.builders import tick
 from tests.stubs.flaky_store import FlakyStore
@@ -134,3 +139,181 @@ def test_writer_config_refuses_out_of_range_values(field, value):
 def test_writer_config_refuses_a_buffer_smaller_than_a_batch():
     with pytest.raises(ValueError, match="max_buffered"):
         WriterConfig(batch_size=100, max_buffered=10)
+
+
+# -- the spill journal (issue 14, data loss items 1, 2, 4) ---------------------
+
+
+def _journal_files(spill):
+    return sorted(p.name for p in spill.parent.iterdir() if p.name.startswith(spill.name))
+
+
+async def test_a_spill_is_written_in_bounded_records(store, tmp_path):
+    spill = tmp_path / "sqlite.spill"
+    config = WriterConfig(batch_size=1_000, max_buffered=30_000, spill_path=str(spill))
+    writer = BatchedWriter(store, LiveClock(), config)
+    await writer.start()
+    store.down = True
+    writer.add(ticks(30_001))  # one overflow of 15,001 events
+    assert writer.stats.spilled == 15_001
+    assert writer.pending == 30_001
+    journal = SpillJournal(spill)
+    journal.open()  # seals the active file, as a restart would
+    assert journal.pending == 15_001
+    sizes = []
+    while (chunk := journal.next_chunk()) is not None:
+        sizes.append(len(chunk.events))
+        journal.commit(chunk)
+    assert sizes == [RECORD_EVENTS, 5_001]
+    assert journal.pending == 0 and _journal_files(spill) == []
+    writer._closing = True  # the journal was consumed above: nothing to replay
+    await writer.close(timeout_s=0.1)
+
+
+async def test_a_crash_mid_replay_resumes_from_the_last_committed_record(store, tmp_path):
+    spill = tmp_path / "sqlite.spill"
+    journal = SpillJournal(spill)
+    journal.open()
+    for start in range(0, 5_000, 1_000):
+        journal.append(ticks(1_000, start))
+    journal.close()
+    first = SpillJournal(spill)
+    first.open()
+    for _ in range(2):  # two records stored and committed, then "kill -9"
+        chunk = first.next_chunk()
+        assert chunk is not None
+        await store.write(chunk.events)
+        first.commit(chunk)
+    chunk = first.next_chunk()  # read, maybe even stored, but not committed
+    assert chunk is not None
+
+    writer = BatchedWriter(store, LiveClock(), WriterConfig(spill_path=str(spill)))
+    await writer.start()
+    assert writer.pending == 3_000
+    assert await wait_for(lambda: _count_is(store, 5_000))
+    assert writer.pending == 0 and writer.stats.replayed_from_spill == 3_000
+    await writer.close()
+    assert _journal_files(spill) == []
+
+
+async def test_a_corrupt_record_loses_only_itself(store, tmp_path):
+    spill = tmp_path / "sqlite.spill"
+    journal = SpillJournal(spill)
+    journal.open()
+    for start in range(0, 3_000, 1_000):
+        journal.append(ticks(1_000, start))
+    journal.close()
+    data = bytearray(spill.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # a flipped byte in the middle record's payload
+    spill.write_bytes(bytes(data))
+    writer = BatchedWriter(store, LiveClock(), WriterConfig(spill_path=str(spill)))
+    await writer.start()
+    assert await wait_for(lambda: _count_is(store, 2_000))
+    assert await wait_for(lambda: _pending_is(writer, 0))
+    await writer.close()
+    history = await store.price_history("DE", limit=3_000)
+    assert [t.price_eur_mwh for t in history] == [
+        float(i) for i in (*range(1_000), *range(2_000, 3_000))
+    ]
+    assert _journal_files(spill) == []
+
+
+async def _pending_is(writer, n):
+    return writer.pending == n
+
+
+async def test_a_failing_spill_disk_keeps_events_in_memory_and_retries(
+    store, tmp_path, monkeypatch
+):
+    spill = tmp_path / "sqlite.spill"
+    config = WriterConfig(
+        batch_size=100,
+        max_age_s=0.01,
+        max_buffered=1_000,
+        spill_path=str(spill),
+        retry_initial_s=0.01,
+        retry_max_s=0.05,
+    )
+    writer = BatchedWriter(store, LiveClock(), config)
+    await writer.start()
+    store.down = True
+    real_append = SpillJournal.append
+
+    def disk_full(self, events):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(SpillJournal, "append", disk_full)
+    for start in range(0, 3_000, 100):
+        writer.add(ticks(100, start))  # never raises
+        await asyncio.sleep(0.002)
+    assert writer.stats.spill_failing and writer.stats.spill_failures > 0
+    assert "No space left" in writer.stats.spill_error
+    assert writer.stats.spilled == 0 and writer.pending == 3_000
+    monkeypatch.setattr(SpillJournal, "append", real_append)
+    await asyncio.sleep(0.06)  # past the back-off
+    writer.add(ticks(100, 3_000))
+    assert not writer.stats.spill_failing and writer.stats.spilled > 0
+    assert writer.pending == 3_100
+    store.down = False
+    assert await wait_for(lambda: _count_is(store, 3_100))
+    await writer.close()
+    assert writer.pending == 0 and _journal_files(spill) == []
+
+
+async def test_a_failed_append_leaves_no_torn_record(tmp_path, monkeypatch):
+    spill = tmp_path / "sqlite.spill"
+    journal = SpillJournal(spill)
+    journal.open()
+    journal.append(ticks(10))
+    size = spill.stat().st_size
+
+    def fsync_fails(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("engine.store.spill.os.fsync", fsync_fails)
+    with pytest.raises(OSError, match="No space"):
+        journal.append(ticks(10, 10))
+    monkeypatch.undo()
+    assert spill.stat().st_size == size and journal.pending == 10
+    journal.append(ticks(10, 20))
+    journal.close()
+    reopened = SpillJournal(spill)
+    reopened.open()
+    chunks = []
+    while (chunk := reopened.next_chunk()) is not None:
+        chunks.append([t.price_eur_mwh for t in chunk.events if isinstance(t, PriceTick)])
+        reopened.commit(chunk)
+    assert chunks == [[float(i) for i in range(10)], [float(i) for i in range(20, 30)]]
+
+
+async def test_a_spill_file_of_the_previous_format_is_replayed(store, tmp_path):
+    spill = tmp_path / "sqlite.spill"
+    with spill.open("wb") as f:  # one big length-prefixed record, as before
+        payload = codec.encode(ticks(25_000))
+        f.write(struct.pack(">I", len(payload)) + payload)
+    replaying = tmp_path / "sqlite.spill.replaying"
+    payload = codec.encode(ticks(500, 25_000))
+    replaying.write_bytes(struct.pack(">I", len(payload)) + payload)
+    writer = BatchedWriter(store, LiveClock(), WriterConfig(spill_path=str(spill)))
+    await writer.start()
+    assert writer.pending == 25_500
+    assert await wait_for(lambda: _count_is(store, 25_500))
+    await writer.close()
+    assert _journal_files(spill) == []
+
+
+async def test_a_torn_tail_loses_only_the_torn_record(store, tmp_path):
+    spill = tmp_path / "sqlite.spill"
+    journal = SpillJournal(spill)
+    journal.open()
+    for start in range(0, 3_000, 1_000):
+        journal.append(ticks(1_000, start))
+    journal.close()
+    with spill.open("r+b") as f:  # a kill -9 in the middle of the last append
+        f.truncate(spill.stat().st_size - 100)
+    writer = BatchedWriter(store, LiveClock(), WriterConfig(spill_path=str(spill)))
+    await writer.start()
+    assert writer.pending == 2_000  # the torn record's header is not counted
+    assert await wait_for(lambda: _count_is(store, 2_000))
+    await writer.close()
+    assert _journal_files(spill) == []

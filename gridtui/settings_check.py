@@ -136,10 +136,14 @@ def check(settings: Any, source: Any) -> str | None:
             f"is smaller than store.batch_size = {store.batch_size}; expected an integer "
             f">= {store.batch_size}"
         )
-    data_dir = Path(settings.data_dir).expanduser()
-    if data_dir.exists() and not data_dir.is_dir():
-        return (
-            f"{source(['data_dir'])}: data_dir = {settings.data_dir} is a file, not a "
-            "directory; point it at a directory (it is created when missing)"
-        )
+    for parts, value in (
+        (["data_dir"], settings.data_dir),
+        (["store", "spill_dir"], store.spill_dir),
+    ):
+        folder = Path(value).expanduser() if value else None
+        if folder is not None and folder.exists() and not folder.is_dir():
+            return (
+                f"{source(parts)}: {'.'.join(parts)} = {value} is a file, not a "
+                "directory; point it at a directory (it is created when missing)"
+            )
     return None

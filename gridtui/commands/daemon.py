@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import signal
 from typing import Any
 
@@ -75,7 +76,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--bus", metavar="URL", help="memory (default) | redis://host:6379/0")
     parser.add_argument(
         "--duration",
-        type=float,
+        type=_seconds,
         metavar="SECONDS",
         help="stop after this long (default: run until stopped)",
     )
@@ -108,6 +109,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "daemon accepts only the new token from then on",
     )
     add_common(parser)
+
+
+def _seconds(text: str) -> float:
+    """A finite number of seconds > 0 (argparse names the flag and exits 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds > 0, not {text!r}")
+    return value
 
 
 def _speed(text: str) -> float:

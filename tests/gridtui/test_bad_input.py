@@ -165,3 +165,12 @@ def test_repeated_tracebacks_are_logged_once_with_a_count():
     with_trace = [r for r in records if r.exc_info]
     assert len(with_trace) == 2  # the first ValueError and the KeyError
     assert any("repeated 4 times" in r.getMessage() for r in records)
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "0", "inf"])
+def test_bad_duration_flag(capsys, value):
+    with pytest.raises(SystemExit) as stopped:
+        main(["daemon", "--duration", value])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "--duration" in err and value in err and "> 0" in err

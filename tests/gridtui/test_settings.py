@@ -160,3 +160,12 @@ def test_data_dir_that_is_a_file_is_refused(tmp_path):
     file.write_text("x")
     with pytest.raises(SettingsError, match=r"data_dir.*is a file"):
         load_settings(environ={"GRIDTUI_DATA_DIR": str(file)})
+
+
+def test_spill_dir_that_is_a_file_is_refused(tmp_path):
+    file = tmp_path / "spill"
+    file.write_text("x")
+    with pytest.raises(SettingsError, match=r"GRIDTUI_STORE_SPILL_DIR.*is a file"):
+        load_settings(
+            environ={"GRIDTUI_STORE_SPILL_DIR": str(file)}, overrides={"data_dir": str(tmp_path)}
+        )

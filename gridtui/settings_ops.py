@@ -9,6 +9,7 @@ holds one of each.
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 import msgspec
 
@@ -25,6 +26,10 @@ from engine.strategies.mining import MiningConfig
 from engine.strategies.ml import MlConfig
 from engine.strategies.registry import KINDS as STRATEGY_KINDS
 from engine.strategies.technical import TechnicalConfig
+from gridtui.settings_data import DAY_S, Count
+
+# A finite, positive span of seconds (load_settings reports a value outside it).
+Seconds = Annotated[float, msgspec.Meta(gt=0, le=DAY_S)]
 
 # A DNS name or an IPv4/IPv6 address, as api.allowed_hosts takes them.
 _HOST_NAME = re.compile(
@@ -53,10 +58,10 @@ class UiSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
         theme: a Textual theme name (``textual-dark``, ``textual-light``, …).
     """
 
-    refresh_hz: float = 10.0
-    stale_after_s: float = 60.0
-    chart_hours: float = 6.0
-    confirm_timeout_s: float = 5.0
+    refresh_hz: Annotated[float, msgspec.Meta(gt=0, le=1_000)] = 10.0
+    stale_after_s: Seconds = 60.0
+    chart_hours: Annotated[float, msgspec.Meta(gt=0, le=8_784)] = 6.0
+    confirm_timeout_s: Seconds = 5.0
     theme: str = "textual-dark"
 
     def __post_init__(self) -> None:
@@ -156,9 +161,9 @@ class BatterySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     controller: str = "lp"
     forecast: ForecastKind = "weekly"
     policy: str = ""
-    step_minutes: int = 60
+    step_minutes: Annotated[int, msgspec.Meta(ge=1, le=1_440)] = 60
     auction_timezone: str = "Europe/Brussels"
-    publication_hour: int = 13
+    publication_hour: Annotated[int, msgspec.Meta(ge=0, le=23)] = 13
     reference: BatterySpec = BatterySpec()
 
     def __post_init__(self) -> None:
@@ -210,19 +215,19 @@ class ApiSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
     enabled: bool = True
     host: str = "127.0.0.1"
-    port: int = 8765
+    port: Annotated[int, msgspec.Meta(ge=0, le=65_535)] = 8765
     token_file: str = ""
     token: str = ""
-    rate_limit_per_s: float = 50.0
-    rate_limit_burst: int = 200
-    max_page_size: int = 1000
-    max_ws_clients: int = 200
-    ws_queue_size: int = 5_000
-    ws_batch_linger_s: float = 0.02
+    rate_limit_per_s: Annotated[float, msgspec.Meta(gt=0, le=1e6)] = 50.0
+    rate_limit_burst: Count = 200
+    max_page_size: Count = 1000
+    max_ws_clients: Count = 200
+    ws_queue_size: Count = 5_000
+    ws_batch_linger_s: Annotated[float, msgspec.Meta(ge=0, le=60)] = 0.02
     allowed_hosts: tuple[str, ...] = ()
-    max_running_backtests: int = 2
-    max_queued_jobs: int = 8
-    header_timeout_s: float = 5.0
+    max_running_backtests: Count = 2
+    max_queued_jobs: Annotated[int, msgspec.Meta(ge=0)] = 8
+    header_timeout_s: Seconds = 5.0
 
     def __post_init__(self) -> None:
         for host in self.allowed_hosts:
@@ -280,11 +285,11 @@ class AlertSettings(AlertConfig, frozen=True, kw_only=True, forbid_unknown_field
     jsonl_path: str = ""
     webhook_url: str = ""
     webhook_min_severity: str = "warning"
-    webhook_timeout_s: float = 5.0
-    webhook_attempts: int = 4
+    webhook_timeout_s: Seconds = 5.0
+    webhook_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 4
     redis_stream: str = ""
     redis_url: str = ""
-    redis_maxlen: int = 10_000
+    redis_maxlen: Count = 10_000
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -336,7 +341,7 @@ class StrategiesSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     autostart: tuple[str, ...] = ()
     price_kind: PriceKind | None = None
     execution: ExecutionConfig = ExecutionConfig()
-    status_interval_s: float = 5.0
+    status_interval_s: Seconds = 5.0
     arbitrage: ArbitrageConfig = ArbitrageConfig()
     battery: BatteryStrategyConfig = BatteryStrategyConfig()
     ml: MlConfig = MlConfig()

@@ -124,6 +124,13 @@ def test_url_passwords_are_never_shown(tmp_path, capsys):
         ("GRIDTUI_ENTSOE_TIMEOUT_S", "-5", "> 0"),
         ("GRIDTUI_ENTSOE_MAX_ATTEMPTS", "0", ">= 1"),
         ("GRIDTUI_BUS_MAXLEN", "0", ">= 1"),
+        ("GRIDTUI_API_PORT", "70000", "<= 65535"),
+        ("GRIDTUI_API_RATE_LIMIT_PER_S", "0", "> 0"),
+        ("GRIDTUI_API_HEADER_TIMEOUT_S", "nan", "> 0"),
+        ("GRIDTUI_API_MAX_RUNNING_BACKTESTS", "0", ">= 1"),
+        ("GRIDTUI_ALERTS_WEBHOOK_ATTEMPTS", "0", ">= 1"),
+        ("GRIDTUI_UI_REFRESH_HZ", "0", "> 0"),
+        ("GRIDTUI_STRATEGIES_STATUS_INTERVAL_S", "-1", "> 0"),
     ],
 )
 def test_out_of_range_settings_name_the_variable_value_and_range(tmp_path, variable, raw, allowed):

@@ -30,7 +30,10 @@ _FLAGS: Final = {
     "markets": "--markets",
     "store.url": "--store",
     "bus.url": "--bus",
+    "log.level": "--log-level",
 }
+# What a string setting with a pattern accepts, in words.
+_CHOICES: Final = {"log.level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL (any case)"}
 
 
 def _lookup(data: Mapping[str, Any], parts: list[str]) -> Any:
@@ -118,12 +121,15 @@ def explain(
     if not parts:
         return None
     name = ".".join(parts)
-    value = _show(_lookup(data, parts))
+    found = _lookup(data, parts)
+    value = _show(found)
     origin = source(parts)
     if parts == ["markets"] and "length" in match["what"]:
         return f"{origin}: markets = {value}: give at least one market, e.g. DE,FR,NL"
+    if isinstance(found, Mapping):  # a section: an unknown or missing field in it
+        return f"{origin}: [{name}]: {match['what']}"
     allowed = _allowed(_field_type(root, parts))
-    expected = allowed or match["what"].removeprefix("Expected ")
+    expected = _CHOICES.get(name) or allowed or match["what"].removeprefix("Expected ")
     return f"{origin}: {name} = {value} is not allowed; expected {expected}"
 
 

@@ -30,6 +30,7 @@ from gridtui.settings_data import DAY_S, Count
 
 # A finite, positive span of seconds (load_settings reports a value outside it).
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=DAY_S)]
+LOG_LEVELS = "(?i)^(debug|info|warn|warning|error|critical)$"
 
 # A DNS name or an IPv4/IPv6 address, as api.allowed_hosts takes them.
 _HOST_NAME = re.compile(
@@ -40,7 +41,7 @@ _HOST_NAME = re.compile(
 class LogSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Logging: ``level`` (DEBUG, INFO, WARNING …), ``format`` ``text`` or ``json``."""
 
-    level: str = "INFO"
+    level: Annotated[str, msgspec.Meta(pattern=LOG_LEVELS)] = "INFO"
     format: str = "text"
 
 

@@ -176,3 +176,9 @@ def test_spill_dir_that_is_a_file_is_refused(tmp_path):
         load_settings(
             environ={"GRIDTUI_STORE_SPILL_DIR": str(file)}, overrides={"data_dir": str(tmp_path)}
         )
+
+
+def test_unknown_log_level_is_refused_by_name(tmp_path):
+    with pytest.raises(SettingsError, match=r"GRIDTUI_LOG_LEVEL: log.level = LOUD.*DEBUG"):
+        load_settings(environ={"GRIDTUI_LOG_LEVEL": "LOUD"}, overrides={"data_dir": str(tmp_path)})
+    assert load_settings(environ={"GRIDTUI_LOG_LEVEL": "debug"}).log.level == "debug"

@@ -146,10 +146,19 @@ def check(settings: Any, source: Any) -> str | None:
         (["data_dir"], settings.data_dir),
         (["store", "spill_dir"], store.spill_dir),
     ):
-        folder = Path(value).expanduser() if value else None
-        if folder is not None and folder.exists() and not folder.is_dir():
+        if not value:
+            continue
+        # The folder, or the nearest part of its path that exists (a missing
+        # folder is created later, which fails under a file).
+        folder = Path(value).expanduser().absolute()
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            where = (
+                "" if str(folder) == str(Path(value).expanduser().absolute()) else f" ({folder})"
+            )
             return (
-                f"{source(parts)}: {'.'.join(parts)} = {value} is a file, not a "
+                f"{source(parts)}: {'.'.join(parts)} = {value}{where} is a file, not a "
                 "directory; point it at a directory (it is created when missing)"
             )
     return None

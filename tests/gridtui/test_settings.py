@@ -182,3 +182,10 @@ def test_unknown_log_level_is_refused_by_name(tmp_path):
     with pytest.raises(SettingsError, match=r"GRIDTUI_LOG_LEVEL: log.level = LOUD.*DEBUG"):
         load_settings(environ={"GRIDTUI_LOG_LEVEL": "LOUD"}, overrides={"data_dir": str(tmp_path)})
     assert load_settings(environ={"GRIDTUI_LOG_LEVEL": "debug"}).log.level == "debug"
+
+
+def test_data_dir_under_a_file_is_refused(tmp_path):
+    file = tmp_path / "file"
+    file.write_text("x")
+    with pytest.raises(SettingsError, match=r"data_dir.*is a file"):
+        load_settings(environ={"GRIDTUI_DATA_DIR": str(file / "sub" / "dir")})

@@ -24,9 +24,10 @@ import contextlib
 import logging
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 
@@ -36,6 +37,15 @@ from engine.store.base import Store, StoreError
 from engine.store.spill import RECORD_EVENTS, SpillJournal
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class _SpillReadError(Exception):
+    """The spill journal could not be read back or committed (``error`` says why)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class WriterConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -203,11 +213,11 @@ class BatchedWriter:
                 continue
             try:
                 await self._flush_once()
-            except (StoreError, OSError) as exc:
+            except (StoreError, _SpillReadError) as exc:
                 if isinstance(exc, StoreError):
                     self._mark_down(exc)
                 else:  # reading the journal back failed: it stays for a retry
-                    self._mark_spill_failed(exc)
+                    self._mark_spill_failed(exc.error)
                 if self._closing:
                     return
                 await asyncio.sleep(delay)
@@ -249,16 +259,25 @@ class BatchedWriter:
         assert journal is not None
         replayed = 0
         size = max(1, self.config.batch_size)
-        while (chunk := journal.next_chunk()) is not None:
+        while (chunk := self._journal_call(journal.next_chunk)) is not None:
             events = chunk.events
             for start in range(0, len(events), size):
                 await self.store.write(events[start : start + size])
-            journal.commit(chunk)
+            self._journal_call(lambda: journal.commit(chunk))
             replayed += len(events)
             self.stats.replayed_from_spill += len(events)
             self._mark_up(len(events))
         if replayed:
             log.info("replayed %d spilled events into the %s store", replayed, self.store.backend)
+
+    @staticmethod
+    def _journal_call(call: Callable[[], T]) -> T:
+        # A disk error while reading the journal back is the spill disk's, not
+        # the store's: told apart from a bare OSError some store might raise.
+        try:
+            return call()
+        except OSError as exc:
+            raise _SpillReadError(exc) from exc
 
     def _mark_up(self, count: int) -> None:
         self.stats.written += count

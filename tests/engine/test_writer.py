@@ -317,3 +317,28 @@ async def test_a_torn_tail_loses_only_the_torn_record(store, tmp_path):
     assert await wait_for(lambda: _count_is(store, 2_000))
     await writer.close()
     assert _journal_files(spill) == []
+
+
+async def test_a_journal_that_cannot_be_read_back_is_retried(store, tmp_path, monkeypatch):
+    spill = tmp_path / "sqlite.spill"
+    journal = SpillJournal(spill)
+    journal.open()
+    journal.append(ticks(1_000))
+    journal.close()
+    real_next = SpillJournal.next_chunk
+
+    def unreadable(self):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(SpillJournal, "next_chunk", unreadable)
+    config = WriterConfig(spill_path=str(spill), retry_initial_s=0.01, retry_max_s=0.02)
+    writer = BatchedWriter(store, LiveClock(), config)
+    await writer.start()
+    await asyncio.sleep(0.05)
+    assert writer.stats.spill_failing and "Input/output" in writer.stats.spill_error
+    assert all(not task.done() for task in writer._tasks)  # alive, retrying
+    monkeypatch.setattr(SpillJournal, "next_chunk", real_next)
+    assert await wait_for(lambda: _count_is(store, 1_000))
+    assert await wait_for(lambda: _pending_is(writer, 0))
+    assert not writer.stats.spill_failing
+    await writer.close()

@@ -267,6 +267,13 @@ def main() -> None:
     parser.add_argument("--tune-commitment", action="store_true", help="the day-end grid")
     parser.add_argument("--no-lear", action="store_true", help="skip the LEAR forecasts")
     parser.add_argument("--lear-jobs", type=int, default=1, help="LEAR's joblib workers")
+    parser.add_argument(
+        "--lear-cache",
+        type=Path,
+        default=None,
+        help="folder of LEAR results shared with bench/forecast_eval.py (same key: data, "
+        "models/lear.py, days, markets)",
+    )
     parser.add_argument("--json", action="store_true", help="JSON rows instead of tables")
     args = parser.parse_args()
     if not REAL_PRICES.exists():
@@ -295,14 +302,17 @@ def main() -> None:
     model_forecasts: dict[str, dict[str, pd.Series]] = {}
     first, last = date(args.year, 1, 1), date(args.year, 12, 31)
     if not args.no_lear:
-        from models.dayahead_forecasts import lear_forecasts
+        from forecast_eval import CONTINENTAL, cached_lear  # the sibling bench's cache
 
+        assert tuple(CONTINENTAL) == tuple(MARKETS)  # one cache key for both benches
         with console.status(f"LEAR forecasts of {args.year} …"):
-            started = time.perf_counter()
-            model_forecasts["LEAR"] = lear_forecasts(
-                frame, MARKETS, first, last, n_jobs=args.lear_jobs
+            lear, seconds = cached_lear(
+                frame, REAL_PRICES, (first, last), args.lear_cache, args.lear_jobs
             )
-        console.print(f"LEAR forecasts: {time.perf_counter() - started:.0f} s")
+            model_forecasts["LEAR"] = lear
+        console.print(
+            "LEAR forecasts: " + ("from the cache" if seconds is None else f"{seconds:.0f} s")
+        )
     with console.status(f"training XGBoost on 2020-01-01..{args.year - 1}-12-31 …"):
         found, seconds = xgboost_forecasts(
             frame, args.year, Registry(scratch / "forecasts", shipped=None)

@@ -3,37 +3,24 @@
 :class:`PriceSeries` is what a battery backtest runs over
 (:func:`engine.dispatch.run_controller`): one market's prices on a regular grid
 of ``step_minutes``, with the gaps of the source filled. Battery dispatch counts
-time in integer microseconds since the epoch (UTC); :func:`to_us` and
-:func:`from_us` convert.
+time in integer microseconds since the epoch (UTC); :mod:`engine.time_us`
+converts (re-exported here).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
+# Epoch-microsecond time has one home; re-exported for the battery modules
+# that import it from here.
+from engine.time_us import US_PER_DAY, US_PER_MINUTE, from_us, to_us
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-US_PER_MINUTE: Final = 60_000_000
-US_PER_DAY: Final = 86_400_000_000
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def to_us(moment: datetime) -> int:
-    """A tz-aware datetime → microseconds since the epoch (UTC)."""
-    if moment.tzinfo is None:
-        raise ValueError("battery dispatch needs tz-aware timestamps (UTC)")
-    return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
-def from_us(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,14 +30,13 @@ from engine.strategies.base import Order
 from engine.strategies.execution import period_start_us
 from engine.strategy_records import audit_record, reject, trade_record
 from engine.strategy_slot import StrategySlot, StrategyState
-from engine.time_us import from_us, to_us
+from engine.time_us import US_PER_MINUTE, from_us, to_us
 
 if TYPE_CHECKING:
     from engine.strategy_manager import StrategyManager
 
 log = logging.getLogger(__name__)
 _SHARE_EPSILON: Final = 1e-9
-_US_PER_MINUTE: Final = 60_000_000
 
 
 def fill_orders(
@@ -97,7 +96,7 @@ def fill_orders(
             continue
         execution.take(order, volume, period_us)
         if order.product is not Product.INTRADAY:
-            end_us = period_us + order.delivery_minutes * _US_PER_MINUTE
+            end_us = period_us + order.delivery_minutes * US_PER_MINUTE
             manager.auction_book.add(
                 order.market,
                 auction_of(order),
@@ -118,8 +117,8 @@ def _period(manager: StrategyManager, order: Order, now_us: int) -> tuple[int, s
         if order.product is not Product.INTRADAY:
             return 0, f"a {order.product.value} order must name its delivery_start"
         lead = timeline.rules(order.market).intraday_lead_minutes
-        step = max(minutes, 1) * _US_PER_MINUTE
-        first = now_us + lead * _US_PER_MINUTE
+        step = max(minutes, 1) * US_PER_MINUTE
+        first = now_us + lead * US_PER_MINUTE
         return -(-first // step) * step, None  # the first period still open
     start_us = to_us(order.delivery_start)
     if start_us != period_start_us(order.delivery_start, minutes):

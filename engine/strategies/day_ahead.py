@@ -71,23 +71,32 @@ class DayAheadGate:
         **order_fields: object,
     ) -> list[Order]:
         """Day-ahead orders for a plan of signed MWh per period (> 0 buys)."""
-        orders: list[Order] = []
-        for period, signed_mwh in plan:
-            if abs(signed_mwh) < 1e-9:
-                continue
-            orders.append(
-                Order(
-                    market=market,
-                    side=Side.BUY if signed_mwh > 0 else Side.SELL,
-                    volume_mwh=abs(signed_mwh),
-                    reason=reason,
-                    product=Product.DAY_AHEAD,
-                    delivery_start=period.start,
-                    delivery_minutes=period.minutes,
-                    **order_fields,  # type: ignore[arg-type]
-                )
-            )
-        return orders
+        return [
+            period_order(market, period, signed_mwh, Product.DAY_AHEAD, reason, **order_fields)
+            for period, signed_mwh in plan
+            if abs(signed_mwh) >= 1e-9
+        ]
 
 
-__all__ = ["DayAheadGate", "Period"]
+def period_order(
+    market: str,
+    period: Period,
+    signed_mwh: float,
+    product: Product,
+    reason: str,
+    **order_fields: object,
+) -> Order:
+    """An order for one delivery period: buy ``signed_mwh`` > 0, sell < 0."""
+    return Order(
+        market=market,
+        side=Side.BUY if signed_mwh > 0 else Side.SELL,
+        volume_mwh=abs(signed_mwh),
+        reason=reason,
+        product=product,
+        delivery_start=period.start,
+        delivery_minutes=period.minutes,
+        **order_fields,  # type: ignore[arg-type]
+    )
+
+
+__all__ = ["DayAheadGate", "Period", "period_order"]

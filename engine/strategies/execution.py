@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Final, NamedTuple
 
 import msgspec
@@ -33,8 +33,8 @@ import msgspec
 from engine.market.ledger import FLAT_MWH, PositionLedger
 from engine.market.timeline import Product
 from engine.strategies.base import Order, Side
+from engine.time_us import US_PER_MINUTE, to_us
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _USAGE_PRUNE_AT: Final = 10_000
 
 
@@ -123,14 +123,10 @@ class Fill(NamedTuple):
     pnl_eur: float
 
 
-_ONE_US: Final = timedelta(microseconds=1)
-
-
 def period_start_us(ts: datetime, minutes: int) -> int:
     """The start (epoch µs) of the ``minutes``-long delivery period holding ``ts``."""
-    step_us = max(minutes, 1) * 60_000_000
-    us = (ts - _EPOCH) // _ONE_US
-    return int(us // step_us * step_us)
+    step_us = max(minutes, 1) * US_PER_MINUTE
+    return to_us(ts) // step_us * step_us
 
 
 class ExecutionModel:

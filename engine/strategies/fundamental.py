@@ -41,11 +41,8 @@ from engine.events import Event, Fundamentals, PriceTick
 from engine.strategies.base import Strategy, StrategyConfig, StrategyContext
 from engine.strategies.day_ahead import DayAheadGate
 from engine.strategies.signal_trading import (
-    Venue,
     Venues,
-    commit_day,
-    first_open_period,
-    hold_intraday,
+    trade_target,
 )
 
 
@@ -171,15 +168,7 @@ class FundamentalStrategy(Strategy):
             if known is not None
             else f"fundamental: {market} at {price:,.2f}"
         )
-        if ctx.has_intraday(market):
-            self.venues.note(market, Venue.INTRADAY)
-            hold_intraday(ctx, market, first_open_period(ctx, market), target, reason)
-            return
-        auction = self.gate.due(ctx, market)
-        if auction is not None:
-            self.venues.note(market, Venue.DAY_AHEAD)
-            day = ctx.timeline.delivery_day(market, auction.delivery_start)
-            commit_day(ctx, market, auction, lambda _: target, f"{reason}: day-ahead for {day}")
+        trade_target(ctx, market, target, reason, self.gate, self.venues)
 
     def _target(self, market: str, gap: float) -> float:
         """The position per delivery hour the gap to fair value calls for."""

@@ -30,8 +30,8 @@ from datetime import timedelta
 
 from engine.events import Trade
 from engine.market.timeline import Auction, Product
-from engine.strategies.base import Order, Side, StrategyContext
-from engine.strategies.day_ahead import DayAheadGate, Period
+from engine.strategies.base import StrategyContext
+from engine.strategies.day_ahead import DayAheadGate, Period, period_order
 from engine.strategies.execution import period_start_us
 from engine.time_us import from_us
 
@@ -89,18 +89,7 @@ def hold_intraday(
     delta = wanted - ctx.position_at(market, period.start)
     if abs(delta) < _FLAT_MWH:
         return []
-    return ctx.submit(
-        Order(
-            market=market,
-            side=Side.BUY if delta > 0 else Side.SELL,
-            volume_mwh=abs(delta),
-            reason=reason,
-            product=Product.INTRADAY,
-            delivery_start=period.start,
-            delivery_minutes=period.minutes,
-            **order_fields,  # type: ignore[arg-type]
-        )
-    )
+    return ctx.submit(period_order(market, period, delta, Product.INTRADAY, reason, **order_fields))
 
 
 def commit_day(
@@ -126,10 +115,33 @@ def commit_day(
     return len(orders)
 
 
+def trade_target(
+    ctx: StrategyContext,
+    market: str,
+    target_mwh_per_h: float,
+    reason: str,
+    gate: DayAheadGate,
+    venues: Venues,
+) -> None:
+    """Hold a target where the feed allows: intraday if open, else commit D at the gate."""
+    if ctx.has_intraday(market):
+        venues.note(market, Venue.INTRADAY)
+        hold_intraday(ctx, market, first_open_period(ctx, market), target_mwh_per_h, reason)
+        return
+    auction = gate.due(ctx, market)
+    if auction is not None:
+        venues.note(market, Venue.DAY_AHEAD)
+        day = ctx.timeline.delivery_day(market, auction.delivery_start)
+        commit_day(
+            ctx, market, auction, lambda _: target_mwh_per_h, f"{reason}: day-ahead for {day}"
+        )
+
+
 __all__ = [
     "Venue",
     "Venues",
     "commit_day",
     "first_open_period",
     "hold_intraday",
+    "trade_target",
 ]

@@ -39,11 +39,8 @@ from engine.events import Event, PriceTick
 from engine.strategies.base import Strategy, StrategyConfig, StrategyContext
 from engine.strategies.day_ahead import DayAheadGate
 from engine.strategies.signal_trading import (
-    Venue,
     Venues,
-    commit_day,
-    first_open_period,
-    hold_intraday,
+    trade_target,
 )
 
 Indicator = Literal["ma_cross", "rsi", "bollinger"]
@@ -210,15 +207,7 @@ class TechnicalStrategy(Strategy):
         volume = target * self.settings.volume_mwh
         words = {1: "long", -1: "short", 0: "flat"}[target]
         reason = f"{self.settings.indicator}: {words} {market} after {price:,.2f}"
-        if ctx.has_intraday(market):
-            self.venues.note(market, Venue.INTRADAY)
-            hold_intraday(ctx, market, first_open_period(ctx, market), volume, reason)
-            return
-        auction = self.gate.due(ctx, market)
-        if auction is not None:
-            self.venues.note(market, Venue.DAY_AHEAD)
-            day = ctx.timeline.delivery_day(market, auction.delivery_start)
-            commit_day(ctx, market, auction, lambda _: volume, f"{reason}: day-ahead for {day}")
+        trade_target(ctx, market, volume, reason, self.gate, self.venues)
 
     def _signal(self, state: _MarketState, price: float) -> int:
         s = self.settings

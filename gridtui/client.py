@@ -25,6 +25,7 @@ from engine.bus.base import BusError, Subscription
 from engine.clock import LiveClock
 from engine.events import ALL_TOPICS, BacktestProgress, Event, PriceKind, PriceTick
 from engine.runtime import Runtime
+from engine.store.base import BacktestRecord, StoreError
 from engine.strategies.registry import parse_names
 from engine.strategy_manager import StrategyManager
 from gridtui.settings import Settings
@@ -114,6 +115,11 @@ class EngineClient(Protocol):
 
     async def backtest_metrics(self, run_id: str) -> dict[str, float]:
         """Headline metrics of a stored backtest run; empty when it has none (yet)."""
+        ...
+
+    async def cancel_backtests(self) -> int:
+        """Cancel the backtests running here and wait until each is recorded as
+        ``cancelled``; returns how many. Remote: 0 (they run in the daemon)."""
         ...
 
     async def close(self) -> None:
@@ -246,14 +252,28 @@ class InProcessClient:
         return run_id
 
     async def _run_backtest(self, prepared: Prepared, created_at: datetime) -> None:
-        """Run in the background; progress goes to the dashboard's bus, the result to the store."""
+        """Run in the background; progress goes to the dashboard's bus, the result to the store.
+
+        A run that is cancelled (the daemon stops) or fails is recorded with that
+        state, so history says what became of it instead of losing it.
+        """
         from gridtui.commands.backtest import run_and_save
 
         loop = asyncio.get_running_loop()
         pending: set[asyncio.Task[None]] = set()
         finished: list[BacktestProgress] = []
+        last = BacktestProgress(
+            ts=created_at,
+            run_id=prepared.config.run_id,
+            state="running",
+            percent=0.0,
+            events_done=0,
+            events_total=0,
+        )
 
         def forward(progress: BacktestProgress) -> None:
+            nonlocal last
+            last = progress
             if progress.state == "finished":
                 finished.append(progress)  # published once the record is stored
                 return
@@ -265,19 +285,67 @@ class InProcessClient:
             await run_and_save(
                 prepared, self.runtime.store, created_at=created_at, on_progress=forward
             )
+        except asyncio.CancelledError:
+            # Progress still in flight goes out before the end state, never after
+            # the bus has closed.
+            await asyncio.gather(*pending, return_exceptions=True)
+            await self._end_backtest(prepared, created_at, last, "cancelled")
+            raise
         except Exception:
             log.exception("backtest %s failed", prepared.config.run_id)
+            await asyncio.gather(*pending, return_exceptions=True)
+            await self._end_backtest(prepared, created_at, last, "failed")
             return
+        await asyncio.gather(*pending, return_exceptions=True)
         if finished:
             await self._emit(finished[-1:])
+
+    async def _end_backtest(
+        self, prepared: Prepared, created_at: datetime, last: BacktestProgress, state: str
+    ) -> None:
+        """Record and announce a run that ended without a result."""
+        config = prepared.config
+        record = BacktestRecord(
+            run_id=config.run_id,
+            created_at=created_at,
+            state=state,
+            config={
+                "from": config.start.isoformat(),
+                "to": config.end.isoformat(),
+                "data": config.data,
+                "markets": list(config.markets),
+                "strategies": list(config.strategies),
+                "events_done": last.events_done,
+            },
+        )
+        try:
+            await self.runtime.store.save_backtest(record)
+        except StoreError as exc:
+            log.error("could not record backtest %s as %s: %s", config.run_id, state, exc)
+        log.info(
+            "backtest %s %s at %.0f%% (%d events replayed)",
+            config.run_id,
+            state,
+            last.percent,
+            last.events_done,
+        )
+        await self._emit([msgspec.structs.replace(last, state=state, eta_s=None)])
 
     async def backtest_metrics(self, run_id: str) -> dict[str, float]:
         record = await self.runtime.store.backtest(run_id)
         return dict(record.metrics) if record is not None else {}
 
-    async def close(self) -> None:
-        for backtest in list(self._backtests):
+    async def cancel_backtests(self) -> int:
+        # Awaited while the store and the bus are still open, so each run records
+        # its end and nothing is published after the bus closes.
+        backtests = list(self._backtests)
+        for backtest in backtests:
             backtest.cancel()
+        await asyncio.gather(*backtests, return_exceptions=True)
+        return len(backtests)
+
+    async def close(self) -> None:
+        await self.cancel_backtests()
         self.runtime.stop()
         if self._task is not None:
             with contextlib.suppress(Exception):

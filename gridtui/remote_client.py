@@ -328,6 +328,9 @@ class RemoteClient:
             return {}
         return msgspec.json.decode(raw, type=_Results).metrics
 
+    async def cancel_backtests(self) -> int:
+        return 0  # they run in the daemon, which cancels them when it stops
+
     async def close(self) -> None:
         self._closed = True
         self._inbox.close()

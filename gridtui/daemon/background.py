@@ -190,6 +190,15 @@ async def _alert_router_context(app: web.Application) -> AsyncIterator[None]:
         await router.close()
 
 
+async def _backtests_context(app: web.Application) -> AsyncIterator[None]:
+    # Last in start order, so first to stop: running backtests are cancelled and
+    # recorded while the pump, the store and the bus still run.
+    yield
+    cancelled = await app[ENGINE].client.cancel_backtests()
+    if cancelled:
+        log.info("cancelled %d running backtests on shutdown", cancelled)
+
+
 async def _training(app: web.Application) -> None:
     await app[JOBS].run(app[ENGINE].trainer)
 
@@ -205,4 +214,5 @@ def cleanup_contexts(monitor_interval_s: float) -> list[CleanupContext]:
         _alert_router_context,
         _task_context("health-monitor", monitor),
         _task_context("training-worker", _training),
+        _backtests_context,
     ]

@@ -98,6 +98,9 @@ class UnavailableCommands:
         self.calls.append(("start_backtest", request))
         raise NotAvailable("backtests arrive with the backtest engine; nothing was started")
 
+    async def cancel_backtests(self) -> int:
+        return 0
+
     async def backtest_metrics(self, run_id: str) -> dict[str, float]:
         return {}
 

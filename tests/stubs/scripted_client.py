@@ -162,6 +162,9 @@ class ScriptedClient:
         )
         return run_id
 
+    async def cancel_backtests(self) -> int:
+        return 0
+
     async def backtest_metrics(self, run_id: str) -> dict[str, float]:
         return self.metrics.get(run_id, {})
 

@@ -29,6 +29,7 @@ from engine.kernel import Component
 from engine.ports import Feed, FeedError
 from engine.store.base import Store, StoreError
 from engine.strategies.registry import KINDS, parse_names
+from gridtui import days
 from gridtui.commands.backtest_output import (
     metrics_table,
     print_result,
@@ -161,9 +162,9 @@ class Prepared:
 
 def parse_day(raw: str, flag: str) -> date:
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise SettingsError(f"{flag} {raw!r} is not a day (YYYY-MM-DD)") from None
+        return days.parse_day(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{flag} {exc}") from None
 
 
 def _midnight(day: date) -> datetime:

@@ -38,6 +38,7 @@ from feeds.entsoe.client import EntsoeClient
 from feeds.entsoe.errors import EntsoeAuthError
 from feeds.entsoe.zones import borders, zone_table
 from gridtui.commands.common import add_common, put
+from gridtui.days import day_arg
 from gridtui.settings import Settings, SettingsError
 from gridtui.wiring import build_entsoe_client, build_store, entsoe_zones
 
@@ -80,10 +81,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("source", choices=["entsoe"], help="where history comes from")
     parser.add_argument(
-        "--from", dest="start", required=True, type=_date, metavar="DATE", help="first UTC day"
+        "--from", dest="start", required=True, type=day_arg, metavar="DATE", help="first UTC day"
     )
     parser.add_argument(
-        "--to", dest="end", type=_date, metavar="DATE", help="day after the last (exclusive)"
+        "--to", dest="end", type=day_arg, metavar="DATE", help="day after the last (exclusive)"
     )
     parser.add_argument(
         "--datasets", metavar="LIST", default="prices", help=f"comma list of {', '.join(DATASETS)}"
@@ -107,13 +108,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_common(parser)
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2024-01-31") from None
 
 
 def overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +38,7 @@ from gridtui.commands.forecast_output import (
     print_trained,
     train_progress,
 )
+from gridtui.days import day_arg
 from gridtui.settings import Settings
 
 if TYPE_CHECKING:
@@ -80,19 +81,12 @@ examples:
 # -- arguments -------------------------------------------------------------------------------
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from exc
-
-
 def _add_range(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--from", dest="start", type=_day, metavar="DAY", help="first delivery day (local)"
+        "--from", dest="start", type=day_arg, metavar="DAY", help="first delivery day (local)"
     )
     parser.add_argument(
-        "--to", dest="end", type=_day, metavar="DAY", help="day after the last one (exclusive)"
+        "--to", dest="end", type=day_arg, metavar="DAY", help="day after the last one (exclusive)"
     )
     parser.add_argument(
         "--registry", metavar="DIR", help="model registry root (default: DATA_DIR/models)"

@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 import msgspec
 from aiohttp import web
 
+from gridtui.days import ACCEPTED_RANGE, EARLIEST, LATEST
+
 _encoder = msgspec.json.Encoder()
 _T = TypeVar("_T")
 _E = TypeVar("_E", bound=enum.Enum)
@@ -24,11 +26,6 @@ _E = TypeVar("_E", bound=enum.Enum)
 # Ids in paths (model, run, job): a plain name, never a path; the registry and
 # the store use them as directory names and keys.
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-# The times and delivery days the API accepts: wide enough for any market
-# history, narrow enough that no conversion or date arithmetic overflows.
-EARLIEST = date(1990, 1, 1)
-LATEST = date(2100, 1, 1)
-ACCEPTED_RANGE = f"between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
 
 
 class ApiError(Exception):

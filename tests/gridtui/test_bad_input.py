@@ -174,3 +174,29 @@ def test_bad_duration_flag(capsys, value):
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert "--duration" in err and value in err and "> 0" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "flag", "value"),
+    [
+        (
+            ["backtest", "--data", "mock", "--from", "0001-01-01", "--to", "0001-01-03"],
+            "--from",
+            "0001-01-01",
+        ),
+        (
+            ["backtest", "--data", "mock", "--from", "2024-01-01", "--to", "9999-12-31"],
+            "--to",
+            "9999-12-31",
+        ),
+        (["eval", "forecast", "--from", "0001-01-01"], "--from", "0001-01-01"),
+        (["fetch", "--from", "9999-01-01"], "--from", "9999-01-01"),
+    ],
+)
+def test_days_out_of_range_are_refused_up_front(tmp_path, args, flag, value):
+    # Year 1 used to run into an OverflowError deep in the simulator (a traceback).
+    done = gridtui(args, tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert flag in last and value in last and "1990-01-01" in last and "2100-01-01" in last

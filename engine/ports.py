@@ -8,9 +8,9 @@ concrete adapters are chosen and plugged in.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +41,25 @@ class Feed(Protocol):
         Raises:
             FeedError: the source failed in a way retries cannot fix.
         """
+        ...
+
+
+@runtime_checkable
+class Resumable(Protocol):
+    """A feed of real data that can fetch again what arrived while the process was down.
+
+    Before the first batch the runtime tells it the newest day-ahead delivery
+    the store holds per market; the feed then asks its source from there on, so
+    a restart (after a crash, kill -9 or a long stop) leaves no gap in the store.
+    """
+
+    @property
+    def markets(self) -> Sequence[str]:
+        """The markets it follows."""
+        ...
+
+    def resume_after(self, stored_until: Mapping[str, datetime]) -> None:
+        """The newest stored delivery start per market (absent: nothing stored)."""
         ...
 
 

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 
 from engine.bus.base import Bus
 from engine.clock import Clock, SimClock
+from engine.events import PriceKind
 from engine.kernel import Component, Kernel, KernelStats
-from engine.ports import Feed
+from engine.ports import Feed, Resumable
 from engine.store.base import Store
 from engine.store.writer import BatchedWriter, WriterConfig
 from engine.validation import TickValidator, ValidationConfig
@@ -58,6 +59,10 @@ class Runtime:
     async def start(self) -> None:
         """Open the store and the bus. Raises StoreError/BusError with what to do."""
         await self.store.open()
+        feed = self.kernel.feed
+        if isinstance(feed, Resumable):
+            stored = await self.store.latest_prices(feed.markets, PriceKind.DAY_AHEAD)
+            feed.resume_after({market: tick.ts for market, tick in stored.items()})
         await self.writer.start()
         await self.bus.start()
         self._started = True

@@ -57,6 +57,9 @@ class EntsoeSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
         day_ahead_sequence: which auction to take where a zone publishes
             several: DE-LU has 1 = SDAC (the day-ahead price) and 2 = EXAA.
         fundamentals: the live feed also polls actual load and generation.
+        backfill_max_days: on start, the live feed fetches the day-ahead prices
+            the store lacks since its newest stored delivery, at most this many
+            days back (a restart after a crash or a stop loses no real data).
         requests_per_minute: the request budget shared by every call (the API
             allows 400 per token).
         timeout_s: limit for one request.
@@ -69,6 +72,7 @@ class EntsoeSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     poll_interval_s: Annotated[float, msgspec.Meta(gt=0, le=DAY_S)] = 300.0
     day_ahead_sequence: Count = 1
     fundamentals: bool = True
+    backfill_max_days: Annotated[float, msgspec.Meta(ge=0, le=366)] = 31.0
     requests_per_minute: Count = 400
     timeout_s: Annotated[float, msgspec.Meta(gt=0, le=3_600)] = 30.0
     max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5

@@ -95,6 +95,7 @@ def build_feed(settings: Settings) -> Feed:
                 poll_interval_s=settings.entsoe.poll_interval_s,
                 day_ahead_sequence=settings.entsoe.day_ahead_sequence,
                 fundamentals=settings.entsoe.fundamentals,
+                backfill_max_days=settings.entsoe.backfill_max_days,
             ),
         )
     raise SettingsError(f"unknown feed {kind!r}: use `mock`, `replay` or `entsoe`")

@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from datetime import datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -63,6 +63,9 @@ class EntsoeFeedConfig(msgspec.Struct, frozen=True, kw_only=True):
         fundamentals_lookback_h: how far back each poll asks for them (they
             arrive late and are sometimes filled in later).
         health_interval_s: seconds between health events when nothing happens.
+        backfill_max_days: after a restart, how far back the first poll goes to
+            fill what the store lacks (from its newest stored delivery, at most
+            this many days; the API answers a year per request).
         auction_timezone: the delivery-day calendar of the auction (SDAC: CET).
         source: stamped on every tick and fundamentals event.
     """
@@ -73,6 +76,7 @@ class EntsoeFeedConfig(msgspec.Struct, frozen=True, kw_only=True):
     fundamentals: bool = True
     fundamentals_lookback_h: float = 6.0
     health_interval_s: float = 30.0
+    backfill_max_days: float = 31.0
     auction_timezone: str = "Europe/Brussels"
     source: str = "entsoe"
 
@@ -90,10 +94,28 @@ class EntsoeFeed:
         self._current: dict[str, datetime | None] = dict.fromkeys(config.zones)
         self._fundamentals_sent: dict[str, set[datetime]] = {m: set() for m in config.zones}
         self._fatal: str | None = None
+        # Per market, where the first successful poll starts when the store lacks
+        # more than the usual window (see resume_after).
+        self._resume: dict[str, datetime] = {}
 
     @property
     def name(self) -> str:
         return "entsoe"
+
+    @property
+    def markets(self) -> tuple[str, ...]:
+        return tuple(self.config.zones)
+
+    def resume_after(self, stored_until: Mapping[str, datetime]) -> None:
+        """Fill the gap since the store's newest delivery on the first poll.
+
+        A market with nothing stored starts with the usual window (yesterday
+        to tomorrow); one whose newest stored delivery is older starts the hour
+        after it, at most ``backfill_max_days`` back.
+        """
+        for market, last in stored_until.items():
+            if market in self.config.zones:
+                self._resume[market] = last + _HOUR
 
     async def stream(self, clock: Clock) -> AsyncGenerator[Sequence[Event], None]:
         self.client.now = clock.now
@@ -148,11 +170,23 @@ class EntsoeFeed:
         events: list[Event] = []
         if self.needs_prices(market, now):
             midnight = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
+            start = midnight - _DAY
+            resume = self._resume.get(market)
+            if resume is not None and resume < start:
+                floor = midnight - timedelta(days=self.config.backfill_max_days)
+                start = max(floor, resume.replace(minute=0, second=0, microsecond=0))
+                log.info(
+                    "ENTSO-E %s: backfilling day-ahead prices from %s (the store's newest "
+                    "delivery is %s)",
+                    market,
+                    start.isoformat(),
+                    (resume - _HOUR).isoformat(),
+                )
             try:
                 ticks = await self.client.day_ahead_prices(
                     market,
                     eic,
-                    midnight - _DAY,
+                    start,
                     midnight + 2 * _DAY,
                     sequence=self.config.day_ahead_sequence,
                     source=self.config.source,
@@ -162,6 +196,7 @@ class EntsoeFeed:
             except EntsoeError as exc:
                 log.warning("%s", exc)
             else:
+                self._resume.pop(market, None)  # filled: from now on the usual window
                 events.extend(self.learn_prices(market, ticks, now))
         if self.config.fundamentals:
             events.extend(await self._poll_fundamentals(market, eic, now))

@@ -7,6 +7,7 @@ for every fault the API produces.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -202,3 +203,47 @@ async def test_the_feed_runs_in_the_engine_and_nothing_is_rejected(tmp_path):
 def test_a_price_document_for_the_fake_is_what_the_parser_reads():
     body = price_document(DE, T0.replace(hour=0, minute=0), END_OF_TODAY, lambda ts: 1.0)
     assert body.count(b"<Point>") == 23
+
+
+async def test_a_restart_backfills_the_day_ahead_prices_since_the_newest_stored(tmp_path):
+    # Issue 14, item 5: the daemon was down five days (a crash, kill -9, a long
+    # stop). The restarted feed asks from the store's newest delivery on, so the
+    # stored series has no gap; before, it asked for yesterday..tomorrow only.
+    path = tmp_path / "live.db"
+
+    async def run_at(start: datetime, prices_until: datetime) -> None:
+        async with FakeEntsoe() as api:
+            api.prices_until = prices_until
+            runtime = Runtime(
+                feed=feed_for(api), clock=SimClock(start), bus=MemoryBus(), store=SqliteStore(path)
+            )
+            await runtime.run(duration_s=0.5)
+            await runtime.close()
+
+    await run_at(T0, END_OF_TODAY)
+    later = T0 + timedelta(days=5)
+    await run_at(later, END_OF_TODAY + timedelta(days=5))
+
+    store = SqliteStore(path)
+    await store.open()
+    stored = await store.price_history("DE", kind=PriceKind.DAY_AHEAD, limit=10_000)
+    await store.close()
+    hours = [t.ts for t in stored]
+    assert hours == sorted(set(hours))
+    gaps = [(a, b) for a, b in itertools.pairwise(hours) if b - a != timedelta(hours=1)]
+    assert gaps == []
+    assert hours[-1] == END_OF_TODAY + timedelta(days=5) - timedelta(hours=1)
+    assert hours[0] <= T0 - timedelta(days=1)
+
+
+async def test_the_backfill_reaches_back_at_most_backfill_max_days(tmp_path):
+    async with FakeEntsoe() as api:
+        api.prices_until = END_OF_TODAY
+        feed = feed_for(api)
+        feed.resume_after({"DE": T0 - timedelta(days=400)})
+        clock = SimClock(T0)
+        stream = feed.stream(clock)
+        first = prices(list(await anext(stream)))
+        await stream.aclose()
+    midnight = T0.replace(hour=0, minute=0)
+    assert min(t.ts for t in first) == midnight - timedelta(days=31)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -76,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gridtui: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log.level, settings.log.format)
+    # Everything gridtui writes (store, WAL, spill journal, alert log, models,
+    # reports, the token) holds market data or secrets: owner only, 0600 / 0700.
+    os.umask(0o077)
     try:
         status: int = module.run(args, settings)
     except SettingsError as exc:

@@ -122,3 +122,9 @@ def test_sigterm_cancels_and_records_running_backtests_without_a_traceback(
     with sqlite3.connect(data_dir / "gridtui.db") as conn:
         states = dict(conn.execute("SELECT run_id, state FROM backtests").fetchall())
     assert states == {run: "cancelled" for run in runs}
+    # Every file the daemon made is the owner's alone (issue 14: gridtui.db was 0644).
+    modes = {str(p.relative_to(data_dir)): p.stat().st_mode & 0o777 for p in data_dir.rglob("*")}
+    modes["."] = data_dir.stat().st_mode & 0o777
+    assert modes and all(
+        mode == (0o700 if (data_dir / name).is_dir() else 0o600) for name, mode in modes.items()
+    ), modes

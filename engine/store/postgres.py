@@ -25,6 +25,7 @@ and ``tests/contract/test_store.py`` holds both to the same behaviour.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -47,13 +48,17 @@ from engine.store import postgres_sql as S
 from engine.store import rows as R
 from engine.store.base import BacktestRecord, StoreError
 from engine.store.postgres_connection import (
+    CONNECTION_LOST,
     DRIVER_ERRORS,
+    PROTOCOL_CONFUSED,
     copy_rows,
     failed_error,
     redact,
     unreachable_error,
 )
 from engine.store.postgres_migrations import migrate, quote_ident, timescaledb_schema
+
+log = logging.getLogger(__name__)
 
 # Below this many rows a pipelined executemany ties with COPY (round trips
 # dominate both) and beats the staging path 3:1, so it is used whatever the
@@ -107,6 +112,7 @@ class PostgresStore:
         self.direct_copy = True
         self._replaying: set[R.Table] = set()  # tables whose last batch had conflicts
         self._pool: asyncpg.Pool | None = None
+        self.protocol_retries = 0  # batches written again after PROTOCOL_CONFUSED
 
     # -- connections -------------------------------------------------------
 
@@ -188,7 +194,13 @@ class PostgresStore:
             raise StoreError("store is not open: call `await store.open()` first")
         try:
             async with self._pool.acquire(timeout=self.connect_timeout) as conn:
-                yield conn
+                try:
+                    yield conn
+                except PROTOCOL_CONFUSED:
+                    # Never back into the pool mid-protocol: the next caller
+                    # would inherit the confusion. Dropped, it is replaced.
+                    conn.terminate()
+                    raise
         except DRIVER_ERRORS as exc:
             raise self._failed(exc) from exc
 
@@ -207,6 +219,20 @@ class PostgresStore:
         grouped = R.rows_by_table(events)
         if not grouped:
             return
+        try:
+            await self._write_grouped(grouped)
+        except StoreError as exc:
+            cause = exc.__cause__
+            if not isinstance(cause, PROTOCOL_CONFUSED) or isinstance(cause, CONNECTION_LOST):
+                raise
+            # The transaction died with its connection (terminated above), so
+            # nothing of the batch is stored: one more try on a fresh connection
+            # instead of reporting the store down.
+            log.warning("%s; writing the batch again on a fresh connection", exc)
+            self.protocol_retries += 1
+            await self._write_grouped(grouped)
+
+    async def _write_grouped(self, grouped: dict[R.Table, list[R.Row]]) -> None:
         async with self._connection() as conn, conn.transaction():
             for table, rows in grouped.items():
                 try:

@@ -24,6 +24,13 @@ DRIVER_ERRORS: Final = (
     asyncpg.exceptions.InternalClientError,
     OSError,
 )
+# The client side of a connection lost track of its protocol: asyncpg raises
+# "cannot switch to state 15; another operation (2) is in progress" when a
+# statement starts before the server has finished answering the last one (seen
+# once at full-speed ingest, after an aborted COPY: the savepoint's ROLLBACK
+# went out before the server's ReadyForQuery), and "another operation is in
+# progress" for two statements at once. The server is fine; the connection is not.
+PROTOCOL_CONFUSED: Final = (asyncpg.exceptions.InternalClientError, asyncpg.InterfaceError)
 CONNECTION_LOST: Final = (
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,

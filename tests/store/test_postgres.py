@@ -453,3 +453,43 @@ async def test_a_hung_server_times_out_instead_of_hanging(server):
     finally:
         server.resume()
         await store.close()
+
+
+class ConfusedOnce(PostgresStore):
+    """A store whose first batch leaves its connection mid-protocol, for real.
+
+    Two statements at once on one connection (what asyncpg's "another operation
+    is in progress" means) make the real driver raise, on the real server, the
+    error of issue 14 item 14's kind; the aborted transaction's ROLLBACK then
+    meets a connection that is still busy.
+    """
+
+    confused = 0
+
+    async def _write_rows(
+        self, conn: asyncpg.Connection, table: R.Table, rows: list[R.Row]
+    ) -> None:
+        if not self.confused:
+            self.confused += 1
+            await asyncio.gather(conn.fetchval("SELECT pg_sleep(0.2)"), conn.fetchval("SELECT 1"))
+        await super()._write_rows(conn, table, rows)
+
+
+async def test_a_connection_that_lost_its_protocol_is_dropped_and_the_batch_written_again(
+    postgres_schema: tuple[str, str], admin: asyncpg.Connection
+):
+    # Before: the error left write() as a StoreError (the writer took the store
+    # for down and buffered) and the confused connection went back to the pool.
+    dsn, schema = postgres_schema
+    backend = ConfusedOnce(dsn, schema=schema, pool_size=1)
+    await backend.open()
+    try:
+        batch = ticks(600)
+        await backend.write(batch)  # no StoreError
+        assert backend.confused == 1 and backend.protocol_retries == 1
+        assert await admin.fetchval("SELECT count(*) FROM prices") == 600
+        # The one pooled connection works: the confused one was not reused.
+        await backend.write(ticks(600, start=T0 + timedelta(days=1)))
+        assert await backend.count("prices") == 1200
+    finally:
+        await backend.close()

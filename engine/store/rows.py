@@ -241,9 +241,7 @@ def audit_filter(
             # Prefix match by substr, not LIKE: an actor's '%' or '_' stays literal.
             exact = arg(actor)
             prefix = arg(f"{actor}:")
-            clauses.append(
-                f"(actor = {exact} OR substr(actor, 1, {len(actor) + 1}) = {prefix})"
-            )
+            clauses.append(f"(actor = {exact} OR substr(actor, 1, {len(actor) + 1}) = {prefix})")
     if action is not None:
         clauses.append(f"action = {arg(action)}")
     if start is not None:

@@ -77,7 +77,17 @@ class ResultsOnlyStore:
     async def battery_states(self, battery_id: str, limit: int = 1000) -> list[BatteryState]:
         return []
 
-    async def audit_log(self, strategy: str | None = None, limit: int = 100) -> list[AuditEntry]:
+    async def audit_log(
+        self,
+        strategy: str | None = None,
+        limit: int = 100,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        offset: int = 0,
+    ) -> list[AuditEntry]:
         return []
 
     async def save_backtest(self, record: BacktestRecord) -> None:

@@ -17,13 +17,13 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 import msgspec
 
 from engine.bus.base import BusError, Subscription
 from engine.clock import LiveClock
-from engine.events import ALL_TOPICS, BacktestProgress, Event, PriceKind, PriceTick
+from engine.events import ALL_TOPICS, AuditEntry, BacktestProgress, Event, PriceKind, PriceTick
 from engine.runtime import Runtime
 from engine.store.base import BacktestRecord, StoreError
 from engine.strategies.registry import parse_names
@@ -55,6 +55,24 @@ class ClientStats(msgspec.Struct, frozen=True, kw_only=True):
     pending: int
     store_up: bool
     dropped_for_viewer: int
+
+
+class Origin(msgspec.Struct, frozen=True, kw_only=True):
+    """Who asks for a command and how, as the audit log keeps it.
+
+    ``actor`` is ``dashboard`` (keys of an in-process dashboard), ``api:<address>``
+    (a daemon's HTTP or WebSocket client, by its socket address) or ``cli``;
+    ``detail`` says what happened (``start via POST /api/v1/…``).
+    """
+
+    actor: str
+    detail: str
+
+
+DASHBOARD: Final = "dashboard"
+CLI: Final = "cli"
+# The User-Agent of a dashboard attached to a daemon (``gridtui --connect``).
+DASHBOARD_AGENT: Final = "gridtui-dashboard"
 
 
 class NotAvailable(RuntimeError):
@@ -101,12 +119,27 @@ class EngineClient(Protocol):
         """EUR/MWh to move power from the first market to the second, every ordered pair."""
         ...
 
-    async def toggle_strategy(self, name: str, on: bool) -> None:
-        """Start (``on``) or stop a strategy. Raises NotAvailable or KeyError (unknown name)."""
+    async def toggle_strategy(self, name: str, on: bool, *, origin: Origin | None = None) -> None:
+        """Start (``on``) or stop a strategy. Raises NotAvailable or KeyError (unknown name).
+
+        ``origin`` is who asks, for the audit log (default: this client's own front
+        end); a remote client leaves it to the daemon, which knows the address.
+        """
         ...
 
-    async def stop_all_strategies(self) -> None:
+    async def stop_all_strategies(self, *, origin: Origin | None = None) -> None:
         """The kill switch: stop every strategy now. Raises NotAvailable."""
+        ...
+
+    async def audit_log(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> list[AuditEntry]:
+        """Audit entries, newest first (filters as ``Store.audit_log``). Raises ConnectionError."""
         ...
 
     async def start_backtest(self, request: BacktestRequest) -> str:
@@ -136,7 +169,6 @@ class InProcessClient:
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[object] | None = None
         self._backtests: set[asyncio.Task[None]] = set()
-        self.actor = "user:tui"  # who toggles, in the audit log
 
     @property
     def info(self) -> ClientInfo:
@@ -200,24 +232,37 @@ class InProcessClient:
         except BusError as exc:
             log.error("could not publish %d events (they are stored): %s", len(events), exc)
 
-    async def toggle_strategy(self, name: str, on: bool) -> None:
+    async def toggle_strategy(self, name: str, on: bool, *, origin: Origin | None = None) -> None:
         manager = self._strategies()
         verb = "start" if on else "stop"
+        # Without an origin the call came from this process's own dashboard keys.
+        origin = origin or Origin(
+            actor=DASHBOARD, detail=f"{verb}: strategy key pressed and confirmed on the dashboard"
+        )
         events = manager.set_running(
-            name,
-            on,
-            now=self.runtime.clock.now(),
-            actor=self.actor,
-            reason=f"{verb} confirmed on the dashboard",
+            name, on, now=self.runtime.clock.now(), actor=origin.actor, reason=origin.detail
         )
         await self._emit(events)
 
-    async def stop_all_strategies(self) -> None:
+    async def stop_all_strategies(self, *, origin: Origin | None = None) -> None:
         manager = self._strategies()
+        origin = origin or Origin(actor=DASHBOARD, detail="kill switch key on the dashboard")
         events = manager.stop_all(
-            now=self.runtime.clock.now(), actor=self.actor, reason="kill switch on the dashboard"
+            now=self.runtime.clock.now(), actor=origin.actor, reason=origin.detail
         )
         await self._emit(events)
+
+    async def audit_log(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> list[AuditEntry]:
+        return await self.runtime.store.audit_log(
+            actor=actor, action=action, limit=limit, offset=offset
+        )
 
     @property
     def running_backtests(self) -> int:

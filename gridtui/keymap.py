@@ -33,6 +33,7 @@ COMMANDS: Final = (
     Command("filter", "filter", "Filter", "Filter markets by name (Enter keeps, Esc clears)"),
     Command("pause", "pause", "Pause", "Pause / resume rendering (events are still collected)"),
     Command("new_backtest", "new_backtest", "Backtest", "Open the new-backtest form"),
+    Command("audit", "audit", "Audit", "Audit log: who started, stopped or traded what"),
     Command("kill_switch", "kill_switch", "Kill all", "Kill switch: stop every strategy at once"),
     Command("zoom", "zoom", "Zoom", "Maximise the current pane / restore the layout"),
     Command("theme", "toggle_theme", "Theme", "Switch between dark and light theme"),

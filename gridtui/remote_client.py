@@ -31,8 +31,15 @@ import msgspec
 from engine.bus import codec
 from engine.bus.codec import CodecError
 from engine.bus.inbox import Inbox
-from engine.events import Event, PriceKind, PriceTick
-from gridtui.client import BacktestRequest, ClientInfo, ClientStats, NotAvailable
+from engine.events import AuditEntry, Event, PriceKind, PriceTick
+from gridtui.client import (
+    DASHBOARD_AGENT,
+    BacktestRequest,
+    ClientInfo,
+    ClientStats,
+    NotAvailable,
+    Origin,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +94,10 @@ class _EngineInfo(msgspec.Struct):
 
 class _Prices(msgspec.Struct):
     prices: list[PriceTick]
+
+
+class _Audit(msgspec.Struct):
+    entries: list[AuditEntry]
 
 
 class _Started(msgspec.Struct):
@@ -154,7 +165,9 @@ class RemoteClient:
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s)
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                # The daemon's audit detail says a command came from a dashboard.
+                headers={"User-Agent": DASHBOARD_AGENT},
             )
         return self._session
 
@@ -305,11 +318,26 @@ class RemoteClient:
     def stats(self) -> ClientStats:
         return msgspec.structs.replace(self._stats, dropped_for_viewer=self.dropped)
 
-    async def toggle_strategy(self, name: str, on: bool) -> None:
+    # ``origin`` is not sent: the daemon records who asked from the request itself
+    # (its socket address), which a client cannot make up.
+    async def toggle_strategy(self, name: str, on: bool, *, origin: Origin | None = None) -> None:
         await self._post(f"/api/v1/trading/strategies/{name}/toggle", {"on": on}, missing=name)
 
-    async def stop_all_strategies(self) -> None:
+    async def stop_all_strategies(self, *, origin: Origin | None = None) -> None:
         await self._post("/api/v1/trading/stop-all", None)
+
+    async def audit_log(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> list[AuditEntry]:
+        params = {"limit": str(max(1, min(limit, MAX_PAGE))), "offset": str(offset)}
+        params |= {k: v for k, v in (("actor", actor), ("action", action)) if v}
+        raw = await self._request("GET", "/api/v1/audit", params=params, command=True)
+        return msgspec.json.decode(raw, type=_Audit).entries
 
     async def start_backtest(self, request: BacktestRequest) -> str:
         body = {

@@ -30,7 +30,7 @@ import platformdirs
 from engine.market.timeline import TimelineConfig
 from engine.spread_config import SpreadConfig
 from engine.validation import ValidationConfig
-from gridtui.settings_check import check, explain, source_of
+from gridtui.settings_check import check, check_markets, explain, source_of
 from gridtui.settings_data import BusSettings, EntsoeSettings, FeedSettings, StoreSettings
 from gridtui.settings_ops import (
     AlertSettings,
@@ -209,6 +209,9 @@ def load_settings(
     )
     data = _merge(data, _env_overrides(environ))
     data = _merge(data, overrides or {})
+    data = _capitalise_zones(data)
+    if (problem := check_markets(data, source)) is not None:
+        raise SettingsError(problem)
     # One market list drives every component unless a section sets its own.
     if "markets" in data:
         for section in ("spreads", "validation"):
@@ -226,6 +229,29 @@ def load_settings(
     if (problem := check(settings, source)) is not None:
         raise SettingsError(problem)
     return settings
+
+
+def _capitalise_zones(data: dict[str, Any]) -> dict[str, Any]:
+    """Market codes in capitals, as the zone table names them: ``de,fr`` is DE, FR.
+
+    The top-level list, each section's own list and the ``[entsoe.zones]`` keys;
+    everything else is left as given (a new dict, the sources stay as read).
+    """
+
+    def upper(codes: Any) -> Any:
+        if not isinstance(codes, list | tuple):
+            return codes
+        return [code.strip().upper() if isinstance(code, str) else code for code in codes]
+
+    data = {**data, "markets": upper(data["markets"])} if "markets" in data else dict(data)
+    for section in ("spreads", "validation"):
+        if isinstance(data.get(section), dict) and "markets" in data[section]:
+            data[section] = {**data[section], "markets": upper(data[section]["markets"])}
+    entsoe = data.get("entsoe")
+    if isinstance(entsoe, dict) and isinstance(entsoe.get("zones"), dict):
+        zones = {str(k).strip().upper(): v for k, v in entsoe["zones"].items()}
+        data["entsoe"] = {**entsoe, "zones": zones}
+    return data
 
 
 def _redact_urls(value: Any) -> Any:

@@ -133,6 +133,39 @@ def explain(
     return f"{origin}: {name} = {value} is not allowed; expected {expected}"
 
 
+def check_markets(data: Mapping[str, Any], source: Any) -> str | None:
+    """Every market is a zone gridtui knows, named once; None when all is well.
+
+    The one list of zones is :func:`feeds.entsoe.zones.zone_table` plus what
+    ``[entsoe.zones]`` adds (a zone is one entry with its EIC code). Runs on the
+    merged raw data, before the sections copy the list (so the error names
+    ``markets`` and its source, not a section); wrong types are msgspec's to report.
+    """
+    from feeds.entsoe.zones import zone_table
+
+    markets = data.get("markets")
+    zones = _lookup(data, ["entsoe", "zones"])
+    if not isinstance(markets, list | tuple) or not all(isinstance(m, str) for m in markets):
+        return None
+    zones = zones if isinstance(zones, Mapping) else {}
+    shown = ",".join(markets)
+    origin = source(["markets"])
+    twice = sorted({m for m in markets if markets.count(m) > 1})
+    if twice:
+        return f"{origin}: markets = {shown}: {', '.join(twice)} is listed twice; name each once"
+    known = zone_table({str(k): str(v) for k, v in zones.items()})
+    unknown = [m for m in markets if m not in known]
+    if not unknown:
+        return None
+    example = unknown[0]
+    return (
+        f"{origin}: markets = {shown}: unknown market{'s' if len(unknown) > 1 else ''} "
+        f"{', '.join(unknown)}; known zones: {', '.join(sorted(known))}. To add a zone, give "
+        f'its ENTSO-E EIC code in the config: [entsoe.zones] {example} = "10Y..." '
+        f"(or GRIDTUI_ENTSOE_ZONES='{{{example} = \"10Y...\"}}')"
+    )
+
+
 def check(settings: Any, source: Any) -> str | None:
     """What the field types cannot say; None when all is well."""
     store = settings.store

@@ -84,6 +84,7 @@ class KeySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
         filter: filter markets by name.
         kill_switch: stop every strategy at once (no confirmation: it only stops).
         new_backtest: open the new-backtest form.
+        audit: the audit log (who started, stopped or traded what, newest first).
         confirm: confirm an armed strategy toggle.
         cancel: disarm an armed toggle.
         zoom: maximise the focused pane / restore the layout.
@@ -98,6 +99,7 @@ class KeySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     filter: str = "/"
     kill_switch: str = "K"
     new_backtest: str = "b"
+    audit: str = "a"
     confirm: str = "y"
     cancel: str = "escape"
     zoom: str = "z"

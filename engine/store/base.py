@@ -100,8 +100,27 @@ class Store(Protocol):
 
     async def battery_states(self, battery_id: str, limit: int = 1000) -> list[BatteryState]: ...
 
-    async def audit_log(self, strategy: str | None = None, limit: int = 100) -> list[AuditEntry]:
-        """The newest audit entries (of one strategy, or all), newest first."""
+    async def audit_log(
+        self,
+        strategy: str | None = None,
+        limit: int = 100,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        offset: int = 0,
+    ) -> list[AuditEntry]:
+        """The newest audit entries matching every filter given, newest first.
+
+        Args:
+            strategy: only entries about this strategy (``*`` is the kill switch).
+            limit: at most this many entries, after skipping ``offset`` (paging).
+            actor: ``api`` matches ``api`` and every ``api:<address>``; a full
+                actor (``api:10.0.0.7``) matches itself only.
+            action: ``start``, ``stop``, ``kill``, ``trade``, ``reject``, ``error``.
+            start, end: ``start <= ts < end``.
+        """
         ...
 
     async def save_backtest(self, record: BacktestRecord) -> None:

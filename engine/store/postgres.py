@@ -324,18 +324,28 @@ class PostgresStore:
         )
         return [R.event_from(BatteryState, r) for r in reversed(found)]
 
-    async def audit_log(self, strategy: str | None = None, limit: int = 100) -> list[AuditEntry]:
-        if strategy is None:
-            found = await self._fetch(
-                "SELECT * FROM audit_log ORDER BY ts DESC, entry_id DESC LIMIT $1", limit
-            )
-        else:
-            found = await self._fetch(
-                "SELECT * FROM audit_log WHERE strategy = $1 "
-                "ORDER BY ts DESC, entry_id DESC LIMIT $2",
-                strategy,
-                limit,
-            )
+    async def audit_log(
+        self,
+        strategy: str | None = None,
+        limit: int = 100,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        offset: int = 0,
+    ) -> list[AuditEntry]:
+        where, args = R.audit_filter(
+            "$", strategy=strategy, actor=actor, action=action, start=start, end=end
+        )
+        n = len(args)
+        found = await self._fetch(
+            f"SELECT * FROM audit_log{where} ORDER BY ts DESC, entry_id DESC "
+            f"LIMIT ${n + 1} OFFSET ${n + 2}",
+            *args,
+            limit,
+            offset,
+        )
         return [R.event_from(AuditEntry, r) for r in found]
 
     # -- backtests ---------------------------------------------------------

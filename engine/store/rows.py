@@ -210,6 +210,47 @@ def audit_row(e: AuditEntry, when: When = _as_is) -> Row:
     return (e.entry_id, when(e.ts), e.actor, e.action, e.strategy, e.reason, e.ref)
 
 
+def audit_filter(
+    placeholder: str,
+    *,
+    strategy: str | None,
+    actor: str | None,
+    action: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    when: When = _as_is,
+) -> tuple[str, list[Any]]:
+    """The ``WHERE`` clause of an audit query and its arguments, for both stores.
+
+    ``placeholder`` is ``?`` (SQLite) or ``$`` (PostgreSQL, numbered ``$1``…).
+    An actor without a ``:`` matches its kind too (``api`` → ``api:10.0.0.7``).
+    """
+    clauses: list[str] = []
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return "?" if placeholder == "?" else f"${len(args)}"
+
+    if strategy is not None:
+        clauses.append(f"strategy = {arg(strategy)}")
+    if actor is not None:
+        if ":" in actor:
+            clauses.append(f"actor = {arg(actor)}")
+        else:
+            # Prefix match by substr, not LIKE: an actor's '%' or '_' stays literal.
+            exact = arg(actor)
+            prefix = arg(f"{actor}:")
+            clauses.append(f"(actor = {exact} OR substr(actor, 1, {len(actor) + 1}) = {prefix})")
+    if action is not None:
+        clauses.append(f"action = {arg(action)}")
+    if start is not None:
+        clauses.append(f"ts >= {arg(when(start))}")
+    if end is not None:
+        clauses.append(f"ts < {arg(when(end))}")
+    return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), args
+
+
 def backtest_trade_row(run_id: str, e: Trade, when: When = _as_is) -> Row:
     return (run_id, *trade_row(e, when))
 

@@ -298,17 +298,24 @@ class SqliteStore:
         )
         return [R.event_from(BatteryState, r, from_us) for r in reversed(found)]
 
-    async def audit_log(self, strategy: str | None = None, limit: int = 100) -> list[AuditEntry]:
-        if strategy is None:
-            found = await self._query(
-                "SELECT * FROM audit_log ORDER BY ts DESC, entry_id DESC LIMIT ?", (limit,)
-            )
-        else:
-            found = await self._query(
-                "SELECT * FROM audit_log WHERE strategy = ? ORDER BY ts DESC, entry_id DESC "
-                "LIMIT ?",
-                (strategy, limit),
-            )
+    async def audit_log(
+        self,
+        strategy: str | None = None,
+        limit: int = 100,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        offset: int = 0,
+    ) -> list[AuditEntry]:
+        where, args = R.audit_filter(
+            "?", strategy=strategy, actor=actor, action=action, start=start, end=end, when=to_us
+        )
+        found = await self._query(
+            f"SELECT * FROM audit_log{where} ORDER BY ts DESC, entry_id DESC LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        )
         return [R.event_from(AuditEntry, r, from_us) for r in found]
 
     async def save_backtest(self, record: BacktestRecord) -> None:

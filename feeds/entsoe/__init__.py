@@ -10,8 +10,12 @@
 - :mod:`~feeds.entsoe.zones`: market ↔ EIC codes, borders, production types.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any, Final
+
 from feeds.entsoe.budget import RequestBudget
-from feeds.entsoe.client import ClientConfig, EntsoeClient
 from feeds.entsoe.document import Document
 from feeds.entsoe.errors import (
     EntsoeAuthError,
@@ -19,9 +23,28 @@ from feeds.entsoe.errors import (
     EntsoeRequestError,
     EntsoeUnavailable,
 )
-from feeds.entsoe.live import EntsoeFeed, EntsoeFeedConfig
 from feeds.entsoe.parse import ParseError, parse
 from feeds.entsoe.zones import UnknownZoneError, eic_codes
+
+if TYPE_CHECKING:
+    from feeds.entsoe.client import ClientConfig, EntsoeClient
+    from feeds.entsoe.live import EntsoeFeed, EntsoeFeedConfig
+
+# Loaded on first use: they import aiohttp (0.7 s), and the settings read the
+# zone table at every start, also of a dashboard that never calls ENTSO-E.
+_LAZY: Final = {
+    "ClientConfig": "client",
+    "EntsoeClient": "client",
+    "EntsoeFeed": "live",
+    "EntsoeFeedConfig": "live",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"feeds.entsoe.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'feeds.entsoe' has no attribute {name!r}")
+
 
 __all__ = [
     "ClientConfig",

@@ -19,6 +19,7 @@ import msgspec
 from aiohttp import web
 
 from gridtui.daemon import (
+    routes_audit,
     routes_backtest,
     routes_dashboard,
     routes_market,
@@ -44,7 +45,7 @@ from gridtui.daemon.keys import (
     METRICS,
 )
 from gridtui.daemon.metrics import CONTENT_TYPE_LATEST, DaemonMetrics
-from gridtui.daemon.middlewares import MIDDLEWARES
+from gridtui.daemon.middlewares import MIDDLEWARES, token_required
 from gridtui.daemon.openapi import RouteSpec, build_document
 from gridtui.daemon.ratelimit import RateLimiter
 from gridtui.daemon.sinks import AlertSink, DashboardSink
@@ -77,6 +78,7 @@ def all_routes(app: web.Application, max_page_size: int) -> list[RouteSpec]:
         *routes_backtest.routes(max_page_size),
         *routes_models.routes(max_page_size),
         *routes_trading.routes(max_page_size),
+        *routes_audit.routes(max_page_size),
         *routes_market.routes(max_page_size),
         *routes_settings.routes(max_page_size),
         RouteSpec(
@@ -157,8 +159,9 @@ def create_app(
     app[JOBS] = TrainingJobs(engine.now, on_job)
     for spec in all_routes(app, api.max_page_size):
         if spec.method == "GET":
+            handler = token_required(spec.handler) if spec.needs_token else spec.handler
             # HEAD answers like GET without a body (aiohttp drops it), not 405.
-            app.router.add_get(spec.path, spec.handler, allow_head=True)
+            app.router.add_get(spec.path, handler, allow_head=True)
         else:
             app.router.add_route(spec.method, spec.path, spec.handler)
 

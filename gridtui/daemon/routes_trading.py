@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from gridtui.client import NotAvailable
+from gridtui.client import DASHBOARD_AGENT, NotAvailable, Origin
 from gridtui.daemon.keys import ENGINE
 from gridtui.daemon.openapi import Param, RouteSpec
 from gridtui.daemon.schemas import (
@@ -33,12 +33,26 @@ async def strategies(request: web.Request) -> web.Response:
     return json_response(Strategies(strategies=found, count=len(found)))
 
 
+def api_origin(request: web.Request, what: str) -> Origin:
+    """``api:<address>`` and what the request did, for the audit log.
+
+    The address is the socket's peer: ``X-Forwarded-For`` is not trusted (any
+    client can send it), so behind a proxy the proxy's address is recorded.
+    """
+    address = request.remote or "unknown"
+    agent = request.headers.get("User-Agent", "")
+    via = " (the gridtui dashboard attached with --connect)" if agent == DASHBOARD_AGENT else ""
+    return Origin(actor=f"api:{address}", detail=f"{what} from {address}{via}")
+
+
 async def toggle(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     name = request.match_info["name"]
     body = await read_body(request, Toggle)
+    verb = "start" if body.on else "stop"
+    origin = api_origin(request, f"{verb} via {request.method} {request.path}")
     try:
-        await engine.client.toggle_strategy(name, body.on)
+        await engine.client.toggle_strategy(name, body.on, origin=origin)
     except NotAvailable as exc:
         raise ApiError(503, str(exc)) from None
     except KeyError:
@@ -51,8 +65,9 @@ async def toggle(request: web.Request) -> web.Response:
 
 async def stop_all(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
+    origin = api_origin(request, f"kill switch via {request.method} {request.path}")
     try:
-        await engine.client.stop_all_strategies()
+        await engine.client.stop_all_strategies(origin=origin)
     except NotAvailable as exc:
         raise ApiError(503, str(exc)) from None
     return json_response(StopAllResult(accepted=True))

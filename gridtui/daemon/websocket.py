@@ -51,7 +51,7 @@ import msgspec
 from aiohttp import WSMsgType, web
 
 from engine.events import Event
-from gridtui.client import NotAvailable
+from gridtui.client import NotAvailable, Origin
 from gridtui.daemon.websocket_client import WebSocketClient
 from gridtui.daemon.websocket_protocol import (
     ALL_MESSAGE_TYPES,
@@ -259,13 +259,20 @@ class WebSocketHub:
 
     async def _control(self, client: WebSocketClient, message: ClientMessage) -> None:
         commands = self.engine.client
+        # Recorded as the socket's peer, like the HTTP routes (X-Forwarded-For is not trusted).
+        actor, sent = f"api:{client.peer}", f"via WebSocket {WS_PATH} from {client.peer}"
         try:
             if message.action == "toggle_strategy":
                 if not message.name or message.on is None:
                     raise ValueError("toggle_strategy needs 'name' and 'on'")
-                await commands.toggle_strategy(message.name, message.on)
+                verb = "start" if message.on else "stop"
+                await commands.toggle_strategy(
+                    message.name, message.on, origin=Origin(actor=actor, detail=f"{verb} {sent}")
+                )
             else:
-                await commands.stop_all_strategies()
+                await commands.stop_all_strategies(
+                    origin=Origin(actor=actor, detail=f"kill switch {sent}")
+                )
         except NotAvailable as exc:
             client.push(
                 {

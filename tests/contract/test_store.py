@@ -193,11 +193,11 @@ async def test_backtests_save_list_show_delete(store):
     assert await store.backtest("bt-1") is None
 
 
-def audit(entry_id, seconds, strategy="arbitrage", action="start"):
+def audit(entry_id, seconds, strategy="arbitrage", action="start", actor="dashboard"):
     return AuditEntry(
         ts=T0 + timedelta(seconds=seconds),
         entry_id=entry_id,
-        actor="user:tui",
+        actor=actor,
         action=action,
         strategy=strategy,
         reason="pressed 1 twice",
@@ -264,3 +264,26 @@ async def test_using_a_closed_store_is_a_clear_error(tmp_path):
     store = SqliteStore(tmp_path / "x.db")
     with pytest.raises(StoreError, match="open"):
         await store.write([tick()])
+
+
+async def test_audit_log_filters_by_actor_action_time_and_pages(store):
+    entries = [
+        audit("b-1", 0, actor="dashboard"),
+        audit("b-2", 10, action="stop", actor="api:127.0.0.1"),
+        audit("b-3", 20, actor="api:10.0.0.7"),
+        audit("b-4", 30, action="kill", actor="cli"),
+        audit("b-5", 40, actor="api_x:1"),  # not an "api" actor, though it starts alike
+        audit("b-6", 50, actor="a%:1"),  # LIKE wildcards in an actor stay literal
+    ]
+    await store.write(entries)
+    ids = lambda found: [e.entry_id for e in found]  # noqa: E731
+    assert ids(await store.audit_log(actor="api")) == ["b-3", "b-2"]
+    assert ids(await store.audit_log(actor="api:10.0.0.7")) == ["b-3"]
+    assert ids(await store.audit_log(actor="a")) == []
+    assert ids(await store.audit_log(actor="a%")) == ["b-6"]
+    assert ids(await store.audit_log(action="start", actor="api")) == ["b-3"]
+    window = {"start": T0 + timedelta(seconds=10), "end": T0 + timedelta(seconds=30)}
+    assert ids(await store.audit_log(**window)) == ["b-3", "b-2"]
+    assert ids(await store.audit_log(limit=2)) == ["b-6", "b-5"]
+    assert ids(await store.audit_log(limit=2, offset=2)) == ["b-4", "b-3"]
+    assert ids(await store.audit_log(limit=2, offset=6)) == []

@@ -28,7 +28,7 @@ from engine.runtime import Runtime
 from engine.spreads import SpreadEngine
 from engine.store.sqlite import SqliteStore
 from engine.store.writer import WriterConfig
-from gridtui.client import BacktestRequest, ClientInfo, NotAvailable
+from gridtui.client import BacktestRequest, ClientInfo, NotAvailable, Origin
 from gridtui.daemon.app import create_app
 from gridtui.daemon.auth import TokenAuth
 from gridtui.daemon.sinks import AlertSink
@@ -72,6 +72,7 @@ class UnavailableCommands:
         self.settings = settings
         self.runtime = runtime
         self.calls: list[tuple[str, object]] = []
+        self.origins: list[Origin | None] = []  # who each command said it came from
 
     @property
     def info(self) -> ClientInfo:
@@ -86,12 +87,14 @@ class UnavailableCommands:
     def transmission_costs(self) -> dict[tuple[str, str], float]:
         return self.settings.spreads.cost_matrix_eur_mwh()
 
-    async def toggle_strategy(self, name: str, on: bool) -> None:
+    async def toggle_strategy(self, name: str, on: bool, *, origin: Origin | None = None) -> None:
         self.calls.append(("toggle_strategy", (name, on)))
+        self.origins.append(origin)
         raise NotAvailable("strategies arrive with the strategy engine")
 
-    async def stop_all_strategies(self) -> None:
+    async def stop_all_strategies(self, *, origin: Origin | None = None) -> None:
         self.calls.append(("stop_all_strategies", None))
+        self.origins.append(origin)
         raise NotAvailable("no strategy is running: strategies arrive with the strategy engine")
 
     async def start_backtest(self, request: BacktestRequest) -> str:
@@ -114,8 +117,9 @@ class FakeCommands(UnavailableCommands):
 
     strategies = ("alpha", "beta")
 
-    async def toggle_strategy(self, name: str, on: bool) -> None:
+    async def toggle_strategy(self, name: str, on: bool, *, origin: Origin | None = None) -> None:
         self.calls.append(("toggle_strategy", (name, on)))
+        self.origins.append(origin)
         if name not in self.strategies:
             raise KeyError(name)
         state = "running" if on else "stopped"
@@ -123,8 +127,9 @@ class FakeCommands(UnavailableCommands):
             [StrategyStatus(ts=self.runtime.clock.now(), strategy=name, state=state)]
         )
 
-    async def stop_all_strategies(self) -> None:
+    async def stop_all_strategies(self, *, origin: Origin | None = None) -> None:
         self.calls.append(("stop_all_strategies", None))
+        self.origins.append(origin)
 
     async def start_backtest(self, request: BacktestRequest) -> str:
         self.calls.append(("start_backtest", request))

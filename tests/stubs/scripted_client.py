@@ -22,6 +22,7 @@ from typing import Any
 
 from engine.events import (
     Alert,
+    AuditEntry,
     BacktestProgress,
     BatteryState,
     Event,
@@ -35,7 +36,7 @@ from engine.events import (
     StrategyStatus,
 )
 from engine.spread_config import SpreadConfig
-from gridtui.client import BacktestRequest, ClientInfo, ClientStats, NotAvailable
+from gridtui.client import BacktestRequest, ClientInfo, ClientStats, NotAvailable, Origin
 
 MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")
 NOW = datetime(2025, 11, 5, 14, 30, tzinfo=UTC)
@@ -125,7 +126,7 @@ class ScriptedClient:
     def transmission_costs(self) -> dict[tuple[str, str], float]:
         return SpreadConfig(markets=self.markets).cost_matrix_eur_mwh()
 
-    async def toggle_strategy(self, name: str, on: bool) -> None:
+    async def toggle_strategy(self, name: str, on: bool, *, origin: Origin | None = None) -> None:
         self.calls.append(("toggle_strategy", (name, on)))
         if not self.strategies_available:
             raise NotAvailable("strategies arrive with the strategy engine")
@@ -134,7 +135,17 @@ class ScriptedClient:
         state = "running" if on else "stopped"
         self.push([StrategyStatus(ts=self.now, strategy=name, state=state, last_action=state)])
 
-    async def stop_all_strategies(self) -> None:
+    async def audit_log(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> list[AuditEntry]:
+        return []
+
+    async def stop_all_strategies(self, *, origin: Origin | None = None) -> None:
         self.calls.append(("stop_all_strategies", None))
         if not self.strategies_available:
             raise NotAvailable("no strategy is running: strategies arrive with the strategy engine")

@@ -35,6 +35,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from engine.events import PriceKind
+from gridtui.audit_actions import AuditActions
 from gridtui.backtest_actions import BacktestActions
 from gridtui.client import EngineClient
 from gridtui.keymap import COMMANDS, STRATEGY_SLOTS, binding_id, default_bindings, keymap_for
@@ -52,7 +53,7 @@ log = logging.getLogger(__name__)
 PREFILL_TICKS: Final = 2_000
 
 
-class GridApp(StrategyToggleActions, BacktestActions, App[int]):
+class GridApp(StrategyToggleActions, BacktestActions, AuditActions, App[int]):
     """The gridtui dashboard. ``GridApp(client).run()``; returns the exit status."""
 
     # Absolute, so subclasses defined elsewhere (benchmarks) find it too.

@@ -148,10 +148,6 @@ async def real_daemon(
     await engine_client.close()
 
 
-@pytest.mark.skip(
-    reason="WIP (issue 15 item 8): the wait for the stored entry times out under pytest although "
-    "the entry is stored within 1 s; cause not found yet"
-)
 async def test_an_api_toggle_shows_in_the_attached_dashboards_audit_screen(real_daemon) -> None:
     from gridtui.app import GridApp
     from gridtui.screens.audit import AuditScreen
@@ -191,10 +187,6 @@ async def test_an_api_toggle_shows_in_the_attached_dashboards_audit_screen(real_
     await remote.close()
 
 
-@pytest.mark.skip(
-    reason="WIP (issue 15 item 8): the wait for the stored entry times out under pytest although "
-    "the entry is stored within 1 s; cause not found yet"
-)
 async def test_dashboard_keys_are_audited_as_the_dashboard_in_process(tmp_path: Path) -> None:
     from gridtui.app import GridApp
     from gridtui.screens.audit import AuditScreen

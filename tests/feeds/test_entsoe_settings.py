@@ -45,9 +45,18 @@ def test_the_entsoe_feed_needs_a_token_and_known_zones(tmp_path):
     )
     with pytest.raises(SettingsError, match="GRIDTUI_ENTSOE_TOKEN"):
         build_feed(settings)
-    unknown = load_settings(environ={}, overrides={"data_dir": str(tmp_path), "markets": ["QQ"]})
+    # A zone without an EIC code is refused where settings are parsed, naming the fix.
     with pytest.raises(SettingsError, match=r"\[entsoe.zones\] QQ"):
-        entsoe_zones(unknown, unknown.markets)
+        load_settings(environ={}, overrides={"data_dir": str(tmp_path), "markets": ["QQ"]})
+    known = load_settings(
+        environ={},
+        overrides={
+            "data_dir": str(tmp_path),
+            "markets": ["QQ"],
+            "entsoe": {"zones": {"QQ": "10YQQ"}},
+        },
+    )
+    assert entsoe_zones(known, known.markets) == {"QQ": "10YQQ"}
 
 
 def test_zone_tables():

@@ -353,7 +353,7 @@ async def test_command_palette_offers_every_action():
 
 
 async def test_keys_come_from_the_settings():
-    keys = KeySettings(pause="x", kill_switch="ctrl+k", strategies=("a", "s"))
+    keys = KeySettings(pause="x", kill_switch="ctrl+k", strategies=("j", "s"))
     async with running(keys=keys) as (app, pilot, client):
         await pilot.press("p")
         assert not app.paused
@@ -365,7 +365,7 @@ async def test_keys_come_from_the_settings():
         await pilot.pause(0.1)
         assert ("stop_all_strategies", None) in client.calls
         strategy_row = next(k for k, what in app.help_rows() if what.startswith("Arm the toggle"))
-        assert strategy_row == "a s"
+        assert strategy_row == "j s"
 
 
 async def test_stale_updates_replace_each_other_under_a_flood():

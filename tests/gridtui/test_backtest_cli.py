@@ -129,7 +129,7 @@ async def test_strategy_keys_on_the_dashboard_reach_the_strategy_and_the_audit_l
             if entries:
                 break
             await pilot.pause(0.05)
-        assert [(e.actor, e.action, e.strategy) for e in entries] == [("user:tui", "start", first)]
+        assert [(e.actor, e.action, e.strategy) for e in entries] == [("dashboard", "start", first)]
 
         await pilot.press("K")  # the kill switch
         await wait_for(lambda: manager.state(first) is StrategyState.STOPPED, pilot)

@@ -17,6 +17,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import msgspec
@@ -262,8 +263,14 @@ class InProcessClient:
             task.add_done_callback(pending.discard)
 
         try:
+            # The result screen links the report: every run from here writes one.
+            report = Path(self.settings.data_dir) / "reports" / f"{prepared.config.run_id}.html"
             await run_and_save(
-                prepared, self.runtime.store, created_at=created_at, on_progress=forward
+                prepared,
+                self.runtime.store,
+                created_at=created_at,
+                on_progress=forward,
+                report=report,
             )
         except Exception:
             log.exception("backtest %s failed", prepared.config.run_id)

@@ -26,6 +26,7 @@ from engine.bus.base import BusError, Subscription
 from engine.clock import LiveClock
 from engine.events import ALL_TOPICS, BacktestProgress, Event, PriceKind, PriceTick
 from engine.runtime import Runtime
+from engine.store.base import BacktestRecord
 from engine.strategies.registry import parse_names
 from engine.strategy_manager import StrategyManager
 from gridtui.settings import Settings
@@ -115,6 +116,10 @@ class EngineClient(Protocol):
 
     async def backtest_metrics(self, run_id: str) -> dict[str, float]:
         """Headline metrics of a stored backtest run; empty when it has none (yet)."""
+        ...
+
+    async def backtest_record(self, run_id: str) -> BacktestRecord | None:
+        """A stored run (config, metrics, equity curve) for its result screen; None if unknown."""
         ...
 
     async def close(self) -> None:
@@ -281,6 +286,9 @@ class InProcessClient:
     async def backtest_metrics(self, run_id: str) -> dict[str, float]:
         record = await self.runtime.store.backtest(run_id)
         return dict(record.metrics) if record is not None else {}
+
+    async def backtest_record(self, run_id: str) -> BacktestRecord | None:
+        return await self.runtime.store.backtest(run_id)
 
     async def close(self) -> None:
         for backtest in list(self._backtests):

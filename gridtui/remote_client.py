@@ -32,6 +32,7 @@ from engine.bus import codec
 from engine.bus.codec import CodecError
 from engine.bus.inbox import Inbox
 from engine.events import Event, PriceKind, PriceTick
+from engine.store.base import BacktestRecord
 from gridtui.client import BacktestRequest, ClientInfo, ClientStats, NotAvailable
 
 log = logging.getLogger(__name__)
@@ -327,6 +328,13 @@ class RemoteClient:
         except KeyError:
             return {}
         return msgspec.json.decode(raw, type=_Results).metrics
+
+    async def backtest_record(self, run_id: str) -> BacktestRecord | None:
+        try:
+            raw = await self._get(f"/api/v1/backtest/results/{run_id}")
+        except KeyError:
+            return None
+        return msgspec.json.decode(raw, type=BacktestRecord)
 
     async def close(self) -> None:
         self._closed = True

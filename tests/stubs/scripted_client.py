@@ -35,6 +35,7 @@ from engine.events import (
     StrategyStatus,
 )
 from engine.spread_config import SpreadConfig
+from engine.store.base import BacktestRecord
 from gridtui.client import BacktestRequest, ClientInfo, ClientStats, NotAvailable
 
 MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")
@@ -69,6 +70,7 @@ class ScriptedClient:
         self.closed = False
         self.calls: list[tuple[str, object]] = []
         self.metrics: dict[str, dict[str, float]] = {}
+        self.records: dict[str, BacktestRecord] = {}
         self._strategies: dict[str, str] = {}
 
     @property
@@ -164,6 +166,9 @@ class ScriptedClient:
 
     async def backtest_metrics(self, run_id: str) -> dict[str, float]:
         return self.metrics.get(run_id, {})
+
+    async def backtest_record(self, run_id: str) -> BacktestRecord | None:
+        return self.records.get(run_id)
 
     async def close(self) -> None:
         self.closed = True

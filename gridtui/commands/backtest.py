@@ -372,7 +372,7 @@ async def _list(settings: Settings, limit: int, console: Console) -> int:
     if not records:
         console.print("no backtests stored yet: run `gridtui backtest --data FILE`")
         return 0
-    console.print(runs_table(records))
+    console.print(runs_table(records, console.width))
     return 0
 
 

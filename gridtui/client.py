@@ -29,6 +29,7 @@ from engine.runtime import Runtime
 from engine.store.base import BacktestRecord
 from engine.strategies.registry import parse_names
 from engine.strategy_manager import StrategyManager
+from gridtui.engine_state import RECENT_ALERTS, RECENT_BACKTESTS, stored_backtest_events
 from gridtui.settings import Settings
 from gridtui.wiring import build_runtime
 
@@ -120,6 +121,13 @@ class EngineClient(Protocol):
 
     async def backtest_record(self, run_id: str) -> BacktestRecord | None:
         """A stored run (config, metrics, equity curve) for its result screen; None if unknown."""
+        ...
+
+    async def initial_events(self) -> list[Event]:
+        """The engine's current state as events, oldest first, for a dashboard just started.
+
+        See :mod:`gridtui.engine_state`. Raises ConnectionError or StoreError.
+        """
         ...
 
     async def close(self) -> None:
@@ -289,6 +297,20 @@ class InProcessClient:
 
     async def backtest_record(self, run_id: str) -> BacktestRecord | None:
         return await self.runtime.store.backtest(run_id)
+
+    async def initial_events(self) -> list[Event]:
+        """Recent alerts and stored backtests: what the store kept from earlier sessions.
+
+        Prices come with the price history; strategies and batteries announce
+        themselves when the engine starts.
+        """
+        store = self.runtime.store
+        alerts = await store.alerts(RECENT_ALERTS)
+        runs = await store.backtests(RECENT_BACKTESTS)
+        events: list[Event] = sorted(alerts, key=lambda alert: alert.ts)
+        for record in reversed(runs):  # oldest first, as they were run
+            events += stored_backtest_events(record)
+        return events
 
     async def close(self) -> None:
         for backtest in list(self._backtests):

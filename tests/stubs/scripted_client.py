@@ -170,6 +170,9 @@ class ScriptedClient:
     async def backtest_record(self, run_id: str) -> BacktestRecord | None:
         return self.records.get(run_id)
 
+    async def initial_events(self) -> list[Event]:
+        return []  # the script is the whole story
+
     async def close(self) -> None:
         self.closed = True
         self._ready.set()

@@ -149,3 +149,38 @@ async def test_enter_on_a_running_run_says_it_is_still_running() -> None:
         await pilot.pause(0.1)
         assert app.screen is app.dashboard
         assert any("still running (62%)" in n.message for n in app._notifications)
+
+
+async def test_the_in_process_dashboard_starts_with_the_stores_alerts_and_runs(
+    stored_run: BacktestRecord, tmp_path: Path
+) -> None:
+    """Runs and alerts kept by earlier sessions are on screen when the dashboard opens."""
+    from engine.events import Alert, Severity
+    from gridtui.client import InProcessClient
+    from gridtui.settings import load_settings
+    from gridtui.widgets.alert_log import AlertLog
+
+    settings = load_settings(
+        environ={},
+        overrides={"data_dir": str(tmp_path / "data"), "feed": {"tick_interval_s": 0.5}},
+    )
+    store = SqliteStore(tmp_path / "data" / "gridtui.db")
+    await store.open()
+    alert = Alert(
+        ts=NOW, rule="price-spike", severity=Severity.WARNING, message="kept from yesterday"
+    )
+    await store.write([alert])
+    await store.close()
+    app = GridApp(InProcessClient(settings))
+    async with app.run_test(size=(160, 48)) as pilot:
+        table = app.dashboard.query_one(BacktestTable)
+        log = app.dashboard.query_one(AlertLog)
+        async with asyncio.timeout(5):
+            while stored_run.run_id not in table.row_keys or not log.lines:
+                await pilot.pause(0.05)
+        assert (
+            table.cell_text(stored_run.run_id, "eta") == f"ran {stored_run.config['wall_s']:.1f} s"
+        )
+        assert table.cell_text(stored_run.run_id, "simulated") == "4d00h"
+        assert any("kept from yesterday" in line.text for line in log.lines)
+        await pilot.press("q")

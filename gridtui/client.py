@@ -246,7 +246,10 @@ class InProcessClient:
             )
         now = LiveClock().now()
         run_id = f"{new_run_id(now)}-{secrets.token_hex(2)}"
-        prepared = prepare(
+        # Off the loop: preparing reads the price file (its span, for the window check)
+        # and builds the strategies, ~0.2-1 s the dashboard would otherwise freeze for.
+        prepared = await asyncio.to_thread(
+            prepare,
             self.settings,
             data=data,
             start=request.start,

@@ -99,3 +99,39 @@ async def test_the_engine_refuses_a_window_with_no_prices_in_it(tmp_path):
     )
     with pytest.raises(NoDataInWindow, match="has no prices for DE, FR, NL from 2021-02-01"):
         await run_backtest(config, ReplayFeed(ReplayConfig(path=str(prices))), every_strategy())
+
+
+async def test_the_dashboard_form_says_which_days_the_file_covers(tmp_path):
+    from textual.widgets import Input, Select
+
+    from gridtui.app import GridApp
+    from gridtui.screens.backtest_form import BacktestForm
+
+    prices = write_prices(tmp_path / "prices.parquet", days=3)
+    settings = load_settings(
+        environ={},
+        overrides={
+            "data_dir": str(tmp_path / "data"),
+            "markets": ["DE", "FR", "NL"],
+            "feed": {"tick_interval_s": 0.5, "path": str(prices)},
+        },
+    )
+    app = GridApp(InProcessClient(settings))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("b")
+        form = app.screen
+        assert isinstance(form, BacktestForm)
+        form.query_one("#start", Input).value = "2030-01-01"
+        form.query_one("#end", Input).value = "2030-01-03"
+        form.query_one("#strategies", Input).value = "mining"
+        form.query_one("#data", Select).value = "replay"
+        await pilot.press("ctrl+s")
+        messages: list[str] = []
+        async with asyncio.timeout(10):
+            while not any(FILE_RANGE in m for m in messages):
+                await pilot.pause(0.05)
+                messages = [n.message for n in app._notifications]
+        assert any("Backtest not started: no prices from 2030-01-01" in m for m in messages)
+        await pilot.press("q")
+    assert not (tmp_path / "data" / "reports").exists()

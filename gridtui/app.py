@@ -260,6 +260,7 @@ class GridApp(StrategyToggleActions, BacktestActions, App[int]):
             ("", "Moving around"),
             ("tab shift+tab", "Next / previous pane (on small terminals: the tabs)"),
             ("↑ ↓ pgup pgdn", "Move in the current pane; in Prices, pick the charted market"),
+            ("enter", "In Backtests: open the run's result (metrics, trades, equity, report)"),
             ("ctrl+p", "Command palette: every action by name"),
             ("ctrl+q", "Quit (same as the quit key)"),
         ]

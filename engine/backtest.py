@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from engine.backtest_config import BacktestConfig
+from engine.backtest_config import BacktestConfig, NoDataInWindow
 from engine.backtest_recorder import BacktestRecorder, ProgressCallback
 from engine.backtest_result import BacktestResult, collect_result
 from engine.backtest_store import ResultsOnlyStore
@@ -133,6 +133,13 @@ async def run_backtest(
         engine_started_s = clock.monotonic()
         stats = await runtime.run()
         engine_s = clock.monotonic() - engine_started_s
+        if stats.events_in == 0:
+            # A run over no prices would "succeed" with zero ticks and a blank report.
+            raise NoDataInWindow(
+                f"backtest {config.run_id}: {config.data or 'the feed'} has no prices for "
+                f"{', '.join(config.markets)} from {config.start:%Y-%m-%d %H:%M} to "
+                f"{config.end:%Y-%m-%d %H:%M} UTC; nothing was stored"
+            )
         end_ts = manager.event_now if manager.event_now > config.start else config.start
         recorder.take(
             manager.stop_all(now=end_ts, actor=actor, reason="end of backtest", finish_bar=True)

@@ -6,7 +6,7 @@ dashboard's new-backtest form build it) for :func:`engine.backtest.run_backtest`
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 
@@ -61,4 +61,25 @@ class BacktestConfig(msgspec.Struct, frozen=True, kw_only=True):
         return msgspec.structs.replace(self.spreads, price_kind=self.price_kind)
 
 
-__all__ = ["BacktestConfig"]
+class NoDataInWindow(ValueError):
+    """A backtest window holds no prices; the message says which range the data covers."""
+
+
+def check_window(
+    start: datetime, end: datetime, first: datetime, last: datetime, source: str
+) -> None:
+    """Refuse a window ``[start, end)`` that misses the data's ``first``..``last`` entirely.
+
+    Raises:
+        NoDataInWindow: naming the window asked for and the range ``source`` covers.
+    """
+    if start <= last and end > first:
+        return
+    raise NoDataInWindow(
+        f"no prices from {start:%Y-%m-%d} to {end - timedelta(seconds=1):%Y-%m-%d} in "
+        f"{source}: it covers {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC; "
+        "pick days inside that range (nothing was run or stored)"
+    )
+
+
+__all__ = ["BacktestConfig", "NoDataInWindow", "check_window"]

@@ -97,6 +97,7 @@ class BacktestRecorder:
             events_done=self.events_seen,
             events_total=max(total, self.events_seen),
             eta_s=0.0 if state == "finished" else eta_s,
+            wall_s=elapsed_s,
         )
         if self.on_progress is not None:
             try:

@@ -244,6 +244,9 @@ class BacktestProgress(Event, frozen=True, tag=True, kw_only=True):
     events_done: int
     events_total: int
     eta_s: float | None = None
+    # Real seconds since the run started: the wall time, told apart from the
+    # simulated span (``ts`` minus the window's start), which is days.
+    wall_s: float | None = None
 
 
 class AuditEntry(Event, frozen=True, tag=True, kw_only=True):

@@ -121,13 +121,17 @@ class GridApp(StrategyToggleActions, BacktestActions, AuditActions, App[int]):
         await self._pump()
 
     async def _prefill(self) -> None:
-        """Load the recent history from the store, so the charts start full."""
+        """Load the recent history and current state, so the panes start full."""
         for market in self.model.market_names:
             for kind, limit in ((PriceKind.INTRADAY, PREFILL_TICKS), (PriceKind.DAY_AHEAD, 300)):
                 try:
                     self.model.apply(await self.client.price_history(market, limit, kind))
                 except Exception:
                     log.exception("could not load %s %s history; going on", market, kind.value)
+        try:  # alerts, batteries, backtests…: the state an engine already running holds
+            self.model.apply(await self.client.initial_events())
+        except Exception:
+            log.exception("could not load the engine's current state; going on")
 
     async def _pump(self) -> None:
         """The one subscription worker: fold every batch, post at most refresh_hz frames."""
@@ -257,6 +261,7 @@ class GridApp(StrategyToggleActions, BacktestActions, AuditActions, App[int]):
             ("", "Moving around"),
             ("tab shift+tab", "Next / previous pane (on small terminals: the tabs)"),
             ("↑ ↓ pgup pgdn", "Move in the current pane; in Prices, pick the charted market"),
+            ("enter", "In Backtests: open the run's result (metrics, trades, equity, report)"),
             ("ctrl+p", "Command palette: every action by name"),
             ("ctrl+q", "Quit (same as the quit key)"),
         ]

@@ -1,4 +1,5 @@
-"""The new-backtest key: open the form, queue the run, fetch its metrics once finished.
+"""The new-backtest key: open the form, queue the run, fetch its metrics once finished;
+Enter on a run opens its result screen (:mod:`gridtui.screens.backtest_result`).
 
 The form (:class:`~gridtui.screens.backtest_form.BacktestForm`) returns a
 :class:`~gridtui.client.BacktestRequest` or None; the run's progress then comes
@@ -12,8 +13,11 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from gridtui.backtest_result_view import result_view
 from gridtui.client import BacktestRequest, NotAvailable
 from gridtui.screens.backtest_form import BacktestForm
+from gridtui.screens.backtest_result import BacktestResultScreen
+from gridtui.widgets.backtest_table import BacktestTable
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -66,6 +70,26 @@ class BacktestActions(_AppBase):
             if run.state == "finished" and run.run_id not in self._metrics_asked:
                 self._metrics_asked.add(run.run_id)
                 self.run_worker(self._load_metrics(run.run_id), group="metrics")
+
+    def on_backtest_table_run_selected(self, message: BacktestTable.RunSelected) -> None:
+        """Enter on a run: its result screen once finished; else say why not yet."""
+        run = next((r for r in self.model.snapshot().backtests if r.run_id == message.run_id), None)
+        if run is not None and run.state == "running":
+            self.notify(f"Backtest {run.run_id} is still running ({run.percent:.0f}%).")
+            return
+        self.run_worker(self._open_result(message.run_id), group="commands")
+
+    async def _open_result(self, run_id: str) -> None:
+        try:
+            record = await self.client.backtest_record(run_id)
+        except Exception as exc:  # the store or the daemon: the text says which
+            log.exception("could not load backtest %s", run_id)
+            self.notify(f"Cannot load backtest {run_id}: {exc}", severity="error")
+            return
+        if record is None:
+            self.notify(f"Backtest {run_id} has no stored result.", severity="warning")
+            return
+        self.push_screen(BacktestResultScreen(result_view(record)))
 
     async def _load_metrics(self, run_id: str) -> None:
         try:

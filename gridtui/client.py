@@ -17,6 +17,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 
 import msgspec
@@ -28,6 +29,7 @@ from engine.runtime import Runtime
 from engine.store.base import BacktestRecord, StoreError
 from engine.strategies.registry import parse_names
 from engine.strategy_manager import StrategyManager
+from gridtui.engine_state import RECENT_ALERTS, RECENT_BACKTESTS, stored_backtest_events
 from gridtui.settings import Settings
 from gridtui.wiring import build_runtime
 
@@ -153,6 +155,17 @@ class EngineClient(Protocol):
     async def cancel_backtests(self) -> int:
         """Cancel the backtests running here and wait until each is recorded as
         ``cancelled``; returns how many. Remote: 0 (they run in the daemon)."""
+        ...
+
+    async def backtest_record(self, run_id: str) -> BacktestRecord | None:
+        """A stored run (config, metrics, equity curve) for its result screen; None if unknown."""
+        ...
+
+    async def initial_events(self) -> list[Event]:
+        """The engine's current state as events, oldest first, for a dashboard just started.
+
+        See :mod:`gridtui.engine_state`. Raises ConnectionError or StoreError.
+        """
         ...
 
     async def close(self) -> None:
@@ -283,7 +296,10 @@ class InProcessClient:
             )
         now = LiveClock().now()
         run_id = f"{new_run_id(now)}-{secrets.token_hex(2)}"
-        prepared = prepare(
+        # Off the loop: preparing reads the price file (its span, for the window check)
+        # and builds the strategies, ~0.2-1 s the dashboard would otherwise freeze for.
+        prepared = await asyncio.to_thread(
+            prepare,
             self.settings,
             data=data,
             start=request.start,
@@ -327,8 +343,14 @@ class InProcessClient:
             task.add_done_callback(pending.discard)
 
         try:
+            # The result screen links the report: every run from here writes one.
+            report = Path(self.settings.data_dir) / "reports" / f"{prepared.config.run_id}.html"
             await run_and_save(
-                prepared, self.runtime.store, created_at=created_at, on_progress=forward
+                prepared,
+                self.runtime.store,
+                created_at=created_at,
+                on_progress=forward,
+                report=report,
             )
         except asyncio.CancelledError:
             # Progress still in flight goes out before the end state, never after
@@ -379,6 +401,23 @@ class InProcessClient:
     async def backtest_metrics(self, run_id: str) -> dict[str, float]:
         record = await self.runtime.store.backtest(run_id)
         return dict(record.metrics) if record is not None else {}
+
+    async def backtest_record(self, run_id: str) -> BacktestRecord | None:
+        return await self.runtime.store.backtest(run_id)
+
+    async def initial_events(self) -> list[Event]:
+        """Recent alerts and stored backtests: what the store kept from earlier sessions.
+
+        Prices come with the price history; strategies and batteries announce
+        themselves when the engine starts.
+        """
+        store = self.runtime.store
+        alerts = await store.alerts(RECENT_ALERTS)
+        runs = await store.backtests(RECENT_BACKTESTS)
+        events: list[Event] = sorted(alerts, key=lambda alert: alert.ts)
+        for record in reversed(runs):  # oldest first, as they were run
+            events += stored_backtest_events(record)
+        return events
 
     async def cancel_backtests(self) -> int:
         # Awaited while the store and the bus are still open, so each run records

@@ -10,7 +10,9 @@ Several dashboards may attach to one daemon at once.
   (and counted) when the dashboard falls behind. If the connection drops it
   reconnects with doubling back-off and says so in the log; the dashboard
   simply sees no events meanwhile.
-* History, latest prices, engine info and statistics come from the REST API.
+* History, latest prices, engine info and statistics come from the REST API,
+  and so does the state the dashboard starts from (recent alerts, batteries,
+  strategies, backtests, forecasts: :func:`gridtui.engine_state.daemon_state`).
 * Commands (strategy toggles, the kill switch, backtests) are authenticated
   POSTs with the bearer token; the daemon's answers map onto the protocol's
   exceptions: 503 → :class:`~gridtui.client.NotAvailable` (its message names
@@ -32,6 +34,7 @@ from engine.bus import codec
 from engine.bus.codec import CodecError
 from engine.bus.inbox import Inbox
 from engine.events import AuditEntry, Event, PriceKind, PriceTick
+from engine.store.base import BacktestRecord
 from gridtui.client import (
     DASHBOARD_AGENT,
     BacktestRequest,
@@ -40,6 +43,7 @@ from gridtui.client import (
     NotAvailable,
     Origin,
 )
+from gridtui.engine_state import daemon_state
 
 log = logging.getLogger(__name__)
 
@@ -358,6 +362,16 @@ class RemoteClient:
 
     async def cancel_backtests(self) -> int:
         return 0  # they run in the daemon, which cancels them when it stops
+
+    async def backtest_record(self, run_id: str) -> BacktestRecord | None:
+        try:
+            raw = await self._get(f"/api/v1/backtest/results/{run_id}")
+        except KeyError:
+            return None
+        return msgspec.json.decode(raw, type=BacktestRecord)
+
+    async def initial_events(self) -> list[Event]:
+        return await daemon_state(self._get, self.info.markets)
 
     async def close(self) -> None:
         self._closed = True

@@ -52,6 +52,21 @@ METRIC_LABELS: Final = {
     "battery_perfect_foresight_pct": ("Battery, % of perfect foresight", "pct"),
 }
 
+# The ten figures a run is judged by first: the dashboard's result screen shows
+# these (the report's cards show every metric that applies).
+HEADLINE_METRICS: Final = (
+    "total_revenue",
+    "arbitrage_profit",
+    "battery_revenue",
+    "win_rate",
+    "sharpe_ratio",
+    "max_drawdown",
+    "total_trades",
+    "total_fees",
+    "total_volume_mwh",
+    "battery_perfect_foresight_pct",
+)
+
 
 def format_metric(name: str, value: float) -> str:
     """A metric as a trader reads it: euros with thousands, rates as percentages."""
@@ -341,6 +356,7 @@ def write_report(path: str | Path, **parts: Any) -> Path:
 
 
 __all__ = [
+    "HEADLINE_METRICS",
     "METRIC_LABELS",
     "format_metric",
     "metric_label",

@@ -112,7 +112,44 @@ class BacktestView:
     events_total: int
     eta_s: float | None
     elapsed_s: float
+    """Simulated time the run has covered (event time): days, not what it took."""
     metrics: tuple[tuple[str, float], ...] = ()
+    wall_s: float | None = None
+    """Real seconds the run has taken (None: the engine did not say)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyTradesView:
+    """One strategy's trades in a backtest's result: fills, volume, PnL, fees, win rate."""
+
+    name: str
+    fills: int
+    volume_mwh: float
+    pnl_eur: float
+    fees_eur: float
+    win_rate: float | None
+    open_periods: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestResultView:
+    """A stored backtest as its result screen shows it (built from the store's record).
+
+    ``metrics`` are the report's ten headline metrics as ``(label, value text,
+    tone)``, tone ``good``/``bad``/``""``; a metric that does not apply reads "n/a".
+    """
+
+    run_id: str
+    state: str
+    window: str
+    data: str
+    wall_s: float | None
+    simulated_s: float | None
+    metrics: tuple[tuple[str, str, str], ...]
+    strategies: tuple[StrategyTradesView, ...]
+    equity: tuple[tuple[float, float], ...]
+    report_path: str | None
+    total_trades: int = 0
 
 
 @dataclass(frozen=True, slots=True)

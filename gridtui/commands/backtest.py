@@ -221,7 +221,7 @@ def prepare(
     Raises:
         SettingsError / FeedError / ValueError: what is wrong, in words.
     """
-    from engine.backtest_config import BacktestConfig
+    from engine.backtest_config import BacktestConfig, check_window
 
     markets = settings.markets
     components = analytics_components(settings)
@@ -259,10 +259,10 @@ def prepare(
 
         if not Path(data).expanduser().exists():
             raise FeedError(f"price file {data} does not exist")
-        if start is None or end is None:
-            file_first, file_last = file_span(data, markets)
+        file_first, file_last = file_span(data, markets)
         first = _midnight(start) if start else file_first
         stop = _midnight(end + timedelta(days=1)) if end else file_last + timedelta(hours=1)
+        check_window(first, stop, file_first, file_last, data)
         feed = ReplayFeed(ReplayConfig(path=data, markets=markets, batch_size=batch))
         kind = PriceKind.DAY_AHEAD
     config = BacktestConfig(
@@ -287,8 +287,12 @@ async def run_and_save(
     *,
     created_at: datetime,
     on_progress: Callable[[BacktestProgress], None] | None = None,
+    report: str | Path | None = None,
 ) -> BacktestResult:
-    """Run a prepared backtest; keep its record and trades in ``store`` (None: nowhere)."""
+    """Run a prepared backtest; write its ``report`` (None: none); keep it in ``store``.
+
+    The record keeps the run's wall time (``wall_s``) and the report's path.
+    """
     from engine.backtest import run_backtest
 
     result = await run_backtest(
@@ -299,6 +303,10 @@ async def run_and_save(
         extra_components=prepared.components,
         on_progress=on_progress,
     )
+    result.record.config["wall_s"] = round(result.total_s, 3)
+    if report is not None:
+        path = write_run_report(str(report), result.record.run_id, result)
+        result.record.config["report"] = str(path.resolve())
     if store is not None:
         await store.save_backtest(result.record)
         await store.save_backtest_trades(result.record.run_id, result.trades)
@@ -337,7 +345,10 @@ async def _run(settings: Settings, args: argparse.Namespace, console: Console) -
             def progress(event: BacktestProgress) -> None:
                 bar.update(task, completed=event.percent, events=f"{event.events_done:,} events")
 
-            result = await run_and_save(prepared, store, created_at=now, on_progress=progress)
+            report = None if args.no_report else args.report or f"{run_id}.html"
+            result = await run_and_save(
+                prepared, store, created_at=now, on_progress=progress, report=report
+            )
     finally:
         if store is not None:
             await store.close()
@@ -347,9 +358,8 @@ async def _run(settings: Settings, args: argparse.Namespace, console: Console) -
         print_result(console, result)
     if store is not None:
         console.print(f"stored as [bold]{run_id}[/] in {store.backend}")
-    if not args.no_report:
-        path = write_run_report(args.report or f"{run_id}.html", run_id, result)
-        console.print(f"report: {path}")
+    if "report" in result.record.config:
+        console.print(f"report: {result.record.config['report']}")
     return 0
 
 
@@ -363,7 +373,7 @@ async def _list(settings: Settings, limit: int, console: Console) -> int:
     if not records:
         console.print("no backtests stored yet: run `gridtui backtest --data FILE`")
         return 0
-    console.print(runs_table(records))
+    console.print(runs_table(records, console.width))
     return 0
 
 

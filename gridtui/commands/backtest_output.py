@@ -136,23 +136,29 @@ def write_run_report(path: str, run_id: str, result: BacktestResult) -> Path:
     )
 
 
-def runs_table(records: Sequence[BacktestRecord]) -> Table:
-    """Stored runs, one a row: window, strategies, revenue and Sharpe ratio."""
-    table = Table(title="backtests")
-    for column in ("run", "created", "state", "window", "strategies", "revenue €", "sharpe"):
-        table.add_column(column)
+def runs_table(records: Sequence[BacktestRecord], width: int = 80) -> Table:
+    """Stored runs, one a row: window, strategies, revenue and Sharpe ratio.
+
+    Ids are never cut: the table wraps to the terminal's width instead.
+    """
+    from gridtui.commands.tables import fitting_table
+
+    rows = []
     for record in records:
         config, metrics = record.config, record.metrics
-        table.add_row(
-            record.run_id,
-            f"{record.created_at:%Y-%m-%d %H:%M}",
-            record.state,
-            f"{str(config.get('from', ''))[:10]} → {str(config.get('to', ''))[:10]}",
-            ", ".join(config.get("ran", config.get("strategies", []))),
-            f"{metrics.get('total_revenue', 0.0):,.0f}",
-            f"{metrics.get('sharpe_ratio', 0.0):.2f}",
+        rows.append(
+            (
+                record.run_id,
+                f"{record.created_at:%Y-%m-%d %H:%M}",
+                record.state,
+                f"{str(config.get('from', ''))[:10]} → {str(config.get('to', ''))[:10]}",
+                ", ".join(config.get("ran", config.get("strategies", []))),
+                f"{metrics.get('total_revenue', 0.0):,.0f}",
+                f"{metrics.get('sharpe_ratio', 0.0):.2f}",
+            )
         )
-    return table
+    headers = ("run", "created", "state", "window", "strategies", "revenue €", "sharpe")
+    return fitting_table("backtests", headers, rows, width=width, right=("revenue €", "sharpe"))
 
 
 def trades_table(trades: Sequence[Trade], limit: int) -> Table:

@@ -99,16 +99,16 @@ def print_trained(trained: TrainedForecast, saved: ModelMeta, *, promoted: bool)
 
 
 def print_models(rows: list[dict[str, Any]], promoted: dict[str, str | None]) -> None:
-    """The registered forecast models, the promoted one of each task marked."""
-    from rich.console import Console
-    from rich.table import Table
+    """The registered forecast models, the promoted one of each task marked.
 
-    table = Table(title="forecast models", title_justify="left")
-    for header in ("model", "task", "v", "markets", "trained on", "rMAE", "cover %", ""):
-        table.add_column(header)
-    for row in rows:
-        mark = "promoted" if promoted.get(row["task"]) == row["model_id"] else ""
-        table.add_row(
+    Ids are never cut: the table wraps to the terminal's width instead.
+    """
+    from rich.console import Console
+
+    from gridtui.commands.tables import fitting_table
+
+    cells = [
+        (
             row["model_id"],
             row["task"],
             str(row["version"]),
@@ -116,9 +116,16 @@ def print_models(rows: list[dict[str, Any]], promoted: dict[str, str | None]) ->
             row["train"],
             f"{row['rmae']:.3f}",
             f"{row['coverage']:.1f}",
-            mark,
+            "promoted" if promoted.get(row["task"]) == row["model_id"] else "",
         )
-    Console().print(table)
+        for row in rows
+    ]
+    headers = ("model", "task", "v", "markets", "trained on", "rMAE", "cover %", "")
+    console = Console()
+    table = fitting_table(
+        "forecast models", headers, cells, width=console.width, right=("rMAE", "cover %")
+    )
+    console.print(table)
 
 
 def print_comparison(rows: list[dict[str, Any]]) -> None:

@@ -2,11 +2,14 @@
 
 ``POST /api/v1/models/train`` trains a price forecast on the prices this daemon
 has stored (the last ``days`` of them, 28 by default, at most
-:data:`MAX_TICKS_PER_MARKET` ticks per market), exactly as
+:data:`MAX_TICKS_PER_MARKET` ticks per market), or on a price file inside the
+data dir (``params.data``, resolved inside it: :func:`resolve_data_file`), exactly as
 ``gridtui train forecast`` would on a file: XGBoost off the event loop, ONNX
 export, registration in ``DATA_DIR/models``, optionally promoted. Battery
 policies are not trained here: their training needs years of prices and tens of
 minutes of CPU, so the route refuses them with the command that does it.
+Too little history is refused before training, saying how much a task needs
+(:func:`needed_days`) and how much there is, per market.
 
 ``GET /api/v1/models/predict`` asks the engine's running forecast models for a
 fresh forecast at the engine's now, from the history they hold, rather than
@@ -19,6 +22,7 @@ import asyncio
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -47,6 +51,78 @@ PARAM_BOUNDS: dict[str, tuple[type, float, float]] = {
 }
 # Ticks read per market at most: a month of a tick every 15 s; a week of 1 s ticks.
 MAX_TICKS_PER_MARKET = 200_000
+# Beyond a model's first full window, a week of decision points to split into
+# train, validation and test: fewer, and the split (or every target) is empty.
+SPLIT_DAYS = 7
+PRICE_FILE_SUFFIXES = (".parquet", ".pq", ".csv")
+
+
+def needed_days(task: str) -> int:
+    """Days of prices per market a ``task`` forecast needs: its lookback window plus the split."""
+    from models.dayahead_pipeline import DayAheadPipeline
+    from models.intraday_pipeline import IntradayPipeline
+
+    pipeline = DayAheadPipeline if task == "dayahead" else IntradayPipeline
+    return int(pipeline.lookback_days) + SPLIT_DAYS
+
+
+def resolve_data_file(settings: Settings, raw: object) -> Path:
+    """``params.data``: a price file inside the data dir, as a resolved path.
+
+    Relative paths are taken from the data dir; whatever the path says (``..``,
+    an absolute path, a symbolic link), the file it resolves to must lie inside
+    the data dir, so the API never reads a file outside it.
+
+    Raises:
+        ValueError: naming ``params.data``, what was given and what is accepted.
+    """
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValueError(f"params.data must be a file name in the data dir, got {raw!r}")
+    root = Path(settings.data_dir).expanduser().resolve()
+    target = (root / raw).resolve()
+    if not target.is_relative_to(root):
+        raise ValueError(
+            f"params.data {raw!r} is outside the daemon's data dir: only price files "
+            "inside it can be trained on (copy the file there)"
+        )
+    if target.suffix.lower() not in PRICE_FILE_SUFFIXES:
+        raise ValueError(
+            f"params.data {raw!r} is not a price file: accepted are "
+            f"{', '.join(PRICE_FILE_SUFFIXES)} files inside the data dir"
+        )
+    if not target.is_file():
+        raise ValueError(f"params.data {raw!r}: no such file in the daemon's data dir")
+    return target
+
+
+def _spans(frame: pd.DataFrame, markets: Sequence[str]) -> dict[str, tuple[datetime, datetime]]:
+    """First and last timestamp of each market's prices in ``frame``."""
+    spans = {}
+    for market in markets:
+        stamps = frame.loc[frame["market"] == market, "timestamp"]
+        if len(stamps):
+            first = pd.Timestamp(stamps.min()).to_pydatetime()
+            spans[market] = (first, pd.Timestamp(stamps.max()).to_pydatetime())
+    return spans
+
+
+def _days(span: tuple[datetime, datetime]) -> float:
+    return (span[1] - span[0]).total_seconds() / 86_400
+
+
+def history_words(spans: dict[str, tuple[datetime, datetime]], markets: Sequence[str]) -> str:
+    """``12.0 days for DE from 2024-02-18 12:00 to 2024-03-01 12:00 UTC, none for FR``."""
+    parts = []
+    for market in markets:
+        span = spans.get(market)
+        if span is None:
+            parts.append(f"none for {market}")
+        else:
+            parts.append(
+                f"{_days(span):.1f} days for {market} "
+                f"from {span[0]:%Y-%m-%d %H:%M} to {span[1]:%Y-%m-%d %H:%M} UTC"
+            )
+    return ", ".join(parts)
 
 
 def _param(request: TrainRequest, name: str, default: float) -> Any:
@@ -72,6 +148,13 @@ def _frame(ticks: Sequence[PriceTick]) -> pd.DataFrame:
     )
 
 
+def _file_frame(path: Path, markets: Sequence[str]) -> pd.DataFrame:
+    from gridtui.commands.forecast_data import load_frame
+
+    frame, _ = load_frame(str(path), list(markets))
+    return frame[["timestamp", "market", "price_eur_mwh"]]
+
+
 class StoreTrainer:
     """Implements :class:`~gridtui.daemon.state.Trainer` on the daemon's stored prices."""
 
@@ -85,9 +168,12 @@ class StoreTrainer:
             raise ValueError(POLICY_REFUSED)
         if request.task not in TASK_KINDS:
             raise ValueError(f"task must be one of {', '.join(TASK_KINDS)}, got {request.task!r}")
-        unknown = sorted(set(request.params) - {*PARAM_BOUNDS, "promote"})
+        known = [*PARAM_BOUNDS, "promote", "data"]
+        unknown = sorted(set(request.params) - set(known))
         if unknown:
-            raise ValueError(f"unknown params {unknown}; known: {[*PARAM_BOUNDS, 'promote']}")
+            raise ValueError(f"unknown params {unknown}; known: {known}")
+        data = request.params.get("data")
+        price_file = resolve_data_file(self.settings, data) if data is not None else None
         days = _param(request, "days", 28)
         n_estimators = _param(request, "n_estimators", 300)
         max_depth = _param(request, "max_depth", 6)
@@ -100,15 +186,36 @@ class StoreTrainer:
                 f"params.step_minutes must be one of {STEP_MINUTES_ALLOWED}, got {step_minutes}"
             )
         markets = list(request.markets or self.settings.markets)
-        progress(1.0, f"reading {days} days of {request.task} prices from the store")
-        ticks = await self._history(markets, TASK_KINDS[request.task], days)
-        present = sorted({t.market for t in ticks})
+        need = needed_days(request.task)
+        if price_file is not None:
+            progress(1.0, f"reading {price_file.name} from the data dir")
+            frame = await asyncio.to_thread(_file_frame, price_file, markets)
+            where = f"{price_file.name} holds"
+        else:
+            progress(1.0, f"reading {days} days of {request.task} prices from the store")
+            ticks = await self._history(markets, TASK_KINDS[request.task], days)
+            if not ticks:
+                raise ValueError(
+                    f"no stored {request.task} prices for {markets} in the last {days} days: "
+                    f"a {request.task} forecast needs ≥ {need} days of prices per market "
+                    "with a known target; let the daemon run longer, train on a price file "
+                    "in the data dir (params.data), or offline with `gridtui train forecast`"
+                )
+            frame = _frame(ticks)
+            where = f"the store holds (the last {days} days read: params.days)"
+        spans = _spans(frame, markets)
+        present = [m for m in markets if m in spans and _days(spans[m]) >= need]
         if not present:
             raise ValueError(
-                f"no stored {request.task} prices for {markets} in the last {days} days: "
-                "let the daemon run longer, or train offline with `gridtui train forecast`"
+                f"a {request.task} forecast needs ≥ {need} days of prices per market with a "
+                f"known target; {where} {history_words(spans, markets)}. Let the daemon run "
+                "longer, train on a price file in the data dir (params.data), or offline "
+                "with `gridtui train forecast`"
             )
-        frame = _frame(ticks)
+        short = [m for m in markets if m not in present]
+        if short:
+            progress(2.0, f"left out, too little history: {history_words(spans, short)}")
+        frame = frame[frame["market"].isin(present)]
         loop = asyncio.get_running_loop()
 
         def on_progress(done: int, total: int, stage: str) -> None:

@@ -16,6 +16,7 @@ import asyncio
 from aiohttp import web
 
 from gridtui.daemon.keys import API_SETTINGS, ENGINE, JOBS
+from gridtui.daemon.model_jobs import resolve_data_file
 from gridtui.daemon.openapi import Param, RouteSpec
 from gridtui.daemon.schemas import ModelList, ModelMetrics, ModelRow, Predictions, TrainStarted
 from gridtui.daemon.state import PARTS, TrainingJob, TrainRequest
@@ -84,6 +85,12 @@ async def train(request: web.Request) -> web.Response:
         raise ApiError(
             422, f"unknown markets {unknown}; configured: {list(engine.settings.markets)}"
         )
+    if "data" in body.params:
+        # Refused here, not in the job: a path outside the data dir is never even queued.
+        try:
+            resolve_data_file(engine.settings, body.params["data"])
+        except ValueError as exc:
+            raise ApiError(422, str(exc)) from None
     if engine.trainer is None:
         raise ApiError(503, TRAINER_MISSING)
     jobs = request.app[JOBS]

@@ -77,6 +77,8 @@ class TrainRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     kind: str = "forecast"  # "forecast" | "policy"
     task: str = "intraday"
     markets: tuple[str, ...] = ()
+    # days, n_estimators, max_depth, learning_rate, step_minutes, promote, and
+    # data: a price file inside the data dir to train on instead of the store.
     params: dict[str, float | int | str | bool] = {}
 
 

@@ -34,6 +34,7 @@ class BacktestFold:
                 eta_s=progress.eta_s,
                 elapsed_s=max(0.0, progress.ts.timestamp() - first_seen_s),
                 metrics=self._metrics.get(progress.run_id, ()),
+                wall_s=progress.wall_s,
             )
             for progress, first_seen_s in self._backtests.values()
         ]

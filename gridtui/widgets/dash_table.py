@@ -91,7 +91,9 @@ class DashTable(ScrollView, can_focus=True):
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._strips: dict[str, Strip] = {}
         self._header: Strip | None = None
-        self._row_width = sum(width + 2 for _, _, width in self.COLUMNS)
+        # This table's own columns: widen_column may widen them past the class's widths.
+        self.columns: tuple[tuple[str, str, int], ...] = self.COLUMNS
+        self._row_width = sum(width + 2 for _, _, width in self.columns)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -128,7 +130,7 @@ class DashTable(ScrollView, can_focus=True):
 
     def cell_text(self, key: str, column: str) -> str:
         """The plain text of one cell (for tests and screen readers of the state)."""
-        index = [column_key for column_key, _, _ in self.COLUMNS].index(column)
+        index = [column_key for column_key, _, _ in self.columns].index(column)
         cell = self._cells[key][index]
         return cell.plain if isinstance(cell, Text) else cell
 
@@ -160,6 +162,21 @@ class DashTable(ScrollView, can_focus=True):
             self.cursor_row = min(self.cursor_row, max(0, len(keys) - 1))
             if keys:
                 self.post_message(self.RowHighlighted(self, keys[self.cursor_row]))
+        self.refresh()
+
+    def widen_column(self, key: str, width: int) -> None:
+        """Make column ``key`` at least ``width`` cells wide (an id that must never be cut)."""
+        columns = list(self.columns)
+        index = [column_key for column_key, _, _ in columns].index(key)
+        column_key, label, current = columns[index]
+        if width <= current:
+            return
+        columns[index] = (column_key, label, width)
+        self.columns = tuple(columns)
+        self._row_width = sum(w + 2 for _, _, w in self.columns)
+        self._strips.clear()
+        self._header = None
+        self.virtual_size = Size(self._row_width, len(self._row_keys) + 1)
         self.refresh()
 
     # -- cursor ----------------------------------------------------------------------
@@ -204,7 +221,7 @@ class DashTable(ScrollView, can_focus=True):
 
     def _strip(self, cells: Sequence[Cell]) -> Strip:
         line = Text(no_wrap=True, end="")
-        for (_, _, width), cell in zip(self.COLUMNS, cells, strict=True):
+        for (_, _, width), cell in zip(self.columns, cells, strict=True):
             text = cell.copy() if isinstance(cell, Text) else Text(cell)
             text.truncate(width, overflow="ellipsis", pad=True)
             line.append(" ")
@@ -219,7 +236,7 @@ class DashTable(ScrollView, can_focus=True):
         scroll_x = int(self.scroll_offset.x)
         if y == 0:
             if self._header is None:
-                self._header = self._strip([label for _, label, _ in self.COLUMNS])
+                self._header = self._strip([label for _, label, _ in self.columns])
             style = base + self.get_component_rich_style("dash-table--header", partial=True)
             strip = self._header
         else:

@@ -75,6 +75,13 @@ def duration(seconds: float | None) -> str:
     return f"{days}d{hours:02d}h"
 
 
+def wall_time(seconds: float | None) -> str:
+    """What a run took on the clock on the wall: ``9.8 s`` under a minute, else ``3m12s``."""
+    if seconds is None or not math.isfinite(seconds):
+        return DASH
+    return f"{seconds:.1f} s" if seconds < 60 else duration(seconds)
+
+
 def age(seconds: float | None) -> str:
     """How old a value is: ``0.4s``, ``12s``, ``3m12s``."""
     if seconds is None:

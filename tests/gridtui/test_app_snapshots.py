@@ -11,6 +11,7 @@ SVGs under ``__snapshots__/``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,8 +19,11 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from engine.events import Alert, BacktestProgress, BatteryState, StrategyStatus
+from engine.store.base import BacktestRecord
 from gridtui.app import GridApp
+from gridtui.screens.backtest_result import BacktestResultScreen
 from gridtui.screens.dashboard import DashboardScreen
+from gridtui.widgets.backtest_table import BacktestTable
 from tests.stubs.scripted_client import ScriptedClient, dashboard_script, settle
 
 Compare = Callable[..., bool]
@@ -121,3 +125,87 @@ def test_backtest_form_with_errors(snap_compare: Compare) -> None:
     assert snap_compare(
         scripted_app(), press=["ctrl+s"], terminal_size=(100, 30), run_before=settled(fill)
     )
+
+
+# -- a backtest's result screen (Enter on a finished run) ---------------------------
+
+
+def result_record() -> BacktestRecord:
+    """A finished quarter: fixed figures, a daily equity curve, two strategies."""
+    start = datetime(2025, 7, 1, tzinfo=UTC)
+    curve = [(start + timedelta(days=d), 410.0 * d - 35.0 * (d % 7) ** 2) for d in range(92)]
+    figures = {"settlements": 900, "win_rate": 0.56, "sharpe_ratio": 1.4}
+    return BacktestRecord(
+        run_id="bt-2025-q2",
+        created_at=start,
+        state="finished",
+        config={
+            "from": start.isoformat(),
+            "to": (start + timedelta(days=92)).isoformat(),
+            "data": "prices_real_train.parquet",
+            "wall_s": 9.84,
+            "report": "/home/trader/.local/share/gridtui/reports/bt-2025-q2.html",
+            "per_strategy": {
+                "battery": {
+                    "figures": {
+                        **figures,
+                        "fills": 2208,
+                        "volume_mwh": 4416.0,
+                        "revenue_eur": 31250.0,
+                        "fees_eur": 1104.0,
+                    }
+                },
+                "mining": {
+                    "figures": {
+                        **figures,
+                        "fills": 0,
+                        "settlements": 0,
+                        "volume_mwh": 0.0,
+                        "revenue_eur": -420.5,
+                        "fees_eur": 0.0,
+                    },
+                    "open_periods": 2,
+                },
+            },
+        },
+        metrics={
+            "total_revenue": 30829.5,
+            "arbitrage_profit": 0.0,
+            "battery_revenue": 31250.0,
+            "win_rate": 0.56,
+            "sharpe_ratio": 1.4,
+            "max_drawdown": -1715.0,
+            "total_trades": 3108.0,
+            "total_fees": 1104.0,
+            "total_volume_mwh": 4416.0,
+        },
+        equity_curve=curve,
+    )
+
+
+def result_app() -> GridApp:
+    client = ScriptedClient(dashboard_script())
+    client.records["bt-2025-q2"] = result_record()
+    return GridApp(client)
+
+
+async def open_result(pilot: Pilot[Any]) -> None:
+    screen = dashboard(pilot)
+    screen.focus_pane("backtests")
+    table = screen.query_one(BacktestTable)
+    table.move_cursor(table.row_keys.index("bt-2025-q2"))
+    await pilot.press("enter")
+    for _ in range(100):
+        if isinstance(pilot.app.screen, BacktestResultScreen):
+            break
+        await pilot.pause(0.02)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_backtest_result(snap_compare: Compare, size: tuple[int, int]) -> None:
+    assert snap_compare(result_app(), terminal_size=size, run_before=settled(open_result))
+
+
+def test_backtest_result_no_color(snap_compare: Compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(result_app(), terminal_size=(100, 30), run_before=settled(open_result))

@@ -36,6 +36,7 @@ from engine.events import (
     StrategyStatus,
 )
 from engine.spread_config import SpreadConfig
+from engine.store.base import BacktestRecord
 from gridtui.client import BacktestRequest, ClientInfo, ClientStats, NotAvailable, Origin
 
 MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")
@@ -70,6 +71,7 @@ class ScriptedClient:
         self.closed = False
         self.calls: list[tuple[str, object]] = []
         self.metrics: dict[str, dict[str, float]] = {}
+        self.records: dict[str, BacktestRecord] = {}
         self._strategies: dict[str, str] = {}
 
     @property
@@ -178,6 +180,12 @@ class ScriptedClient:
 
     async def backtest_metrics(self, run_id: str) -> dict[str, float]:
         return self.metrics.get(run_id, {})
+
+    async def backtest_record(self, run_id: str) -> BacktestRecord | None:
+        return self.records.get(run_id)
+
+    async def initial_events(self) -> list[Event]:
+        return []  # the script is the whole story
 
     async def close(self) -> None:
         self.closed = True

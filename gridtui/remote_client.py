@@ -32,7 +32,13 @@ from engine.bus import codec
 from engine.bus.codec import CodecError
 from engine.bus.inbox import Inbox
 from engine.events import Event, PriceKind, PriceTick
-from gridtui.client import BacktestRequest, ClientInfo, ClientStats, NotAvailable
+from gridtui.client import (
+    BacktestRequest,
+    ClientInfo,
+    ClientStats,
+    ForecasterInfo,
+    NotAvailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +89,7 @@ class _EngineInfo(msgspec.Struct):
     clock: str
     markets: list[str]
     transmission_costs: list[_TransmissionCost]
+    forecasters: list[ForecasterInfo] = msgspec.field(default_factory=list)
 
 
 class _Prices(msgspec.Struct):
@@ -167,6 +174,7 @@ class RemoteClient:
             bus=f"{info.bus} via {self.url}",
             clock=info.clock,
             markets=tuple(info.markets),
+            forecasters=tuple(info.forecasters),
         )
         self._costs = {
             (c.from_market, c.to_market): c.cost_eur_mwh for c in info.transmission_costs

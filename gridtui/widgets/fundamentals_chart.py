@@ -8,6 +8,8 @@ series and the size, so snapshots are stable.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -68,9 +70,19 @@ def render_fundamentals(
     start_s, end_s = points[0][0], points[-1][0]
     span_s = max(end_s - start_s, 1.0)
     grid: list[list[tuple[str, str] | None]] = [[None] * plot_width for _ in range(plot_height)]
-    for glyph, style, series_values in lines:
-        for (ts_s, *_), value in zip(points, series_values, strict=True):
-            col = round((ts_s - start_s) / span_s * (plot_width - 1))
+    times = [ts_s for ts_s, *_ in points]
+    # Neighbouring intervals are joined; a gap of more than three steps stays a gap.
+    steps = sorted(b - a for a, b in itertools.pairwise(times))
+    join_within_s = 3 * steps[len(steps) // 2] if steps else 0.0
+    for col in range(plot_width):
+        at_s = start_s + col / max(plot_width - 1, 1) * span_s
+        right = min(bisect.bisect_left(times, at_s), len(times) - 1)
+        left = max(right - 1, 0) if times[right] > at_s else right
+        if times[right] - times[left] > join_within_s:
+            continue
+        share = (at_s - times[left]) / (times[right] - times[left]) if right != left else 0.0
+        for glyph, style, series_values in lines:
+            value = series_values[left] + (series_values[right] - series_values[left]) * share
             row = round((high - value) / span_gw * (plot_height - 1))
             if grid[row][col] is None:
                 grid[row][col] = (glyph, style)

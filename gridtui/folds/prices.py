@@ -184,7 +184,7 @@ class PriceFold:
         age_s = age(now_s, state.last_ts_s)
         closes = [price for _, price in state.buckets]
         day_ahead = day_ahead_at(state, now_s)
-        forecast_at = _next_forecast(state, now_s)
+        forecast_at = _next_forecast(state, now_s, self._step_s())
         forecast, forecast_in_s = (None, None) if forecast_at is None else forecast_at
         warmup = self._warmup_of(state)
         step_s = self._step_s()
@@ -283,9 +283,15 @@ def day_ahead_at(state: MarketState, now_s: float) -> float | None:
     return None
 
 
-def _next_forecast(state: MarketState, now_s: float) -> tuple[float, float] | None:
-    """The nearest forecast still ahead and how far ahead it is: ``(price, target − now)``."""
-    upcoming = [t for t in state.forecasts if t >= now_s]
+def _next_forecast(
+    state: MarketState, now_s: float, step_s: float = 0.0
+) -> tuple[float, float] | None:
+    """The forecast of the period in progress, else the nearest ahead: ``(price, target − now)``.
+
+    Targets are period starts: a forecast of the hour in progress (``step_s``
+    long) is still the one to show, with a negative distance ("now").
+    """
+    upcoming = [t for t in state.forecasts if t + step_s > now_s]
     if not upcoming:
         return None
     target_s = min(upcoming)

@@ -193,7 +193,7 @@ class DashboardScreen(Screen[None]):
         table.fundamentals = snapshot.fundamentals
         self.pane("fundamentals").empty = not snapshot.fundamentals
         charts = snapshot.fundamentals_charts
-        market = table.cursor_key
+        market = table.cursor_key or ""
         self.query_one(FundamentalsChart).series = charts.get(
             market if market in charts else next(iter(charts), "")
         )

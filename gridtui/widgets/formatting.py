@@ -76,10 +76,15 @@ def duration(seconds: float | None) -> str:
 
 
 def ahead(seconds: float | None) -> str:
-    """How far ahead a forecast's target is: ``+45m``, ``+1h``, ``+2h30``, ``+26h``."""
+    """How far ahead a forecast's target is: ``+45m``, ``+1h``, ``+2h30``, ``+26h``.
+
+    ``now`` for a target period already in progress (a negative distance).
+    """
     if seconds is None or not math.isfinite(seconds):
         return DASH
-    minutes = round(max(0.0, seconds) / 60)
+    if seconds < 0:
+        return "now"
+    minutes = round(seconds / 60)
     if minutes < 60:
         return f"+{minutes}m"
     hours, minutes = divmod(minutes, 60)

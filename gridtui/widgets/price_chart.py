@@ -95,9 +95,9 @@ def render_chart(series: ChartSeries | None, width: int, height: int, palette: P
             glyphs[row][col] = (glyph, style)
 
     # Forecast first: where it meets the day-ahead curve, the forecast shows.
-    for points, glyph in ((series.forecast, "•"), (series.day_ahead_forecast, "∙")):
+    for points, mark in ((series.forecast, "•"), (series.day_ahead_forecast, "∙")):
         for target_s, value, _, _ in points:
-            put(dot_x(target_s) // 2, dot_y(value) // 4, glyph, f"bold {palette.good}")
+            put(dot_x(target_s) // 2, dot_y(value) // 4, mark, f"bold {palette.good}")
     for col in range(plot_width):
         mid_s = series.start_s + (col + 0.5) / plot_width * span_s
         for start_s, end_s, value in series.day_ahead:

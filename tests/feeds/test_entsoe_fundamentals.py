@@ -61,5 +61,5 @@ def test_real_load_and_generation_reach_the_pane() -> None:
     assert shown.solar_mw == pytest.approx(hourly_mean(SOLAR_TYPES))
     loads = {r.ts: r.value_mw for r in restamped}
     assert shown.load_mw == pytest.approx(loads[newest.ts])
-    assert shown.residual_mw == pytest.approx(shown.load_mw - shown.wind_mw - shown.solar_mw)
+    assert shown.residual_mw == pytest.approx(newest.load_mw - newest.wind_mw - newest.solar_mw)
     assert shown.source == "entsoe"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.events import Forecast, Fundamentals, PriceTick
+from engine.events import Event, Forecast, Fundamentals, PriceTick
 from gridtui.app import GridApp
 from gridtui.client import ForecasterInfo, forecasters_of
 from gridtui.folds.prices import ForecasterNeeds
@@ -88,6 +88,17 @@ def test_forecast_says_how_far_ahead_it_is() -> None:
     assert view(model).forecast_in_s == 30 * 60
 
 
+def test_the_forecast_of_the_hour_in_progress_stays_shown() -> None:
+    """Targets are period starts: the hourly model's forecast of 14:00 is for 14:00-15:00."""
+    model = DashboardModel(["DE"], forecasters=[HOURLY])
+    model.apply([tick("DE", 80.0, 0), forecast(10), forecast(250)])  # 14:00 and 18:00
+    model.apply([tick("DE", 81.0, 30)])  # 14:20: the 14:00 hour is in progress
+    shown = view(model)
+    assert shown.forecast_in_s == -20 * 60  # not the 18:00 one, 3h40 ahead
+    model.apply([tick("DE", 82.0, 71)])  # 15:01: that hour is over
+    assert view(model).forecast_in_s == pytest.approx((250 - 71) * 60)
+
+
 # -- warming up ---------------------------------------------------------------------------
 
 
@@ -153,10 +164,12 @@ def test_the_shipped_intraday_model_forecasts_after_its_warmup_steps(tmp_path: P
     (info,) = [f for f in forecasters_of(components)]
     assert info.task == "intraday" and info.step_s == 3600
     markets = settings.markets
-    closed, first_at = 0, None
+    closed, first_at = 0.0, None
     for minute in range(0, 3 * 60, 5):
         now = T0 + timedelta(minutes=minute)
-        batch = [PriceTick(ts=now, market=m, price_eur_mwh=80.0 + minute % 7) for m in markets]
+        batch: list[Event] = [
+            PriceTick(ts=now, market=m, price_eur_mwh=80.0 + minute % 7) for m in markets
+        ]
         batch += [
             Fundamentals(ts=now, market=m, load_mw=50_000, wind_mw=9_000, solar_mw=4_000)
             for m in markets
@@ -215,3 +228,13 @@ def test_tomorrows_day_ahead_forecast_extends_the_chart() -> None:
     assert "∙" in drawn and "tomorrow" in drawn and "░" in drawn
     # A day-ahead forecast is not the intraday one: the warm-up goes on.
     assert view(model).forecast_warmup == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(None, "—"), (-60, "now"), (0, "+0m"), (45 * 60, "+45m"), (3600, "+1h"), (9000, "+2h30")],
+)
+def test_how_far_ahead_reads(seconds: float | None, shown: str) -> None:
+    from gridtui.widgets.formatting import ahead
+
+    assert ahead(seconds) == shown

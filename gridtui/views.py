@@ -67,9 +67,11 @@ class FundamentalsView:
     """One row of the Fundamentals pane: a zone's demand and renewable supply, in MW.
 
     ``residual_mw`` = load − wind − solar: what thermal plants, hydro and imports
-    must cover. ``strategy_share`` and ``strategy_load_gw`` are the fundamental strategy's
-    two inputs computed from the same event it holds; ``strategy_line`` is
-    that strategy's own last status line (its fair value), empty when none runs.
+    must cover. ``load_forecast_mw`` is the feed's day-ahead forecast of the
+    same interval's load (None: this feed publishes none). ``strategy_share``
+    and ``strategy_load_gw`` are the fundamental strategy's two inputs computed
+    from the same event it holds; ``strategy_line`` says what that strategy
+    does in the zone (its state and holding), empty when none reports.
     """
 
     market: str
@@ -80,6 +82,7 @@ class FundamentalsView:
     wind_mw: float | None = None
     solar_mw: float | None = None
     residual_mw: float | None = None
+    load_forecast_mw: float | None = None
     strategy_share: float | None = None
     strategy_load_gw: float | None = None
     strategy_line: str = ""

@@ -22,13 +22,18 @@ from gridtui.daemon.validation import json_response, market_of, query_int
 
 
 class FundamentalsPoint(msgspec.Struct, kw_only=True):
-    """One interval of one zone, in MW; ``residual_load_mw`` = load − wind − solar."""
+    """One interval of one zone, in MW; ``residual_load_mw`` = load − wind − solar.
+
+    ``load_forecast_mw``: the feed's day-ahead forecast of the interval's load
+    (null where the feed publishes none).
+    """
 
     timestamp: datetime
     load_mw: float
     wind_mw: float
     solar_mw: float
     residual_load_mw: float
+    load_forecast_mw: float | None = None
 
 
 class StrategyInputs(msgspec.Struct, kw_only=True):
@@ -59,6 +64,7 @@ def _point(event: Fundamentals) -> FundamentalsPoint:
         wind_mw=event.wind_mw,
         solar_mw=event.solar_mw,
         residual_load_mw=round(event.load_mw - event.wind_mw - event.solar_mw, 3),
+        load_forecast_mw=event.load_forecast_mw,
     )
 
 

@@ -92,6 +92,7 @@ class FundamentalsFold:
             wind_mw=event.wind_mw,
             solar_mw=event.solar_mw,
             residual_mw=event.load_mw - event.wind_mw - event.solar_mw,
+            load_forecast_mw=event.load_forecast_mw,
             strategy_share=share if self._strategy else None,
             strategy_load_gw=load_gw if self._strategy else None,
             strategy_line=self._strategy_line(market),

@@ -1,10 +1,12 @@
 """FundamentalsTable: per market, load, wind, solar, residual load and what the strategy sees.
 
 Residual load (load − wind − solar) is what thermal plants, hydro and imports
-must cover, the single number that moves prices most. The two "strategy"
-columns are the fundamental strategy's inputs from the same event (renewables
-share and load in GW); its last column says what that strategy does in the
-zone. The highlighted row picks the market the chart below it draws.
+must cover, the single number that moves prices most. "Ld fcst" is the
+feed's day-ahead load forecast of the same interval (ENTSO-E publishes one;
+the simulator does not: "—"). "RE sh" and "GW" are the fundamental strategy's
+inputs from the same event (renewables share and load in GW); the last column
+says what that strategy does in the zone. The highlighted row picks the
+market the chart below it draws.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class FundamentalsTable(MarketFilteredTable):
     COLUMNS = (
         ("market", "Mkt", 3),
         ("load", "Load MW", 7),
+        ("load_forecast", "Ld fcst", 7),
         ("wind", "Wind", 6),
         ("solar", "Solar", 6),
         ("residual", "Residual", 8),
@@ -57,6 +60,7 @@ class FundamentalsTable(MarketFilteredTable):
                     (
                         Text(view.market, style="bold"),
                         Text(fmt.mw(view.load_mw, 7), style=muted),
+                        Text(fmt.mw(view.load_forecast_mw, 7), style="dim"),
                         Text(fmt.mw(view.wind_mw, 6), style=palette.accent),
                         Text(fmt.mw(view.solar_mw, 6), style=palette.warn),
                         Text(fmt.mw(view.residual_mw, 8), style=residual_style),

@@ -17,8 +17,17 @@ from tests.daemon.test_websocket import receive
 from tests.stubs.builders import T0
 
 
-def drivers(market: str, minutes: int, load: float, wind: float, solar: float) -> Fundamentals:
+def drivers(
+    market: str,
+    minutes: int,
+    load: float,
+    wind: float,
+    solar: float,
+    *,
+    forecast: float | None = None,
+) -> Fundamentals:
     return Fundamentals(
+        load_forecast_mw=forecast,
         ts=T0 + timedelta(minutes=minutes),
         market=market,
         load_mw=load,
@@ -33,7 +42,7 @@ async def test_the_route_answers_newest_history_and_strategy_inputs(daemon: Daem
         [
             drivers("DE", 0, 60_000.0, 20_000.0, 10_000.0),
             drivers("FR", 0, 50_000.0, 5_000.0, 0.0),
-            drivers("DE", 15, 62_000.0, 21_000.0, 9_000.0),
+            drivers("DE", 15, 62_000.0, 21_000.0, 9_000.0, forecast=61_500.0),
         ]
     )
     response = await daemon.http.get("/api/v1/dashboard/fundamentals", params={"market": "de"})
@@ -43,6 +52,8 @@ async def test_the_route_answers_newest_history_and_strategy_inputs(daemon: Daem
     (de,) = body["markets"]
     assert de["market"] == "DE" and de["source"] == "entsoe"
     assert de["latest"]["residual_load_mw"] == 62_000 - 21_000 - 9_000
+    assert de["latest"]["load_forecast_mw"] == 61_500.0
+    assert de["history"][0]["load_forecast_mw"] is None  # that interval came without one
     assert [p["load_mw"] for p in de["history"]] == [60_000.0, 62_000.0]
     assert de["strategy_inputs"] == {"renewables_share": 0.4839, "load_gw": 62.0}
 

@@ -1,7 +1,8 @@
-"""Real ENTSO-E A65 (load) and A75 (generation per type) documents into the Fundamentals pane.
+"""ENTSO-E A65 (load: actual, day-ahead forecast) and A75 (generation) into the Fundamentals pane.
 
-The documents are the real responses under ../shared/data/entsoe; the test
-skips when that folder is absent. They are of two zones and days (DK1 load of
+The live feed runs against the local fake API (tests.feeds.entsoe_server). The
+real-document tests read the responses under ../shared/data/entsoe and skip
+when that folder is absent. They are of two zones and days (DK1 load of
 2023-12-28, LU generation of 2024-05-21), so the real DK1 hourly load is laid
 hour for hour onto the LU day to give the join something to match; wind and
 solar are the LU document's own and are checked against its raw points.
@@ -14,20 +15,55 @@ from pathlib import Path
 
 import pytest
 
+from engine.clock import SimClock
+from engine.events import Fundamentals
 from feeds.entsoe import convert
 from feeds.entsoe.parse import parse
 from feeds.entsoe.zones import SOLAR_TYPES, WIND_TYPES
 from gridtui.view_model import DashboardModel
+from tests.feeds.entsoe_server import FakeEntsoe
+from tests.feeds.test_entsoe_live import T0, feed_for
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "entsoe"
 A65 = FIXTURES / "A65-A16_DK1_actual-load_2023-12-28_PT60M.xml"
+A65_FORECAST = FIXTURES / "A65-A01_NL_load-forecast_2020-11-19_PT15M.xml"
 A75 = FIXTURES / "A75-A16_LU_generation-per-type_2024-05-21_PT15M.xml"
 
-pytestmark = pytest.mark.skipif(
-    not (A65.is_file() and A75.is_file()), reason="../shared/data/entsoe A65/A75 files are absent"
+needs_real = pytest.mark.skipif(
+    not (A65.is_file() and A65_FORECAST.is_file() and A75.is_file()),
+    reason="../shared/data/entsoe A65/A75 files are absent",
 )
 
 
+async def test_the_live_feed_attaches_the_day_ahead_load_forecast() -> None:
+    clock = SimClock(T0)
+    async with FakeEntsoe() as api:
+        api.actuals_until = T0.replace(minute=0)
+        stream = feed_for(api, fundamentals=True).stream(clock)
+        first = [e for e in await anext(stream) if isinstance(e, Fundamentals)]
+        await stream.aclose()
+    asked = [(r["documentType"], r.get("processType")) for r in api.requests]
+    assert ("A65", "A01") in asked
+    # The fake forecasts what it later measures: 50 GW + 100 MW per hour of the day.
+    assert first and all(f.load_forecast_mw == 50_000.0 + 100 * f.ts.hour for f in first)
+    model = DashboardModel(["DE"])
+    model.apply(first)
+    (shown,) = model.snapshot().fundamentals
+    assert shown.load_forecast_mw == first[-1].load_forecast_mw
+
+
+async def test_no_forecast_is_asked_when_no_interval_is_new() -> None:
+    async with FakeEntsoe() as api:
+        api.actuals_until = T0.replace(minute=0)
+        feed = feed_for(api, fundamentals=True)
+        await feed.poll(T0)
+        before = len(api.of_type("A65"))
+        assert not [e for e in await feed.poll(T0) if isinstance(e, Fundamentals)]
+        # The second poll asked for the actual load again, not for the forecast.
+        assert [r.get("processType") for r in api.of_type("A65")[before:]] == ["A16"]
+
+
+@needs_real
 def test_real_load_and_generation_reach_the_pane() -> None:
     load = convert.values(parse(A65.read_bytes()), "load")
     generation_doc = parse(A75.read_bytes())
@@ -63,3 +99,22 @@ def test_real_load_and_generation_reach_the_pane() -> None:
     assert shown.load_mw == pytest.approx(loads[newest.ts])
     assert shown.residual_mw == pytest.approx(newest.load_mw - newest.wind_mw - newest.solar_mw)
     assert shown.source == "entsoe"
+
+
+@needs_real
+def test_a_real_day_ahead_load_forecast_is_attached_hour_by_hour() -> None:
+    forecast = convert.values(parse(A65_FORECAST.read_bytes()), "load forecast")
+    assert len(forecast) == 96 and {r.minutes for r in forecast} == {15}
+    generation = convert.generation(parse(A75.read_bytes()))
+    load = convert.values(parse(A65.read_bytes()), "load")
+    # Both loads laid onto the LU day (the fixtures are of other zones and days).
+    day = generation[0].ts.replace(hour=0)
+    actual = [r._replace(ts=day + timedelta(hours=i)) for i, r in enumerate(load)]
+    ahead = [r._replace(ts=day + (r.ts - forecast[0].ts)) for r in forecast]
+    events = convert.fundamentals("LU", actual, generation, load_forecast=ahead)
+    with_forecast = [e for e in events if e.load_forecast_mw is not None]
+    assert with_forecast
+    event = with_forecast[0]
+    quarters = [r.value_mw for r in ahead if event.ts <= r.ts < event.ts + timedelta(hours=1)]
+    assert len(quarters) == 4
+    assert event.load_forecast_mw == pytest.approx(sum(quarters) / 4)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from engine.clock import SimClock
@@ -83,11 +84,16 @@ async def test_the_pane_lights_up_and_charts_the_highlighted_market() -> None:
         table = screen.query_one(FundamentalsTable)
         assert table.cell_text("DE", "residual").strip() == "30,000"
         assert table.cell_text("FR", "load").strip() == "—"
+        assert table.cell_text("DE", "load_forecast").strip() == "—"  # the feed sent none
         chart = screen.query_one(FundamentalsChart)
         assert chart.series is not None and chart.series.market == "DE"
-        client.push([drivers("FR", 15, 50_000, 5_000, 4_000), drivers("DE", 15, 61_000, 0, 0)])
+        with_forecast = msgspec.structs.replace(
+            drivers("DE", 15, 61_000, 0, 0), load_forecast_mw=60_250.0
+        )
+        client.push([drivers("FR", 15, 50_000, 5_000, 4_000), with_forecast])
         await settle(pilot)
         assert table.cell_text("DE", "residual").strip() == "61,000"
+        assert table.cell_text("DE", "load_forecast").strip() == "60,250"
         screen.focus_pane("fundamentals")
         await pilot.press("down")  # highlight FR: the chart follows
         await pilot.pause()

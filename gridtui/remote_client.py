@@ -32,13 +32,7 @@ from engine.bus import codec
 from engine.bus.codec import CodecError
 from engine.bus.inbox import Inbox
 from engine.events import Event, PriceKind, PriceTick
-from gridtui.client import (
-    BacktestRequest,
-    ClientInfo,
-    ClientStats,
-    ForecasterInfo,
-    NotAvailable,
-)
+from gridtui.client import BacktestRequest, ClientInfo, ClientStats, ForecasterInfo, NotAvailable
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Final
 
 from engine.events import INTRADAY_AUCTION_KINDS, Forecast, PriceKind, PriceTick
@@ -262,17 +263,25 @@ class PriceFold:
                 if now_s <= t <= end_s
             ),
             day_ahead_forecast=day_ahead_forecast,
-            warmup="" if warmup is None else warmup_text(*warmup, self._step_s()),
+            warmup="" if warmup is None else warmup_text(*warmup, self._step_s(), state.last_ts_s),
         )
 
     def _step_s(self) -> int:
         return self.warmup.step_s if self.warmup is not None else 0
 
 
-def warmup_text(closed: int, needed: int, step_s: int) -> str:
-    """``forecast warming up: 0 of 1 hours closed`` — the Prices pane's hint."""
+def warmup_text(closed: int, needed: int, step_s: int, last_tick_s: float) -> str:
+    """``forecast warming up: 0 of 1 hours closed, first due 14:00`` — the Prices pane's hint.
+
+    The first forecast is due when the first tick of the step after the last
+    needed one closes it: ``needed − closed`` step boundaries after the newest tick.
+    """
     unit = "hours" if step_s == 3600 else "quarter-hours" if step_s == 900 else f"{step_s} s steps"
-    return f"forecast warming up: {closed} of {needed} {unit} closed"
+    text = f"forecast warming up: {closed} of {needed} {unit} closed"
+    if not math.isfinite(last_tick_s):
+        return text
+    due_s = (int(last_tick_s) // step_s + needed - closed) * step_s
+    return f"{text}, first due {datetime.fromtimestamp(due_s, UTC):%H:%M}"
 
 
 def day_ahead_at(state: MarketState, now_s: float) -> float | None:

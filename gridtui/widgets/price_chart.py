@@ -59,7 +59,8 @@ def _time_label(ts_s: float) -> str:
 def render_chart(series: ChartSeries | None, width: int, height: int, palette: Palette) -> Text:
     """The chart as text, ``height`` lines of ``width`` cells."""
     plot_width = width - AXIS_WIDTH
-    plot_height = height - 2  # a legend line above, a time axis below
+    # A legend line above (and the warm-up line under it), a time axis below.
+    plot_height = height - 2 - (1 if series is not None and series.warmup else 0)
     if series is None:
         return Text("Select a market to chart it.", style="dim italic")
     values = [p for _, p in series.intraday]
@@ -125,11 +126,12 @@ def render_chart(series: ChartSeries | None, width: int, height: int, palette: P
         previous = (ts_s, x, y)
 
     lines = Text(no_wrap=True, overflow="crop")
-    forecast_key: list[tuple[str, str] | str] = (
-        [(series.warmup, "italic"), "  "]
-        if series.warmup
-        else [("•", f"bold {palette.good}"), " forecast  ", ("░", palette.good), " band  "]
-    )
+    forecast_key: list[tuple[str, str] | str] = [
+        ("•", f"bold {palette.good}"),
+        " forecast  ",
+        ("░", palette.good),
+        " band  ",
+    ]
     if series.day_ahead_forecast:
         forecast_key += [("∙", f"bold {palette.good}"), " tomorrow  "]
     legend = Text.assemble(
@@ -144,6 +146,11 @@ def render_chart(series: ChartSeries | None, width: int, height: int, palette: P
     )
     legend.truncate(width)
     lines.append_text(legend)
+    if series.warmup:
+        warmup = Text(f"{' ' * AXIS_WIDTH}{series.warmup}", style="italic")
+        warmup.truncate(width)
+        lines.append("\n")
+        lines.append_text(warmup)
     label_rows = {0: high, plot_height // 2: (high + low) / 2, plot_height - 1: low}
     intraday_style = f"bold {palette.accent}"
     for row in range(plot_height):

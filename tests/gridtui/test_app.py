@@ -82,6 +82,7 @@ async def test_every_pane_shows_the_engine_state():
         assert screen.query_one(StrategyTable).row_keys == (
             "cross-border-arb",
             "da-id-reversion",
+            "fundamental",
             "peak-shaver",
         )
         assert screen.query_one(BatteryTable).row_keys == ("bess-at-2", "bess-de-1", "bess-nl-1")

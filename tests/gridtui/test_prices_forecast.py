@@ -106,7 +106,9 @@ def test_warming_up_counts_closed_steps_until_the_first_forecast() -> None:
     model = DashboardModel(["DE", "FR"], forecasters=[HOURLY])
     model.apply([tick("DE", 80.0, 0), tick("FR", 70.0, 0), tick("DE", 81.0, 5)])
     assert view(model).forecast_warmup == (0, 1)
-    assert model.snapshot().charts["DE"].warmup == "forecast warming up: 0 of 1 hours closed"
+    assert model.snapshot().charts["DE"].warmup == (
+        "forecast warming up: 0 of 1 hours closed, first due 14:00"  # T0 is 13:50
+    )
     model.apply([tick("DE", 82.0, 10), forecast(60, at=10)])  # 14:00: the hour closed
     assert view(model).forecast_warmup is None
     assert model.snapshot().charts["DE"].warmup == ""
@@ -132,7 +134,7 @@ async def test_table_and_chart_say_warming_up() -> None:
         assert table.cell_text("DE", "forecast").strip() == "warm-up"
         assert table.cell_text("DE", "ahead").strip() == "0/1h"
         chart = app.dashboard.query_one(PriceChart)
-        assert "forecast warming up: 0 of 1 hours closed" in chart.render().plain
+        assert "forecast warming up: 0 of 1 hours closed, first due 14:00" in chart.render().plain
         client.push(
             [
                 tick("DE", 82.0, 10),

@@ -99,13 +99,21 @@ class PriceTick(Event, frozen=True, tag=True, kw_only=True):
 
 
 class Fundamentals(Event, frozen=True, tag=True, kw_only=True):
-    """What drives a price: demand and renewable supply of one zone, in MW."""
+    """What drives a price: demand and renewable supply of one zone, in MW.
+
+    ``load_mw``, ``wind_mw`` and ``solar_mw`` are actuals of the interval
+    starting at ``ts``. ``load_forecast_mw`` is the day-ahead forecast of that
+    interval's load, where the feed publishes one (ENTSO-E A65 processType
+    A01); None where it does not (the simulator). It is made before the
+    interval, so it may be shown beside the actual, never used in its place.
+    """
 
     market: str
     load_mw: float
     wind_mw: float
     solar_mw: float
     source: str = "unknown"
+    load_forecast_mw: float | None = None
 
 
 class SpreadOpportunity(Event, frozen=True, tag=True, kw_only=True):

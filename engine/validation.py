@@ -82,6 +82,8 @@ class TickValidator:
                 return f"unknown market {event.market!r}"
             if not all(math.isfinite(v) for v in (event.load_mw, event.wind_mw, event.solar_mw)):
                 return "fundamentals are not finite numbers"
+            if event.load_forecast_mw is not None and not math.isfinite(event.load_forecast_mw):
+                return "load forecast is not a finite number"
         return None
 
     def filter(self, events: Sequence[Event]) -> list[Event]:

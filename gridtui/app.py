@@ -38,6 +38,7 @@ from engine.events import PriceKind
 from gridtui.audit_actions import AuditActions
 from gridtui.backtest_actions import BacktestActions
 from gridtui.client import EngineClient
+from gridtui.folds.prices import ForecasterNeeds
 from gridtui.keymap import COMMANDS, STRATEGY_SLOTS, binding_id, default_bindings, keymap_for
 from gridtui.messages import DashboardUpdate, EngineStopped
 from gridtui.screens.dashboard import PANES, DashboardScreen
@@ -84,6 +85,10 @@ class GridApp(StrategyToggleActions, BacktestActions, AuditActions, App[int]):
             client.transmission_costs(),
             stale_after_s=self.ui.stale_after_s,
             chart_hours=self.ui.chart_hours,
+            forecasters=[
+                ForecasterNeeds(f.model_id, f.task, f.step_s, f.warmup_steps)
+                for f in info.forecasters
+            ],
         )
         self.dashboard = DashboardScreen(
             store=info.store,

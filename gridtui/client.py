@@ -39,6 +39,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class ForecasterInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """One forecast model on the engine: what it forecasts and what it needs first.
+
+    ``warmup_steps`` closed steps of ``step_s`` seconds come before its first
+    forecast of a market (the Prices pane counts them while it warms up).
+    """
+
+    model_id: str
+    task: str  # "intraday" | "dayahead"
+    step_s: int
+    warmup_steps: int
+
+
 class ClientInfo(msgspec.Struct, frozen=True, kw_only=True):
     """What a status bar shows about the engine behind a client."""
 
@@ -47,6 +60,7 @@ class ClientInfo(msgspec.Struct, frozen=True, kw_only=True):
     bus: str
     clock: str  # "live" or "replay 60×"
     markets: tuple[str, ...]
+    forecasters: tuple[ForecasterInfo, ...] = ()
 
 
 class ClientStats(msgspec.Struct, frozen=True, kw_only=True):
@@ -173,6 +187,27 @@ class EngineClient(Protocol):
         ...
 
 
+def forecasters_of(components: Sequence[object]) -> tuple[ForecasterInfo, ...]:
+    """The forecast models among an engine's components (see ``ForecastComponent``)."""
+    found: list[ForecasterInfo] = []
+    for component in components:
+        # Duck-typed: importing models.forecast_component here would pull onnxruntime
+        # into every front end, even one with forecasts switched off.
+        forecaster = getattr(component, "forecaster", None)
+        warmup_steps = getattr(component, "warmup_steps", None)
+        if forecaster is None or not isinstance(warmup_steps, int):
+            continue
+        found.append(
+            ForecasterInfo(
+                model_id=str(forecaster.model_id),
+                task=str(forecaster.task),
+                step_s=int(component.step_s),  # type: ignore[attr-defined]
+                warmup_steps=warmup_steps,
+            )
+        )
+    return tuple(found)
+
+
 class InProcessClient:
     """Runs the engine inside the front end's own event loop."""
 
@@ -194,6 +229,7 @@ class InProcessClient:
             bus=self.runtime.bus.backend,
             clock=mode,
             markets=self.settings.markets,
+            forecasters=forecasters_of(self.runtime.kernel.components),
         )
 
     async def start(self) -> None:

@@ -40,6 +40,7 @@ from gridtui.client import (
     BacktestRequest,
     ClientInfo,
     ClientStats,
+    ForecasterInfo,
     NotAvailable,
     Origin,
 )
@@ -94,6 +95,7 @@ class _EngineInfo(msgspec.Struct):
     clock: str
     markets: list[str]
     transmission_costs: list[_TransmissionCost]
+    forecasters: list[ForecasterInfo] = msgspec.field(default_factory=list)
 
 
 class _Prices(msgspec.Struct):
@@ -184,6 +186,7 @@ class RemoteClient:
             bus=f"{info.bus} via {self.url}",
             clock=info.clock,
             markets=tuple(info.markets),
+            forecasters=tuple(info.forecasters),
         )
         self._costs = {
             (c.from_market, c.to_market): c.cost_eur_mwh for c in info.transmission_costs

@@ -29,6 +29,7 @@ from engine.events import (
     Event,
     FeedHealth,
     Forecast,
+    Fundamentals,
     PriceTick,
     Severity,
     SpreadOpportunity,
@@ -38,7 +39,8 @@ from gridtui.folds.alerts import AlertFold
 from gridtui.folds.backtests import BacktestFold
 from gridtui.folds.batteries import BatteryFold
 from gridtui.folds.clock import EngineClock, age
-from gridtui.folds.prices import PriceFold
+from gridtui.folds.fundamentals import FundamentalsFold
+from gridtui.folds.prices import ForecasterNeeds, PriceFold
 from gridtui.folds.spreads import SpreadFold
 from gridtui.folds.strategies import StrategyFold
 from gridtui.views import DashboardSnapshot, FeedView
@@ -52,6 +54,8 @@ class DashboardModel:
         transmission_costs: EUR/MWh per ordered pair, for indicative spreads.
         stale_after_s: engine seconds after which a market's price is stale.
         chart_hours: hours of history kept for the chart.
+        forecasters: the engine's forecast models (the Prices pane's warm-up hint
+            and which forecasts are the next day's curve).
     """
 
     def __init__(
@@ -61,11 +65,17 @@ class DashboardModel:
         *,
         stale_after_s: float = 60.0,
         chart_hours: float = 6.0,
+        forecasters: Sequence[ForecasterNeeds] = (),
     ) -> None:
         self._clock = EngineClock()
         self._prices = PriceFold(
-            markets, self._clock, stale_after_s=stale_after_s, chart_hours=chart_hours
+            markets,
+            self._clock,
+            stale_after_s=stale_after_s,
+            chart_hours=chart_hours,
+            forecasters=forecasters,
         )
+        self._fundamentals = FundamentalsFold(markets, self._clock)
         self._spreads = SpreadFold(self._prices, self._clock, transmission_costs)
         self._batteries = BatteryFold()
         self._strategies = StrategyFold()
@@ -79,10 +89,11 @@ class DashboardModel:
             SpreadOpportunity: self._spreads.on_spread,
             FeedHealth: self._on_health,
             BatteryState: self._batteries.on_battery,
-            StrategyStatus: self._strategies.on_strategy,
+            StrategyStatus: self._on_strategy,
             BacktestProgress: self._backtests.on_backtest,
             Alert: self._alerts.on_alert,
             Forecast: self._prices.on_forecast,
+            Fundamentals: self._fundamentals.on_fundamentals,
         }
 
     # -- folding ---------------------------------------------------------------
@@ -97,6 +108,10 @@ class DashboardModel:
             if handler is not None:
                 handler(event)
         self.events_applied += count
+
+    def _on_strategy(self, status: StrategyStatus) -> None:
+        self._strategies.on_strategy(status)
+        self._fundamentals.on_strategy(status)
 
     def _on_health(self, health: FeedHealth) -> None:
         self._clock.advance(health.ts)
@@ -154,4 +169,6 @@ class DashboardModel:
             alerts=self._alerts.views(),
             feed=feed_view,
             events_applied=self.events_applied,
+            fundamentals=self._fundamentals.views() if not self._fundamentals.empty else (),
+            fundamentals_charts=self._fundamentals.charts(),
         )

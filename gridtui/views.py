@@ -8,7 +8,7 @@ strings (and the engine's Severity), so widgets never touch an engine object.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
@@ -26,6 +26,13 @@ class MarketView:
     stale: bool = False
     day_ahead_eur_mwh: float | None = None
     forecast_eur_mwh: float | None = None
+    forecast_in_s: float | None = None
+    """How far ahead of "now" the forecast shown is (its target time − now)."""
+    forecast_warmup: tuple[int, int] | None = None
+    """``(closed, needed)`` steps while the intraday forecaster warms up and no
+    forecast of this market has arrived yet; None once one has (or no forecaster)."""
+    forecast_step_s: int = 0
+    """The warming-up forecaster's step (3600: it counts closed hours)."""
     trend: tuple[float, ...] = ()
     from_day_ahead: bool = False
     """No intraday tick yet (a day-ahead-only feed such as a replay of auction
@@ -38,7 +45,9 @@ class ChartSeries:
 
     ``intraday`` holds ``(bucket_start_s, last_price)``, ``day_ahead``
     ``(delivery_start_s, delivery_end_s, price)`` and ``forecast``
-    ``(target_s, price, lower, upper)``.
+    ``(target_s, price, lower, upper)``; ``day_ahead_forecast`` the same for
+    the day-ahead forecaster's curve of the next delivery day (once made).
+    ``warmup`` is the Prices pane's "warming up" line, empty once forecasts come.
     """
 
     market: str
@@ -49,6 +58,43 @@ class ChartSeries:
     intraday: tuple[tuple[float, float], ...] = ()
     day_ahead: tuple[tuple[float, float, float], ...] = ()
     forecast: tuple[tuple[float, float, float | None, float | None], ...] = ()
+    day_ahead_forecast: tuple[tuple[float, float, float | None, float | None], ...] = ()
+    warmup: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FundamentalsView:
+    """One row of the Fundamentals pane: a zone's demand and renewable supply, in MW.
+
+    ``residual_mw`` = load − wind − solar: what thermal plants, hydro and imports
+    must cover. ``load_forecast_mw`` is the feed's day-ahead forecast of the
+    same interval's load (None: this feed publishes none). ``strategy_share``
+    and ``strategy_load_gw`` are the fundamental strategy's two inputs computed
+    from the same event it holds; ``strategy_line`` says what that strategy
+    does in the zone (its state and holding), empty when none reports.
+    """
+
+    market: str
+    ts: datetime | None = None
+    source: str = ""
+    age_s: float | None = None
+    load_mw: float | None = None
+    wind_mw: float | None = None
+    solar_mw: float | None = None
+    residual_mw: float | None = None
+    load_forecast_mw: float | None = None
+    strategy_share: float | None = None
+    strategy_load_gw: float | None = None
+    strategy_line: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FundamentalsSeries:
+    """The recent history of one zone's fundamentals, for the pane's chart (epoch s, MW)."""
+
+    market: str
+    points: tuple[tuple[float, float, float, float], ...] = ()
+    """``(ts_s, load, wind, solar)``, oldest first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +237,8 @@ class DashboardSnapshot:
     alerts: tuple[AlertView, ...]
     feed: FeedView
     events_applied: int
+    fundamentals: tuple[FundamentalsView, ...] = ()
+    fundamentals_charts: Mapping[str, FundamentalsSeries] = field(default_factory=dict)
 
 
 EMPTY_SNAPSHOT: Final = DashboardSnapshot(

@@ -87,6 +87,22 @@ class ForecastComponent:
     def name(self) -> str:
         return f"forecast-{self.forecaster.task}"
 
+    @property
+    def step_s(self) -> int:
+        """The model's step, in seconds."""
+        return self._step_s
+
+    @property
+    def warmup_steps(self) -> int:
+        """Closed steps of a market needed before this model's first forecast of it.
+
+        Intraday: one — a step is forecast from when the first tick of the next
+        one closes it (missing older history is filled, see
+        :func:`models.price_window.fill_window`). Day-ahead: none; it forecasts
+        at the decision time from the day-ahead prices it has.
+        """
+        return 0 if self.dayahead else 1
+
     # -- kernel hooks ----------------------------------------------------------------------
 
     def on_events(self, events: Sequence[Event], now: datetime) -> Sequence[Event]:

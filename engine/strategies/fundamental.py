@@ -73,6 +73,20 @@ class FundamentalConfig(StrategyConfig, frozen=True, kw_only=True, forbid_unknow
             raise ValueError("fundamental: volume_mwh must be > 0")
 
 
+def fundamental_inputs(drivers: Fundamentals) -> tuple[float, float] | None:
+    """The fair value's two drivers: renewables share (wind + solar) / load, and load in GW.
+
+    The share is clipped to 0..1.5 (a zone exporting its surplus can exceed 1;
+    beyond that the fit would extrapolate). None when the load is not positive:
+    the share is then undefined and the strategy skips the event. Public so the
+    dashboard shows the very numbers the strategy uses.
+    """
+    if drivers.load_mw <= 0:
+        return None
+    share = min(max((drivers.wind_mw + drivers.solar_mw) / drivers.load_mw, 0.0), 1.5)
+    return share, drivers.load_mw / 1000.0
+
+
 class RecursiveLeastSquares:
     """Online linear regression with exponential forgetting (3 features: tiny, plain floats)."""
 
@@ -149,12 +163,9 @@ class FundamentalStrategy(Strategy):
             return
         price = event.price_eur_mwh
         drivers = self._latest.get(market)
-        if drivers is not None and event.ts - drivers.ts <= self._max_age and drivers.load_mw > 0:
-            x = [
-                1.0,
-                min(max((drivers.wind_mw + drivers.solar_mw) / drivers.load_mw, 0.0), 1.5),
-                drivers.load_mw / 1000.0,
-            ]
+        inputs = fundamental_inputs(drivers) if drivers is not None else None
+        if drivers is not None and inputs is not None and event.ts - drivers.ts <= self._max_age:
+            x = [1.0, *inputs]
             model = self._model(market)
             fair = model.predict(x)
             self.fair_value[market] = (event.ts, fair)
@@ -182,4 +193,9 @@ class FundamentalStrategy(Strategy):
         return self.targets.get(market, 0.0)
 
 
-__all__ = ["FundamentalConfig", "FundamentalStrategy", "RecursiveLeastSquares"]
+__all__ = [
+    "FundamentalConfig",
+    "FundamentalStrategy",
+    "RecursiveLeastSquares",
+    "fundamental_inputs",
+]

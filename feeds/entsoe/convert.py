@@ -184,8 +184,12 @@ def fundamentals(
     generation_rows: Sequence[GenerationRow],
     *,
     source: str = "entsoe",
+    load_forecast: Sequence[ValueRow] = (),
 ) -> list[Fundamentals]:
     """Join actual load and the wind/solar share of actual generation per interval.
+
+    ``load_forecast`` (the day-ahead load forecast, A65 A01) is averaged onto
+    the same grid and attached where it covers an interval fully.
 
     Both sides are averaged onto the coarser of their resolutions (German load
     and generation are quarter-hourly, French hourly; a zone may mix), and an
@@ -210,6 +214,7 @@ def fundamentals(
         per_instant[row.ts] = (row_minutes, wind, solar)
     wind_mw = average_to(((ts, m, wind) for ts, (m, wind, _) in per_instant.items()), minutes)
     solar_mw = average_to(((ts, m, solar) for ts, (m, _, solar) in per_instant.items()), minutes)
+    forecast_mw = average_to(((r.ts, r.minutes, r.value_mw) for r in load_forecast), minutes)
     return [
         Fundamentals(
             ts=ts,
@@ -218,6 +223,7 @@ def fundamentals(
             wind_mw=wind_mw[ts],
             solar_mw=solar_mw[ts],
             source=source,
+            load_forecast_mw=forecast_mw.get(ts),
         )
         for ts in sorted(load_mw.keys() & wind_mw.keys())
     ]

@@ -15,7 +15,9 @@ What it emits (``source="entsoe"``, every timestamp UTC):
   store's (market, kind, ts) key keeps one row.
 - **Fundamentals** (load, wind, solar in MW) for each interval as actual load
   (A65) and actual generation (A75) arrive, which is about an hour late;
-  intervals already sent are not sent again.
+  intervals already sent are not sent again. The day-ahead load forecast
+  (A65, A01) of those intervals rides along, asked only when there are new
+  ones; without it the actuals go out alone.
 - **FeedHealth** with ``source="entsoe-api"`` after every poll and every
   ``health_interval_s``: state, last success, error count, share of the
   request budget used. It doubles as a heartbeat, so the kernel's own view of
@@ -59,7 +61,8 @@ class EntsoeFeedConfig(msgspec.Struct, frozen=True, kw_only=True):
         poll_interval_s: seconds between polls of the API.
         day_ahead_sequence: which auction to take where a zone publishes
             several (DE-LU: 1 = SDAC, 2 = EXAA); None takes every series.
-        fundamentals: also poll actual load and generation.
+        fundamentals: also poll actual load and generation (and the day-ahead
+            load forecast of the intervals that arrive).
         fundamentals_lookback_h: how far back each poll asks for them (they
             arrive late and are sometimes filled in later).
         health_interval_s: seconds between health events when nothing happens.
@@ -215,16 +218,37 @@ class EntsoeFeed:
             log.warning("%s", exc)
             return []
         sent = self._fundamentals_sent[market]
+        source = self.config.source
         fresh = [
             f
-            for f in convert.fundamentals(market, load, generation, source=self.config.source)
+            for f in convert.fundamentals(market, load, generation, source=source)
             if f.ts not in sent
         ]
+        if fresh:
+            # Asked only when there is something new to attach it to: the budget is shared.
+            forecast = await self._load_forecast(market, eic, start, end)
+            if forecast:
+                joined = convert.fundamentals(
+                    market, load, generation, source=source, load_forecast=forecast
+                )
+                fresh = [f for f in joined if f.ts not in sent]
         sent.update(f.ts for f in fresh)
         # Forget what can no longer come back, so the set stays small.
         horizon = start - _DAY
         sent.difference_update([ts for ts in sent if ts < horizon])
         return fresh
+
+    async def _load_forecast(
+        self, market: str, eic: str, start: datetime, end: datetime
+    ) -> list[convert.ValueRow]:
+        """The day-ahead load forecast (A65 A01) of the span; empty if it cannot be had."""
+        try:
+            return await self.client.load(market, eic, start, end, forecast=True)
+        except EntsoeAuthError:
+            raise
+        except EntsoeError as exc:
+            log.warning("%s (the actuals go out without it)", exc)
+            return []
 
     def needs_prices(self, market: str, now: datetime) -> bool:
         """True until the prices of the next delivery day (auction calendar) are known."""

@@ -84,6 +84,7 @@ async def engine_info(request: web.Request) -> web.Response:
             transmission_costs=costs,
             components=engine.component_names(),
             version=version(),
+            forecasters=list(info.forecasters),
         )
     )
 

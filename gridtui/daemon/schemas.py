@@ -23,6 +23,7 @@ from engine.events import (
     StrategyStatus,
     Trade,
 )
+from gridtui.client import ForecasterInfo
 
 
 class ErrorBody(msgspec.Struct, kw_only=True):
@@ -370,6 +371,7 @@ class EngineInfo(msgspec.Struct, kw_only=True):
     transmission_costs: list[TransmissionCost]
     components: list[str]
     version: str
+    forecasters: list[ForecasterInfo] = msgspec.field(default_factory=list)
 
 
 class Alerts(msgspec.Struct, kw_only=True):

@@ -36,6 +36,7 @@ from engine.events import (
     Event,
     FeedHealth,
     Forecast,
+    Fundamentals,
     OpportunityStatus,
     PriceKind,
     PriceTick,
@@ -177,6 +178,9 @@ class DaemonEngine:
         return sorted(found, key=lambda o: o.net_spread_eur_mwh, reverse=True)
 
 
+KEEP_FUNDAMENTALS: Final = 192
+
+
 class LiveState:
     """The newest of each thing that went over the bus; fed by the app's bus pump."""
 
@@ -188,6 +192,8 @@ class LiveState:
         self.backtests: OrderedDict[str, BacktestProgress] = OrderedDict()
         self.forecasts: dict[str, dict[int, Forecast]] = {}
         self.feeds: dict[str, FeedHealth] = {}
+        # Per market the newest intervals, oldest first: two days of quarter-hours.
+        self.fundamentals: dict[str, deque[Fundamentals]] = {}
         self.alerts: deque[Alert] = deque(maxlen=keep_alerts)
         self.events_seen = 0
         self.last_event_at: datetime | None = None
@@ -227,6 +233,11 @@ class LiveState:
             elif kind is FeedHealth:
                 assert isinstance(event, FeedHealth)
                 self.feeds[event.source] = event
+            elif kind is Fundamentals:
+                assert isinstance(event, Fundamentals)
+                kept = self.fundamentals.setdefault(event.market, deque(maxlen=KEEP_FUNDAMENTALS))
+                if not kept or event.ts > kept[-1].ts:  # a repeated interval is not kept twice
+                    kept.append(event)
             elif kind is Alert:
                 assert isinstance(event, Alert)
                 self.alerts.append(event)

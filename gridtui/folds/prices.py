@@ -2,6 +2,11 @@
 
 Intraday ticks set the price and fill the chart's buckets; day-ahead ticks and
 forecasts are kept by delivery start, for the chart's future and the columns.
+Forecasts of a day-ahead model (named in ``forecasters``) are kept apart: they
+are the next delivery day's curve, drawn past the intraday forecasts. Until an
+intraday forecaster's first forecast of a market arrives, the fold counts the
+steps that market has closed against the steps the forecaster needs, so the pane
+can say "warming up" with real numbers instead of an empty column.
 """
 
 from __future__ import annotations
@@ -9,6 +14,8 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Final
 
 from engine.events import INTRADAY_AUCTION_KINDS, Forecast, PriceKind, PriceTick
@@ -17,12 +24,40 @@ from gridtui.views import ChartSeries, MarketView
 
 TREND_POINTS: Final = 24
 HOUR_S: Final = 3600.0
+# The chart reaches at most this far ahead to show the next day's forecast curve
+# (a day-ahead forecast is made on D−1 at 10:00 for D, up to ~38 h ahead).
+DAY_AHEAD_REACH_S: Final = 48 * HOUR_S
+
+_Band = tuple[float, float | None, float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ForecasterNeeds:
+    """What the fold knows of one forecast model running on the engine.
+
+    ``warmup_steps`` closed steps of ``step_s`` seconds are needed before the
+    model's first forecast (intraday models; 0 for day-ahead ones).
+    """
+
+    model_id: str
+    task: str  # "intraday" | "dayahead"
+    step_s: int
+    warmup_steps: int
 
 
 class MarketState:
     """What the model keeps per market: the last tick and chart buckets."""
 
-    __slots__ = ("buckets", "day_ahead", "forecasts", "last_price", "last_ts_s")
+    __slots__ = (
+        "buckets",
+        "day_ahead",
+        "day_ahead_forecasts",
+        "forecasts",
+        "intraday_forecast_seen",
+        "last_price",
+        "last_ts_s",
+        "steps_seen",
+    )
 
     def __init__(self, bucket_limit: int) -> None:
         self.last_price: float | None = None
@@ -30,7 +65,11 @@ class MarketState:
         # [bucket_start_s, last price in the bucket], oldest first.
         self.buckets: deque[list[float]] = deque(maxlen=bucket_limit)
         self.day_ahead: dict[float, tuple[float, float]] = {}  # start_s → (end_s, price)
-        self.forecasts: dict[float, tuple[float, float | None, float | None]] = {}
+        self.forecasts: dict[float, _Band] = {}
+        self.day_ahead_forecasts: dict[float, _Band] = {}
+        self.intraday_forecast_seen = False
+        # Distinct forecaster steps with a tick, counted only while warming up.
+        self.steps_seen: set[int] = set()
 
 
 class PriceFold:
@@ -41,6 +80,7 @@ class PriceFold:
         clock: the model's engine clock (ticks advance it).
         stale_after_s: engine seconds after which a market's price is stale.
         chart_hours: hours of history kept for the chart.
+        forecasters: the forecast models on the engine, if the client knows them.
     """
 
     def __init__(
@@ -50,6 +90,7 @@ class PriceFold:
         *,
         stale_after_s: float,
         chart_hours: float,
+        forecasters: Sequence[ForecasterNeeds] = (),
     ) -> None:
         self.market_names = tuple(markets)
         self.clock = clock
@@ -62,6 +103,10 @@ class PriceFold:
         self.markets: dict[str, MarketState] = {
             name: MarketState(self._bucket_limit) for name in self.market_names
         }
+        self._day_ahead_models = {f.model_id for f in forecasters if f.task == "dayahead"}
+        intraday = [f for f in forecasters if f.task != "dayahead" and f.step_s > 0]
+        # The quickest intraday model decides when the first forecast comes.
+        self.warmup = min(intraday, key=lambda f: f.step_s * f.warmup_steps, default=None)
 
     # -- folding ---------------------------------------------------------------
 
@@ -88,6 +133,13 @@ class PriceFold:
             return  # late tick: the newer price stays
         state.last_ts_s = ts_s
         state.last_price = tick.price_eur_mwh
+        warmup = self.warmup
+        if (
+            warmup is not None
+            and not state.intraday_forecast_seen
+            and len(state.steps_seen) <= warmup.warmup_steps
+        ):
+            state.steps_seen.add(int(ts_s) // warmup.step_s)
         bucket_start_s = ts_s - ts_s % self.bucket_s
         buckets = state.buckets
         if buckets and buckets[-1][0] == bucket_start_s:
@@ -103,15 +155,17 @@ class PriceFold:
     def on_forecast(self, forecast: Forecast) -> None:
         state = self.state(forecast.market)
         target_s = forecast.target_ts.timestamp()
-        state.forecasts[target_s] = (
-            forecast.price_eur_mwh,
-            forecast.lower_eur_mwh,
-            forecast.upper_eur_mwh,
-        )
-        if len(state.forecasts) > 1_000:
+        if forecast.model_id in self._day_ahead_models:
+            kept = state.day_ahead_forecasts
+        else:
+            kept = state.forecasts
+            state.intraday_forecast_seen = True
+            state.steps_seen.clear()
+        kept[target_s] = (forecast.price_eur_mwh, forecast.lower_eur_mwh, forecast.upper_eur_mwh)
+        if len(kept) > 1_000:
             cutoff_s = self.clock.now_s - self.past_s
-            for old_s in [s for s in state.forecasts if s < cutoff_s]:
-                del state.forecasts[old_s]
+            for old_s in [s for s in kept if s < cutoff_s]:
+                del kept[old_s]
 
     # -- reading ---------------------------------------------------------------
 
@@ -131,22 +185,28 @@ class PriceFold:
         age_s = age(now_s, state.last_ts_s)
         closes = [price for _, price in state.buckets]
         day_ahead = day_ahead_at(state, now_s)
+        forecast_at = _next_forecast(state, now_s, self._step_s())
+        forecast, forecast_in_s = (None, None) if forecast_at is None else forecast_at
+        warmup = self._warmup_of(state)
+        step_s = self._step_s()
         if state.last_price is None and day_ahead is not None:
             return MarketView(
                 market=name,
                 price_eur_mwh=day_ahead,
                 day_ahead_eur_mwh=day_ahead,
-                forecast_eur_mwh=_next_forecast(state, now_s),
+                forecast_eur_mwh=forecast,
+                forecast_in_s=forecast_in_s,
+                forecast_warmup=warmup,
+                forecast_step_s=step_s,
                 from_day_ahead=True,
             )
         change = None
-        if state.last_price is not None and state.buckets:
-            reference = state.buckets[0][1]
+        if state.last_price is not None:
+            # Δ 1h needs a price from an hour ago: before an hour of history it is unknown.
             for start_s, price in reversed(state.buckets):
                 if start_s <= state.last_ts_s - HOUR_S:
-                    reference = price
+                    change = state.last_price - price
                     break
-            change = state.last_price - reference
         return MarketView(
             market=name,
             price_eur_mwh=state.last_price,
@@ -154,14 +214,37 @@ class PriceFold:
             last_tick_age_s=age_s,
             stale=age_s is not None and age_s > self.stale_after_s,
             day_ahead_eur_mwh=day_ahead,
-            forecast_eur_mwh=_next_forecast(state, now_s),
+            forecast_eur_mwh=forecast,
+            forecast_in_s=forecast_in_s,
+            forecast_warmup=warmup,
+            forecast_step_s=step_s,
             trend=tuple(closes[-TREND_POINTS:]),
         )
+
+    def _warmup_of(self, state: MarketState) -> tuple[int, int] | None:
+        """``(closed, needed)`` steps while the intraday forecaster has not forecast yet."""
+        warmup = self.warmup
+        if warmup is None or state.intraday_forecast_seen:
+            return None
+        # The step of the newest tick is still open: only the ones before it are closed.
+        closed = max(0, len(state.steps_seen) - 1)
+        if closed >= warmup.warmup_steps:
+            return None  # warmed up, yet no forecast (a market the model lacks): say nothing
+        return (closed, warmup.warmup_steps)
 
     def _chart(self, name: str) -> ChartSeries:
         state = self.markets[name]
         now_s = self.clock.now_s if math.isfinite(self.clock.now_s) else 0.0
         start_s, end_s = now_s - self.past_s, now_s + self.future_s
+        day_ahead_forecast = tuple(
+            (t, p, lo, hi)
+            for t, (p, lo, hi) in sorted(state.day_ahead_forecasts.items())
+            if now_s <= t <= now_s + DAY_AHEAD_REACH_S
+        )
+        if day_ahead_forecast:
+            # Reach out to the end of the forecast day (its last step is an hour long).
+            end_s = max(end_s, day_ahead_forecast[-1][0] + HOUR_S)
+        warmup = self._warmup_of(state)
         return ChartSeries(
             market=name,
             start_s=start_s,
@@ -179,7 +262,26 @@ class PriceFold:
                 for t, (p, lo, hi) in sorted(state.forecasts.items())
                 if now_s <= t <= end_s
             ),
+            day_ahead_forecast=day_ahead_forecast,
+            warmup="" if warmup is None else warmup_text(*warmup, self._step_s(), state.last_ts_s),
         )
+
+    def _step_s(self) -> int:
+        return self.warmup.step_s if self.warmup is not None else 0
+
+
+def warmup_text(closed: int, needed: int, step_s: int, last_tick_s: float) -> str:
+    """``forecast warming up: 0 of 1 hours closed, first due 14:00`` — the Prices pane's hint.
+
+    The first forecast is due when the first tick of the step after the last
+    needed one closes it: ``needed − closed`` step boundaries after the newest tick.
+    """
+    unit = "hours" if step_s == 3600 else "quarter-hours" if step_s == 900 else f"{step_s} s steps"
+    text = f"forecast warming up: {closed} of {needed} {unit} closed"
+    if not math.isfinite(last_tick_s):
+        return text
+    due_s = (int(last_tick_s) // step_s + needed - closed) * step_s
+    return f"{text}, first due {datetime.fromtimestamp(due_s, UTC):%H:%M}"
 
 
 def day_ahead_at(state: MarketState, now_s: float) -> float | None:
@@ -190,6 +292,16 @@ def day_ahead_at(state: MarketState, now_s: float) -> float | None:
     return None
 
 
-def _next_forecast(state: MarketState, now_s: float) -> float | None:
-    upcoming = [t for t in state.forecasts if t >= now_s]
-    return state.forecasts[min(upcoming)][0] if upcoming else None
+def _next_forecast(
+    state: MarketState, now_s: float, step_s: float = 0.0
+) -> tuple[float, float] | None:
+    """The forecast of the period in progress, else the nearest ahead: ``(price, target − now)``.
+
+    Targets are period starts: a forecast of the hour in progress (``step_s``
+    long) is still the one to show, with a negative distance ("now").
+    """
+    upcoming = [t for t in state.forecasts if t + step_s > now_s]
+    if not upcoming:
+        return None
+    target_s = min(upcoming)
+    return state.forecasts[target_s][0], target_s - now_s

@@ -1,4 +1,4 @@
-"""DashboardScreen: the cockpit — six panes, the status bar, the filter bar, the footer.
+"""DashboardScreen: the cockpit — seven panes, the status bar, the filter bar, the footer.
 
 The app hands this screen one :class:`~gridtui.views.DashboardSnapshot` at a
 time (``snapshot``) plus the UI state it owns (``paused``, ``armed``); the screen
@@ -6,7 +6,7 @@ passes each pane its slice as attributes. Widgets report upward with messages
 (the filter changed, a market row was highlighted) and the screen turns them
 into attributes again.
 
-Layout follows the terminal: six panes in two or three columns on large
+Layout follows the terminal: the panes in two or three columns on large
 terminals; on small ones (80x24 over SSH) one pane at a time with a tab strip,
 Tab / Shift+Tab moving between them.
 """
@@ -30,6 +30,8 @@ from gridtui.widgets.alert_log import AlertLog
 from gridtui.widgets.backtest_table import BacktestTable
 from gridtui.widgets.battery_table import BatteryTable
 from gridtui.widgets.dash_table import DashTable
+from gridtui.widgets.fundamentals_chart import FundamentalsChart
+from gridtui.widgets.fundamentals_table import FundamentalsTable
 from gridtui.widgets.market_filter import MarketFilter
 from gridtui.widgets.pane import Pane
 from gridtui.widgets.pane_tabs import PaneTabs
@@ -47,6 +49,7 @@ PANES: Final = (
     ("strategies", "Strategies"),
     ("batteries", "Batteries"),
     ("backtests", "Backtests"),
+    ("fundamentals", "Fundamentals"),
 )
 
 EMPTY_TEXT: Final = {
@@ -61,6 +64,9 @@ EMPTY_TEXT: Final = {
     "shows its charge, mode, power and revenue here once it dispatches its first hour.",
     "backtests": "No backtests yet. Press b for the new-backtest form; "
     "runs show here with progress, ETA and headline metrics.",
+    "fundamentals": "No fundamentals yet. Load, wind, solar and residual load per market "
+    "show here once the feed sends them (the simulator every quarter-hour, ENTSO-E "
+    "about an hour late, with feed.fundamentals on).",
 }
 
 COMPACT_BELOW: Final = (120, 30)
@@ -120,6 +126,10 @@ class DashboardScreen(Screen[None]):
             "strategies": (StrategyTable(id="strategy-table"),),
             "batteries": (BatteryTable(id="battery-table"),),
             "backtests": (BacktestTable(id="backtest-table"),),
+            "fundamentals": (
+                FundamentalsTable(id="fundamentals-table"),
+                FundamentalsChart(id="fundamentals-chart"),
+            ),
         }
         with Grid(id="panes"):
             for pane_id, title in PANES:
@@ -155,6 +165,7 @@ class DashboardScreen(Screen[None]):
         self.pane("batteries").empty = not snapshot.batteries
         self.query_one(BacktestTable).backtests = snapshot.backtests
         self.pane("backtests").empty = not snapshot.backtests
+        self._update_fundamentals(snapshot)
 
     def watch_paused(self, paused: bool) -> None:
         self.query_one(StatusBar).paused = paused
@@ -167,6 +178,7 @@ class DashboardScreen(Screen[None]):
         self.query_one(PriceTable).market_filter = terms
         self.query_one(SpreadTable).market_filter = terms
         self.query_one(BatteryTable).market_filter = terms
+        self.query_one(FundamentalsTable).market_filter = terms
 
     def watch_selected_market(self) -> None:
         self._update_chart()
@@ -175,6 +187,16 @@ class DashboardScreen(Screen[None]):
         charts = self.snapshot.charts
         market = self.selected_market if self.selected_market in charts else next(iter(charts), "")
         self.query_one(PriceChart).series = charts.get(market)
+
+    def _update_fundamentals(self, snapshot: DashboardSnapshot) -> None:
+        table = self.query_one(FundamentalsTable)
+        table.fundamentals = snapshot.fundamentals
+        self.pane("fundamentals").empty = not snapshot.fundamentals
+        charts = snapshot.fundamentals_charts
+        market = table.cursor_key or ""
+        self.query_one(FundamentalsChart).series = charts.get(
+            market if market in charts else next(iter(charts), "")
+        )
 
     def watch_layout_mode(self, previous: str, mode: str) -> None:
         self.remove_class(f"-{previous}")
@@ -200,6 +222,10 @@ class DashboardScreen(Screen[None]):
     @on(DashTable.RowHighlighted, "#price-table")
     def _market_highlighted(self, event: DashTable.RowHighlighted) -> None:
         self.selected_market = event.key
+
+    @on(DashTable.RowHighlighted, "#fundamentals-table")
+    def _fundamentals_highlighted(self, _event: DashTable.RowHighlighted) -> None:
+        self._update_fundamentals(self.snapshot)
 
     def on_market_filter_changed(self, event: MarketFilter.Changed) -> None:
         self.market_filter = event.terms

@@ -82,6 +82,28 @@ def wall_time(seconds: float | None) -> str:
     return f"{seconds:.1f} s" if seconds < 60 else duration(seconds)
 
 
+def ahead(seconds: float | None) -> str:
+    """How far ahead a forecast's target is: ``+45m``, ``+1h``, ``+2h30``, ``+26h``.
+
+    ``now`` for a target period already in progress (a negative distance).
+    """
+    if seconds is None or not math.isfinite(seconds):
+        return DASH
+    if seconds < 0:
+        return "now"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"+{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    return f"+{hours}h{minutes:02d}" if minutes and hours < 10 else f"+{hours}h"
+
+
+def mw(value: float | None, width: int = 0) -> str:
+    """``52,310`` MW, rounded to the megawatt; a dash when unknown."""
+    text = DASH if value is None else f"{value:,.0f}"
+    return text.rjust(width) if width else text
+
+
 def age(seconds: float | None) -> str:
     """How old a value is: ``0.4s``, ``12s``, ``3m12s``."""
     if seconds is None:

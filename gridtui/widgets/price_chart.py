@@ -2,13 +2,18 @@
 
 Drawn with plain characters so it works over any SSH session: intraday prices
 as a braille line (2x4 dots a cell), the day-ahead curve as ``─`` steps, a
-loaded forecast as ``•`` after a ``┊`` "now" line. The three are told apart by
-glyph as well as colour (NO_COLOR, light themes). Rendering is a pure function
-of the series and the size, so snapshots are stable.
+loaded forecast as ``•`` after a ``┊`` "now" line, its 10–90 % band as ``░``
+between the band's edges, and the next delivery day's day-ahead forecast (once
+made, the chart then reaches out to its end) as ``∙`` over its own ``░`` band.
+They are told apart by glyph as well as colour (NO_COLOR, light themes).
+Until the first forecast the legend says the forecaster is warming up, and how
+far. Rendering is a pure function of the series and the size, so snapshots are
+stable.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -54,12 +59,13 @@ def _time_label(ts_s: float) -> str:
 def render_chart(series: ChartSeries | None, width: int, height: int, palette: Palette) -> Text:
     """The chart as text, ``height`` lines of ``width`` cells."""
     plot_width = width - AXIS_WIDTH
-    plot_height = height - 2  # a legend line above, a time axis below
+    # A legend line above (and the warm-up line under it), a time axis below.
+    plot_height = height - 2 - (1 if series is not None and series.warmup else 0)
     if series is None:
         return Text("Select a market to chart it.", style="dim italic")
     values = [p for _, p in series.intraday]
     values += [p for _, _, p in series.day_ahead]
-    for _, p, lower, upper in series.forecast:
+    for _, p, lower, upper in (*series.forecast, *series.day_ahead_forecast):
         values += [p] + [v for v in (lower, upper) if v is not None]
     if not values:
         return Text(f"{series.market}: waiting for prices to chart…", style="dim italic")
@@ -90,12 +96,9 @@ def render_chart(series: ChartSeries | None, width: int, height: int, palette: P
             glyphs[row][col] = (glyph, style)
 
     # Forecast first: where it meets the day-ahead curve, the forecast shows.
-    for target_s, value, lower, upper in series.forecast:
-        col = dot_x(target_s) // 2
-        for band in (lower, upper):
-            if band is not None:
-                put(col, dot_y(band) // 4, "·", palette.good)
-        put(col, dot_y(value) // 4, "•", f"bold {palette.good}")
+    for points, mark in ((series.forecast, "•"), (series.day_ahead_forecast, "∙")):
+        for target_s, value, _, _ in points:
+            put(dot_x(target_s) // 2, dot_y(value) // 4, mark, f"bold {palette.good}")
     for col in range(plot_width):
         mid_s = series.start_s + (col + 0.5) / plot_width * span_s
         for start_s, end_s, value in series.day_ahead:
@@ -105,6 +108,11 @@ def render_chart(series: ChartSeries | None, width: int, height: int, palette: P
     now_col = dot_x(series.now_s) // 2
     for row in range(plot_height):
         put(now_col, row, "┊", "dim")
+    # The bands last: the day-ahead curve and the now line show through them.
+    for points in (series.forecast, series.day_ahead_forecast):
+        for col, lower, upper in _band_columns(points, dot_x):
+            for row in range(dot_y(upper) // 4, dot_y(lower) // 4 + 1):
+                put(col, row, "░", palette.good)
 
     # Neighbouring buckets are joined; a gap in the data stays a gap.
     join_within_s = 3 * series.bucket_s
@@ -118,19 +126,31 @@ def render_chart(series: ChartSeries | None, width: int, height: int, palette: P
         previous = (ts_s, x, y)
 
     lines = Text(no_wrap=True, overflow="crop")
+    forecast_key: list[tuple[str, str] | str] = [
+        ("•", f"bold {palette.good}"),
+        " forecast  ",
+        ("░", palette.good),
+        " band  ",
+    ]
+    if series.day_ahead_forecast:
+        forecast_key += [("∙", f"bold {palette.good}"), " tomorrow  "]
     legend = Text.assemble(
         (f"{series.market:<{AXIS_WIDTH}}", "bold"),
         ("⣀⣀", f"bold {palette.accent}"),
         " intraday  ",
         ("──", palette.warn),
         " day-ahead  ",
-        ("•", f"bold {palette.good}"),
-        " forecast  ",
+        *forecast_key,
         ("┊", "dim"),
         " now   €/MWh, UTC",
     )
     legend.truncate(width)
     lines.append_text(legend)
+    if series.warmup:
+        warmup = Text(f"{' ' * AXIS_WIDTH}{series.warmup}", style="italic")
+        warmup.truncate(width)
+        lines.append("\n")
+        lines.append_text(warmup)
     label_rows = {0: high, plot_height // 2: (high + low) / 2, plot_height - 1: low}
     intraday_style = f"bold {palette.accent}"
     for row in range(plot_height):
@@ -167,6 +187,30 @@ def render_chart(series: ChartSeries | None, width: int, height: int, palette: P
             axis[col:end] = list(label)
     lines.append(" " * (AXIS_WIDTH - 1) + "└" + "".join(axis), style="dim")
     return lines
+
+
+def _band_columns(
+    points: tuple[tuple[float, float, float | None, float | None], ...],
+    dot_x: Callable[[float], int],
+) -> list[tuple[int, float, float]]:
+    """``(column, lower, upper)`` for every column a band covers, joined between targets.
+
+    A band is drawn as an area: between two neighbouring forecasts each column
+    takes the edges interpolated linearly, so the band reads as one shape.
+    """
+    edges = [
+        (dot_x(t) // 2, lo, hi) for t, _, lo, hi in points if lo is not None and hi is not None
+    ]
+    columns: list[tuple[int, float, float]] = []
+    for (c0, lo0, hi0), (c1, lo1, hi1) in itertools.pairwise(edges):
+        span = max(c1 - c0, 1)
+        columns += [
+            (c, lo0 + (lo1 - lo0) * (c - c0) / span, hi0 + (hi1 - hi0) * (c - c0) / span)
+            for c in range(c0, c1)
+        ]
+    if edges:
+        columns.append(edges[-1])
+    return columns
 
 
 def _line(x0: int, y0: int, x1: int, y1: int, plot: Callable[[int, int], None]) -> None:

@@ -1,5 +1,8 @@
 """PriceTable: one row per market — price, change, day-ahead, forecast, trend, age.
 
+The forecast says how far ahead its target is (``+45m``); while the intraday
+forecaster warms up the column says so, with the steps closed and needed.
+
 The highlighted row picks the market the chart below it draws (the screen
 listens for the table's ``RowHighlighted``). A market whose last tick is
 older than ``ui.stale_after_s`` reads STALE in words, not only in colour.
@@ -24,6 +27,7 @@ class PriceTable(MarketFilteredTable):
         ("change", "Δ 1h", 8),
         ("day_ahead", "DA now", 7),
         ("forecast", "Fcst", 7),
+        ("ahead", "ahead", 5),
         ("age", "Age", 11),
         ("trend", "Trend", 8),
     )
@@ -66,10 +70,25 @@ class PriceTable(MarketFilteredTable):
                         Text(fmt.price(view.price_eur_mwh, 8), style=f"bold {muted}".strip()),
                         Text(fmt.signed(change).rjust(8), style=change_style),
                         Text(fmt.price(view.day_ahead_eur_mwh, 7), style=muted),
-                        Text(fmt.price(view.forecast_eur_mwh, 7), style=muted),
+                        *self._forecast_cells(view, muted),
                         age,
                         Text(fmt.sparkline(view.trend, 8), style=palette.accent),
                     ),
                 )
             )
         return rows
+
+    @staticmethod
+    def _forecast_cells(view: MarketView, muted: str) -> tuple[Text, Text]:
+        """The forecast and how far ahead it is, or "warm-up" with closed/needed steps."""
+        if view.forecast_eur_mwh is None and view.forecast_warmup is not None:
+            closed, needed = view.forecast_warmup
+            unit = "h" if view.forecast_step_s == 3600 else ""
+            return (
+                Text("warm-up", style="dim italic"),
+                Text(f"{closed}/{needed}{unit}".rjust(5), style="dim"),
+            )
+        return (
+            Text(fmt.price(view.forecast_eur_mwh, 7), style=muted),
+            Text(fmt.ahead(view.forecast_in_s).rjust(5), style="dim"),
+        )

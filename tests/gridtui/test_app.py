@@ -25,6 +25,7 @@ from gridtui.client import BacktestRequest, InProcessClient
 from gridtui.keymap import COMMANDS
 from gridtui.messages import DashboardUpdate
 from gridtui.screens.backtest_form import BacktestForm
+from gridtui.screens.dashboard import PANES
 from gridtui.screens.help import HelpScreen
 from gridtui.settings import load_settings
 from gridtui.settings_ops import KeySettings, UiSettings
@@ -81,6 +82,7 @@ async def test_every_pane_shows_the_engine_state():
         assert screen.query_one(StrategyTable).row_keys == (
             "cross-border-arb",
             "da-id-reversion",
+            "fundamental",
             "peak-shaver",
         )
         assert screen.query_one(BatteryTable).row_keys == ("bess-at-2", "bess-de-1", "bess-nl-1")
@@ -165,7 +167,7 @@ async def test_tab_cycles_panes_as_tabs_at_80x24():
         assert screen.pane("spreads").display and not screen.pane("prices").display
         assert app.focused is screen.query_one(SpreadTable)
         await pilot.press("shift+tab", "shift+tab")
-        assert screen.current_pane == "backtests"
+        assert screen.current_pane == PANES[-1][0]  # wraps round to the last pane
 
 
 async def test_layout_follows_the_terminal_size():

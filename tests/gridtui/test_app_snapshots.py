@@ -18,13 +18,22 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from engine.events import Alert, BacktestProgress, BatteryState, StrategyStatus
+from engine.events import (
+    Alert,
+    BacktestProgress,
+    BatteryState,
+    Forecast,
+    PriceKind,
+    PriceTick,
+    StrategyStatus,
+)
 from engine.store.base import BacktestRecord
 from gridtui.app import GridApp
+from gridtui.client import ForecasterInfo
 from gridtui.screens.backtest_result import BacktestResultScreen
 from gridtui.screens.dashboard import DashboardScreen
 from gridtui.widgets.backtest_table import BacktestTable
-from tests.stubs.scripted_client import ScriptedClient, dashboard_script, settle
+from tests.stubs.scripted_client import NOW, ScriptedClient, dashboard_script, settle
 
 Compare = Callable[..., bool]
 
@@ -89,6 +98,48 @@ def test_pane(snap_compare: Compare, pane: str) -> None:
         dashboard(pilot).focus_pane(pane)
 
     assert snap_compare(scripted_app(), terminal_size=(100, 28), run_before=settled(show))
+
+
+# -- the Prices and Fundamentals panes, zoomed, at both ends of the size range ------------
+
+
+@pytest.mark.parametrize("color", ["color", "no_color"])
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("pane", ["prices", "fundamentals"])
+def test_forecast_and_fundamentals_panes(
+    snap_compare: Compare,
+    monkeypatch: pytest.MonkeyPatch,
+    pane: str,
+    size: tuple[int, int],
+    color: str,
+) -> None:
+    """Forecasts with their horizon, band and tomorrow's curve; load, wind, solar, residual."""
+    if color == "no_color":
+        monkeypatch.setenv("NO_COLOR", "1")
+
+    def zoom(pilot: Pilot[Any]) -> None:
+        dashboard(pilot).focus_pane(pane)
+        dashboard(pilot).toggle_zoom()
+
+    assert snap_compare(scripted_app(), terminal_size=size, run_before=settled(zoom))
+
+
+def test_prices_while_the_forecaster_warms_up(snap_compare: Compare) -> None:
+    """No forecast yet: the column and the chart say how many hours are closed of how many."""
+    # Ticks of the current hour only: no hour has closed yet.
+    hour = NOW.replace(minute=0)
+    events = [
+        e
+        for e in dashboard_script()
+        if not isinstance(e, Forecast)
+        and not (isinstance(e, PriceTick) and e.kind is PriceKind.INTRADAY and e.ts < hour)
+    ]
+    forecasters = (ForecasterInfo(model_id="m", task="intraday", step_s=3600, warmup_steps=1),)
+    assert snap_compare(
+        scripted_app(events, forecasters=forecasters, markets=("DE", "FR")),
+        terminal_size=(80, 24),
+        run_before=settled(),
+    )
 
 
 # -- interactions ---------------------------------------------------------------------

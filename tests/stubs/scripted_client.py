@@ -37,7 +37,15 @@ from engine.events import (
 )
 from engine.spread_config import SpreadConfig
 from engine.store.base import BacktestRecord
-from gridtui.client import BacktestRequest, ClientInfo, ClientStats, NotAvailable, Origin
+from gridtui.client import (
+    BacktestRequest,
+    ClientInfo,
+    ClientStats,
+    ForecasterInfo,
+    NotAvailable,
+    Origin,
+)
+from tests.stubs.fundamentals_script import FORECASTERS, fundamentals_script
 
 MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")
 NOW = datetime(2025, 11, 5, 14, 30, tzinfo=UTC)
@@ -57,8 +65,10 @@ class ScriptedClient:
         backtests_available: bool = True,
         events_per_s: float = 1234.0,
         now: datetime = NOW,
+        forecasters: Sequence[ForecasterInfo] = FORECASTERS,
     ) -> None:
         self.markets = tuple(markets)
+        self.forecasters = tuple(forecasters)
         self.clock = clock
         self.strategies_available = strategies_available
         self.backtests_available = backtests_available
@@ -77,7 +87,12 @@ class ScriptedClient:
     @property
     def info(self) -> ClientInfo:
         return ClientInfo(
-            feed="mock", store="sqlite", bus="memory", clock=self.clock, markets=self.markets
+            feed="mock",
+            store="sqlite",
+            bus="memory",
+            clock=self.clock,
+            markets=self.markets,
+            forecasters=self.forecasters,
         )
 
     async def start(self) -> None:
@@ -241,6 +256,7 @@ def dashboard_script(now: datetime = NOW, markets: Sequence[str] = MARKETS) -> l
                 model_id="xgb-de-v1",
             )
         )
+    events += fundamentals_script(now, markets)
     for buy, sell, minutes_open in (("FR", "AT", 42), ("FR", "NL", 17), ("FR", "DE", 3)):
         if buy not in markets or sell not in markets:
             continue

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.clock import Clock
 from engine.events import Event, Forecast
+from engine.feed_health import FeedHealthMachine
 
 
 class Feed(Protocol):
@@ -41,6 +42,20 @@ class Feed(Protocol):
         Raises:
             FeedError: the source failed in a way retries cannot fix.
         """
+        ...
+
+
+@runtime_checkable
+class ReportsHealth(Protocol):
+    """A feed with more to say about its health than its batches (an API feed).
+
+    The kernel hands such a feed its :class:`~engine.feed_health.FeedHealthMachine`
+    before it starts the stream; the feed signals requests, retries, failures,
+    its request budget and heartbeats to it, stamped with the engine clock.
+    """
+
+    def report_health_to(self, health: FeedHealthMachine) -> None:
+        """Send this feed's health signals to ``health`` from now on."""
         ...
 
 

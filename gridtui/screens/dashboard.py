@@ -1,4 +1,4 @@
-"""DashboardScreen: the cockpit — six panes, the status bar, the filter bar, the footer.
+"""DashboardScreen: the cockpit — seven panes, the status bar, the filter bar, the footer.
 
 The app hands this screen one :class:`~gridtui.views.DashboardSnapshot` at a
 time (``snapshot``) plus the UI state it owns (``paused``, ``armed``); the screen
@@ -6,7 +6,7 @@ passes each pane its slice as attributes. Widgets report upward with messages
 (the filter changed, a market row was highlighted) and the screen turns them
 into attributes again.
 
-Layout follows the terminal: six panes in two or three columns on large
+Layout follows the terminal: the panes in two or three columns on large
 terminals; on small ones (80x24 over SSH) one pane at a time with a tab strip,
 Tab / Shift+Tab moving between them.
 """
@@ -30,6 +30,8 @@ from gridtui.widgets.alert_log import AlertLog
 from gridtui.widgets.backtest_table import BacktestTable
 from gridtui.widgets.battery_table import BatteryTable
 from gridtui.widgets.dash_table import DashTable
+from gridtui.widgets.feed_health_table import FeedHealthTable
+from gridtui.widgets.feed_market_table import FeedMarketTable
 from gridtui.widgets.market_filter import MarketFilter
 from gridtui.widgets.pane import Pane
 from gridtui.widgets.pane_tabs import PaneTabs
@@ -47,6 +49,7 @@ PANES: Final = (
     ("strategies", "Strategies"),
     ("batteries", "Batteries"),
     ("backtests", "Backtests"),
+    ("feed-health", "Feed health"),
 )
 
 EMPTY_TEXT: Final = {
@@ -61,6 +64,8 @@ EMPTY_TEXT: Final = {
     "shows its charge, mode, power and revenue here once it dispatches its first hour.",
     "backtests": "No backtests yet. Press b for the new-backtest form; "
     "runs show here with progress, ETA and headline metrics.",
+    "feed-health": "Waiting for the feed's first health report: each feed's state "
+    "(up, degraded, down) with its reason shows here, and each market's last tick.",
 }
 
 COMPACT_BELOW: Final = (120, 30)
@@ -120,6 +125,10 @@ class DashboardScreen(Screen[None]):
             "strategies": (StrategyTable(id="strategy-table"),),
             "batteries": (BatteryTable(id="battery-table"),),
             "backtests": (BacktestTable(id="backtest-table"),),
+            "feed-health": (
+                FeedHealthTable(id="feed-health-table"),
+                FeedMarketTable(id="feed-market-table"),
+            ),
         }
         with Grid(id="panes"):
             for pane_id, title in PANES:
@@ -133,10 +142,14 @@ class DashboardScreen(Screen[None]):
         self.layout_mode = layout_for(self.size.width, self.size.height)
         self.watch_current_pane(self.current_pane)
         self.focus_pane(self.current_pane)
+        if self.snapshot is not EMPTY_SNAPSHOT:
+            self.watch_snapshot(self.snapshot)
 
     # -- attributes down ---------------------------------------------------------
 
     def watch_snapshot(self, snapshot: DashboardSnapshot) -> None:
+        if not self.query(StatusBar):
+            return  # a frame before compose (a fast feed): on_mount shows it
         status = self.query_one(StatusBar)
         status.feed = snapshot.feed
         status.now = snapshot.now
@@ -155,6 +168,9 @@ class DashboardScreen(Screen[None]):
         self.pane("batteries").empty = not snapshot.batteries
         self.query_one(BacktestTable).backtests = snapshot.backtests
         self.pane("backtests").empty = not snapshot.backtests
+        self.query_one(FeedHealthTable).feeds = snapshot.feeds
+        self.query_one(FeedMarketTable).markets = snapshot.market_feeds
+        self.pane("feed-health").empty = not snapshot.feeds
 
     def watch_paused(self, paused: bool) -> None:
         self.query_one(StatusBar).paused = paused
@@ -167,6 +183,7 @@ class DashboardScreen(Screen[None]):
         self.query_one(PriceTable).market_filter = terms
         self.query_one(SpreadTable).market_filter = terms
         self.query_one(BatteryTable).market_filter = terms
+        self.query_one(FeedMarketTable).market_filter = terms
 
     def watch_selected_market(self) -> None:
         self._update_chart()

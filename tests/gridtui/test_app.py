@@ -165,7 +165,7 @@ async def test_tab_cycles_panes_as_tabs_at_80x24():
         assert screen.pane("spreads").display and not screen.pane("prices").display
         assert app.focused is screen.query_one(SpreadTable)
         await pilot.press("shift+tab", "shift+tab")
-        assert screen.current_pane == "backtests"
+        assert screen.current_pane == "feed-health"  # the last pane
 
 
 async def test_layout_follows_the_terminal_size():

@@ -17,10 +17,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from engine.events import Alert, BacktestProgress, BatteryState, StrategyStatus
+from engine.events import Alert, BacktestProgress, BatteryState, FeedHealth, StrategyStatus
 from gridtui.app import GridApp
 from gridtui.screens.dashboard import DashboardScreen
-from tests.stubs.scripted_client import ScriptedClient, dashboard_script, settle
+from tests.stubs.builders import degraded_entsoe
+from tests.stubs.scripted_client import NOW, ScriptedClient, dashboard_script, settle
 
 Compare = Callable[..., bool]
 
@@ -78,13 +79,57 @@ def test_dashboard_before_the_engine_parts_exist(snap_compare: Compare) -> None:
 
 
 @pytest.mark.parametrize(
-    "pane", ["prices", "spreads", "alerts", "strategies", "batteries", "backtests"]
+    "pane", ["prices", "spreads", "alerts", "strategies", "batteries", "backtests", "feed-health"]
 )
 def test_pane(snap_compare: Compare, pane: str) -> None:
     def show(pilot: Pilot[Any]) -> None:
         dashboard(pilot).focus_pane(pane)
 
     assert snap_compare(scripted_app(), terminal_size=(100, 28), run_before=settled(show))
+
+
+# -- the Feed-health pane: an ENTSO-E feed retrying, GB's ticks stale ------------------
+
+
+def entsoe_script() -> list[Any]:
+    events = [e for e in dashboard_script() if not isinstance(e, FeedHealth)]
+    return [*events, degraded_entsoe(NOW)]
+
+
+def show_feed_health(pilot: Pilot[Any]) -> None:
+    dashboard(pilot).focus_pane("feed-health")
+
+
+def test_feed_health_pane_80x24(snap_compare: Compare) -> None:
+    app = scripted_app(entsoe_script())
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled(show_feed_health))
+
+
+def test_feed_health_pane_160x48(snap_compare: Compare) -> None:
+    app = scripted_app(entsoe_script())
+    assert snap_compare(app, terminal_size=(160, 48), run_before=settled(show_feed_health))
+
+
+def test_feed_health_pane_zoomed_160x48(snap_compare: Compare) -> None:
+    """The pane alone (z): also docs/feed-health.svg."""
+    app = scripted_app(entsoe_script())
+    assert snap_compare(
+        app, press=["z"], terminal_size=(160, 48), run_before=settled(show_feed_health)
+    )
+
+
+def test_feed_health_pane_no_color(snap_compare: Compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = scripted_app(entsoe_script())
+    assert snap_compare(app, terminal_size=(160, 48), run_before=settled(show_feed_health))
+
+
+def test_feed_health_pane_no_color_80x24(
+    snap_compare: Compare, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = scripted_app(entsoe_script())
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled(show_feed_health))
 
 
 # -- interactions ---------------------------------------------------------------------

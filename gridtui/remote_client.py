@@ -10,7 +10,10 @@ Several dashboards may attach to one daemon at once.
   (and counted) when the dashboard falls behind. If the connection drops it
   reconnects with doubling back-off and says so in the log; the dashboard
   simply sees no events meanwhile.
-* History, latest prices, engine info and statistics come from the REST API.
+* History, latest prices, engine info and statistics come from the REST API;
+  so does the feed's health at attach time (``/api/v1/feeds/health``), so the
+  status bar and the Feed-health pane show the daemon's one feed state at once
+  instead of "waiting" until the next health event.
 * Commands (strategy toggles, the kill switch, backtests) are authenticated
   POSTs with the bearer token; the daemon's answers map onto the protocol's
   exceptions: 503 → :class:`~gridtui.client.NotAvailable` (its message names
@@ -31,7 +34,7 @@ import msgspec
 from engine.bus import codec
 from engine.bus.codec import CodecError
 from engine.bus.inbox import Inbox
-from engine.events import Event, PriceKind, PriceTick
+from engine.events import Event, FeedHealth, PriceKind, PriceTick
 from gridtui.client import BacktestRequest, ClientInfo, ClientStats, NotAvailable
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,10 @@ class _TransmissionCost(msgspec.Struct):
     from_market: str
     to_market: str
     cost_eur_mwh: float
+
+
+class _FeedsHealth(msgspec.Struct):
+    feeds: list[FeedHealth]
 
 
 class _EngineInfo(msgspec.Struct):
@@ -184,6 +191,11 @@ class RemoteClient:
     async def start(self) -> None:
         if self._info is None:
             await self.connect()
+        # A daemon older than the route answers 404: the health events will come anyway.
+        with contextlib.suppress(KeyError, msgspec.DecodeError, msgspec.ValidationError):
+            feeds = await self.feeds_health()
+            if feeds:
+                self._inbox.put(feeds)
         self._tasks = [
             asyncio.create_task(self._read_events(), name="remote-events"),
             asyncio.create_task(self._poll_stats(), name="remote-stats"),
@@ -288,6 +300,11 @@ class RemoteClient:
         if batch is None:
             raise ConnectionError("remote client closed")
         return batch
+
+    async def feeds_health(self) -> list[FeedHealth]:
+        """Each feed's health now, as the daemon's kernel judges it."""
+        raw = await self._get("/api/v1/feeds/health")
+        return msgspec.json.decode(raw, type=_FeedsHealth).feeds
 
     async def latest_prices(self, kind: PriceKind = PriceKind.INTRADAY) -> dict[str, PriceTick]:
         raw = await self._get("/api/v1/dashboard/prices", {"kind": kind.value})

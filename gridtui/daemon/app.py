@@ -21,6 +21,7 @@ from aiohttp import web
 from gridtui.daemon import (
     routes_backtest,
     routes_dashboard,
+    routes_feeds,
     routes_market,
     routes_models,
     routes_public,
@@ -73,6 +74,7 @@ def all_routes(app: web.Application, max_page_size: int) -> list[RouteSpec]:
 
     specs = [
         *routes_public.routes(max_page_size),
+        *routes_feeds.routes(max_page_size),
         *routes_dashboard.routes(max_page_size),
         *routes_backtest.routes(max_page_size),
         *routes_models.routes(max_page_size),

@@ -23,7 +23,7 @@ Rules, first match wins (:meth:`~FeedHealthMachine.evaluate`):
 2. the API refused the credentials → ``down``;
 3. ``down_after_failures`` requests failed in a row → ``down``;
 4. nothing heard for ``stale_after_s`` (no batch, no heartbeat, no request
-   answered) → ``down``;
+   answered or failed: the feed itself hangs) → ``down``;
 5. the latest request failed, or one is being retried → ``degraded``;
 6. nothing heard yet → ``degraded`` ("waiting for the first events");
 7. otherwise ``up``.
@@ -135,8 +135,10 @@ class FeedHealthMachine:
         self.evaluate(now)
 
     def _error(self, error: str, now: datetime) -> None:
+        # A failing request is a feed that is alive: what is wrong is its API, and
+        # the reason should say so rather than "nothing from the feed".
         self.last_error = error
-        self.last_error_at = now
+        self.last_error_at = self.last_heard = now
 
     # -- state -----------------------------------------------------------------------
 

@@ -99,3 +99,36 @@ async def test_an_attached_dashboard_gets_the_daemons_feed_state_at_once(daemon:
         ]
     finally:
         await client.close()
+
+
+async def test_the_feed_health_pane_follows_a_remote_daemon(make_daemon: DaemonFactory) -> None:
+    from gridtui.app import GridApp
+    from gridtui.widgets.feed_health_table import FeedHealthTable
+    from gridtui.widgets.feed_market_table import FeedMarketTable
+    from gridtui.widgets.status_bar import StatusBar
+
+    daemon = await make_daemon(stale_after_s=60.0)
+    await daemon.push(spread_ticks())
+    client = RemoteClient(str(daemon.http.make_url("")), reconnect_initial_s=0.05)
+    await client.connect()
+    app = GridApp(client)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.dashboard
+        table = screen.query_one(FeedHealthTable)
+        async with asyncio.timeout(10):
+            while table.row_keys != ("queue",):
+                await pilot.pause(0.05)
+        assert "up" in table.cell_text("queue", "state")
+        markets = screen.query_one(FeedMarketTable)
+        assert "test" in markets.cell_text("FR", "source")
+        assert "60 min" in markets.cell_text("FR", "mtu")
+        await asyncio.wait_for(client.connected.wait(), 5)
+        daemon.clock.advance_to(T0 + timedelta(seconds=125))  # the daemon's feed goes quiet
+        async with asyncio.timeout(10):
+            while "down" not in table.cell_text("queue", "state"):
+                await pilot.pause(0.05)
+        assert "nothing from the feed for" in table.cell_text("queue", "reason")
+        assert screen.query_one(StatusBar).feed.state == "down"
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0

@@ -132,3 +132,12 @@ async def test_the_kernel_publishes_one_state_and_alerts_follow_it(tmp_path):
     assert ("feed_down", "quiet") in alerts
     assert runtime.kernel.feed_health.state == "down"
     assert runtime.kernel.feed_health.reason == "the engine stopped the feed"
+
+
+def test_a_feed_busy_retrying_is_degraded_not_silent():
+    machine = FeedHealthMachine("entsoe", stale_after_s=60)
+    machine.start(at(0))
+    machine.request_ok(at(1))
+    machine.retried("prices DE: connection refused", at(50))
+    assert machine.evaluate(at(100)) == "degraded"  # 99 s after the last answer
+    assert machine.reason == "retrying: prices DE: connection refused"

@@ -191,9 +191,36 @@ async def test_tab_reaches_the_feed_health_pane_at_80x24():
         assert "37/400" in table.cell_text("entsoe", "budget")
         assert "HTTP 503" in table.cell_text("entsoe", "reason")
         markets = screen.query_one(FeedMarketTable)
-        assert markets.row_keys == MARKETS
+        assert markets.row_keys == tuple(MARKETS)
         assert "stale" in markets.cell_text("GB", "age")  # GB went quiet ten minutes ago
         assert "15 min" in markets.cell_text("DE", "mtu")
         await pilot.press("slash", "d", "e")
         await pilot.pause()
-        assert markets.row_keys == ("DE",)
+        assert list(markets.row_keys) == ["DE"]  # the market filter narrows it too
+
+
+async def test_offline_the_feed_is_down_with_the_connection_error(tmp_path):
+    """The user's case: GRIDTUI_ENTSOE_TOKEN=fake, no network (nothing listens on port 9)."""
+    settings = load_settings(
+        environ={"GRIDTUI_ENTSOE_TOKEN": "fake"},
+        overrides={
+            "data_dir": str(tmp_path),
+            "markets": ["DE", "FR"],
+            "feed": {"kind": "entsoe"},
+            "entsoe": {"url": "http://127.0.0.1:9/api", "max_attempts": 1, "timeout_s": 2.0},
+        },
+    )
+    app = GridApp(InProcessClient(settings), ui=settings.ui, keys=settings.keys)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.dashboard
+        bar = screen.query_one(StatusBar)
+        async with asyncio.timeout(10):
+            while bar.feed.state != "down":
+                await pilot.pause(0.05)
+        await pilot.pause(1.5)
+        (feed,) = screen.snapshot.feeds
+        assert (bar.feed.source, bar.feed.state, feed.state) == ("entsoe", "down", "down")
+        assert "requests failed in a row" in feed.reason and "Connect" in feed.reason
+        assert not any("is up" in a.message for a in screen.snapshot.alerts)
+        await pilot.press("q")
+        await pilot.pause()

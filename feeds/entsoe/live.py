@@ -126,6 +126,9 @@ class EntsoeFeed:
                 batch.extend(t for t in self.current_ticks(now) if (t.market, t.ts) not in sent)
                 if now >= next_health:
                     self.health.alive(now)
+                    # A sliding minute: say what is spent now, not at the last request.
+                    budget = self.client.budget
+                    self.health.budget(budget.used_last_minute(), budget.per_minute)
                     next_health = now + health_every
                 if batch:
                     self.events_total += len(batch)

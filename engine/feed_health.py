@@ -28,14 +28,15 @@ Rules, first match wins (:meth:`~FeedHealthMachine.evaluate`):
 6. nothing heard yet → ``degraded`` ("waiting for the first events");
 7. otherwise ``up``.
 
-``since`` is when the state last changed. Pure and clock-injected: no wall clock,
+``since`` is when the state last changed: every signal re-applies the rules, so
+it is the signal's time, not when someone next asked. Pure and clock-injected: no wall clock,
 no I/O, no framework.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from engine.events import Event, FeedHealth
@@ -93,10 +94,12 @@ class FeedHealthMachine:
         """A batch came from the feed."""
         self.events_total += len(events)
         self.last_batch_at = self.last_heard = now
+        self.evaluate(now)
 
     def alive(self, now: datetime) -> None:
         """The feed is running, though nothing new came (a heartbeat between polls)."""
         self.last_heard = now
+        self.evaluate(now)
 
     def request_ok(self, now: datetime) -> None:
         """A request to the feed's API was answered."""
@@ -104,12 +107,14 @@ class FeedHealthMachine:
         self.consecutive_failures = 0
         self.retrying = False
         self.last_success = self.last_heard = now
+        self.evaluate(now)
 
     def retried(self, error: str, now: datetime) -> None:
         """A request failed and is tried again."""
         self.retries_total += 1
         self.retrying = True
         self._error(error, now)
+        self.evaluate(now)
 
     def request_failed(self, error: str, now: datetime, *, fatal: bool = False) -> None:
         """A request failed for good; ``fatal``: retrying cannot help (a refused token)."""
@@ -119,6 +124,7 @@ class FeedHealthMachine:
         self._error(error, now)
         if fatal:
             self.fatal = error
+        self.evaluate(now)
 
     def budget(self, used: int, limit: int) -> None:
         """Requests spent in the API's rate-limit window, of ``limit``."""
@@ -144,30 +150,34 @@ class FeedHealthMachine:
 
     def evaluate(self, now: datetime) -> str:
         """Apply the rules at ``now``; returns the state (and keeps it, with reason and since)."""
-        state, reason = self._rules(now)
+        state, reason, began = self._rules(now)
         if state != self.state or self.since is None:
-            self.since = now
+            self.since = began
         self.state, self.reason = state, reason
         return state
 
-    def _rules(self, now: datetime) -> tuple[str, str]:
+    def _rules(self, now: datetime) -> tuple[str, str, datetime]:
+        """(state, reason, since when that holds) at ``now``."""
         if self._ended is not None:
-            return self._ended
+            return (*self._ended, now)
         if self.fatal:
-            return DOWN, self.fatal
+            return DOWN, self.fatal, now
         if self.consecutive_failures >= self.down_after_failures:
-            return DOWN, f"{self.consecutive_failures} requests failed in a row: {self.last_error}"
+            failed = f"{self.consecutive_failures} requests failed in a row: {self.last_error}"
+            return DOWN, failed, now
         heard = self.last_heard or self.started_at
         if heard is not None and (now - heard).total_seconds() > self.stale_after_s:
             what = "nothing from the feed" if self.last_heard else "no events yet"
-            return DOWN, f"{what} for {(now - heard).total_seconds():.0f} s"
+            # Silence is noticed when someone looks; it began at stale_after_s.
+            began = heard + timedelta(seconds=self.stale_after_s)
+            return DOWN, f"{what} for {(now - heard).total_seconds():.0f} s", began
         if self.retrying:
-            return DEGRADED, f"retrying: {self.last_error}"
+            return DEGRADED, f"retrying: {self.last_error}", now
         if self.consecutive_failures:
-            return DEGRADED, f"the latest request failed: {self.last_error}"
+            return DEGRADED, f"the latest request failed: {self.last_error}", now
         if self.last_heard is None:
-            return DEGRADED, "waiting for the first events"
-        return UP, ""
+            return DEGRADED, "waiting for the first events", now
+        return UP, "", now
 
     def event(self, now: datetime, **counters: int) -> FeedHealth:
         """The state at ``now`` as the feed's FeedHealth event; ``counters`` are the

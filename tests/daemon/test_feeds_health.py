@@ -60,7 +60,7 @@ async def test_health_and_the_route_and_the_published_event_agree_when_the_feed_
     assert health["status"] == "degraded"
     assert health["feed"]["state"] == "down"
     assert health["feed"]["reason"] == "nothing from the feed for 125 s"
-    assert health["feed"]["since"] == "2024-03-01T12:02:05Z"
+    assert health["feed"]["since"] == "2024-03-01T12:01:00Z"  # 60 s after the last batch
     (feed,) = (await body(await daemon.http.get("/api/v1/feeds/health")))["feeds"]
     assert (feed["state"], feed["message"]) == ("down", health["feed"]["reason"])
     # The kernel publishes the same state, so the alerts and dashboards see it too.

@@ -28,8 +28,8 @@ def test_waiting_then_up_with_the_first_events_and_since_when():
     )
     machine.events_arrived([tick("DE", 50.0)], at(2))
     assert machine.evaluate(at(3)) == "up"
-    assert (machine.reason, machine.since) == ("", at(3))
-    assert machine.evaluate(at(10)) == "up" and machine.since == at(3)  # no change, same since
+    assert (machine.reason, machine.since) == ("", at(2))  # when the events came
+    assert machine.evaluate(at(10)) == "up" and machine.since == at(2)  # no change, same since
 
 
 def test_retries_degrade_failures_in_a_row_bring_it_down_and_an_answer_brings_it_up():
@@ -58,8 +58,9 @@ def test_silence_past_stale_after_is_down_and_a_heartbeat_keeps_it_up():
     machine.events_arrived([tick("DE", 50.0)], at(62))
     machine.alive(at(100))
     assert machine.evaluate(at(150)) == "up"  # 50 s after the heartbeat
-    assert machine.evaluate(at(161)) == "down"
-    assert machine.reason == "nothing from the feed for 61 s"
+    assert machine.evaluate(at(175)) == "down"
+    assert machine.reason == "nothing from the feed for 75 s"
+    assert machine.since == at(160)  # when the silence passed stale_after_s, not when asked
 
 
 def test_a_refused_token_is_down_whatever_comes_after_and_the_end_says_why():

@@ -10,10 +10,8 @@ Several dashboards may attach to one daemon at once.
   (and counted) when the dashboard falls behind. If the connection drops it
   reconnects with doubling back-off and says so in the log; the dashboard
   simply sees no events meanwhile.
-* History, latest prices, engine info and statistics come from the REST API;
-  so does the feed's health at attach time (``/api/v1/feeds/health``), so the
-  status bar and the Feed-health pane show the daemon's one feed state at once
-  instead of "waiting" until the next health event.
+* History, latest prices, engine info, statistics and, at attach, the feed's
+  health (``/api/v1/feeds/health``: no "waiting" until the next one) are REST.
 * Commands (strategy toggles, the kill switch, backtests) are authenticated
   POSTs with the bearer token; the daemon's answers map onto the protocol's
   exceptions: 503 → :class:`~gridtui.client.NotAvailable` (its message names
@@ -193,8 +191,7 @@ class RemoteClient:
             await self.connect()
         # A daemon older than the route answers 404: the health events will come anyway.
         with contextlib.suppress(KeyError, msgspec.DecodeError, msgspec.ValidationError):
-            feeds = await self.feeds_health()
-            if feeds:
+            if feeds := await self.feeds_health():
                 self._inbox.put(feeds)
         self._tasks = [
             asyncio.create_task(self._read_events(), name="remote-events"),

@@ -35,6 +35,8 @@ class MarketFeed(msgspec.Struct, kw_only=True):
 
 
 class FeedsHealth(msgspec.Struct, kw_only=True):
+    """Each feed's one health state (the kernel's FeedHealth) and each market's last tick."""
+
     feeds: list[FeedHealth]
     markets: list[MarketFeed]
     retrieved_at: datetime

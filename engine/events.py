@@ -289,14 +289,27 @@ class Forecast(Event, frozen=True, tag=True, kw_only=True):
 
 
 class FeedHealth(Event, frozen=True, tag=True, kw_only=True):
+    """One feed's health, from its :class:`~engine.feed_health.FeedHealthMachine`.
+
+    ``message`` is the reason for the state (empty when up), ``since`` when the
+    state began. ``budget_used``/``budget_limit``: requests spent in the API's
+    rate-limit window (None for a feed without an API).
+    """
+
     source: str
-    state: str  # "up" | "degraded" | "down"
+    state: str  # "up" | "degraded" | "down" | "ended"
     last_success: datetime | None = None
     events_total: int = 0
     rejected_total: int = 0
     errors_total: int = 0
     budget_used_fraction: float | None = None
     message: str = ""
+    since: datetime | None = None
+    retries_total: int = 0
+    last_error: str = ""
+    last_error_at: datetime | None = None
+    budget_used: int | None = None
+    budget_limit: int | None = None
 
 
 AnyEvent = (

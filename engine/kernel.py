@@ -8,8 +8,11 @@ One loop, one direction::
                       bus.publish(batch + derived)   writer.add(batch + derived)
 
 Live and backtest differ only in the feed and the clock handed in. The kernel
-never reads the wall clock; a component error or a bus outage is logged and
-counted and the loop goes on, because the daemon must not die on one bad event.
+owns the feed's :class:`~engine.feed_health.FeedHealthMachine` and is the only
+publisher of its FeedHealth (once a second, and through the components when the
+state changes, so the alert rules see it). The kernel never reads the wall
+clock; a component error or a bus outage is logged and counted and the loop goes
+on, because the daemon must not die on one bad event.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import msgspec
 from engine.bus.base import Bus, BusError
 from engine.clock import Clock
 from engine.events import Event, FeedHealth
-from engine.ports import Feed
+from engine.feed_health import FeedHealthMachine
+from engine.ports import Feed, ReportsHealth
 from engine.store.writer import BatchedWriter
 from engine.validation import TickValidator
 
@@ -83,6 +87,10 @@ class Kernel:
         self.timer_interval_s = timer_interval_s
         self.stale_after_s = stale_after_s
         self.stats = KernelStats()
+        self.feed_health = FeedHealthMachine(feed.name, stale_after_s=stale_after_s)
+        if isinstance(feed, ReportsHealth):
+            feed.report_health_to(self.feed_health)
+        self._health_published = ""
         self._stop = asyncio.Event()
 
     def stop(self) -> None:
@@ -99,6 +107,7 @@ class Kernel:
     async def run(self) -> KernelStats:
         """Run until the feed ends or :meth:`stop` is called."""
         self.stats.started_monotonic = self.clock.monotonic()
+        self.feed_health.start(self.clock.now())
         timer = asyncio.create_task(self._timer_loop(), name="kernel-timer")
         pump = asyncio.create_task(self._pump(), name="kernel-pump")
         stopper = asyncio.create_task(self._stop.wait(), name="kernel-stop")
@@ -109,7 +118,15 @@ class Kernel:
                 task.cancel()
             results = await asyncio.gather(pump, stopper, timer, return_exceptions=True)
             self.stats.stopped_monotonic = self.clock.monotonic()
-            await self._publish([self.health("down" if self._stop.is_set() else "ended")])
+            failed = results[0] if isinstance(results[0], Exception) else None
+            stopped = self._stop.is_set()
+            self.feed_health.ended(
+                self.clock.now(),
+                stopped=stopped,
+                error=f"the feed failed: {failed}" if failed else "",
+            )
+            # A stop the operator asked for is no feed failure to alert on.
+            await self._publish_health(self.health(), alert=failed is not None or not stopped)
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 raise result
@@ -131,6 +148,7 @@ class Kernel:
         stats = self.stats
         stats.batches += 1
         stats.events_in += len(batch)
+        self.feed_health.events_arrived(batch, self.clock.now())
         good = self.validator.filter(batch)
         if not good:
             return good
@@ -174,25 +192,32 @@ class Kernel:
                 except Exception:
                     self.stats.component_errors += 1
                     log.exception("component %s failed on its timer; going on", component.name)
-            derived.append(self.health())
-            self.writer.add(derived)
-            await self._publish(derived)
+            if derived:
+                self.writer.add(derived)
+                await self._publish(derived)
+            await self._publish_health(self.health())
 
-    def health(self, state: str | None = None) -> FeedHealth:
-        """The feed's health as the kernel sees it."""
+    async def _publish_health(self, health: FeedHealth, *, alert: bool = True) -> None:
+        """Publish the feed's health; a change of state goes through the components
+        first (unless not ``alert``), so the alert rules raise ``feed_down``/
+        ``feed_recovered`` from it."""
+        outgoing: list[Event] = [health]
+        if health.state != self._health_published and alert:
+            self._health_published = health.state
+            for component in self.components:
+                try:
+                    outgoing.extend(component.on_events([health], health.ts))
+                except Exception:
+                    self.stats.component_errors += 1
+                    log.exception("component %s failed on feed health; going on", component.name)
+        self.writer.add(outgoing)
+        await self._publish(outgoing)
+
+    def health(self) -> FeedHealth:
+        """The feed's health now, from its one state machine."""
         stats = self.stats
-        now = self.clock.now()
-        if state is None:
-            last = stats.last_batch_at
-            fresh = last is not None and (now - last).total_seconds() <= self.stale_after_s
-            state = "up" if fresh else "down"
-        return FeedHealth(
-            ts=now,
-            source=self.feed.name,
-            state=state,
-            last_success=stats.last_batch_at,
-            events_total=stats.events_in,
+        return self.feed_health.event(
+            self.clock.now(),
             rejected_total=self.validator.rejected_total,
             errors_total=stats.component_errors + stats.bus_errors,
-            message=f"{self.events_per_s():,.0f} events/s",
         )

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from engine.clock import Clock
 from engine.events import Event, Forecast
+from engine.feed_health import FeedHealthMachine
 
 
 class Feed(Protocol):
@@ -60,6 +61,20 @@ class Resumable(Protocol):
 
     def resume_after(self, stored_until: Mapping[str, datetime]) -> None:
         """The newest stored delivery start per market (absent: nothing stored)."""
+        ...
+
+
+@runtime_checkable
+class ReportsHealth(Protocol):
+    """A feed with more to say about its health than its batches (an API feed).
+
+    The kernel hands such a feed its :class:`~engine.feed_health.FeedHealthMachine`
+    before it starts the stream; the feed signals requests, retries, failures,
+    its request budget and heartbeats to it, stamped with the engine clock.
+    """
+
+    def report_health_to(self, health: FeedHealthMachine) -> None:
+        """Send this feed's health signals to ``health`` from now on."""
         ...
 
 

@@ -13,6 +13,8 @@ Several dashboards may attach to one daemon at once.
 * History, latest prices, engine info and statistics come from the REST API,
   and so does the state the dashboard starts from (recent alerts, batteries,
   strategies, backtests, forecasts: :func:`gridtui.engine_state.daemon_state`).
+* At attach, also the feed's health (``/api/v1/feeds/health``: no "waiting"
+  until the next one).
 * Commands (strategy toggles, the kill switch, backtests) are authenticated
   POSTs with the bearer token; the daemon's answers map onto the protocol's
   exceptions: 503 → :class:`~gridtui.client.NotAvailable` (its message names
@@ -33,7 +35,7 @@ import msgspec
 from engine.bus import codec
 from engine.bus.codec import CodecError
 from engine.bus.inbox import Inbox
-from engine.events import AuditEntry, Event, PriceKind, PriceTick
+from engine.events import AuditEntry, Event, FeedHealth, PriceKind, PriceTick
 from engine.store.base import BacktestRecord
 from gridtui.client import (
     DASHBOARD_AGENT,
@@ -86,6 +88,10 @@ class _TransmissionCost(msgspec.Struct):
     from_market: str
     to_market: str
     cost_eur_mwh: float
+
+
+class _FeedsHealth(msgspec.Struct):
+    feeds: list[FeedHealth]
 
 
 class _EngineInfo(msgspec.Struct):
@@ -204,6 +210,10 @@ class RemoteClient:
     async def start(self) -> None:
         if self._info is None:
             await self.connect()
+        # A daemon older than the route answers 404: the health events will come anyway.
+        with contextlib.suppress(KeyError, msgspec.DecodeError, msgspec.ValidationError):
+            if feeds := await self.feeds_health():
+                self._inbox.put(feeds)
         self._tasks = [
             asyncio.create_task(self._read_events(), name="remote-events"),
             asyncio.create_task(self._poll_stats(), name="remote-stats"),
@@ -308,6 +318,11 @@ class RemoteClient:
         if batch is None:
             raise ConnectionError("remote client closed")
         return batch
+
+    async def feeds_health(self) -> list[FeedHealth]:
+        """Each feed's health now, as the daemon's kernel judges it."""
+        raw = await self._get("/api/v1/feeds/health")
+        return msgspec.json.decode(raw, type=_FeedsHealth).feeds
 
     async def latest_prices(self, kind: PriceKind = PriceKind.INTRADAY) -> dict[str, PriceTick]:
         raw = await self._get("/api/v1/dashboard/prices", {"kind": kind.value})

@@ -12,8 +12,11 @@ Time is the engine's: "now" is the newest feed-health or tick time seen, never
 the wall clock, so a replay at 60x and a test with a frozen clock render alike.
 Nothing here imports Textual; tests fold events and read snapshots directly.
 
-This module dispatches events and keeps the feed's health (the status bar);
-each pane's folding lives in :mod:`gridtui.folds`.
+This module dispatches events; each pane's folding lives in :mod:`gridtui.folds`.
+The feed's health (status bar and Feed-health pane) is the kernel's one
+FeedHealth per feed (:mod:`gridtui.folds.feed_health`); its changes reach the
+Alerts pane as the engine's ``feed_down``/``feed_recovered`` alerts, not as a
+second verdict of this model's own.
 """
 
 from __future__ import annotations
@@ -31,14 +34,15 @@ from engine.events import (
     Forecast,
     Fundamentals,
     PriceTick,
-    Severity,
     SpreadOpportunity,
     StrategyStatus,
 )
+from engine.market.timeline import MarketTimeline
 from gridtui.folds.alerts import AlertFold
 from gridtui.folds.backtests import BacktestFold
 from gridtui.folds.batteries import BatteryFold
 from gridtui.folds.clock import EngineClock, age
+from gridtui.folds.feed_health import FeedHealthFold
 from gridtui.folds.fundamentals import FundamentalsFold
 from gridtui.folds.prices import ForecasterNeeds, PriceFold
 from gridtui.folds.spreads import SpreadFold
@@ -56,6 +60,7 @@ class DashboardModel:
         chart_hours: hours of history kept for the chart.
         forecasters: the engine's forecast models (the Prices pane's warm-up hint
             and which forecasts are the next day's curve).
+        timeline: market rules, for the MTU of a market whose ticks do not say.
     """
 
     def __init__(
@@ -66,6 +71,7 @@ class DashboardModel:
         stale_after_s: float = 60.0,
         chart_hours: float = 6.0,
         forecasters: Sequence[ForecasterNeeds] = (),
+        timeline: MarketTimeline | None = None,
     ) -> None:
         self._clock = EngineClock()
         self._prices = PriceFold(
@@ -81,11 +87,12 @@ class DashboardModel:
         self._strategies = StrategyFold()
         self._backtests = BacktestFold()
         self._alerts = AlertFold()
-        self._feed_source = ""
-        self._feed_state = "waiting"
+        self._feeds = FeedHealthFold(
+            self._clock, timeline or MarketTimeline(), stale_after_s=stale_after_s
+        )
         self.events_applied = 0
         self._handlers: dict[type[Event], Callable[[Any], None]] = {
-            PriceTick: self._prices.on_price,
+            PriceTick: self._on_price,
             SpreadOpportunity: self._spreads.on_spread,
             FeedHealth: self._on_health,
             BatteryState: self._batteries.on_battery,
@@ -113,16 +120,13 @@ class DashboardModel:
         self._strategies.on_strategy(status)
         self._fundamentals.on_strategy(status)
 
+    def _on_price(self, tick: PriceTick) -> None:
+        self._prices.on_price(tick)
+        self._feeds.on_price(tick)
+
     def _on_health(self, health: FeedHealth) -> None:
         self._clock.advance(health.ts)
-        if self._feed_source and health.state != self._feed_state:
-            severity = Severity.INFO if health.state == "up" else Severity.WARNING
-            detail = f": {health.message}" if health.message and health.state != "up" else ""
-            self._alerts.log(
-                health.ts, severity, "feed", f"feed {health.source} is {health.state}{detail}"
-            )
-        self._feed_source = health.source
-        self._feed_state = health.state
+        self._feeds.on_health(health)
 
     def set_backtest_metrics(self, run_id: str, metrics: Mapping[str, float]) -> None:
         """Headline metrics of a finished run (fetched by the app from the store)."""
@@ -149,9 +153,10 @@ class DashboardModel:
     def snapshot(self, feed: FeedView | None = None) -> DashboardSnapshot:
         """An immutable picture of everything, for the panes."""
         base_feed = feed or FeedView()
+        health = self._feeds.latest
         feed_view = FeedView(
-            source=self._feed_source or base_feed.source,
-            state=self._feed_state,
+            source=health.source if health else base_feed.source,
+            state=health.state if health else "waiting",
             last_tick_age_s=age(self._clock.now_s, self._prices.latest_tick_s()),
             events_per_s=base_feed.events_per_s,
             store_up=base_feed.store_up,
@@ -171,4 +176,6 @@ class DashboardModel:
             events_applied=self.events_applied,
             fundamentals=self._fundamentals.views() if not self._fundamentals.empty else (),
             fundamentals_charts=self._fundamentals.charts(),
+            feeds=self._feeds.feed_views(),
+            market_feeds=self._feeds.market_views(self._prices.market_names),
         )

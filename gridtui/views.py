@@ -224,6 +224,34 @@ class FeedView:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedHealthView:
+    """One feed's row of the Feed-health pane: its one health state and the API's figures."""
+
+    source: str
+    state: str
+    reason: str = ""
+    since_age_s: float | None = None
+    last_success_age_s: float | None = None
+    budget_used: int | None = None
+    budget_limit: int | None = None
+    retries: int = 0
+    errors: int = 0
+    last_error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketFeedView:
+    """One market's row of the Feed-health pane: where its last tick came from, how old."""
+
+    market: str
+    last_tick_age_s: float | None = None
+    mtu_minutes: int | None = None
+    source: str = ""
+    kind: str = ""
+    stale: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class DashboardSnapshot:
     """Everything the dashboard shows at one instant. Built by :meth:`DashboardModel.snapshot`."""
 
@@ -239,6 +267,8 @@ class DashboardSnapshot:
     events_applied: int
     fundamentals: tuple[FundamentalsView, ...] = ()
     fundamentals_charts: Mapping[str, FundamentalsSeries] = field(default_factory=dict)
+    feeds: tuple[FeedHealthView, ...] = ()
+    market_feeds: tuple[MarketFeedView, ...] = ()
 
 
 EMPTY_SNAPSHOT: Final = DashboardSnapshot(

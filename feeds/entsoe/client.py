@@ -23,6 +23,10 @@ The security token travels only as the ``securityToken`` query parameter. It is
 never logged: messages name requests by a label built without it, and any text
 that comes from aiohttp is scrubbed of it.
 
+Every answer, retry and failure is also signalled, on the ``now`` clock, to
+``signals``: the feed's :class:`~engine.feed_health.FeedHealthMachine` (the live
+feed hands the kernel's over), which alone decides up/degraded/down.
+
 Errors live in :mod:`feeds.entsoe.errors`, the retry policy in
 :mod:`feeds.entsoe.retry`, time formats and span splitting in
 :mod:`feeds.entsoe.times`, the health counters in :mod:`feeds.entsoe.stats`.
@@ -41,6 +45,7 @@ import aiohttp
 import msgspec
 
 from engine.events import PriceTick
+from engine.feed_health import FeedHealthMachine
 from feeds.entsoe import convert
 from feeds.entsoe.budget import RequestBudget
 from feeds.entsoe.document import Document, empty_document, merge
@@ -119,6 +124,8 @@ class EntsoeClient:
         self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
         self._rng = rng or random.Random()
         self.stats = ClientStats()
+        # Its own machine until a feed hands over the kernel's (report_health_to).
+        self.signals = FeedHealthMachine("entsoe-api")
 
     def __repr__(self) -> str:
         return f"EntsoeClient(url={self.config.url!r}, token=***)"
@@ -135,13 +142,8 @@ class EntsoeClient:
         self._session = None
 
     def state(self) -> str:
-        """``up``, ``degraded`` (the latest query failed) or ``down``."""
-        stats = self.stats
-        if stats.auth_failed or stats.consecutive_failures >= 3:
-            return "down"
-        if stats.consecutive_failures:
-            return "degraded"
-        return "up"
+        """``up``, ``degraded`` or ``down``, as :attr:`signals` judges it now."""
+        return self.signals.evaluate(self.now())
 
     def scrub(self, text: str) -> str:
         """``text`` with the token replaced, for anything that reaches a log."""
@@ -256,15 +258,15 @@ class EntsoeClient:
             attempt += 1
             await self.budget.acquire()
             self.stats.requests += 1
+            self.signals.budget(self.budget.used_last_minute(), self.budget.per_minute)
             try:
                 document = await self._attempt(name, params, start, end)
             except Retry as retry:
                 self._count_error(retry.kind, f"{name}: {retry.message}")
                 if attempt >= self.config.max_attempts:
-                    self._failed()
-                    raise EntsoeUnavailable(
-                        f"{name}: gave up after {attempt} attempt(s); last: {retry.message}"
-                    ) from None
+                    message = f"{name}: gave up after {attempt} attempt(s); last: {retry.message}"
+                    self._failed(message)
+                    raise EntsoeUnavailable(message) from None
                 delay = retry.wait_s if retry.wait_s is not None else self._backoff_s(attempt)
                 log.warning(
                     "%s: %s; retry %d of %d in %.1f s",
@@ -275,10 +277,11 @@ class EntsoeClient:
                     delay + self.budget.paused_for_s,
                 )
                 self.stats.retries += 1
+                self.signals.retried(self.stats.last_error, self.now())
                 await asyncio.sleep(delay)
                 continue
-            except EntsoeError:
-                self._failed()
+            except EntsoeError as exc:
+                self._failed(str(exc), fatal=isinstance(exc, EntsoeAuthError))
                 raise
             if document is None:
                 # "Too much data requested": halve the span and ask twice.
@@ -369,15 +372,17 @@ class EntsoeClient:
         stats.last_error = self.scrub(message)
         stats.last_error_at = self.now()
 
-    def _failed(self) -> None:
+    def _failed(self, message: str, *, fatal: bool = False) -> None:
         self.stats.failures += 1
         self.stats.consecutive_failures += 1
+        self.signals.request_failed(self.scrub(message), self.now(), fatal=fatal)
 
     def _succeeded(self, document: Document, name: str) -> None:
         stats = self.stats
         stats.queries += 1
         stats.consecutive_failures = 0
         stats.last_success = self.now()
+        self.signals.request_ok(stats.last_success)
         if not document.series:
             stats.empty += 1
         if document.problems:

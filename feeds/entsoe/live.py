@@ -18,14 +18,15 @@ What it emits (``source="entsoe"``, every timestamp UTC):
   intervals already sent are not sent again. The day-ahead load forecast
   (A65, A01) of those intervals rides along, asked only when there are new
   ones; without it the actuals go out alone.
-- **FeedHealth** with ``source="entsoe-api"`` after every poll and every
-  ``health_interval_s``: state, last success, error count, share of the
-  request budget used. It doubles as a heartbeat, so the kernel's own view of
-  the feed does not go stale between MTU boundaries.
+Its health is not an event of its own: the kernel hands it the feed's one
+:class:`~engine.feed_health.FeedHealthMachine` (:meth:`EntsoeFeed.report_health_to`),
+the client signals every answer, retry, failure and the request budget to it,
+and the feed adds a heartbeat every ``health_interval_s``, so the feed does not
+look stale between MTU boundaries. The kernel publishes the one FeedHealth.
 
-A failed request is logged, counted and reported in health, and the next poll
-tries again. A rejected token is the one failure that ends the stream: a last
-health event says "down" with the reason, then :class:`~engine.ports.FeedError`.
+A failed request is logged, counted and signalled, and the next poll tries
+again. A rejected token is the one failure that ends the stream: the machine
+says "down" with the reason, then :class:`~engine.ports.FeedError`.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from engine.clock import Clock
-from engine.events import Event, FeedHealth, Fundamentals, PriceTick
+from engine.events import Event, Fundamentals, PriceTick
+from engine.feed_health import FeedHealthMachine
 from engine.ports import FeedError
 from feeds.entsoe import convert
 from feeds.entsoe.client import EntsoeClient
@@ -65,7 +67,8 @@ class EntsoeFeedConfig(msgspec.Struct, frozen=True, kw_only=True):
             load forecast of the intervals that arrive).
         fundamentals_lookback_h: how far back each poll asks for them (they
             arrive late and are sometimes filled in later).
-        health_interval_s: seconds between health events when nothing happens.
+        health_interval_s: seconds between heartbeats to the health machine
+            when nothing happens.
         backfill_max_days: after a restart, how far back the first poll goes to
             fill what the store lacks (from its newest stored delivery, at most
             this many days; the API answers a year per request).
@@ -120,6 +123,16 @@ class EntsoeFeed:
             if market in self.config.zones:
                 self._resume[market] = last + _HOUR
 
+    def report_health_to(self, health: FeedHealthMachine) -> None:
+        """The kernel's health machine: the client's requests and this feed's
+        heartbeats go to it (:class:`~engine.ports.ReportsHealth`)."""
+        self.client.signals = health
+
+    @property
+    def health(self) -> FeedHealthMachine:
+        """Where this feed's health signals go."""
+        return self.client.signals
+
     async def stream(self, clock: Clock) -> AsyncGenerator[Sequence[Event], None]:
         self.client.now = clock.now
         poll_every = timedelta(seconds=self.config.poll_interval_s)
@@ -137,7 +150,10 @@ class EntsoeFeed:
                 sent = {(e.market, e.ts) for e in batch if isinstance(e, PriceTick)}
                 batch.extend(t for t in self.current_ticks(now) if (t.market, t.ts) not in sent)
                 if now >= next_health:
-                    batch.append(self.health(now))
+                    self.health.alive(now)
+                    # A sliding minute: say what is spent now, not at the last request.
+                    budget = self.client.budget
+                    self.health.budget(budget.used_last_minute(), budget.per_minute)
                     next_health = now + health_every
                 if batch:
                     self.events_total += len(batch)
@@ -297,32 +313,3 @@ class EntsoeFeed:
             if (i := bisect.bisect_right(starts, now)) < len(starts)
         ]
         return min(upcoming, default=None)
-
-    def health(self, now: datetime) -> FeedHealth:
-        """The API side of the feed's health, from the client's counters."""
-        stats = self.client.stats
-        state = "down" if self._fatal else self.client.state()
-        used = self.client.budget.used_last_minute()
-        summary = (
-            f"{stats.queries} queries ok, {stats.empty} empty, {stats.retries} retries; "
-            f"budget {used}/{self.client.budget.per_minute} per minute"
-        )
-        if stats.errors:
-            kinds = ", ".join(f"{kind} ×{count}" for kind, count in sorted(stats.errors.items()))
-            summary += f"; errors: {kinds}"
-        if self._fatal:
-            message = self._fatal
-        elif state != "up" and stats.last_error:
-            message = f"{stats.last_error} ({summary})"
-        else:
-            message = summary
-        return FeedHealth(
-            ts=now,
-            source=f"{self.name}-api",
-            state=state,
-            last_success=stats.last_success,
-            events_total=self.events_total,
-            errors_total=stats.errors_total,
-            budget_used_fraction=self.client.budget.used_fraction(),
-            message=message,
-        )

@@ -22,6 +22,7 @@ from gridtui.daemon import (
     routes_audit,
     routes_backtest,
     routes_dashboard,
+    routes_feeds,
     routes_fundamentals,
     routes_market,
     routes_models,
@@ -75,6 +76,7 @@ def all_routes(app: web.Application, max_page_size: int) -> list[RouteSpec]:
 
     specs = [
         *routes_public.routes(max_page_size),
+        *routes_feeds.routes(max_page_size),
         *routes_dashboard.routes(max_page_size),
         *routes_fundamentals.routes(max_page_size),
         *routes_backtest.routes(max_page_size),

@@ -2,8 +2,10 @@
 
 ``/health`` answers 200 while the daemon does its job — ``healthy``, or
 ``degraded`` when the store or the bus is down (events are buffered, nothing is
-lost) or the feed is stale — and 503 ``unhealthy`` once the kernel has stopped,
-which is when a supervisor should restart it.
+lost) or the feed is not ``up`` (its state and reason are the kernel's one feed
+state machine, the same the dashboard and the feed alerts show) — and 503
+``unhealthy`` once the kernel has stopped, which is when a supervisor should
+restart it.
 """
 
 from __future__ import annotations
@@ -57,9 +59,13 @@ KIND_PARAM = Param(
 def feed_status(engine: DaemonEngine) -> FeedStatus:
     runtime = engine.runtime
     stats = runtime.kernel.stats
+    state = engine.feed_state()
+    machine = runtime.kernel.feed_health
     return FeedStatus(
         source=runtime.kernel.feed.name,
-        state=engine.feed_state(),
+        state=state,
+        reason=machine.reason,
+        since=machine.since,
         events_total=stats.events_in,
         events_per_s=round(runtime.kernel.events_per_s(), 1) if stats.started_monotonic else 0.0,
         rejected_total=runtime.validator.rejected_total,
@@ -90,7 +96,7 @@ async def health(request: web.Request) -> web.Response:
     status: Literal["healthy", "degraded", "unhealthy"]
     if feed.state == "stopped":
         status = "unhealthy"
-    elif not store.up or not bus.up or feed.state == "stale":
+    elif not store.up or not bus.up or feed.state != "up":
         status = "degraded"
     else:
         status = "healthy"

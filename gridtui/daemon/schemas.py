@@ -92,8 +92,12 @@ class PriceHistory(msgspec.Struct, kw_only=True):
 
 
 class FeedStatus(msgspec.Struct, kw_only=True):
+    """The feed's one health state (the kernel's FeedHealthMachine) and its counters."""
+
     source: str
-    state: str  # "up" | "stale" | "stopped"
+    state: str  # "up" | "degraded" | "down" | "ended" | "stopped" (the kernel stopped)
+    reason: str = ""
+    since: datetime | None = None
     events_total: int
     events_per_s: float
     rejected_total: int

@@ -119,6 +119,9 @@ class DaemonEngine:
     live: LiveState = field(default_factory=lambda: LiveState())
     bus_up: bool = True  # kept by the app's health monitor
 
+    def __post_init__(self) -> None:
+        self.live.now = self.now  # when a tick was seen, for the feed-health route
+
     def now(self) -> datetime:
         """The engine's time (simulated in a replay)."""
         return self.runtime.clock.now()
@@ -127,15 +130,12 @@ class DaemonEngine:
         return max(0.0, self.runtime.clock.monotonic() - self.started_monotonic)
 
     def feed_state(self) -> str:
-        """``up``, ``stale`` (no batch for the kernel's stale_after_s) or ``stopped``."""
+        """The feed's one health state (``up``, ``degraded``, ``down``, ``ended``) from the
+        kernel's state machine, or ``stopped`` once the kernel has stopped."""
         kernel = self.runtime.kernel
         if kernel.stats.stopped_monotonic is not None:
             return "stopped"
-        last = kernel.stats.last_batch_at
-        if last is None:
-            return "stale" if self.uptime_s() > kernel.stale_after_s else "up"
-        fresh = (self.now() - last).total_seconds() <= kernel.stale_after_s
-        return "up" if fresh else "stale"
+        return kernel.feed_health.evaluate(self.now())
 
     def component_names(self) -> list[str]:
         return [component.name for component in self.runtime.kernel.components]
@@ -194,6 +194,10 @@ class LiveState:
         self.feeds: dict[str, FeedHealth] = {}
         # Per market the newest intervals, oldest first: two days of quarter-hours.
         self.fundamentals: dict[str, deque[Fundamentals]] = {}
+        # market → (engine time it arrived, the tick): a day-ahead tick is stamped
+        # with its delivery start, hours ahead, but was seen when it came.
+        self.ticks_seen: dict[str, tuple[datetime, PriceTick]] = {}
+        self.now: Callable[[], datetime] | None = None
         self.alerts: deque[Alert] = deque(maxlen=keep_alerts)
         self.events_seen = 0
         self.last_event_at: datetime | None = None
@@ -208,6 +212,7 @@ class LiveState:
             if kind is PriceTick:
                 assert isinstance(event, PriceTick)
                 self.prices[(event.market, event.kind)] = event
+                self._seen(event)
             elif kind is SpreadOpportunity:
                 assert isinstance(event, SpreadOpportunity)
                 self.opportunity_counts[event.status.value] += 1
@@ -245,6 +250,12 @@ class LiveState:
         if events:
             self.events_seen += len(events)
             self.last_event_at = events[-1].ts
+
+    def _seen(self, tick: PriceTick) -> None:
+        seen_at = min(tick.ts, self.now()) if self.now is not None else tick.ts
+        previous = self.ticks_seen.get(tick.market)
+        if previous is None or seen_at >= previous[0]:
+            self.ticks_seen[tick.market] = (seen_at, tick)
 
     def latest_prices(self, kind: PriceKind) -> dict[str, PriceTick]:
         return {market: tick for (market, k), tick in self.prices.items() if k is kind}

@@ -30,6 +30,8 @@ from gridtui.widgets.alert_log import AlertLog
 from gridtui.widgets.backtest_table import BacktestTable
 from gridtui.widgets.battery_table import BatteryTable
 from gridtui.widgets.dash_table import DashTable
+from gridtui.widgets.feed_health_table import FeedHealthTable
+from gridtui.widgets.feed_market_table import FeedMarketTable
 from gridtui.widgets.fundamentals_chart import FundamentalsChart
 from gridtui.widgets.fundamentals_table import FundamentalsTable
 from gridtui.widgets.market_filter import MarketFilter
@@ -50,6 +52,7 @@ PANES: Final = (
     ("batteries", "Batteries"),
     ("backtests", "Backtests"),
     ("fundamentals", "Fundamentals"),
+    ("feed-health", "Feed health"),
 )
 
 EMPTY_TEXT: Final = {
@@ -67,6 +70,8 @@ EMPTY_TEXT: Final = {
     "fundamentals": "No fundamentals yet. Load, wind, solar and residual load per market "
     "show here once the feed sends them (the simulator every quarter-hour, ENTSO-E "
     "about an hour late, with feed.fundamentals on).",
+    "feed-health": "Waiting for the feed's first health report: each feed's state "
+    "(up, degraded, down) with its reason shows here, and each market's last tick.",
 }
 
 COMPACT_BELOW: Final = (120, 30)
@@ -130,6 +135,10 @@ class DashboardScreen(Screen[None]):
                 FundamentalsTable(id="fundamentals-table"),
                 FundamentalsChart(id="fundamentals-chart"),
             ),
+            "feed-health": (
+                FeedHealthTable(id="feed-health-table"),
+                FeedMarketTable(id="feed-market-table"),
+            ),
         }
         with Grid(id="panes"):
             for pane_id, title in PANES:
@@ -143,10 +152,14 @@ class DashboardScreen(Screen[None]):
         self.layout_mode = layout_for(self.size.width, self.size.height)
         self.watch_current_pane(self.current_pane)
         self.focus_pane(self.current_pane)
+        if self.snapshot is not EMPTY_SNAPSHOT:
+            self.watch_snapshot(self.snapshot)
 
     # -- attributes down ---------------------------------------------------------
 
     def watch_snapshot(self, snapshot: DashboardSnapshot) -> None:
+        if not self.query(StatusBar):
+            return  # a frame before compose (a fast feed): on_mount shows it
         status = self.query_one(StatusBar)
         status.feed = snapshot.feed
         status.now = snapshot.now
@@ -166,6 +179,9 @@ class DashboardScreen(Screen[None]):
         self.query_one(BacktestTable).backtests = snapshot.backtests
         self.pane("backtests").empty = not snapshot.backtests
         self._update_fundamentals(snapshot)
+        self.query_one(FeedHealthTable).feeds = snapshot.feeds
+        self.query_one(FeedMarketTable).markets = snapshot.market_feeds
+        self.pane("feed-health").empty = not snapshot.feeds
 
     def watch_paused(self, paused: bool) -> None:
         self.query_one(StatusBar).paused = paused
@@ -179,6 +195,7 @@ class DashboardScreen(Screen[None]):
         self.query_one(SpreadTable).market_filter = terms
         self.query_one(BatteryTable).market_filter = terms
         self.query_one(FundamentalsTable).market_filter = terms
+        self.query_one(FeedMarketTable).market_filter = terms
 
     def watch_selected_market(self) -> None:
         self._update_chart()

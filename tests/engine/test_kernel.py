@@ -90,7 +90,8 @@ async def test_a_failing_component_is_logged_and_the_pipeline_goes_on(tmp_path, 
     )
     stats = await runtime.run()
     await runtime.close()
-    assert stats.component_errors == 2 and stats.accepted == 2
+    # Both batches, and the feed's health when it changed (ended): alerts see that too.
+    assert stats.component_errors == 3 and stats.accepted == 2
     assert "component exploding failed" in caplog.text
     assert runtime.writer.stats.written >= 2
 

@@ -22,6 +22,7 @@ from engine.events import (
     Alert,
     BacktestProgress,
     BatteryState,
+    FeedHealth,
     Forecast,
     PriceKind,
     PriceTick,
@@ -33,6 +34,7 @@ from gridtui.client import ForecasterInfo
 from gridtui.screens.backtest_result import BacktestResultScreen
 from gridtui.screens.dashboard import DashboardScreen
 from gridtui.widgets.backtest_table import BacktestTable
+from tests.stubs.builders import degraded_entsoe
 from tests.stubs.scripted_client import NOW, ScriptedClient, dashboard_script, settle
 
 Compare = Callable[..., bool]
@@ -91,7 +93,7 @@ def test_dashboard_before_the_engine_parts_exist(snap_compare: Compare) -> None:
 
 
 @pytest.mark.parametrize(
-    "pane", ["prices", "spreads", "alerts", "strategies", "batteries", "backtests"]
+    "pane", ["prices", "spreads", "alerts", "strategies", "batteries", "backtests", "feed-health"]
 )
 def test_pane(snap_compare: Compare, pane: str) -> None:
     def show(pilot: Pilot[Any]) -> None:
@@ -140,6 +142,50 @@ def test_prices_while_the_forecaster_warms_up(snap_compare: Compare) -> None:
         terminal_size=(80, 24),
         run_before=settled(),
     )
+
+
+# -- the Feed-health pane: an ENTSO-E feed retrying, GB's ticks stale ------------------
+
+
+def entsoe_script() -> list[Any]:
+    events = [e for e in dashboard_script() if not isinstance(e, FeedHealth)]
+    return [*events, degraded_entsoe(NOW)]
+
+
+def show_feed_health(pilot: Pilot[Any]) -> None:
+    dashboard(pilot).focus_pane("feed-health")
+
+
+def test_feed_health_pane_80x24(snap_compare: Compare) -> None:
+    app = scripted_app(entsoe_script())
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled(show_feed_health))
+
+
+def test_feed_health_pane_160x48(snap_compare: Compare) -> None:
+    app = scripted_app(entsoe_script())
+    assert snap_compare(app, terminal_size=(160, 48), run_before=settled(show_feed_health))
+
+
+def test_feed_health_pane_zoomed_160x48(snap_compare: Compare) -> None:
+    """The pane alone (z): also docs/feed-health.svg."""
+    app = scripted_app(entsoe_script())
+    assert snap_compare(
+        app, press=["z"], terminal_size=(160, 48), run_before=settled(show_feed_health)
+    )
+
+
+def test_feed_health_pane_no_color(snap_compare: Compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = scripted_app(entsoe_script())
+    assert snap_compare(app, terminal_size=(160, 48), run_before=settled(show_feed_health))
+
+
+def test_feed_health_pane_no_color_80x24(
+    snap_compare: Compare, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = scripted_app(entsoe_script())
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled(show_feed_health))
 
 
 # -- interactions ---------------------------------------------------------------------

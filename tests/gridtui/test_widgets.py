@@ -144,13 +144,18 @@ def test_a_closed_opportunity_leaves_but_a_flipped_one_stays():
     assert not model.snapshot().spreads[0].is_open
 
 
-def test_feed_health_changes_are_logged_once():
+def test_feed_health_is_the_kernels_one_state_and_no_second_verdict_in_alerts():
+    """The feed's changes reach Alerts as the engine's feed_down/feed_recovered alerts
+    only; the model adding its own "feed … is up" line was half of issue 15's item 5."""
     model = DashboardModel(("DE",))
-    for state in ("up", "up", "down", "down", "up"):
-        model.apply([FeedHealth(ts=T0, source="mock", state=state, message="0 events/s")])
-    messages = [alert.message for alert in model.snapshot().alerts]
-    assert messages == ["feed mock is down: 0 events/s", "feed mock is up"]
-    assert [alert.seq for alert in model.snapshot().alerts] == [1, 2]
+    for seconds, state in enumerate(("up", "down", "up")):
+        reason = "HTTP 503" if state == "down" else ""
+        health = FeedHealth(ts=T0 + timedelta(seconds=seconds), source="mock", state=state)
+        model.apply([msgspec.structs.replace(health, message=reason, since=health.ts)])
+        snapshot = model.snapshot()
+        assert (snapshot.feed.source, snapshot.feed.state) == ("mock", state)
+        assert [(f.source, f.state, f.reason) for f in snapshot.feeds] == [("mock", state, reason)]
+    assert model.snapshot().alerts == ()
 
 
 def test_snapshot_carries_the_client_stats():

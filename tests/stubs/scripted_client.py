@@ -382,7 +382,7 @@ def dashboard_script(now: datetime = NOW, markets: Sequence[str] = MARKETS) -> l
             state="up",
             last_success=now,
             events_total=len(events),
-            message="1,234 events/s",
+            since=now - timedelta(hours=4),
         ),
     ]
     return events

@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Final
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 
@@ -45,6 +46,7 @@ from gridtui.settings_ops import KeySettings, UiSettings
 from gridtui.strategy_toggles import ArmedToggle, StrategyToggleActions
 from gridtui.view_model import DashboardModel
 from gridtui.views import FeedView
+from gridtui.widgets.formatting import literal_markup
 from gridtui.widgets.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
@@ -173,6 +175,22 @@ class GridApp(StrategyToggleActions, BacktestActions, App[int]):
         self.frames_applied += 1
         self._ask_metrics(message.snapshot.backtests)
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A notification; plain text unless ``markup`` (Textual's default is markup).
+
+        Our toasts carry engine and exception text verbatim ("[ui] …", "[/]"), which
+        Textual would parse as tags and crash on; none of ours is styled by markup.
+        """
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     def on_engine_stopped(self, message: EngineStopped) -> None:
         self.status_bar.notice = f"engine stopped: {message.reason}"
         self.notify(message.reason, title="Engine stopped", severity="error", timeout=30)
@@ -266,10 +284,11 @@ class GridApp(StrategyToggleActions, BacktestActions, App[int]):
         for command in COMMANDS:
             callback = getattr(self, f"action_{command.action}")
             keys = self._keys_label(getattr(self.keys, command.key_field))
-            yield SystemCommand(command.label, f"{command.help} [{keys}]", callback)
+            # The palette reads names and help as markup, where "[/]" (the filter key) is a tag.
+            yield SystemCommand(command.label, literal_markup(f"{command.help} [{keys}]"), callback)
         for slot, name in enumerate(self.model.strategy_names()[:STRATEGY_SLOTS]):
             yield SystemCommand(
-                f"Toggle strategy {name}",
+                literal_markup(f"Toggle strategy {name}"),
                 "Arms the toggle; confirm with the confirm key",
                 partial(self.action_strategy, slot),
             )

@@ -126,3 +126,13 @@ def market_matches(market: str, market_filter: Sequence[str]) -> bool:
         return True
     name = market.upper()
     return any(name.startswith(term) for term in market_filter)
+
+
+def literal_markup(text: str) -> str:
+    """``text`` as Textual content markup that shows exactly ``text``.
+
+    Textual reads command-palette names and help as markup, where any ``[`` opens a
+    tag (``[/]`` raises, ``[K]`` silently eats the K). Its own ``escape`` only
+    covers lower-case tags, so every ``[`` is escaped here.
+    """
+    return text.replace("[", "\\[")

@@ -90,6 +90,7 @@ class GridApp(StrategyToggleActions, BacktestActions, App[int]):
             store=info.store,
             bus=info.bus,
             clock_mode=info.clock,
+            market_timezone=self.ui.market_timezone,
             strategy_keys=self.keys.strategies[:STRATEGY_SLOTS],
         )
         self.paused = False

@@ -14,6 +14,7 @@ Tab / Shift+Tab moving between them.
 from __future__ import annotations
 
 from typing import ClassVar, Final
+from zoneinfo import ZoneInfo
 
 from textual import on
 from textual.app import ComposeResult
@@ -97,17 +98,20 @@ class DashboardScreen(Screen[None]):
         store: str = "",
         bus: str = "",
         clock_mode: str = "live",
+        market_timezone: str = "Europe/Brussels",
         strategy_keys: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self._store = store
         self._bus = bus
         self._clock_mode = clock_mode
+        self._market_zone = ZoneInfo(market_timezone)
         self._strategy_keys = strategy_keys
 
     def compose(self) -> ComposeResult:
         status = StatusBar(id="status")
         status.store, status.bus, status.clock_mode = self._store, self._bus, self._clock_mode
+        status.market_zone = self._market_zone
         yield status
         yield MarketFilter(id="market-filter")
         tabs = PaneTabs(id="pane-tabs")

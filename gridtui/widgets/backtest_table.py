@@ -19,6 +19,9 @@ class BacktestTable(DashTable):
         ("events", "Events", 13),
         ("metrics", "Metrics", 30),
     )
+    # Dropped in this order when the pane is narrow; the run, its state and its
+    # headline metrics always show.
+    DROP_ORDER = ("events", "eta", "progress")
 
     backtests: reactive[tuple[BacktestView, ...]] = reactive((), init=False)
 

@@ -27,6 +27,9 @@ class PriceTable(MarketFilteredTable):
         ("age", "Age", 11),
         ("trend", "Trend", 8),
     )
+    # Dropped in this order when the pane is narrow: the sparkline first (the
+    # chart below draws the trend), then the forecast; market, price and age stay.
+    DROP_ORDER = ("trend", "forecast", "day_ahead", "change")
 
     markets: reactive[tuple[MarketView, ...]] = reactive((), init=False)
 

@@ -30,6 +30,9 @@ class StrategyTable(DashTable):
         ("trades", "Trades", 6),
         ("last", "Last action", 24),
     )
+    # Dropped in this order when the pane is narrow; the key, the name and the
+    # state (where an armed toggle's prompt shows) always show.
+    DROP_ORDER = ("last", "trades", "pnl")
 
     strategies: reactive[tuple[StrategyView, ...]] = reactive((), init=False)
     slot_keys: reactive[tuple[str, ...]] = reactive((), init=False)

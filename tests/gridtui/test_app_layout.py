@@ -1,0 +1,74 @@
+"""Layouts at 80×24, 120×40 and 200×50: every table column in full, or dropped whole.
+
+Issue 15: at 80×24 the Strategies header read "Last actio", at 120×40 Trend,
+Cost and €/h were cut at the pane's edge, and toasts piled over the tables.
+Columns now drop whole, in each table's declared ``DROP_ORDER``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gridtui.widgets.dash_table import DashTable
+from tests.gridtui.test_app import running
+
+SIZES = [(80, 24), (120, 40), (200, 50)]
+TABLE_PANES = ["prices", "spreads", "strategies", "batteries", "backtests"]
+
+
+def pane_table(app: object, pane: str) -> DashTable:
+    dashboard = app.dashboard  # type: ignore[attr-defined]
+    return dashboard.pane(pane).query(DashTable).first()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_every_table_shows_whole_columns_only(size):
+    async with running(size=size) as (app, pilot, _client):
+        for pane in TABLE_PANES:
+            app.dashboard.focus_pane(pane)  # at 80×24 one pane shows at a time
+            await pilot.pause()
+            table = pane_table(app, pane)
+            width = table.scrollable_content_region.width
+            header = table.render_line(0).text
+            labels = [label for _, label, _ in table.COLUMNS]
+            shown = re.split(r"\s{2,}", header.strip())  # cells are padded, 2+ spaces apart
+            for piece in shown:
+                assert piece in labels, f"{pane} at {size}: {header.rstrip()!r} cuts {piece!r}"
+            assert shown, f"{pane} at {size}: no column shows"
+            assert sum(w + 2 for _, lbl, w in table.COLUMNS if lbl in shown) <= width, (
+                f"{pane} at {size}: {header.rstrip()!r} is wider than its {width} columns"
+            )
+            row = table.render_line(1).text
+            assert row.rstrip() and len(row) == width
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_columns_drop_in_their_declared_order_and_no_more(size):
+    async with running(size=size) as (app, pilot, _client):
+        for pane in TABLE_PANES:
+            app.dashboard.focus_pane(pane)
+            await pilot.pause()
+            table = pane_table(app, pane)
+            keys = [key for key, _, _ in table.COLUMNS]
+            dropped = [key for key in keys if key not in table.visible_columns]
+            assert set(dropped) == set(table.DROP_ORDER[: len(dropped)])
+            if dropped:  # the last one dropped would not have fitted
+                last = table.DROP_ORDER[len(dropped) - 1]
+                back = [k for k in keys if k in table.visible_columns or k == last]
+                widths = dict((key, width) for key, _, width in table.COLUMNS)
+                assert sum(widths[k] + 2 for k in back) > table.scrollable_content_region.width
+
+
+async def test_a_wider_terminal_brings_dropped_columns_back():
+    async with running(size=(80, 24)) as (app, pilot, _client):
+        app.dashboard.focus_pane("strategies")
+        await pilot.pause()
+        table = pane_table(app, "strategies")
+        assert "last" not in table.visible_columns
+        assert "Last" not in table.render_line(0).text
+        await pilot.resize_terminal(110, 28)
+        await pilot.pause(0.1)
+        assert "last" in table.visible_columns
+        assert "Last action" in table.render_line(0).text

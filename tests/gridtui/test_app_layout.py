@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from gridtui.app import GridApp
 from gridtui.widgets.dash_table import DashTable
 from tests.gridtui.test_app import running
 
@@ -18,9 +19,8 @@ SIZES = [(80, 24), (120, 40), (200, 50)]
 TABLE_PANES = ["prices", "spreads", "strategies", "batteries", "backtests"]
 
 
-def pane_table(app: object, pane: str) -> DashTable:
-    dashboard = app.dashboard  # type: ignore[attr-defined]
-    return dashboard.pane(pane).query(DashTable).first()
+def pane_table(app: GridApp, pane: str) -> DashTable:
+    return app.dashboard.pane(pane).query(DashTable).first()
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -47,6 +47,7 @@ from gridtui.strategy_toggles import ArmedToggle, StrategyToggleActions
 from gridtui.view_model import DashboardModel
 from gridtui.views import FeedView
 from gridtui.widgets.formatting import literal_markup
+from gridtui.widgets.notice_area import Notice
 from gridtui.widgets.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
@@ -189,8 +190,15 @@ class GridApp(StrategyToggleActions, BacktestActions, App[int]):
 
         Our toasts carry engine and exception text verbatim ("[ui] …", "[/]"), which
         Textual would parse as tags and crash on; none of ours is styled by markup.
+        It shows in the dashboard's notice strip, not as a toast: toasts float over
+        the panes (at 80×24, over the one table on screen). Textual still records
+        it (``app.notifications``).
         """
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        if self.dashboard.is_mounted:
+            timeout_s = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+            notice = Notice(message, title, severity, timeout_s, markup)
+            self.dashboard.show_notice(notice)
 
     def on_engine_stopped(self, message: EngineStopped) -> None:
         self.status_bar.notice = f"engine stopped: {message.reason}"

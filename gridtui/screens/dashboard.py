@@ -32,6 +32,7 @@ from gridtui.widgets.backtest_table import BacktestTable
 from gridtui.widgets.battery_table import BatteryTable
 from gridtui.widgets.dash_table import DashTable
 from gridtui.widgets.market_filter import MarketFilter
+from gridtui.widgets.notice_area import Notice, NoticeArea
 from gridtui.widgets.pane import Pane
 from gridtui.widgets.pane_tabs import PaneTabs
 from gridtui.widgets.price_chart import PriceChart
@@ -130,6 +131,7 @@ class DashboardScreen(Screen[None]):
                 yield Pane(
                     *bodies[pane_id], title=title, empty_text=EMPTY_TEXT[pane_id], id=pane_id
                 )
+        yield NoticeArea(id="notices")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -228,6 +230,10 @@ class DashboardScreen(Screen[None]):
         if self.maximized is not None:
             self.minimize()
         self.focus_pane(ids[(index + step) % len(ids)])
+
+    def show_notice(self, notice: Notice) -> None:
+        """Show a notification in the strip above the footer (never over a pane)."""
+        self.query_one(NoticeArea).show(notice)
 
     def open_filter(self) -> None:
         self.query_one(MarketFilter).open()

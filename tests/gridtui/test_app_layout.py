@@ -13,7 +13,9 @@ import pytest
 
 from gridtui.app import GridApp
 from gridtui.widgets.dash_table import DashTable
+from gridtui.widgets.notice_area import NoticeArea
 from tests.gridtui.test_app import running
+from tests.stubs.scripted_client import ScriptedClient, dashboard_script, settle
 
 SIZES = [(80, 24), (120, 40), (200, 50)]
 TABLE_PANES = ["prices", "spreads", "strategies", "batteries", "backtests"]
@@ -72,3 +74,40 @@ async def test_a_wider_terminal_brings_dropped_columns_back():
         await pilot.pause(0.1)
         assert "last" in table.visible_columns
         assert "Last action" in table.render_line(0).text
+
+
+async def test_notices_take_their_own_lines_and_never_cover_a_table():
+    client = ScriptedClient(dashboard_script(), strategies_available=False)
+    app = GridApp(client)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        app.dashboard.focus_pane("strategies")
+        await pilot.pause()
+        pane = app.dashboard.pane("strategies")
+        full_height = pane.region.height
+        await pilot.press("9", "K", "y")  # three notices: warning, error, information
+        await pilot.pause(0.3)
+        shown = [t for t in app.screen.query("Toast") if t.display and t.region.area]
+        for table in app.dashboard.query(DashTable):
+            for toast in shown:
+                assert not toast.region.overlaps(table.region), f"a toast covers {table.id}"
+        area = app.dashboard.query_one(NoticeArea)
+        lines = area.plain_lines
+        assert [line[0] for line in lines] == ["ℹ", "✖", "⚠"]  # newest first
+        assert "Nothing on key 9" in lines[2] and "Kill switch:" in lines[1]
+        assert not area.region.overlaps(pane.region)
+        assert pane.region.height < full_height  # the pane gave the notices its lines
+        app.notify("short-lived", timeout=0.2)
+        await pilot.pause(0.1)
+        assert area.plain_lines[0] == "ℹ short-lived"
+        await pilot.pause(0.4)
+        assert all("short-lived" not in line for line in area.plain_lines)
+
+
+async def test_at_most_three_notices_show_newest_first():
+    async with running(size=(80, 24)) as (app, pilot, _client):
+        for n in range(5):
+            app.notify(f"notice {n}")
+        await pilot.pause(0.1)
+        lines = app.dashboard.query_one(NoticeArea).plain_lines
+        assert lines == ("ℹ notice 4", "ℹ notice 3", "ℹ notice 2")

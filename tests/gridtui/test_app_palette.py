@@ -29,6 +29,7 @@ from gridtui.screens.backtest_form import BacktestForm
 from gridtui.screens.help import HelpScreen
 from gridtui.widgets.formatting import literal_markup
 from gridtui.widgets.market_filter import MarketFilter
+from gridtui.widgets.notice_area import NoticeArea
 from gridtui.widgets.pane import Pane
 from tests.gridtui.test_app import current, running
 from tests.stubs.scripted_client import ScriptedClient, dashboard_script, settle
@@ -148,6 +149,8 @@ async def test_every_toast_an_action_raises_reads_as_written():
             shown = message if markup else literal_markup(message)
             assert_reads_as_written(shown, f"toast {title!r}", literal=message)
         assert (reason, "Engine stopped", False) in app.toasts
+        notices = app.dashboard.query_one(NoticeArea).plain_lines
+        assert f"✖ Engine stopped: {reason}" in notices  # as written, brackets and all
 
 
 @given(st.text(st.characters(exclude_categories=("Cc", "Cs"))))

@@ -75,6 +75,13 @@ def duration(seconds: float | None) -> str:
     return f"{days}d{hours:02d}h"
 
 
+def coarse_duration(seconds: float | None) -> str:
+    """At most five cells: ``42s``, ``12m``, ``1h04m``, ``2d03h`` (minutes lose their seconds)."""
+    if seconds is not None and 60 <= seconds < 3_600:
+        return f"{int(seconds) // 60}m"
+    return duration(seconds)
+
+
 def age(seconds: float | None) -> str:
     """How old a value is: ``0.4s``, ``12s``, ``3m12s``."""
     if seconds is None:

@@ -24,7 +24,7 @@ class PriceTable(MarketFilteredTable):
         ("change", "Δ 1h", 8),
         ("day_ahead", "DA now", 7),
         ("forecast", "Fcst", 7),
-        ("age", "Age", 11),
+        ("age", "Age", 13),  # "⚠ STALE 1h04m" in full
         ("trend", "Trend", 8),
     )
     # Dropped in this order when the pane is narrow: the sparkline first (the
@@ -57,7 +57,8 @@ class PriceTable(MarketFilteredTable):
                 age = Text("day-ahead", style="dim italic")
             elif view.stale:
                 age = Text(
-                    f"⚠ STALE {fmt.duration(view.last_tick_age_s)}", style=f"bold {palette.warn}"
+                    f"⚠ STALE {fmt.coarse_duration(view.last_tick_age_s)}",
+                    style=f"bold {palette.warn}",
                 )
             else:
                 age = Text(fmt.age(view.last_tick_age_s), style="dim")

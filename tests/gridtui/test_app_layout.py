@@ -42,8 +42,10 @@ async def test_every_table_shows_whole_columns_only(size):
             assert sum(w + 2 for _, lbl, w in table.COLUMNS if lbl in shown) <= width, (
                 f"{pane} at {size}: {header.rstrip()!r} is wider than its {width} columns"
             )
-            row = table.render_line(1).text
-            assert row.rstrip() and len(row) == width
+            rows = [table.render_line(y).text for y in range(1, len(table.row_keys) + 1)]
+            assert rows and all(len(row) == width for row in rows)
+            for row in rows:  # nor is a cell cut short with an ellipsis
+                assert "…" not in row, f"{pane} at {size}: {row.rstrip()!r}"
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -11,6 +11,7 @@ SVGs under ``__snapshots__/``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -121,3 +122,59 @@ def test_backtest_form_with_errors(snap_compare: Compare) -> None:
     assert snap_compare(
         scripted_app(), press=["ctrl+s"], terminal_size=(100, 30), run_before=settled(fill)
     )
+
+
+# -- issue 15: the clock, whole columns, notices, the command palette ------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_dashboard_simulated_clock(snap_compare: Compare, size: tuple[int, int]) -> None:
+    """The status bar: "sim 360×", the market-local date and time beside UTC."""
+    assert snap_compare(scripted_app(clock="sim 360×"), terminal_size=size, run_before=settled())
+
+
+def test_dashboard_80x24_no_color(snap_compare: Compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(scripted_app(), terminal_size=(80, 24), run_before=settled())
+
+
+def test_replay_across_midnight_80x24(snap_compare: Compare) -> None:
+    now = datetime(2019, 12, 31, 23, 0, tzinfo=UTC)
+    app = scripted_app(dashboard_script(now), clock="replay 60×", now=now)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled())
+
+
+def _raise_notices(pilot: Pilot[Any]) -> Awaitable[None]:
+    dashboard(pilot).focus_pane("strategies")
+    return pilot.press("9", "K", "y")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_notices_above_the_footer(snap_compare: Compare, size: tuple[int, int]) -> None:
+    app = scripted_app(strategies_available=False)
+    assert snap_compare(app, terminal_size=size, run_before=settled(_raise_notices))
+
+
+def test_notices_no_color(snap_compare: Compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = scripted_app(strategies_available=False)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled(_raise_notices))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_command_palette(snap_compare: Compare, size: tuple[int, int]) -> None:
+    async def open_palette(pilot: Pilot[Any]) -> None:
+        await pilot.press("ctrl+p", *"filt")
+        await pilot.pause(0.3)
+
+    assert snap_compare(scripted_app(), terminal_size=size, run_before=settled(open_palette))
+
+
+def test_command_palette_no_color(snap_compare: Compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def open_palette(pilot: Pilot[Any]) -> None:
+        await pilot.press("ctrl+p", *"filt")
+        await pilot.pause(0.3)
+
+    assert snap_compare(scripted_app(), terminal_size=(80, 24), run_before=settled(open_palette))

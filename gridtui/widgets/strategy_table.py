@@ -25,7 +25,7 @@ class StrategyTable(DashTable):
     COLUMNS = (
         ("key", "Key", 3),
         ("strategy", "Strategy", 16),
-        ("state", "State", 22),
+        ("state", "State", 21),  # "⚠ START? 1 or y"; 21 keeps PnL at 120×40
         ("pnl", "PnL €", 10),
         ("trades", "Trades", 6),
         ("last", "Last action", 24),

@@ -278,7 +278,9 @@ class DashTable(ScrollView, can_focus=True):
         return strip.apply_style(style) if style else strip
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
-        return self._row_width
+        # Every column, not the ones shown: a width that shrank as columns dropped
+        # would drop more of them.
+        return self._width_of(range(len(self.COLUMNS)))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._row_keys) + 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -132,6 +133,6 @@ class StatusBar(Widget):
         texts = clock_texts(self.clock_mode, self.now, self.market_zone)
         for lead in (head, glyph):
             for text in texts:
-                if lead.cell_len + len(text) <= budget:
+                if lead.cell_len + cell_len(text) <= budget:
                     return Text(text, style="bold"), lead
         return Text(texts[-1], style="bold"), glyph

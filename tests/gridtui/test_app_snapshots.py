@@ -124,7 +124,7 @@ def test_backtest_form_with_errors(snap_compare: Compare) -> None:
     )
 
 
-# -- issue 15: the clock, whole columns, notices, the command palette ------------------
+# -- issue 15: the clock, whole columns, notices ------------------------------------
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
@@ -159,22 +159,3 @@ def test_notices_no_color(snap_compare: Compare, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("NO_COLOR", "1")
     app = scripted_app(strategies_available=False)
     assert snap_compare(app, terminal_size=(80, 24), run_before=settled(_raise_notices))
-
-
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
-def test_command_palette(snap_compare: Compare, size: tuple[int, int]) -> None:
-    async def open_palette(pilot: Pilot[Any]) -> None:
-        await pilot.press("ctrl+p", *"filt")
-        await pilot.pause(0.3)
-
-    assert snap_compare(scripted_app(), terminal_size=size, run_before=settled(open_palette))
-
-
-def test_command_palette_no_color(snap_compare: Compare, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NO_COLOR", "1")
-
-    async def open_palette(pilot: Pilot[Any]) -> None:
-        await pilot.press("ctrl+p", *"filt")
-        await pilot.pause(0.3)
-
-    assert snap_compare(scripted_app(), terminal_size=(80, 24), run_before=settled(open_palette))

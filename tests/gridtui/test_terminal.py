@@ -45,7 +45,9 @@ def tmux(socket: str, *args: str) -> str:
 
 def prices_and_spreads_shown(screen: str) -> bool:
     rows = [re.search(rf"^\W*{m}\s+{PRICE}", screen, re.MULTILINE) for m in MARKETS]
-    pairs = re.findall(rf"\b[A-Z]{{2}}→[A-Z]{{2}}\s+{PRICE}", screen)
+    # A pair and a price on its row: which columns show between them depends on the
+    # pane's width (narrow panes drop whole columns, issue 15).
+    pairs = re.findall(rf"\b[A-Z]{{2}}→[A-Z]{{2}}\b[^\n]*?\s{PRICE}", screen)
     return all(rows) and "Spreads" in screen and len(pairs) >= 3
 
 

@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Final
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 
@@ -47,6 +48,8 @@ from gridtui.settings_ops import KeySettings, UiSettings
 from gridtui.strategy_toggles import ArmedToggle, StrategyToggleActions
 from gridtui.view_model import DashboardModel
 from gridtui.views import FeedView
+from gridtui.widgets.formatting import literal_markup
+from gridtui.widgets.notice_area import Notice
 from gridtui.widgets.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
@@ -94,6 +97,7 @@ class GridApp(StrategyToggleActions, BacktestActions, AuditActions, App[int]):
             store=info.store,
             bus=info.bus,
             clock_mode=info.clock,
+            market_timezone=self.ui.market_timezone,
             strategy_keys=self.keys.strategies[:STRATEGY_SLOTS],
         )
         self.paused = False
@@ -182,6 +186,29 @@ class GridApp(StrategyToggleActions, BacktestActions, AuditActions, App[int]):
         self.dashboard.snapshot = message.snapshot
         self.frames_applied += 1
         self._ask_metrics(message.snapshot.backtests)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A notification; plain text unless ``markup`` (Textual's default is markup).
+
+        Our toasts carry engine and exception text verbatim ("[ui] …", "[/]"), which
+        Textual would parse as tags and crash on; none of ours is styled by markup.
+        It shows in the dashboard's notice strip, not as a toast: toasts float over
+        the panes (at 80×24, over the one table on screen). Textual still records
+        it (``app.notifications``).
+        """
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        if self.dashboard.is_mounted:
+            timeout_s = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+            notice = Notice(message, title, severity, timeout_s, markup)
+            self.dashboard.show_notice(notice)
 
     def on_engine_stopped(self, message: EngineStopped) -> None:
         self.status_bar.notice = f"engine stopped: {message.reason}"
@@ -277,10 +304,11 @@ class GridApp(StrategyToggleActions, BacktestActions, AuditActions, App[int]):
         for command in COMMANDS:
             callback = getattr(self, f"action_{command.action}")
             keys = self._keys_label(getattr(self.keys, command.key_field))
-            yield SystemCommand(command.label, f"{command.help} [{keys}]", callback)
+            # The palette reads names and help as markup, where "[/]" (the filter key) is a tag.
+            yield SystemCommand(command.label, literal_markup(f"{command.help} [{keys}]"), callback)
         for slot, name in enumerate(self.model.strategy_names()[:STRATEGY_SLOTS]):
             yield SystemCommand(
-                f"Toggle strategy {name}",
+                literal_markup(f"Toggle strategy {name}"),
                 "Arms the toggle; confirm with the confirm key",
                 partial(self.action_strategy, slot),
             )

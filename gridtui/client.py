@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 import msgspec
 
 from engine.bus.base import BusError, Subscription
-from engine.clock import LiveClock
+from engine.clock import Clock, LiveClock
 from engine.events import ALL_TOPICS, AuditEntry, BacktestProgress, Event, PriceKind, PriceTick
 from engine.runtime import Runtime
 from engine.store.base import BacktestRecord, StoreError
@@ -58,9 +59,24 @@ class ClientInfo(msgspec.Struct, frozen=True, kw_only=True):
     feed: str
     store: str
     bus: str
-    clock: str  # "live" or "replay 60×"
+    clock: str  # "live", "sim 360×", "replay 60×": see clock_mode
     markets: tuple[str, ...]
     forecasters: tuple[ForecasterInfo, ...] = ()
+
+
+def clock_mode(clock: Clock, feed: str) -> str:
+    """What the status bar calls the engine's time: ``live``, ``sim 360×``, ``replay 60×``.
+
+    Only real market data on the wall clock is live: the simulator says ``sim`` even
+    at real time (``sim 1×``), since its prices are made up; ``max`` is as fast as
+    the machine goes.
+    """
+    if clock.is_live and feed not in ("mock", "replay"):
+        return "live"
+    what = "replay" if feed == "replay" else "sim"
+    speed = 1.0 if clock.is_live else getattr(clock, "speed", math.inf)
+    pace = f"{speed:g}×" if math.isfinite(speed) else "max"
+    return f"{what} {pace}"
 
 
 class ClientStats(msgspec.Struct, frozen=True, kw_only=True):
@@ -220,14 +236,12 @@ class InProcessClient:
 
     @property
     def info(self) -> ClientInfo:
-        clock = self.runtime.clock
-        speed = getattr(clock, "speed", None)
-        mode = "live" if clock.is_live else f"replay {speed:g}×" if speed else "replay"
+        feed = self.runtime.kernel.feed.name
         return ClientInfo(
-            feed=self.runtime.kernel.feed.name,
+            feed=feed,
             store=self.runtime.store.backend,
             bus=self.runtime.bus.backend,
-            clock=mode,
+            clock=clock_mode(self.runtime.clock, feed),
             markets=self.settings.markets,
             forecasters=forecasters_of(self.runtime.kernel.components),
         )

@@ -12,6 +12,7 @@ batch, a data dir that is a file).
 from __future__ import annotations
 
 import re
+import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -175,6 +176,8 @@ def check(settings: Any, source: Any) -> str | None:
             f"is smaller than store.batch_size = {store.batch_size}; expected an integer "
             f">= {store.batch_size}"
         )
+    if (problem := _check_timezone(settings.ui.market_timezone, source)) is not None:
+        return problem
     for parts, value in (
         (["data_dir"], settings.data_dir),
         (["store", "spill_dir"], store.spill_dir),
@@ -194,4 +197,18 @@ def check(settings: Any, source: Any) -> str | None:
                 f"{source(parts)}: {'.'.join(parts)} = {value}{where} is a file, not a "
                 "directory; point it at a directory (it is created when missing)"
             )
+    return None
+
+
+def _check_timezone(name: str, source: Any) -> str | None:
+    """An IANA zone ZoneInfo can load, or a line saying what is accepted."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        # ValueError: a name ZoneInfo refuses to look up at all ("", "../x", "/abs").
+        return (
+            f"{source(['ui', 'market_timezone'])}: ui.market_timezone = {_show(name)} is not "
+            "a known time zone; expected an IANA name such as Europe/Brussels, Europe/London "
+            "or UTC"
+        )
     return None

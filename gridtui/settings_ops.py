@@ -57,6 +57,9 @@ class UiSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
             again of the future (day-ahead curve, forecasts) is shown after "now".
         confirm_timeout_s: an armed strategy toggle is disarmed after this long.
         theme: a Textual theme name (``textual-dark``, ``textual-light``, …).
+        market_timezone: the IANA time zone of the market's local time, shown with
+            the date beside UTC in the status bar (``Europe/Brussels`` is CET/CEST,
+            the time of the coupled European day-ahead and intraday markets).
     """
 
     refresh_hz: Annotated[float, msgspec.Meta(gt=0, le=1_000)] = 10.0
@@ -64,6 +67,7 @@ class UiSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     chart_hours: Annotated[float, msgspec.Meta(gt=0, le=8_784)] = 6.0
     confirm_timeout_s: Seconds = 5.0
     theme: str = "textual-dark"
+    market_timezone: str = "Europe/Brussels"
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.refresh_hz <= 60:

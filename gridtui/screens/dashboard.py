@@ -14,6 +14,7 @@ Tab / Shift+Tab moving between them.
 from __future__ import annotations
 
 from typing import ClassVar, Final
+from zoneinfo import ZoneInfo
 
 from textual import on
 from textual.app import ComposeResult
@@ -35,6 +36,7 @@ from gridtui.widgets.feed_market_table import FeedMarketTable
 from gridtui.widgets.fundamentals_chart import FundamentalsChart
 from gridtui.widgets.fundamentals_table import FundamentalsTable
 from gridtui.widgets.market_filter import MarketFilter
+from gridtui.widgets.notice_area import Notice, NoticeArea
 from gridtui.widgets.pane import Pane
 from gridtui.widgets.pane_tabs import PaneTabs
 from gridtui.widgets.price_chart import PriceChart
@@ -108,17 +110,20 @@ class DashboardScreen(Screen[None]):
         store: str = "",
         bus: str = "",
         clock_mode: str = "live",
+        market_timezone: str = "Europe/Brussels",
         strategy_keys: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self._store = store
         self._bus = bus
         self._clock_mode = clock_mode
+        self._market_zone = ZoneInfo(market_timezone)
         self._strategy_keys = strategy_keys
 
     def compose(self) -> ComposeResult:
         status = StatusBar(id="status")
         status.store, status.bus, status.clock_mode = self._store, self._bus, self._clock_mode
+        status.market_zone = self._market_zone
         yield status
         yield MarketFilter(id="market-filter")
         tabs = PaneTabs(id="pane-tabs")
@@ -145,6 +150,7 @@ class DashboardScreen(Screen[None]):
                 yield Pane(
                     *bodies[pane_id], title=title, empty_text=EMPTY_TEXT[pane_id], id=pane_id
                 )
+        yield NoticeArea(id="notices")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -267,6 +273,10 @@ class DashboardScreen(Screen[None]):
         if self.maximized is not None:
             self.minimize()
         self.focus_pane(ids[(index + step) % len(ids)])
+
+    def show_notice(self, notice: Notice) -> None:
+        """Show a notification in the strip above the footer (never over a pane)."""
+        self.query_one(NoticeArea).show(notice)
 
     def open_filter(self) -> None:
         self.query_one(MarketFilter).open()

@@ -31,6 +31,9 @@ class BacktestTable(DashTable):
         ("events", "Events", 13),
         ("metrics", "Metrics", 30),
     )
+    # Dropped in this order when the pane is narrow; the run, its state and its
+    # headline metrics always show.
+    DROP_ORDER = ("events", "eta", "progress")
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_run", "Open result", show=False),

@@ -25,6 +25,9 @@ class BatteryTable(MarketFilteredTable):
         ("power", "MW", 7),
         ("revenue", "Revenue €", 10),
     )
+    # Dropped in this order when the pane is narrow (the market is in most
+    # battery names); the battery, its charge and its mode always show.
+    DROP_ORDER = ("market", "power", "revenue")
 
     batteries: reactive[tuple[BatteryView, ...]] = reactive((), init=False)
 

@@ -5,8 +5,9 @@ Textual's DataTable renders each cell through Rich on every refresh, which costs
 while a feed floods the loop. A DashTable renders with Textual's line API: each
 row becomes one pre-rendered Strip, rebuilt only when that row's cells change,
 and a frame only crops the visible strips and lays the cursor over one of them.
-Columns have fixed widths (no jitter as numbers change) and wide tables are
-cropped on the right, most important columns first.
+Columns have fixed widths (no jitter as numbers change); a table wider than its
+pane drops whole columns, least important first (``DROP_ORDER``), so no header
+or cell is ever cut at the pane's edge ("Last actio").
 
 Rows are replaced as a whole from view objects via :meth:`set_rows`, keyed, so
 the cursor stays on its row when the order changes. Subclasses declare
@@ -39,6 +40,10 @@ class DashTable(ScrollView, can_focus=True):
 
     COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = ()
     """``(key, label, width)`` per column."""
+
+    DROP_ORDER: ClassVar[tuple[str, ...]] = ()
+    """Column keys dropped, in this order, while the row is wider than the pane;
+    the columns not named here are always shown."""
 
     CURSOR_WHEN_BLURRED: ClassVar[bool] = False
     """Keep showing the cursor row when another pane has the focus (the price table's
@@ -93,7 +98,9 @@ class DashTable(ScrollView, can_focus=True):
         self._header: Strip | None = None
         # This table's own columns: widen_column may widen them past the class's widths.
         self.columns: tuple[tuple[str, str, int], ...] = self.COLUMNS
-        self._row_width = sum(width + 2 for _, _, width in self.columns)
+        self._shown: tuple[int, ...] = tuple(range(len(self.columns)))
+        self._fitted_width = -1
+        self._row_width = self._width_of(self._shown)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -108,6 +115,33 @@ class DashTable(ScrollView, can_focus=True):
         self._strips.clear()
         self._header = None
         self.rebuild()
+
+    def _width_of(self, columns: Sequence[int]) -> int:
+        return sum(self.columns[index][2] + 2 for index in columns)
+
+    def _fit_columns(self, width: int) -> None:
+        """Show the columns that fit in ``width``, dropping them in ``DROP_ORDER``."""
+        self._fitted_width = width
+        shown = list(range(len(self.columns)))
+        keys = [key for key, _, _ in self.columns]
+        for key in self.DROP_ORDER:
+            if self._width_of(shown) <= width:
+                break
+            shown.remove(keys.index(key))
+        if tuple(shown) != self._shown:
+            self._shown = tuple(shown)
+            self._row_width = self._width_of(shown)
+            self._strips.clear()
+            self._header = None
+            self.virtual_size = Size(self._row_width, len(self._row_keys) + 1)
+
+    @property
+    def visible_columns(self) -> tuple[str, ...]:
+        """The keys of the columns shown at the current width."""
+        return tuple(self.columns[index][0] for index in self._shown)
+
+    def on_resize(self) -> None:
+        self._fit_columns(self.scrollable_content_region.width)
 
     def build_rows(self) -> list[Row]:
         """Rows from the current attributes: ``(row key, cells)``."""
@@ -173,7 +207,7 @@ class DashTable(ScrollView, can_focus=True):
             return
         columns[index] = (column_key, label, width)
         self.columns = tuple(columns)
-        self._row_width = sum(w + 2 for _, _, w in self.columns)
+        self._row_width = self._width_of(self._shown)
         self._strips.clear()
         self._header = None
         self.virtual_size = Size(self._row_width, len(self._row_keys) + 1)
@@ -220,8 +254,13 @@ class DashTable(ScrollView, can_focus=True):
     # -- rendering -------------------------------------------------------------------
 
     def _strip(self, cells: Sequence[Cell]) -> Strip:
+        if len(cells) != len(self.COLUMNS):
+            raise ValueError(
+                f"{type(self).__name__}: {len(cells)} cells for {len(self.COLUMNS)} columns"
+            )
         line = Text(no_wrap=True, end="")
-        for (_, _, width), cell in zip(self.columns, cells, strict=True):
+        for index in self._shown:
+            width, cell = self.columns[index][2], cells[index]
             text = cell.copy() if isinstance(cell, Text) else Text(cell)
             text.truncate(width, overflow="ellipsis", pad=True)
             line.append(" ")
@@ -232,6 +271,8 @@ class DashTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        if width != self._fitted_width:
+            self._fit_columns(width)  # a scrollbar came or went: no Resize for that
         base = self.rich_style
         scroll_x = int(self.scroll_offset.x)
         if y == 0:
@@ -254,7 +295,9 @@ class DashTable(ScrollView, can_focus=True):
         return strip.apply_style(style) if style else strip
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
-        return self._row_width
+        # Every column, not the ones shown: a width that shrank as columns dropped
+        # would drop more of them.
+        return self._width_of(range(len(self.columns)))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._row_keys) + 1

@@ -104,6 +104,13 @@ def mw(value: float | None, width: int = 0) -> str:
     return text.rjust(width) if width else text
 
 
+def coarse_duration(seconds: float | None) -> str:
+    """At most five cells: ``42s``, ``12m``, ``1h04m``, ``2d03h`` (minutes lose their seconds)."""
+    if seconds is not None and 60 <= seconds < 3_600:
+        return f"{int(seconds) // 60}m"
+    return duration(seconds)
+
+
 def age(seconds: float | None) -> str:
     """How old a value is: ``0.4s``, ``12s``, ``3m12s``."""
     if seconds is None:
@@ -155,3 +162,13 @@ def market_matches(market: str, market_filter: Sequence[str]) -> bool:
         return True
     name = market.upper()
     return any(name.startswith(term) for term in market_filter)
+
+
+def literal_markup(text: str) -> str:
+    """``text`` as Textual content markup that shows exactly ``text``.
+
+    Textual reads command-palette names and help as markup, where any ``[`` opens a
+    tag (``[/]`` raises, ``[K]`` silently eats the K). Its own ``escape`` only
+    covers lower-case tags, so every ``[`` is escaped here.
+    """
+    return text.replace("[", "\\[")

@@ -28,9 +28,13 @@ class PriceTable(MarketFilteredTable):
         ("day_ahead", "DA now", 7),
         ("forecast", "Fcst", 7),
         ("ahead", "ahead", 5),
-        ("age", "Age", 11),
+        ("age", "Age", 13),  # "⚠ STALE 1h04m" in full
         ("trend", "Trend", 8),
     )
+    # Dropped in this order when the pane is narrow: the sparkline first (the
+    # chart below draws the trend), then the forecast with its horizon; market,
+    # price and age stay.
+    DROP_ORDER = ("trend", "ahead", "forecast", "day_ahead", "change")
 
     markets: reactive[tuple[MarketView, ...]] = reactive((), init=False)
 
@@ -58,7 +62,8 @@ class PriceTable(MarketFilteredTable):
                 age = Text("day-ahead", style="dim italic")
             elif view.stale:
                 age = Text(
-                    f"⚠ STALE {fmt.duration(view.last_tick_age_s)}", style=f"bold {palette.warn}"
+                    f"⚠ STALE {fmt.coarse_duration(view.last_tick_age_s)}",
+                    style=f"bold {palette.warn}",
                 )
             else:
                 age = Text(fmt.age(view.last_tick_age_s), style="dim")

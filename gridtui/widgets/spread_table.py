@@ -33,6 +33,9 @@ class SpreadTable(MarketFilteredTable):
         ("cost", "Cost", 4),
         ("profit", "€/h", 8),
     )
+    # Dropped in this order when the pane is narrow: the inputs of the net first,
+    # then congestion (it goes to the TSOs); the pair, the net and €/h always show.
+    DROP_ORDER = ("right", "cost", "buy", "sell", "spread", "net_right", "open")
 
     spreads: reactive[tuple[SpreadView, ...]] = reactive((), init=False)
 

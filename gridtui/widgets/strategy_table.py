@@ -25,11 +25,14 @@ class StrategyTable(DashTable):
     COLUMNS = (
         ("key", "Key", 3),
         ("strategy", "Strategy", 16),
-        ("state", "State", 22),
+        ("state", "State", 21),  # "⚠ START? 1 or y"; 21 keeps PnL at 120×40
         ("pnl", "PnL €", 10),
         ("trades", "Trades", 6),
         ("last", "Last action", 24),
     )
+    # Dropped in this order when the pane is narrow; the key, the name and the
+    # state (where an armed toggle's prompt shows) always show.
+    DROP_ORDER = ("last", "trades", "pnl")
 
     strategies: reactive[tuple[StrategyView, ...]] = reactive((), init=False)
     slot_keys: reactive[tuple[str, ...]] = reactive((), init=False)

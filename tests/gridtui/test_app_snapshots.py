@@ -306,3 +306,40 @@ def test_backtest_result(snap_compare: Compare, size: tuple[int, int]) -> None:
 def test_backtest_result_no_color(snap_compare: Compare, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     assert snap_compare(result_app(), terminal_size=(100, 30), run_before=settled(open_result))
+
+
+# -- issue 15: the clock, whole columns, notices ------------------------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_dashboard_simulated_clock(snap_compare: Compare, size: tuple[int, int]) -> None:
+    """The status bar: "sim 360×", the market-local date and time beside UTC."""
+    assert snap_compare(scripted_app(clock="sim 360×"), terminal_size=size, run_before=settled())
+
+
+def test_dashboard_80x24_no_color(snap_compare: Compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(scripted_app(), terminal_size=(80, 24), run_before=settled())
+
+
+def test_replay_across_midnight_80x24(snap_compare: Compare) -> None:
+    now = datetime(2019, 12, 31, 23, 0, tzinfo=UTC)
+    app = scripted_app(dashboard_script(now), clock="replay 60×", now=now)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled())
+
+
+def _raise_notices(pilot: Pilot[Any]) -> Awaitable[None]:
+    dashboard(pilot).focus_pane("strategies")
+    return pilot.press("9", "K", "y")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_notices_above_the_footer(snap_compare: Compare, size: tuple[int, int]) -> None:
+    app = scripted_app(strategies_available=False)
+    assert snap_compare(app, terminal_size=size, run_before=settled(_raise_notices))
+
+
+def test_notices_no_color(snap_compare: Compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = scripted_app(strategies_available=False)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled(_raise_notices))

@@ -39,6 +39,11 @@ def gridtui(args, tmp_path, **env):
         ),
         ({}, ["daemon", "--tick-interval", "nan"], ["--tick-interval", "nan", ">= 0"]),
         ({"GRIDTUI_MARKETS": ""}, ["config"], ["GRIDTUI_MARKETS", "at least one market"]),
+        (
+            {"GRIDTUI_UI_MARKET_TIMEZONE": "Mars/Olympus"},
+            ["config"],
+            ["GRIDTUI_UI_MARKET_TIMEZONE", "Mars/Olympus", "Europe/Brussels"],
+        ),
     ],
 )
 def test_bad_setting_is_one_line_and_exit_2(tmp_path, env, args, names):

@@ -31,9 +31,9 @@ class BacktestTable(DashTable):
         ("events", "Events", 13),
         ("metrics", "Metrics", 30),
     )
-    # Dropped in this order when the pane is narrow; the run, its state and its
-    # headline metrics always show.
-    DROP_ORDER = ("events", "eta", "progress")
+    # Dropped in this order when the pane is narrow; the run and its state always
+    # show (Enter opens the result screen with every metric and both times).
+    DROP_ORDER = ("events", "eta", "progress", "simulated", "metrics")
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_run", "Open result", show=False),

@@ -174,6 +174,10 @@ class RedisSubscription:
                 # lossless read may have been delivered to us unseen, so re-scan
                 # this consumer's pending entries next time.
                 task.cancel()
+                # redis-py may end a cancelled read with its own error (the
+                # connection it tears down) rather than CancelledError; nobody
+                # awaits it any more, so see it here, not as "never retrieved".
+                task.add_done_callback(lambda t: t.cancelled() or t.exception())
                 self._restart_pending_scan()
             self._read_task = None
         # close() may also have cancelled the read: closing wins over its outcome.

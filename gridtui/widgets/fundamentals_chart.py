@@ -14,15 +14,15 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from gridtui.views import FundamentalsSeries
 from gridtui.widgets.formatting import Palette
+from gridtui.widgets.themed_chart import ThemedChart
 
 AXIS_WIDTH = 7
 
 
-class FundamentalsChart(Widget):
+class FundamentalsChart(ThemedChart):
     """Draws ``series`` (None: nothing selected yet)."""
 
     DEFAULT_CSS = """
@@ -30,18 +30,6 @@ class FundamentalsChart(Widget):
     """
 
     series: reactive[FundamentalsSeries | None] = reactive(None)
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.palette = Palette()
-
-    def on_mount(self) -> None:
-        self.palette = Palette.from_variables(self.app.get_css_variables())
-        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
-
-    def _on_theme_changed(self, _theme: object) -> None:
-        self.palette = Palette.from_variables(self.app.get_css_variables())
-        self.refresh()
 
     def render(self) -> Text:
         return render_fundamentals(self.series, self.size.width, self.size.height, self.palette)

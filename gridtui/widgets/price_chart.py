@@ -19,34 +19,22 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from gridtui.views import ChartSeries
 from gridtui.widgets.formatting import Palette
+from gridtui.widgets.themed_chart import ThemedChart
 
 AXIS_WIDTH = 8
 # Braille dot bits, indexed [row within cell][column within cell].
 _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 
 
-class PriceChart(Widget):
+class PriceChart(ThemedChart):
     DEFAULT_CSS = """
     PriceChart { height: 1fr; min-height: 4; }
     """
 
     series: reactive[ChartSeries | None] = reactive(None)
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.palette = Palette()
-
-    def on_mount(self) -> None:
-        self.palette = Palette.from_variables(self.app.get_css_variables())
-        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
-
-    def _on_theme_changed(self, _theme: object) -> None:
-        self.palette = Palette.from_variables(self.app.get_css_variables())
-        self.refresh()
 
     def render(self) -> Text:
         return render_chart(self.series, self.size.width, self.size.height, self.palette)

@@ -16,6 +16,13 @@ File formats (column names are matched case-insensitively):
 - **wide**: a time column (or a datetime index) and one numeric column per
   market, named by its market code; empty cells are gaps.
 
+Fundamentals (``ReplayConfig.fundamentals``): the load, generation and load
+forecast files ``gridtui fetch`` writes beside its prices are read by
+:mod:`feeds.replay_fundamentals` and merged by time with the prices: each
+:class:`~engine.events.Fundamentals` goes out at the instant it would have been
+known (its interval's end plus ``fundamentals_delay_minutes``), before the
+prices of that instant, stamped with its interval's start like the live feed's.
+
 Timestamps are delivery starts. Tz-aware ones are converted to UTC; naive ones
 are taken as UTC (and a warning says so). Replayed prices are day-ahead auction
 results: ``PriceKind.DAY_AHEAD``, ``delivery_minutes`` from the file or 60.
@@ -46,6 +53,7 @@ import pandas as pd
 from engine.clock import Clock
 from engine.events import Event, PriceKind, PriceTick
 from engine.ports import FeedError
+from feeds.replay_fundamentals import FundamentalsHistory, load_fundamentals
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +82,11 @@ class ReplayConfig(msgspec.Struct, frozen=True, kw_only=True):
         batch_size: ticks per batch when replaying as fast as possible.
         kind: the price kind stamped on every tick.
         delivery_minutes: delivery length when the file has no column for it.
-        source: stamped on every tick.
+        source: stamped on every tick and fundamentals event.
+        fundamentals: files of load, generation and load forecast written by
+            ``gridtui fetch`` (``FILE.load.parquet`` …) to play beside the prices.
+        fundamentals_delay_minutes: how long after its interval's end an actual
+            is released (ENTSO-E publishes within an hour).
     """
 
     path: str
@@ -83,6 +95,8 @@ class ReplayConfig(msgspec.Struct, frozen=True, kw_only=True):
     kind: PriceKind = PriceKind.DAY_AHEAD
     delivery_minutes: int = 60
     source: str = "replay"
+    fundamentals: tuple[str, ...] = ()
+    fundamentals_delay_minutes: int = 60
 
 
 class PriceHistory(NamedTuple):
@@ -299,10 +313,22 @@ class ReplayFeed:
         self.config = config
         self.rows_total = 0
         self.rows_sent = 0
+        self.fundamentals_total = 0
+        self.fundamentals_sent = 0
+        self.fundamentals_rejected = 0
 
     @property
     def name(self) -> str:
         return "replay"
+
+    def _fundamentals(self) -> FundamentalsHistory:
+        config = self.config
+        return load_fundamentals(
+            config.fundamentals,
+            config.markets,
+            delay_minutes=config.fundamentals_delay_minutes,
+            source=config.source,
+        )
 
     async def stream(self, clock: Clock) -> AsyncGenerator[Sequence[Event], None]:
         advance_to = getattr(clock, "advance_to", None)
@@ -316,6 +342,9 @@ class ReplayFeed:
         history = await asyncio.to_thread(
             load_prices, config.path, config.markets, delivery_minutes=config.delivery_minutes
         )
+        fundamentals = await asyncio.to_thread(self._fundamentals)
+        self.fundamentals_total = len(fundamentals)
+        self.fundamentals_rejected = fundamentals.rejected_rows
         self.rows_total = count = len(history)
         if not count:
             log.warning("replay file %s holds no prices for %s", config.path, config.markets)
@@ -349,21 +378,55 @@ class ReplayFeed:
             ]
 
         bounds = [*group_starts, count]
+        release_us, known = fundamentals.release_us, fundamentals.events
         if math.isfinite(getattr(clock, "speed", math.inf)):
             advance_to(instants[0])  # jump to the start of history, then keep pace
-            for g, instant in enumerate(instants):
-                await clock.sleep_until(instant)
-                batch = ticks(bounds[g], bounds[g + 1])
-                self.rows_sent += len(batch)
+            price_us = ts_us[group_starts]
+            g = f = 0
+            # Every instant something is released: a price's delivery start or the
+            # moment a fundamentals interval becomes known.
+            for us in np.union1d(price_us, release_us).tolist():
+                is_price = g < len(instants) and int(price_us[g]) == us
+                await clock.sleep_until(
+                    instants[g] if is_price else _EPOCH + timedelta(microseconds=us)
+                )
+                batch: list[Event] = []
+                while f < len(known) and int(release_us[f]) <= us:
+                    batch.append(known[f])
+                    f += 1
+                self.fundamentals_sent += len(batch)
+                if is_price:
+                    prices_now = ticks(bounds[g], bounds[g + 1])
+                    self.rows_sent += len(prices_now)
+                    batch.extend(prices_now)
+                    g += 1
                 yield batch
             return
         # As fast as possible: batch_size rows per batch. An instant may straddle
-        # two batches; the clock stands at or after it for both.
-        a = 0
+        # two batches; the clock stands at or after it for both. A fundamentals
+        # event goes just before the first price row at or after its release, so
+        # the clock stands past its release when its batch is handed over.
+        before_row = np.searchsorted(ts_us, release_us, side="left")
+        a = f = 0
         while a < count:
             b = min(a + config.batch_size, count)
             advance_to(row_times[b - 1])
-            batch = ticks(a, b)
-            self.rows_sent += len(batch)
+            batch = []
+            cursor = a
+            while f < len(known) and before_row[f] < b:
+                cut = max(int(before_row[f]), cursor)
+                batch.extend(ticks(cursor, cut))
+                cursor = cut
+                batch.append(known[f])
+                f += 1
+                self.fundamentals_sent += 1
+            batch.extend(ticks(cursor, b))
+            self.rows_sent += b - a
             yield batch
             a = b
+        while f < len(known):  # known only after the last price
+            end = min(f + config.batch_size, len(known))
+            advance_to(_EPOCH + timedelta(microseconds=int(release_us[end - 1])))
+            self.fundamentals_sent += end - f
+            yield known[f:end]
+            f = end

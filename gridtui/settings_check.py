@@ -28,6 +28,7 @@ _FLAGS: Final = {
     "feed.speed": "--speed",
     "feed.seed": "--seed",
     "feed.path": "--replay",
+    "feed.fundamentals": "--fundamentals",
     "markets": "--markets",
     "store.url": "--store",
     "bus.url": "--bus",

@@ -29,6 +29,13 @@ class FeedSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         tick_interval_s: seconds between intraday ticks per market; 0 = as fast
             as the CPU allows (benchmarks, demos).
         path: replay: the parquet or CSV price file (long or wide format).
+        fundamentals: replay: the load, generation and (optionally) load
+            forecast files ``gridtui fetch --out FILE.parquet`` wrote beside the
+            prices (``FILE.load.parquet``, ``FILE.generation.parquet``,
+            ``FILE.load_forecast.parquet``), played into the Fundamentals pane;
+            paths as given (relative to the working directory, like ``path``).
+        fundamentals_delay_minutes: replay: minutes after its interval's end an
+            actual is released (ENTSO-E publishes within the hour).
         speed: replay: simulated seconds per real second (1 = real time, 60 =
             an hour a minute); 0 = as fast as the CPU allows.
         start: simulator: timestamp of the first tick (UTC, e.g. 2026-01-05T00:00:00Z);
@@ -40,6 +47,8 @@ class FeedSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     seed: Annotated[int, msgspec.Meta(ge=0)] = 42
     tick_interval_s: Annotated[float, msgspec.Meta(ge=0, le=DAY_S)] = 10.0
     path: str | None = None
+    fundamentals: tuple[str, ...] = ()
+    fundamentals_delay_minutes: Annotated[int, msgspec.Meta(ge=0, le=1440)] = 60
     speed: Annotated[float, msgspec.Meta(ge=0, le=1e9)] = 0.0
     start: datetime | None = None
 

@@ -84,7 +84,14 @@ def build_feed(settings: Settings) -> Feed:
     if kind == "replay":
         from feeds.replay import ReplayConfig, ReplayFeed
 
-        return ReplayFeed(ReplayConfig(path=_replay_path(settings), markets=settings.markets))
+        return ReplayFeed(
+            ReplayConfig(
+                path=_replay_path(settings),
+                markets=settings.markets,
+                fundamentals=_replay_fundamentals(settings),
+                fundamentals_delay_minutes=settings.feed.fundamentals_delay_minutes,
+            )
+        )
     if kind == "entsoe":
         from feeds.entsoe import EntsoeFeed, EntsoeFeedConfig
 
@@ -105,6 +112,19 @@ def _replay_path(settings: Settings) -> str:
     if not settings.feed.path:
         raise SettingsError("feed.kind = replay needs feed.path: the file to play (--replay FILE)")
     return settings.feed.path
+
+
+def _replay_fundamentals(settings: Settings) -> tuple[str, ...]:
+    """``feed.fundamentals``, checked now: a misnamed file or a missing column is the
+    user's to fix before the replay starts, not a feed failure halfway through."""
+    from feeds.replay_fundamentals import check_files
+
+    paths = settings.feed.fundamentals
+    try:
+        check_files(paths, settings.markets)
+    except FeedError as exc:
+        raise SettingsError(f"feed.fundamentals (--fundamentals): {exc}") from exc
+    return paths
 
 
 def build_clock(settings: Settings) -> Clock:

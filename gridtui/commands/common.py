@@ -24,6 +24,13 @@ def put(found: dict[str, Any], section: str | None, key: str, value: object) -> 
     (found.setdefault(section, {}) if section else found)[key] = value
 
 
+def split_list(text: str | None) -> list[str] | None:
+    """A comma-list flag's items (None when the flag was not given)."""
+    if text is None:
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def common_overrides(args: argparse.Namespace) -> dict[str, Any]:
     found: dict[str, Any] = {}
     put(found, None, "markets", args.markets.split(",") if args.markets else None)

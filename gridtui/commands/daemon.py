@@ -14,7 +14,7 @@ from engine.events import SPREADS, OpportunityStatus, SpreadOpportunity
 from engine.ports import FeedError
 from engine.runtime import Runtime
 from engine.store.base import StoreError
-from gridtui.commands.common import add_common, put
+from gridtui.commands.common import add_common, put, split_list
 from gridtui.settings import Settings, SettingsError
 from gridtui.wiring import build_runtime
 
@@ -60,6 +60,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--replay",
         metavar="FILE",
         help="replay this parquet/CSV price file (implies --feed replay)",
+    )
+    parser.add_argument(
+        "--fundamentals",
+        metavar="LIST",
+        help="replay: comma list of the load/generation/load_forecast files `gridtui fetch` "
+        "wrote beside the prices (FILE.load.parquet,FILE.generation.parquet,…)",
     )
     parser.add_argument(
         "--speed",
@@ -138,6 +144,7 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
     found: dict[str, Any] = {}
     put(found, "feed", "kind", args.feed or ("replay" if args.replay else None))
     put(found, "feed", "path", args.replay)
+    put(found, "feed", "fundamentals", split_list(args.fundamentals))
     put(found, "feed", "speed", args.speed)
     put(found, "feed", "tick_interval_s", args.tick_interval)
     put(found, "feed", "seed", args.seed)

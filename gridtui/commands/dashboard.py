@@ -22,7 +22,7 @@ import msgspec
 from engine.clock import SimClock
 from gridtui.app import GridApp
 from gridtui.client import InProcessClient
-from gridtui.commands.common import add_common, put
+from gridtui.commands.common import add_common, put, split_list
 from gridtui.logs import TextFormatter
 from gridtui.settings import Settings
 from gridtui.wiring import build_runtime
@@ -88,6 +88,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="replay this parquet/CSV price file (implies --feed replay)",
     )
     parser.add_argument(
+        "--fundamentals",
+        metavar="LIST",
+        help="replay: comma list of the load/generation/load_forecast files `gridtui fetch` "
+        "wrote beside the prices (FILE.load.parquet,FILE.generation.parquet,…)",
+    )
+    parser.add_argument(
         "--store", metavar="URL", help="sqlite (default) | sqlite:PATH | postgresql://…"
     )
     parser.add_argument("--bus", metavar="URL", help="memory (default) | redis://host:6379/0")
@@ -115,6 +121,7 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
         put(found, "feed", "tick_interval_s", DEMO_TICK_INTERVAL_S)
     put(found, "feed", "kind", "replay" if args.replay else args.feed)
     put(found, "feed", "path", args.replay)
+    put(found, "feed", "fundamentals", split_list(args.fundamentals))
     if args.replay or args.feed == "replay":
         put(found, "feed", "speed", args.speed)
     put(found, "feed", "tick_interval_s", args.tick_interval)

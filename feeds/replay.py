@@ -16,12 +16,9 @@ File formats (column names are matched case-insensitively):
 - **wide**: a time column (or a datetime index) and one numeric column per
   market, named by its market code; empty cells are gaps.
 
-Fundamentals (``ReplayConfig.fundamentals``): the load, generation and load
-forecast files ``gridtui fetch`` writes beside its prices are read by
-:mod:`feeds.replay_fundamentals` and merged by time with the prices: each
-:class:`~engine.events.Fundamentals` goes out at the instant it would have been
-known (its interval's end plus ``fundamentals_delay_minutes``), before the
-prices of that instant, stamped with its interval's start like the live feed's.
+Fundamentals (``ReplayConfig.fundamentals``, read by :mod:`feeds.replay_fundamentals`
+from the files ``gridtui fetch`` writes) are merged by time with the prices: each
+goes out when it would have been known, before the prices of that instant.
 
 Timestamps are delivery starts. Tz-aware ones are converted to UTC; naive ones
 are taken as UTC (and a warning says so). Replayed prices are day-ahead auction
@@ -53,7 +50,7 @@ import pandas as pd
 from engine.clock import Clock
 from engine.events import Event, PriceKind, PriceTick
 from engine.ports import FeedError
-from feeds.replay_fundamentals import FundamentalsHistory, load_fundamentals
+from feeds.replay_fundamentals import load_fundamentals
 
 log = logging.getLogger(__name__)
 
@@ -321,15 +318,6 @@ class ReplayFeed:
     def name(self) -> str:
         return "replay"
 
-    def _fundamentals(self) -> FundamentalsHistory:
-        config = self.config
-        return load_fundamentals(
-            config.fundamentals,
-            config.markets,
-            delay_minutes=config.fundamentals_delay_minutes,
-            source=config.source,
-        )
-
     async def stream(self, clock: Clock) -> AsyncGenerator[Sequence[Event], None]:
         advance_to = getattr(clock, "advance_to", None)
         if clock.is_live or advance_to is None:
@@ -342,7 +330,13 @@ class ReplayFeed:
         history = await asyncio.to_thread(
             load_prices, config.path, config.markets, delivery_minutes=config.delivery_minutes
         )
-        fundamentals = await asyncio.to_thread(self._fundamentals)
+        fundamentals = await asyncio.to_thread(
+            load_fundamentals,
+            config.fundamentals,
+            config.markets,
+            delay_minutes=config.fundamentals_delay_minutes,
+            source=config.source,
+        )
         self.fundamentals_total = len(fundamentals)
         self.fundamentals_rejected = fundamentals.rejected_rows
         self.rows_total = count = len(history)

@@ -66,6 +66,8 @@ examples:
                        --out history.parquet  # + history.load.parquet, …generation.parquet
   gridtui fetch entsoe --from 2024-06-01 --store sqlite:prices.db
   gridtui daemon --replay prices.parquet --speed 3600   # then watch it
+  gridtui --replay history.parquet \
+          --fundamentals history.load.parquet,history.generation.parquet  # + the Fundamentals pane
 """
 
 

@@ -7,6 +7,7 @@ the real mock feed, so the pane is shown to follow what it really sends.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -17,10 +18,14 @@ from engine.events import Fundamentals, OpenPosition, StrategyStatus
 from engine.strategies.fundamental import fundamental_inputs
 from feeds.mock import MockFeed
 from feeds.mock_config import MockFeedConfig
+from feeds.replay_fundamentals import load_fundamentals
 from gridtui.app import GridApp
+from gridtui.client import InProcessClient
+from gridtui.settings import load_settings
 from gridtui.view_model import DashboardModel
 from gridtui.widgets.fundamentals_chart import FundamentalsChart
 from gridtui.widgets.fundamentals_table import FundamentalsTable
+from tests.feeds.test_replay_fundamentals import fetch_real_history, needs_real
 from tests.stubs.scripted_client import ScriptedClient, settle
 
 T0 = datetime(2025, 11, 5, 12, 0, tzinfo=UTC)
@@ -130,3 +135,49 @@ async def test_the_simulator_fills_the_pane(markets: tuple[str, ...]) -> None:
             sent.solar_mw,
         )
         assert shown.residual_mw == pytest.approx(sent.load_mw - sent.wind_mw - sent.solar_mw)
+
+
+@needs_real
+async def test_a_replay_of_fetched_entsoe_fundamentals_fills_the_pane(tmp_path) -> None:
+    files = await fetch_real_history(tmp_path / "history.parquet")
+    fundamentals = [str(files[d]) for d in ("load", "generation", "load_forecast")]
+    settings = load_settings(
+        overrides={
+            "data_dir": str(tmp_path / "data"),
+            "markets": ["DE"],
+            "feed": {
+                "kind": "replay",
+                "path": str(files["prices"]),
+                "fundamentals": fundamentals,
+                "speed": 0,
+            },
+        },
+    )
+    sent = load_fundamentals(fundamentals, ["DE"]).events
+    newest = sent[-1]
+    app = GridApp(InProcessClient(settings), ui=settings.ui, keys=settings.keys)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.dashboard
+        async with asyncio.timeout(30):
+            # Until the app has its markets the pane has no DE row yet.
+            while newest.ts not in {f.ts for f in app.model.snapshot().fundamentals}:
+                await pilot.pause(0.05)
+        await pilot.pause(0.2)
+        shown = row(app.model, "DE")
+        assert (shown.load_mw, shown.wind_mw, shown.solar_mw) == (
+            newest.load_mw,
+            newest.wind_mw,
+            newest.solar_mw,
+        )
+        assert shown.residual_mw == pytest.approx(newest.load_mw - newest.wind_mw - newest.solar_mw)
+        assert shown.source == "replay"
+        assert not screen.pane("fundamentals").empty
+        table = screen.query_one(FundamentalsTable)
+        assert table.cell_text("DE", "load").strip() == f"{newest.load_mw:,.0f}"
+        assert table.cell_text("DE", "residual").strip() == f"{shown.residual_mw:,.0f}"
+        # The chart holds the last day of what the replay sent, hour by hour.
+        chart = app.model.snapshot().fundamentals_charts["DE"]
+        assert [p[0] for p in chart.points][-1] == newest.ts.timestamp()
+        assert len(chart.points) == len(
+            [e for e in sent if e.ts >= newest.ts - timedelta(hours=24)]
+        )

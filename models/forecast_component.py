@@ -10,8 +10,11 @@ the kernel publishes on the bus (topic ``forecasts``) and stores.
   included). When the clock passes the model's decision time on D−1 (10:00
   Europe/Brussels by default) it forecasts every step of D for every market
   with enough history — once; if nothing could be forecast yet, it tries again
-  every 15 minutes until D starts. Start-up after the decision time forecasts
-  at once, so a fresh dashboard has a curve.
+  every 15 minutes until D starts. Each forecast reads what is known when it
+  is issued, so an engine started after the decision time forecasts D as soon
+  as it has closed a step of fundamentals (an hour, for the shipped model):
+  a fresh dashboard gets tomorrow's curve that same afternoon, not the day
+  after.
 - **intraday**: reads ticks up to "now" (intraday ticks by default; day-ahead
   ticks at delivery time for a replay). When the first tick of a new step
   arrives, the previous step is closed and every horizon is forecast from it.
@@ -175,7 +178,7 @@ class ForecastComponent:
         forecaster = self.forecaster
         pipeline = forecaster.pipeline
         assert isinstance(pipeline, DayAheadPipeline)
-        block = pipeline.compute(self.grid, [day])
+        block = pipeline.compute(self.grid, [day], issued_at=now)
         if not len(block):
             return []
         band = forecaster.predict_block(block, None, self.bands[None])

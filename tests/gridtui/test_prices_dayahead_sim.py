@@ -43,7 +43,10 @@ async def run_simulator(
     model = DashboardModel(
         settings.markets,
         forecasters=[
-            ForecasterNeeds(f.model_id, f.task, f.step_s, f.warmup_steps) for f in info.forecasters
+            ForecasterNeeds(
+                f.model_id, f.task, f.step_s, f.warmup_steps, f.decision_time, f.timezone
+            )
+            for f in info.forecasters
         ],
     )
     day_ahead: list[Forecast] = []
@@ -85,3 +88,34 @@ async def test_a_run_started_after_the_decision_time_soon_draws_tomorrows_curve(
     curve = model.snapshot().charts["DE"].day_ahead_forecast
     assert len(curve) == 24
     assert {local_day(datetime.fromtimestamp(t, UTC)) for t, *_ in curve} == {tomorrow}
+
+
+def hint(model: DashboardModel, market: str = "DE") -> str:
+    from gridtui.widgets.price_chart import hint_text
+
+    return hint_text(model.snapshot().charts[market], BRUSSELS)
+
+
+async def test_before_the_decision_time_the_pane_says_when_tomorrows_curve_comes(
+    tmp_path: Path,
+) -> None:
+    start = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 08:00 CET
+    model, day_ahead = await run_simulator(tmp_path, start, hours=0.5)
+    assert not [f for f in day_ahead if local_day(f.target_ts) == date(2026, 3, 3)]
+    assert "tomorrow's forecast at 10:00 CET · 09:00 UTC: waits for its decision time" in hint(
+        model
+    )
+
+
+async def test_started_after_the_decision_the_pane_says_it_waits_for_fundamentals(
+    tmp_path: Path,
+) -> None:
+    start = datetime(2026, 3, 2, 14, 20, tzinfo=UTC)  # 15:20 CET
+    model, _ = await run_simulator(tmp_path, start, hours=0.25)
+    assert (
+        "tomorrow's forecast at 16:00 CET · 15:00 UTC: "
+        "waits for a closed hour of load, wind and solar"
+    ) in hint(model)
+    model, day_ahead = await run_simulator(tmp_path / "again", start, hours=1)
+    assert min(f.ts for f in day_ahead) == datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    assert "tomorrow" not in hint(model)  # the curve is in: nothing to wait for

@@ -89,7 +89,9 @@ class GridApp(StrategyToggleActions, BacktestActions, AuditActions, App[int]):
             stale_after_s=self.ui.stale_after_s,
             chart_hours=self.ui.chart_hours,
             forecasters=[
-                ForecasterNeeds(f.model_id, f.task, f.step_s, f.warmup_steps)
+                ForecasterNeeds(
+                    f.model_id, f.task, f.step_s, f.warmup_steps, f.decision_time, f.timezone
+                )
                 for f in info.forecasters
             ],
         )

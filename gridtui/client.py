@@ -45,12 +45,17 @@ class ForecasterInfo(msgspec.Struct, frozen=True, kw_only=True):
 
     ``warmup_steps`` closed steps of ``step_s`` seconds come before its first
     forecast of a market (the Prices pane counts them while it warms up).
+    A day-ahead model forecasts D at ``decision_time`` (local wall-clock time
+    on D−1 in ``timezone``), or after its warm-up when the engine started
+    later; both are empty for an intraday model.
     """
 
     model_id: str
     task: str  # "intraday" | "dayahead"
     step_s: int
     warmup_steps: int
+    decision_time: str = ""  # "10:00"
+    timezone: str = ""  # "Europe/Brussels"
 
 
 class ClientInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -213,12 +218,16 @@ def forecasters_of(components: Sequence[object]) -> tuple[ForecasterInfo, ...]:
         warmup_steps = getattr(component, "warmup_steps", None)
         if forecaster is None or not isinstance(warmup_steps, int):
             continue
+        config = getattr(forecaster, "config", None)
+        day_ahead = str(forecaster.task) == "dayahead"
         found.append(
             ForecasterInfo(
                 model_id=str(forecaster.model_id),
                 task=str(forecaster.task),
                 step_s=int(component.step_s),  # type: ignore[attr-defined]
                 warmup_steps=warmup_steps,
+                decision_time=str(getattr(config, "decision_time", "")) if day_ahead else "",
+                timezone=str(getattr(config, "timezone", "")) if day_ahead else "",
             )
         )
     return tuple(found)

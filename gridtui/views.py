@@ -48,6 +48,9 @@ class ChartSeries:
     ``(target_s, price, lower, upper)``; ``day_ahead_forecast`` the same for
     the day-ahead forecaster's curve of the next delivery day (once made).
     ``warmup`` is the Prices pane's "warming up" line, empty once forecasts come.
+    ``day_ahead_due_s`` is when the day-ahead forecaster's curve of tomorrow is
+    due while it is not there yet (else None), ``day_ahead_waits_for`` what it
+    waits for (its decision time, or a closed hour of fundamentals).
     """
 
     market: str
@@ -60,6 +63,8 @@ class ChartSeries:
     forecast: tuple[tuple[float, float, float | None, float | None], ...] = ()
     day_ahead_forecast: tuple[tuple[float, float, float | None, float | None], ...] = ()
     warmup: str = ""
+    day_ahead_due_s: float | None = None
+    day_ahead_waits_for: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,14 +61,28 @@ class DayAheadPipeline(_Base):
         """Every local day from ``first`` to ``last`` inclusive."""
         return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
-    def compute(self, history: History, days: Sequence[date]) -> FeatureBlock:
-        """Feature rows for the delivery days ``days``, as known at each one's decision time."""
+    def compute(
+        self, history: History, days: Sequence[date], *, issued_at: datetime | None = None
+    ) -> FeatureBlock:
+        """Feature rows for the delivery days ``days``, as known at each one's decision time.
+
+        ``issued_at`` (live use): a forecast issued after its decision time
+        reads the fundamentals of the day before the step it is issued in,
+        not before the decision — an engine started at 15:00 has seen none
+        of the day before 10:00, and it knows more by now. Prices are the
+        same either way: those of the delivery days up to D−1.
+        """
         self._check(history)
         chunk = self._chunk()
-        blocks = [self._compute(history, days[i : i + chunk]) for i in range(0, len(days), chunk)]
+        blocks = [
+            self._compute(history, days[i : i + chunk], issued_at)
+            for i in range(0, len(days), chunk)
+        ]
         return FeatureBlock.concat(blocks, len(self.names))
 
-    def _compute(self, history: History, days: Sequence[date]) -> FeatureBlock:
+    def _compute(
+        self, history: History, days: Sequence[date], issued_at: datetime | None
+    ) -> FeatureBlock:
         cfg = self.config
         per_day = cfg.steps_per_day
         n, n_markets, length = len(days), len(self.markets), self.lookback_steps
@@ -77,6 +91,10 @@ class DayAheadPipeline(_Base):
         decision = np.array(
             [step_of(self.decision_at(d), cfg.step_minutes) for d in days], dtype=np.int64
         )
+        if issued_at is not None:
+            # Never past the day's start: D's own hours are not "before D".
+            issued = step_of(issued_at, cfg.step_minutes)
+            decision = np.maximum(decision, np.minimum(issued, day_start))
         raw, fund = history.windows(day_start - 1, length)
         observed_d1 = np.isfinite(raw[:, -per_day:, :]).sum(axis=1)  # [n, M]
         prices = fill_window(raw, per_day)

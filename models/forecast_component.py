@@ -10,8 +10,11 @@ the kernel publishes on the bus (topic ``forecasts``) and stores.
   included). When the clock passes the model's decision time on D−1 (10:00
   Europe/Brussels by default) it forecasts every step of D for every market
   with enough history — once; if nothing could be forecast yet, it tries again
-  every 15 minutes until D starts. Start-up after the decision time forecasts
-  at once, so a fresh dashboard has a curve.
+  every 15 minutes (and when a step closes) until D starts. Each forecast
+  reads what is known when it is issued, so an engine started after the
+  decision time forecasts D as soon as it has closed a step of fundamentals
+  (an hour, for the shipped model): a fresh dashboard gets tomorrow's curve
+  that same afternoon, not the day after.
 - **intraday**: reads ticks up to "now" (intraday ticks by default; day-ahead
   ticks at delivery time for a replay). When the first tick of a new step
   arrives, the previous step is closed and every horizon is forecast from it.
@@ -39,7 +42,7 @@ from models.dayahead_pipeline import DayAheadPipeline
 from models.features import DAYAHEAD
 from models.forecast import ForecastInputError, OnnxForecaster
 from models.intraday_pipeline import IntradayPipeline
-from models.price_grid import FeatureError, FloatArray, IntArray, step_of
+from models.price_grid import FeatureError, FloatArray, IntArray, step_of, step_start
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +101,14 @@ class ForecastComponent:
 
         Intraday: one — a step is forecast from when the first tick of the next
         one closes it (missing older history is filled, see
-        :func:`models.price_window.fill_window`). Day-ahead: none; it forecasts
-        at the decision time from the day-ahead prices it has.
+        :func:`models.price_window.fill_window`). Day-ahead: it forecasts at
+        the decision time from the day-ahead prices it has; a model that reads
+        fundamentals needs one closed step of them first (an engine started
+        after the decision time forecasts when its first step closes).
         """
-        return 0 if self.dayahead else 1
+        if self.dayahead:
+            return 1 if self._fundamentals else 0
+        return 1
 
     # -- kernel hooks ----------------------------------------------------------------------
 
@@ -167,7 +174,10 @@ class ForecastComponent:
             self._days_done.add(day)
             self._retry_at.pop(day, None)
         else:
-            self._retry_at = {day: now + _RETRY}
+            # A step closing brings a step of fundamentals: try then, if that comes first.
+            step_minutes = forecaster.config.step_minutes
+            next_step = step_start(step_of(now, step_minutes) + 1, step_minutes)
+            self._retry_at = {day: min(now + _RETRY, next_step)}
         return events
 
     def _forecast_day(self, day: date, now: datetime, *, remember: bool = True) -> list[Forecast]:
@@ -175,7 +185,7 @@ class ForecastComponent:
         forecaster = self.forecaster
         pipeline = forecaster.pipeline
         assert isinstance(pipeline, DayAheadPipeline)
-        block = pipeline.compute(self.grid, [day])
+        block = pipeline.compute(self.grid, [day], issued_at=now)
         if not len(block):
             return []
         band = forecaster.predict_block(block, None, self.bands[None])

@@ -15,8 +15,9 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from engine.events import INTRADAY_AUCTION_KINDS, Forecast, PriceKind, PriceTick
 from gridtui.folds.clock import EngineClock, age
@@ -36,13 +37,17 @@ class ForecasterNeeds:
     """What the fold knows of one forecast model running on the engine.
 
     ``warmup_steps`` closed steps of ``step_s`` seconds are needed before the
-    model's first forecast (intraday models; 0 for day-ahead ones).
+    model's first forecast. A day-ahead model forecasts D at ``decision_time``
+    (local, in ``timezone``) on D−1, or once warmed up when the engine started
+    later; without a decision time the pane does not say when it is due.
     """
 
     model_id: str
     task: str  # "intraday" | "dayahead"
     step_s: int
     warmup_steps: int
+    decision_time: str = ""  # "10:00"
+    timezone: str = ""  # "Europe/Brussels"
 
 
 class MarketState:
@@ -104,6 +109,11 @@ class PriceFold:
             name: MarketState(self._bucket_limit) for name in self.market_names
         }
         self._day_ahead_models = {f.model_id for f in forecasters if f.task == "dayahead"}
+        self.day_ahead_plan = next(
+            (f for f in forecasters if f.task == "dayahead" and f.decision_time and f.timezone),
+            None,
+        )
+        self.first_tick_s = math.inf  # engine time of the first intraday tick folded
         intraday = [f for f in forecasters if f.task != "dayahead" and f.step_s > 0]
         # The quickest intraday model decides when the first forecast comes.
         self.warmup = min(intraday, key=lambda f: f.step_s * f.warmup_steps, default=None)
@@ -129,6 +139,7 @@ class PriceFold:
         if tick.kind in INTRADAY_AUCTION_KINDS:
             return  # priced by delivery start like day-ahead; the pane does not show them yet
         self.clock.advance(tick.ts)
+        self.first_tick_s = min(self.first_tick_s, ts_s)
         if ts_s < state.last_ts_s:
             return  # late tick: the newer price stays
         state.last_ts_s = ts_s
@@ -245,6 +256,7 @@ class PriceFold:
             # Reach out to the end of the forecast day (its last step is an hour long).
             end_s = max(end_s, day_ahead_forecast[-1][0] + HOUR_S)
         warmup = self._warmup_of(state)
+        due = day_ahead_due(self.day_ahead_plan, now_s, self.first_tick_s, day_ahead_forecast)
         return ChartSeries(
             market=name,
             start_s=start_s,
@@ -264,6 +276,8 @@ class PriceFold:
             ),
             day_ahead_forecast=day_ahead_forecast,
             warmup="" if warmup is None else warmup_text(*warmup, self._step_s(), state.last_ts_s),
+            day_ahead_due_s=None if due is None else due[0],
+            day_ahead_waits_for="" if due is None else due[1],
         )
 
     def _step_s(self) -> int:
@@ -282,6 +296,36 @@ def warmup_text(closed: int, needed: int, step_s: int, last_tick_s: float) -> st
         return text
     due_s = (int(last_tick_s) // step_s + needed - closed) * step_s
     return f"{text}, first due {datetime.fromtimestamp(due_s, UTC):%H:%M}"
+
+
+def day_ahead_due(
+    plan: ForecasterNeeds | None,
+    now_s: float,
+    first_tick_s: float,
+    curve: Sequence[tuple[float, float, float | None, float | None]],
+) -> tuple[float, str] | None:
+    """When tomorrow's day-ahead forecast is due and what it waits for, while it is not in.
+
+    Tomorrow is the model's next local day. Its forecast is made at the
+    decision time on today; an engine that started later (or shortly before,
+    for a model that needs fundamentals) forecasts once its first
+    ``warmup_steps`` steps have closed — as ``ForecastComponent`` does.
+    """
+    if plan is None or not math.isfinite(now_s):
+        return None
+    zone = ZoneInfo(plan.timezone)
+    today = datetime.fromtimestamp(now_s, zone).date()
+    tomorrow_s = datetime.combine(today + timedelta(days=1), time(), zone).timestamp()
+    if any(t >= tomorrow_s for t, *_ in curve):
+        return None
+    decision = datetime.combine(today, time.fromisoformat(plan.decision_time), zone)
+    due_s, waits_for = decision.timestamp(), "its decision time"
+    if plan.warmup_steps and math.isfinite(first_tick_s) and plan.step_s > 0:
+        warm_s = float((int(first_tick_s) // plan.step_s + plan.warmup_steps) * plan.step_s)
+        if warm_s > due_s:
+            unit = "hour" if plan.step_s == 3600 else f"{plan.step_s // 60}-minute step"
+            due_s, waits_for = warm_s, f"a closed {unit} of load, wind and solar"
+    return due_s, waits_for
 
 
 def day_ahead_at(state: MarketState, now_s: float) -> float | None:

@@ -130,9 +130,12 @@ class DashboardScreen(Screen[None]):
         tabs.titles = PANES
         yield tabs
         bodies: dict[str, tuple[Widget, ...]] = {
-            "prices": (PriceTable(id="price-table"), PriceChart(id="price-chart")),
+            "prices": (
+                PriceTable(id="price-table"),
+                PriceChart(id="price-chart", market_zone=self._market_zone),
+            ),
             "spreads": (SpreadTable(id="spread-table"),),
-            "alerts": (AlertLog(id="alert-log"),),
+            "alerts": (AlertLog(id="alert-log", market_zone=self._market_zone),),
             "strategies": (StrategyTable(id="strategy-table"),),
             "batteries": (BatteryTable(id="battery-table"),),
             "backtests": (BacktestTable(id="backtest-table"),),

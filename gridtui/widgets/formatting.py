@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from typing import Final
 
 DASH: Final = "—"
@@ -96,6 +97,32 @@ def ahead(seconds: float | None) -> str:
         return f"+{minutes}m"
     hours, minutes = divmod(minutes, 60)
     return f"+{hours}h{minutes:02d}" if minutes and hours < 10 else f"+{hours}h"
+
+
+def is_utc(zone: tzinfo) -> bool:
+    """Whether ``zone`` keeps UTC all year (then the time needs no second copy)."""
+    return zone is UTC or str(zone) in {"UTC", "Etc/UTC", "Z"}
+
+
+def market_times(ts: datetime, zone: tzinfo, *, seconds: bool = False) -> list[str]:
+    """The time in the market's zone with UTC beside it, from the longest form to the shortest.
+
+    The status bar's clock without its date: ``14:05 CET · 13:05 UTC``,
+    ``14:05 CET 13:05Z``, ``14:05 CET``, ``14:05``; ``seconds`` adds them
+    (``14:05:12 CET · 13:05:12 UTC``). A UTC market zone reads ``13:05 UTC``, ``13:05``.
+    """
+    pattern = "%H:%M:%S" if seconds else "%H:%M"
+    utc = ts.astimezone(UTC).strftime(pattern)
+    if is_utc(zone):
+        return [f"{utc} UTC", utc]
+    local = ts.astimezone(zone)
+    clock, name = local.strftime(pattern), local.strftime("%Z")
+    return [f"{clock} {name} · {utc} UTC", f"{clock} {name} {utc}Z", f"{clock} {name}", clock]
+
+
+def zone_name(ts: datetime, zone: tzinfo) -> str:
+    """``CET``, ``CEST``, ``UTC``: the zone's abbreviation at ``ts``."""
+    return "UTC" if is_utc(zone) else ts.astimezone(zone).strftime("%Z")
 
 
 def mw(value: float | None, width: int = 0) -> str:

@@ -7,21 +7,23 @@ between the band's edges, and the next delivery day's day-ahead forecast (once
 made, the chart then reaches out to its end) as ``∙`` over its own ``░`` band.
 They are told apart by glyph as well as colour (NO_COLOR, light themes).
 Until the first forecast the legend says the forecaster is warming up, and how
-far. Rendering is a pure function of the series and the size, so snapshots are
-stable.
+far, and until tomorrow's day-ahead forecast is in, when it is due and what it
+waits for. Times are in the market's zone (``[ui] market_timezone``) with UTC
+beside them where the axis has room, as in the status bar. Rendering is a pure
+function of the series, the size and the zone, so snapshots are stable.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from rich.text import Text
 from textual.reactive import reactive
 
 from gridtui.views import ChartSeries
-from gridtui.widgets.formatting import Palette
+from gridtui.widgets.formatting import Palette, market_times, zone_name
 from gridtui.widgets.themed_chart import ThemedChart
 
 AXIS_WIDTH = 8
@@ -36,19 +38,44 @@ class PriceChart(ThemedChart):
 
     series: reactive[ChartSeries | None] = reactive(None)
 
+    def __init__(self, *, id: str | None = None, market_zone: tzinfo = UTC) -> None:
+        super().__init__(id=id)
+        self.market_zone = market_zone
+
     def render(self) -> Text:
-        return render_chart(self.series, self.size.width, self.size.height, self.palette)
+        return render_chart(
+            self.series, self.size.width, self.size.height, self.palette, self.market_zone
+        )
 
 
-def _time_label(ts_s: float) -> str:
-    return datetime.fromtimestamp(ts_s, UTC).strftime("%H:%M")
+def _time_labels(ts_s: float, zone: tzinfo) -> list[str]:
+    return market_times(datetime.fromtimestamp(ts_s, UTC), zone)
 
 
-def render_chart(series: ChartSeries | None, width: int, height: int, palette: Palette) -> Text:
-    """The chart as text, ``height`` lines of ``width`` cells."""
+def hint_text(series: ChartSeries, zone: tzinfo) -> str:
+    """The line under the legend: the warm-up, and when tomorrow's forecast is due."""
+    parts = [series.warmup] if series.warmup else []
+    if series.day_ahead_due_s is not None:
+        due = market_times(datetime.fromtimestamp(series.day_ahead_due_s, UTC), zone)[0]
+        if series.day_ahead_due_s > series.now_s:
+            parts.append(f"tomorrow's forecast at {due}: waits for {series.day_ahead_waits_for}")
+        else:
+            parts.append(f"tomorrow's forecast: none yet, due {due} ({series.day_ahead_waits_for})")
+    return " · ".join(parts)
+
+
+def render_chart(
+    series: ChartSeries | None,
+    width: int,
+    height: int,
+    palette: Palette,
+    zone: tzinfo = UTC,
+) -> Text:
+    """The chart as text, ``height`` lines of ``width`` cells, its times in ``zone``."""
     plot_width = width - AXIS_WIDTH
-    # A legend line above (and the warm-up line under it), a time axis below.
-    plot_height = height - 2 - (1 if series is not None and series.warmup else 0)
+    hint = "" if series is None else hint_text(series, zone)
+    # A legend line above (and the hint line under it), a time axis below.
+    plot_height = height - 2 - (1 if hint else 0)
     if series is None:
         return Text("Select a market to chart it.", style="dim italic")
     values = [p for _, p in series.intraday]
@@ -130,15 +157,15 @@ def render_chart(series: ChartSeries | None, width: int, height: int, palette: P
         " day-ahead  ",
         *forecast_key,
         ("┊", "dim"),
-        " now   €/MWh, UTC",
+        f" now   €/MWh, {zone_name(datetime.fromtimestamp(series.now_s, UTC), zone)}",
     )
     legend.truncate(width)
     lines.append_text(legend)
-    if series.warmup:
-        warmup = Text(f"{' ' * AXIS_WIDTH}{series.warmup}", style="italic")
-        warmup.truncate(width)
+    if hint:
+        hint_line = Text(f"{' ' * AXIS_WIDTH}{hint}", style="italic")
+        hint_line.truncate(width)
         lines.append("\n")
-        lines.append_text(warmup)
+        lines.append_text(hint_line)
     label_rows = {0: high, plot_height // 2: (high + low) / 2, plot_height - 1: low}
     intraday_style = f"bold {palette.accent}"
     for row in range(plot_height):
@@ -164,17 +191,38 @@ def render_chart(series: ChartSeries | None, width: int, height: int, palette: P
         if run_chars:
             lines.append("".join(run_chars), style=run_style or None)
     lines.append("\n")
-    axis = [" "] * plot_width
-    for col, label in (
-        (0, _time_label(series.start_s)),
-        (now_col - 1, "now"),
-        (plot_width - 5, _time_label(series.end_s)),
-    ):
-        end = col + len(label)
-        if col >= 0 and end <= plot_width and all(c == " " for c in axis[col:end]):
-            axis[col:end] = list(label)
-    lines.append(" " * (AXIS_WIDTH - 1) + "└" + "".join(axis), style="dim")
+    lines.append(
+        " " * (AXIS_WIDTH - 1) + "└" + _axis(series, plot_width, now_col, zone), style="dim"
+    )
     return lines
+
+
+def _axis(series: ChartSeries, plot_width: int, now_col: int, zone: tzinfo) -> str:
+    """The time axis: "now", and both ends in the longest form that fits beside it.
+
+    Both ends take the same form (``08:05 CET · 07:05 UTC`` … ``08:05``), so
+    the axis never mixes one end with UTC and the other without.
+    """
+    starts, ends = _time_labels(series.start_s, zone), _time_labels(series.end_s, zone)
+    for start, end in zip(starts, ends, strict=True):
+        axis = [" "] * plot_width
+        placed = [
+            _place(axis, label, col)
+            for label, col in (("now", now_col - 1), (start, 0), (end, plot_width - len(end)))
+        ]
+        if all(placed[1:]) or (start, end) == (starts[-1], ends[-1]):
+            return "".join(axis)
+    return " " * plot_width
+
+
+def _place(axis: list[str], label: str, col: int) -> bool:
+    """Write ``label`` at ``col`` if it fits one blank cell clear of any other label."""
+    end = col + len(label)
+    free = axis[max(col - 1, 0) : min(end + 1, len(axis))]
+    if col < 0 or end > len(axis) or any(c != " " for c in free):
+        return False
+    axis[col:end] = list(label)
+    return True
 
 
 def _band_columns(

@@ -77,18 +77,18 @@ class PacedFeed:
 
 
 async def serve_daemon(rate: float) -> None:
-    from engine.alerts import AlertEngine
+    from engine.alerts.engine import AlertEngine
     from engine.bus.memory import MemoryBus
     from engine.clock import LiveClock
     from engine.runtime import Runtime
-    from engine.spreads import SpreadEngine
+    from engine.spreads.engine import SpreadEngine
     from engine.store.sqlite import SqliteStore
-    from gridtui.client import InProcessClient
+    from gridtui.client.in_process import InProcessClient
     from gridtui.daemon.app import create_app, start_server
     from gridtui.daemon.auth import TokenAuth
     from gridtui.daemon.state import DaemonEngine
-    from gridtui.settings import Settings
-    from gridtui.settings_ops import ApiSettings
+    from gridtui.settings.loader import Settings
+    from gridtui.settings.operations import ApiSettings
 
     with tempfile.TemporaryDirectory(prefix="gridtui-bench-") as scratch:
         settings = Settings(

@@ -1,7 +1,7 @@
 """Arbitrage through monthly transmission rights: a grid of look-backs and margins per year.
 
 Replays one year of ``../shared/data/prices_real_train.parquet`` through a
-:class:`~engine.strategy_manager.StrategyManager` hosting the arbitrage
+:class:`~engine.strategies.manager.StrategyManager` hosting the arbitrage
 strategy (the same order path as ``gridtui backtest``, without the runtime),
 once per setting, and prints what the rights did in that year: MW·h of
 rights delivered, their payoff, their cost (price and fees), the profit, the
@@ -30,12 +30,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine import metrics
+from engine.backtest import metrics
 from engine.events import PriceKind, PriceTick, Trade
+from engine.spreads.transmission import month_bounds, month_of
 from engine.strategies.arbitrage import ArbitrageConfig, ArbitrageStrategy
-from engine.strategy_config import ManagerConfig
-from engine.strategy_manager import StrategyManager
-from engine.transmission import month_bounds, month_of
+from engine.strategies.config import ManagerConfig
+from engine.strategies.manager import StrategyManager
 
 PRICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices_real_train.parquet"
 Batch = tuple[datetime, list[PriceTick]]

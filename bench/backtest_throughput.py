@@ -44,12 +44,12 @@ if str(REPO_ROOT) not in sys.path:
     # Run as a script from anywhere: make the project packages importable.
     sys.path.insert(0, str(REPO_ROOT))
 
-from engine.backtest import run_backtest  # noqa: E402
-from engine.backtest_config import BacktestConfig  # noqa: E402
-from engine.backtest_result import BacktestResult  # noqa: E402
+from engine.backtest.config import BacktestConfig  # noqa: E402
+from engine.backtest.result import BacktestResult  # noqa: E402
+from engine.backtest.run import run_backtest  # noqa: E402
+from engine.backtest.window_feed import WindowFeed  # noqa: E402
 from engine.clock import SimClock  # noqa: E402
 from engine.strategies import registry  # noqa: E402
-from engine.window_feed import WindowFeed  # noqa: E402
 from feeds.replay import ReplayConfig, ReplayFeed  # noqa: E402
 
 REAL_PRICES = REPO_ROOT.parent / "shared" / "data" / "prices_real_train.parquet"

@@ -9,15 +9,15 @@ For each continental market (DE, FR, NL, BE, AT) and a 1 MW / 2 MWh battery at
 - ``after_publication`` — upper bounds, each hour decided knowing its day-ahead
   price (if that price could still be traded after publication): the MPC, the
   threshold rule and the RL policy;
-- ``gate_closure`` — day D committed at 12:00 on D−1 (:mod:`engine.commitment`)
+- ``gate_closure`` — day D committed at 12:00 on D−1 (:mod:`engine.battery.commitment`)
   and settled at D's prices, on: persistence (D−1's prices), the weekly naive
-  (D−7's), LEAR (:func:`models.dayahead_forecasts.lear_forecasts`, recalibrated
+  (D−7's), LEAR (:func:`models.forecast.dayahead.lear_forecasts`, recalibrated
   every day on the 728 days before D, as its paper prescribes), the project's
   XGBoost forecaster trained here on 2020 up to the year before ``--year``
   (``train_forecast`` → ``save_trained`` into a scratch registry →
   ``OnnxForecaster.load``, as ``bench/forecast_eval.py`` does) — planned on its
   band's expected price (``XGBoost``, the commitment model chosen on 2021:
-  :func:`engine.gate_forecast.expected_from_band`) and, beside it, on its
+  :func:`engine.battery.gate_forecast.expected_from_band`) and, beside it, on its
   median alone (``XGBoost point``) — and the RL policy rolled over the
   ``XGBoost`` forecast as if it were the prices.
 
@@ -29,7 +29,7 @@ average over the five. The RL policies scored were trained on 2020–2021 only
 (shipped in ``models/artifacts``): out of sample on 2022, not on 2021.
 
 ``--tune-commitment`` prints how the committed LP values the end of the day on
-2020 and 2021 (how :class:`engine.commitment.DayEnd`'s default was chosen);
+2020 and 2021 (how :class:`engine.battery.commitment.DayEnd`'s default was chosen);
 ``--tune-rule`` the rule's grid; ``--train`` retrains the RL policies first.
 ``--no-lear`` skips LEAR (it costs ~1 s per market and day). Skips (exit 0)
 when ``../shared/data`` is absent.
@@ -71,18 +71,18 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from battery_tuning import train_policies, tune_commitment, tune_rule  # noqa: E402
 
-from engine.auction_rule import AuctionRule  # noqa: E402 — needs the path above
-from engine.battery import BatterySpec  # noqa: E402
-from engine.commitment import ControllerPlanner, LpPlanner, run_committed  # noqa: E402
-from engine.controller import PolicyController  # noqa: E402
-from engine.dispatch import run_controller  # noqa: E402
-from engine.gate_forecast import delivery_days, forecast_on_grid, lagged_forecast  # noqa: E402
-from engine.mpc import MpcController  # noqa: E402
-from engine.optimum import solve_schedule  # noqa: E402
-from engine.price_series import PriceSeries  # noqa: E402
-from engine.rule import RuleController  # noqa: E402
-from models.battery_env import series_from_frame  # noqa: E402
-from models.policy import load_policy  # noqa: E402
+from engine.battery.auction_calendar import AuctionRule  # noqa: E402 — needs the path above
+from engine.battery.commitment import ControllerPlanner, LpPlanner, run_committed  # noqa: E402
+from engine.battery.controller import PolicyController  # noqa: E402
+from engine.battery.dispatch import run_controller  # noqa: E402
+from engine.battery.gate_forecast import delivery_days, forecast_on_grid, lagged_forecast  # noqa: E402
+from engine.battery.mpc import MpcController  # noqa: E402
+from engine.battery.optimum import solve_schedule  # noqa: E402
+from engine.battery.physics import BatterySpec  # noqa: E402
+from engine.battery.price_series import PriceSeries  # noqa: E402
+from engine.battery.threshold import RuleController  # noqa: E402
+from models.battery.env import series_from_frame  # noqa: E402
+from models.battery.policy import load_policy  # noqa: E402
 from models.registry import SHIPPED_ROOT, Registry, RegistryError  # noqa: E402
 
 UPPER_BOUNDS = ("MPC", "rule", *POLICIES)
@@ -99,10 +99,10 @@ def xgboost_forecasts(
     and the seconds taken.
     """
     from gridtui.commands.battery_commit import planning_forecasts
-    from models.dayahead_forecasts import model_forecasts
-    from models.features import PipelineConfig
-    from models.forecast import OnnxForecaster
-    from models.forecast_meta import in_sample_reason
+    from models.features.pipeline import PipelineConfig
+    from models.forecast.dayahead import model_forecasts
+    from models.forecast.meta import in_sample_reason
+    from models.forecast.onnx_forecaster import OnnxForecaster
     from models.training import TrainConfig, save_trained, train_forecast
 
     config = TrainConfig(
@@ -272,7 +272,7 @@ def main() -> None:
         type=Path,
         default=None,
         help="folder of LEAR results shared with bench/forecast_eval.py (same key: data, "
-        "models/lear.py, days, markets)",
+        "models/forecast/lear.py, days, markets)",
     )
     parser.add_argument("--json", action="store_true", help="JSON rows instead of tables")
     args = parser.parse_args()

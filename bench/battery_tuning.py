@@ -1,7 +1,7 @@
 """How the battery bench's settings were chosen, on 2020–2021 only (never on 2022).
 
 - :func:`tune_commitment` — how the committed LP values the energy left at the
-  end of delivery day D (:class:`engine.commitment.DayEnd`), on the persistence
+  end of delivery day D (:class:`engine.battery.commitment.DayEnd`), on the persistence
   and weekly-naive forecasts, 2020 as train and 2021 as validation;
 - :func:`tune_rule` — the threshold rule's grid (its defaults);
 - :func:`train_policies` — the documented RL training command on 2020–2021.
@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.battery import BatterySpec
-from engine.commitment import DayEnd, LpPlanner, run_committed
-from engine.dispatch import run_controller
-from engine.gate_forecast import forecast_on_grid, lagged_forecast
-from engine.optimum import solve_schedule
-from engine.rule import RuleController
-from models.battery_env import series_from_frame
+from engine.battery.commitment import DayEnd, LpPlanner, run_committed
+from engine.battery.dispatch import run_controller
+from engine.battery.gate_forecast import forecast_on_grid, lagged_forecast
+from engine.battery.optimum import solve_schedule
+from engine.battery.physics import BatterySpec
+from engine.battery.threshold import RuleController
+from models.battery.env import series_from_frame
 
 DAY_ENDS = (
     DayEnd("free"),

@@ -14,13 +14,13 @@ one model; GB, which has no 2021 data, gets its own model (all six markets as
 regional inputs) trained on what 2020 has. Targets (issue 5): day-ahead
 rMAE ≤ 0.65 on every continental market; band coverage 75–85 %.
 
-Beside it, the field's standard benchmark, LEAR (:mod:`models.lear`, Lago et
+Beside it, the field's standard benchmark, LEAR (:mod:`models.forecast.lear`, Lago et
 al. 2021), recalibrated every day on the days before D (up to 728, data from
 2020-01-01 on): both day-ahead forecasters go through
-:mod:`models.dayahead_forecasts` (one Series per market, each day D forecast from
+:mod:`models.forecast.dayahead` (one Series per market, each day D forecast from
 what is known on D−1 at 10:00) and are scored on the same points — where the
 actual price, the weekly naive and both forecasts exist — by
-:func:`models.forecast_eval.point_score`, with the median over days of Kendall's
+:func:`models.forecast.evaluation.point_score`, with the median over days of Kendall's
 τ between a day's forecast and actual prices (how well the hours are ranked:
 what a battery's schedule lives on). Target: the project's rMAE below LEAR's on
 every continental market.
@@ -54,12 +54,19 @@ from rich.console import Console
 from rich.table import Table
 from scipy.stats import kendalltau
 
-import models.lear
-from models.dayahead_forecasts import lear_forecasts, model_forecasts
-from models.features import PipelineConfig
-from models.forecast import OnnxForecaster
-from models.forecast_eval import ALL, EvalReport, Score, evaluate_model, point_score, table_rows
-from models.price_grid import grid_from_frame
+import models.forecast.lear
+from models.features.pipeline import PipelineConfig
+from models.features.price_grid import grid_from_frame
+from models.forecast.dayahead import lear_forecasts, model_forecasts
+from models.forecast.evaluation import (
+    ALL,
+    EvalReport,
+    Score,
+    evaluate_model,
+    point_score,
+    table_rows,
+)
+from models.forecast.onnx_forecaster import OnnxForecaster
 from models.registry import Registry
 from models.training import TrainConfig, save_trained, train_forecast
 
@@ -105,11 +112,11 @@ def cached_lear(
 ) -> tuple[dict[str, pd.Series], float | None]:
     """LEAR's forecasts of ``days``, and the seconds they took (None: read from ``cache``).
 
-    The cache file is named by a hash of the data file, ``models/lear.py`` and the
+    The cache file is named by a hash of the data file, ``models/forecast/lear.py`` and the
     settings, so a change to any of them computes afresh.
     """
     key = hashlib.sha256(data.read_bytes())
-    key.update(Path(models.lear.__file__).read_bytes())
+    key.update(Path(models.forecast.lear.__file__).read_bytes())
     key.update(f"{days}{LEAR_CALIBRATION_DAYS}{CONTINENTAL}".encode())
     path = None if cache is None else cache / f"lear-{key.hexdigest()[:16]}.parquet"
     if path is not None and path.exists():

@@ -32,13 +32,13 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.events import Fundamentals, PriceKind, PriceTick
-from feeds.mock_model import simulate_hourly_prices
-from models.dayahead_pipeline import DayAheadPipeline
-from models.features import FUNDAMENTAL_COLUMNS, PIPELINE_VERSION, PipelineConfig
-from models.forecast import OnnxForecaster
-from models.forecast_meta import KIND
-from models.forecast_session import OnnxSession
-from models.price_grid import grid_from_frame
+from feeds.mock.model import simulate_hourly_prices
+from models.features.dayahead import DayAheadPipeline
+from models.features.pipeline import FUNDAMENTAL_COLUMNS, PIPELINE_VERSION, PipelineConfig
+from models.features.price_grid import grid_from_frame
+from models.forecast.meta import KIND
+from models.forecast.onnx_forecaster import OnnxForecaster
+from models.forecast.session import OnnxSession
 from models.registry import ModelMeta
 from models.training.export import booster_to_onnx, max_difference
 from models.training.xgb import fit_booster

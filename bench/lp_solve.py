@@ -1,6 +1,6 @@
 """LP bench: the perfect-foresight optimum on a year of hours and a year of quarter-hours.
 
-For each case it prints the solve time of :func:`engine.optimum.solve_schedule`
+For each case it prints the solve time of :func:`engine.battery.optimum.solve_schedule`
 (exact: LP, then a MILP on the few steps where the relaxation would burn energy
 at deeply negative prices), the same with ``exclusivity="penalty"``, and as the
 baseline measured in the same run, HiGHS on the plain LP relaxation alone
@@ -36,10 +36,10 @@ REAL_PRICES = REPO_ROOT.parent / "shared" / "data" / "prices_real_train.parquet"
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from engine.battery import BatterySpec  # noqa: E402 — needs the path above
-from engine.optimum import solve_schedule  # noqa: E402
-from feeds.mock_model import MarketModel  # noqa: E402
-from models.battery_env import series_from_frame  # noqa: E402
+from engine.battery.optimum import solve_schedule  # noqa: E402
+from engine.battery.physics import BatterySpec  # noqa: E402 — needs the path above
+from feeds.mock.model import MarketModel  # noqa: E402
+from models.battery.env import series_from_frame  # noqa: E402
 
 
 def timed(fn: Callable[[], object], repeat: int) -> float:

@@ -35,7 +35,7 @@ if str(REPO_ROOT) not in sys.path:
     # Run as a script from anywhere: make the project packages importable.
     sys.path.insert(0, str(REPO_ROOT))
 
-from feeds.mock_model import simulate_hourly_prices  # noqa: E402 — needs the path above
+from feeds.mock.model import simulate_hourly_prices  # noqa: E402 — needs the path above
 
 
 def wide(frame: pd.DataFrame) -> pd.DataFrame:

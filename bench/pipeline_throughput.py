@@ -34,12 +34,12 @@ from engine.bus.memory import MemoryBus
 from engine.clock import Clock, SimClock
 from engine.events import ALL_TOPICS, Event, PriceTick
 from engine.runtime import Runtime
-from engine.spreads import SpreadConfig, SpreadEngine
+from engine.spreads.engine import SpreadConfig, SpreadEngine
 from engine.store.base import Store
 from engine.store.rows import PRICES, price_row
 from engine.store.sqlite import SqliteStore, to_us
 from engine.store.writer import WriterConfig
-from feeds.mock import MockFeed, MockFeedConfig
+from feeds.mock.feed import MockFeed, MockFeedConfig
 
 START = datetime(2025, 1, 6, tzinfo=UTC)
 POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/test"

@@ -5,10 +5,10 @@ Builds an SB3 PPO actor of the shipped architecture, exports it with
 same run:
 
 - SB3 ``model.predict(obs, deterministic=True)`` — the baseline;
-- :class:`models.policy.OnnxPolicy.act` — what the engine runs (onnxruntime,
+- :class:`models.battery.policy.OnnxPolicy.act` — what the engine runs (onnxruntime,
   one thread);
 - the shipped default policy's ``act``, and building the observation
-  (:func:`engine.battery_obs.build_observation`), which together are the full
+  (:func:`engine.battery.observation.build_observation`), which together are the full
   cost of one live decision.
 
 Target: ONNX ≥ 10× faster than SB3's predict. The weights do not matter for
@@ -37,12 +37,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from engine.battery import BatterySpec  # noqa: E402 — needs the path above
-from engine.battery_obs import build_observation  # noqa: E402
-from engine.controller import DecisionContext  # noqa: E402
-from engine.price_series import PriceSeries, to_us  # noqa: E402
-from models.battery_env import prepare_series  # noqa: E402
-from models.policy import load_policy  # noqa: E402
+from engine.battery.controller import DecisionContext  # noqa: E402
+from engine.battery.observation import build_observation  # noqa: E402
+from engine.battery.physics import BatterySpec  # noqa: E402 — needs the path above
+from engine.battery.price_series import PriceSeries, to_us  # noqa: E402
+from models.battery.env import prepare_series  # noqa: E402
+from models.battery.policy import load_policy  # noqa: E402
 from models.registry import SHIPPED_ROOT, Registry  # noqa: E402
 from models.training.policy_export import export_onnx  # noqa: E402
 from models.training.sb3 import build_model  # noqa: E402
@@ -86,7 +86,7 @@ def main() -> None:
         [rng.uniform(0, 1, (len(prepared), 2)).astype(np.float32), prepared.features], axis=1
     )
     with tempfile.TemporaryDirectory() as tmp:
-        from models.policy import OnnxPolicy
+        from models.battery.policy import OnnxPolicy
 
         onnx_policy = OnnxPolicy(export_onnx(model, Path(tmp) / "bench.onnx"))
         n_obs = len(observations)

@@ -44,7 +44,7 @@ from engine.bus.memory import MemoryBus  # noqa: E402 — needs the path above
 from engine.clock import SimClock  # noqa: E402
 from engine.events import ALL_TOPICS, PriceKind  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
-from engine.spreads import SpreadConfig, SpreadEngine  # noqa: E402
+from engine.spreads.engine import SpreadConfig, SpreadEngine  # noqa: E402
 from engine.store.sqlite import SqliteStore  # noqa: E402
 from engine.store.writer import WriterConfig  # noqa: E402
 from feeds.replay import ReplayConfig, ReplayFeed, load_prices, peek_start  # noqa: E402

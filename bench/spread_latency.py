@@ -32,7 +32,7 @@ from engine.bus.memory import MemoryBus
 from engine.clock import Clock, LiveClock
 from engine.events import PRICES, SPREADS, Event, PriceTick, SpreadOpportunity
 from engine.runtime import Runtime
-from engine.spreads import SpreadConfig, SpreadEngine
+from engine.spreads.engine import SpreadConfig, SpreadEngine
 from engine.store.sqlite import SqliteStore
 
 MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")

@@ -44,9 +44,9 @@ if str(REPO_ROOT) not in sys.path:
     # Run as a script from anywhere: make the project packages importable.
     sys.path.insert(0, str(REPO_ROOT))
 
-from gridtui.app import GridApp  # noqa: E402 — needs the path above
-from gridtui.client import InProcessClient  # noqa: E402
-from gridtui.settings import load_settings  # noqa: E402
+from gridtui.client.in_process import InProcessClient  # noqa: E402
+from gridtui.settings.loader import load_settings  # noqa: E402
+from gridtui.tui.app import GridApp  # noqa: E402 — needs the path above
 
 SIZE = (160, 48)
 PROBE_SLEEP_S = 0.005

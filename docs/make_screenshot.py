@@ -24,10 +24,10 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from engine.clock import SimClock  # noqa: E402 — needs the path above
-from gridtui.app import GridApp  # noqa: E402
-from gridtui.client import InProcessClient  # noqa: E402
+from gridtui.client.in_process import InProcessClient  # noqa: E402
 from gridtui.commands.dashboard import DEMO_SPEED, DEMO_TICK_INTERVAL_S  # noqa: E402
-from gridtui.settings import load_settings  # noqa: E402
+from gridtui.settings.loader import load_settings  # noqa: E402
+from gridtui.tui.app import GridApp  # noqa: E402
 from gridtui.wiring import build_runtime  # noqa: E402
 
 

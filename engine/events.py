@@ -121,7 +121,7 @@ class SpreadOpportunity(Event, frozen=True, tag=True, kw_only=True):
 
     ``spread_eur_mwh`` = sell − buy is the **congestion spread**. Under market
     coupling it is congestion rent and goes to the TSOs: a trader earns it only
-    by holding a transmission right on the border (:mod:`engine.transmission`),
+    by holding a transmission right on the border (:mod:`engine.spreads.transmission`),
     which pays max(0, spread) per MWh and costs ``right_price_eur_mwh`` (this
     month's price of a right buy→sell; None where there is no interconnector or
     no price yet). ``net_of_right_eur_mwh`` = max(0, spread) − that price: what

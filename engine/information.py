@@ -4,19 +4,19 @@ A battery's net revenue means nothing without its information set. Three are
 told apart (DESIGN.md, "The market timeline"):
 
 - :attr:`Information.PERFECT_FORESIGHT` — every price of the period known in
-  advance: the LP optimum (:func:`engine.optimum.solve_schedule`), the
+  advance: the LP optimum (:func:`engine.battery.optimum.solve_schedule`), the
   yardstick every other row is a share of;
 - :attr:`Information.AFTER_PUBLICATION` — each hour decided knowing that hour's
   day-ahead price (and whatever else is published by then): the MPC, the rule
-  and the RL policy of :func:`engine.dispatch.run_controller`. An *upper bound*,
+  and the RL policy of :func:`engine.battery.dispatch.run_controller`. An *upper bound*,
   not money a trader could earn: the day-ahead price is only known once the
   auction has cleared, when its volume can no longer be traded there;
 - :attr:`Information.GATE_CLOSURE` — the whole of delivery day D committed
   before the day-ahead gate closure (12:00 Europe/Brussels on D−1) on a
-  forecast, then settled at D's clearing prices (:mod:`engine.commitment`):
+  forecast, then settled at D's clearing prices (:mod:`engine.battery.commitment`):
   what a day-ahead trader can actually earn.
 
-Callers: :mod:`engine.commitment`, ``gridtui eval battery`` and
+Callers: :mod:`engine.battery.commitment`, ``gridtui eval battery`` and
 ``bench/battery_eval.py``, which print :data:`MEANING` beside each row.
 """
 

@@ -104,7 +104,7 @@ class Forecaster(Protocol):
 
         Raises:
             ValueError: the model cannot use the input; the message names the
-                feature (``models.forecast.ForecastInputError``).
+                feature (``models.forecast.onnx_forecaster.ForecastInputError``).
         """
         ...
 
@@ -112,8 +112,8 @@ class Forecaster(Protocol):
 class Policy(Protocol):
     """Maps a battery observation to a power set-point (> 0 discharges).
 
-    The observation is the vector :func:`engine.battery_obs.build_observation`
-    makes (layout ``engine.battery_obs.OBSERVATION_VERSION``); the policy knows
+    The observation is the vector :func:`engine.battery.observation.build_observation`
+    makes (layout ``engine.battery.observation.OBSERVATION_VERSION``); the policy knows
     nothing of the battery's rating, so it answers a fraction of rated power.
     """
 

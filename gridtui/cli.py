@@ -12,7 +12,7 @@ from gridtui.commands import backtest, config, daemon, dashboard, fetch, train
 from gridtui.commands import eval as evaluate
 from gridtui.commands.common import common_overrides
 from gridtui.logs import setup_logging
-from gridtui.settings import SettingsError, load_settings
+from gridtui.settings.loader import SettingsError, load_settings
 
 DESCRIPTION = """\
 gridtui — a terminal cockpit for European power markets.

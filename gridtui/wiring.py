@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from engine.alerts import AlertEngine
-from engine.battery import BatterySpec
+from engine.alerts.engine import AlertEngine
+from engine.battery.physics import BatterySpec
 from engine.bus.base import Bus
 from engine.bus.memory import MemoryBus
 from engine.clock import Clock, LiveClock, SimClock
@@ -24,18 +24,18 @@ from engine.events import PriceKind
 from engine.kernel import Component
 from engine.ports import Feed, FeedError
 from engine.runtime import Runtime
-from engine.spreads import SpreadEngine
+from engine.spreads.engine import SpreadEngine
 from engine.store.base import Store
 from engine.store.sqlite import SqliteStore
 from engine.store.writer import WriterConfig
 from engine.strategies.base import Strategy
 from engine.strategies.battery import BatteryStrategyConfig
-from engine.strategy_config import ManagerConfig
-from engine.strategy_manager import StrategyManager
-from gridtui.settings import Settings, SettingsError, redact_url
+from engine.strategies.config import ManagerConfig
+from engine.strategies.manager import StrategyManager
+from gridtui.settings.loader import Settings, SettingsError, redact_url
 
 if TYPE_CHECKING:
-    from engine.battery_fleet import BatteryFleet
+    from engine.battery.fleet import BatteryFleet
     from feeds.entsoe.client import EntsoeClient
     from models.registry import Registry
 
@@ -70,7 +70,7 @@ def build_bus(settings: Settings) -> Bus:
 def build_feed(settings: Settings) -> Feed:
     kind = settings.feed.kind
     if kind == "mock":
-        from feeds.mock import MockFeed, MockFeedConfig
+        from feeds.mock.feed import MockFeed, MockFeedConfig
 
         return MockFeed(
             MockFeedConfig(
@@ -209,8 +209,8 @@ def build_strategies(settings: Settings, names: Sequence[str] | None = None) -> 
         if isinstance(config, BatteryStrategyConfig):
             extra["exchange_fee_eur_mwh"] = section.execution.fee_eur_mwh
             if config.controller == "rl":
-                from engine.controller import PolicyController
-                from models.policy import load_policy
+                from engine.battery.controller import PolicyController
+                from models.battery.policy import load_policy
                 from models.registry import RegistryError
 
                 try:
@@ -262,8 +262,8 @@ def build_forecast_components(settings: Settings) -> list[Component]:
     if not section.enabled:
         return []
     from engine.events import PriceKind
-    from models.forecast import OnnxForecaster
-    from models.forecast_component import ForecastComponent
+    from models.forecast.component import ForecastComponent
+    from models.forecast.onnx_forecaster import OnnxForecaster
     from models.registry import RegistryError
 
     registry = model_registry(settings)
@@ -300,15 +300,15 @@ def build_battery_fleet(settings: Settings, batteries: Sequence[BatterySpec]) ->
     LP instead and says so in the log, because a battery must never stall.
     The exchange fee of ``[strategies.execution]`` is counted like the wear.
     """
-    from engine.battery_fleet import BatteryFleet, BatteryUnit
-    from engine.commitment import ControllerPlanner, DayPlanner, LpPlanner
-    from engine.controller import Controller, PolicyController
+    from engine.battery.commitment import ControllerPlanner, DayPlanner, LpPlanner
+    from engine.battery.controller import Controller, PolicyController
+    from engine.battery.fleet import BatteryFleet, BatteryUnit
     from engine.market.timeline import MarketTimeline
 
     battery = settings.battery
     policy_controller: Controller | None = None
     if battery.controller == "rl":
-        from models.policy import load_policy
+        from models.battery.policy import load_policy
         from models.registry import RegistryError
 
         try:
@@ -319,11 +319,11 @@ def build_battery_fleet(settings: Settings, batteries: Sequence[BatterySpec]) ->
 
     def planner() -> DayPlanner:
         if battery.controller == "rule":
-            from engine.rule import RuleController
+            from engine.battery.threshold import RuleController
 
             return ControllerPlanner(RuleController())
         if battery.controller == "mpc":
-            from engine.mpc import MpcController
+            from engine.battery.mpc import MpcController
 
             # One MPC per battery (it keeps a plan); "penalty": solved once per step.
             return ControllerPlanner(MpcController(exclusivity="penalty"))

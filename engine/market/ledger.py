@@ -21,7 +21,7 @@ behind it:
 So the sum of every settlement's PnL equals the sum of the money of every
 fill plus what the deliveries were worth, and no position outlives its
 delivery: the invariants the property tests check.
-:class:`~engine.strategy_manager.StrategyManager` owns one ledger per strategy.
+:class:`~engine.strategies.manager.StrategyManager` owns one ledger per strategy.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """Transmission rights held: bought at auction, settled one delivery period at a time.
 
-A right on a border direction (:mod:`engine.transmission` has the borders and
+A right on a border direction (:mod:`engine.spreads.transmission` has the borders and
 the prices) pays max(0, p_to − p_from) per MWh for every delivery period of
 its delivery, once both day-ahead prices of the period are known, and costs
 its price (plus fee) per MWh. It is a cash flow, not energy: it sits beside
 the :class:`~engine.market.ledger.PositionLedger`, never in it.
 :class:`RightsBook` keeps one strategy's rights and settles them in delivery
-order; :mod:`engine.strategy_orders` books the purchase and turns each
+order; :mod:`engine.strategies.orders` books the purchase and turns each
 settled period into a Trade.
 """
 

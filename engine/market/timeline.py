@@ -3,7 +3,7 @@
 One place answers "what can be traded now, for which delivery, until when", the
 same for live and backtest because it only ever reads the instant it is handed
 (the engine's clock, never the wall clock). The order path
-(:mod:`engine.strategy_orders`) asks :meth:`MarketTimeline.refusal` before it
+(:mod:`engine.strategies.orders`) asks :meth:`MarketTimeline.refusal` before it
 accepts an order; strategies ask :meth:`MarketTimeline.next_day_ahead` when to
 commit; the dashboard and the API list :meth:`MarketTimeline.tradable`.
 

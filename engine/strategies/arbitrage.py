@@ -5,14 +5,14 @@ rent, and it goes to the TSOs: buying in one zone and selling in the other at
 their day-ahead prices earns nothing. What a trader can buy is a transmission
 right on an interconnector — a monthly option that pays max(0, p_to − p_from)
 per MWh for each delivery period of the month, for its auction price
-(:mod:`engine.transmission`). This strategy
+(:mod:`engine.spreads.transmission`). This strategy
 
 1. keeps each border direction's payoff per delivery period from the day-ahead
-   prices it is handed (:class:`~engine.transmission.PayoffHistory`);
+   prices it is handed (:class:`~engine.spreads.transmission.PayoffHistory`);
 2. at the monthly auction for month M — by default the last day of M−1 at
    12:00 Europe/Brussels, before any price of M is published — on its last
    bar before the auction (``decision_lead_minutes``), prices each configured
-   direction's right (:class:`~engine.transmission.RightsPricing`, by default
+   direction's right (:class:`~engine.spreads.transmission.RightsPricing`, by default
    the mean payoff of M−1 as known then) and buys ``volume_mw`` of it, at
    most the direction's capacity, where the mean payoff of the last
    ``lookback_days`` beats price and fee by more than ``min_edge_eur_mwh``: a right
@@ -39,10 +39,7 @@ from typing import ClassVar
 
 from engine.events import Event, PriceKind, PriceTick
 from engine.market.rights import RightPurchase
-from engine.strategies.base import Strategy, StrategyConfig, StrategyContext
-from engine.strategies.execution import period_start_us
-from engine.time_us import to_us
-from engine.transmission import (
+from engine.spreads.transmission import (
     Direction,
     PayoffHistory,
     RightsPricing,
@@ -52,6 +49,9 @@ from engine.transmission import (
     next_month,
     parse_direction,
 )
+from engine.strategies.base import Strategy, StrategyConfig, StrategyContext
+from engine.strategies.execution import period_start_us
+from engine.time_us import to_us
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ A strategy is a small object with three hooks, in the manner of NautilusTrader's
 It trades only through its :class:`StrategyContext`: it submits :class:`Order`
 objects and gets :class:`~engine.events.Trade` fills back (or nothing, when the
 execution model refuses). It never sees the store, the bus, the feed or the
-clock — only the events the :class:`~engine.strategy_manager.StrategyManager`
+clock — only the events the :class:`~engine.strategies.manager.StrategyManager`
 hands it, in time order, and "now" as the newest event time it has been given.
 That is what makes a strategy behave the same live and in a backtest, and what
 keeps it from peeking ahead.

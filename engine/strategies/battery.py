@@ -5,17 +5,17 @@ day D is fixed at D−1's gate closure (12:00 Europe/Brussels) and settled at
 D's clearing prices. So once per delivery day, on its last bar before the gate
 (:class:`~engine.strategies.day_ahead.DayAheadGate`), this strategy
 
-1. forecasts D from what it knows then (:mod:`engine.battery_gate`):
+1. forecasts D from what it knows then (:mod:`engine.battery.gate`):
    ``weekly`` (the default: D−7 at the same local time of day; persistence
    while there is no D−7),
    ``persistence`` (the latest known price at the same local time of day:
    D−1 up to 11:00, D−2 after, as a replay reveals D−1 only as it is
    delivered) or ``model`` (the latest :class:`~engine.events.Forecast` for
    each period of D, persistence where there is none);
-2. plans D with the committed planner of :mod:`engine.commitment` from the SoC
+2. plans D with the committed planner of :mod:`engine.battery.commitment` from the SoC
    at the end of D−1's plan: ``lp`` (default) is the very HiGHS model of
    perfect foresight on the forecast; ``mpc``, ``rule`` and ``rl`` roll that
-   controller over the forecast (:class:`~engine.commitment.ControllerPlanner`);
+   controller over the forecast (:class:`~engine.battery.commitment.ControllerPlanner`);
 3. submits the plan as day-ahead orders — a sell per discharging period, a buy
    per charging one, volume = |power| × period — on the battery's physical book
    (book and asset = the battery id: the fills are delivered by the battery;
@@ -29,16 +29,16 @@ For every delivered period the strategy emits a
 period, its power), with ``revenue_eur`` = the realised PnL so far (settled
 periods; the dashboard and the daemon read it).
 
-The plan counts the exchange fee like the wear (:func:`engine.battery_costs.trading_spec`),
+The plan counts the exchange fee like the wear (:func:`engine.battery.costs.trading_spec`),
 which is why the strategy is told ``exchange_fee_eur_mwh`` (``gridtui.wiring``
 passes ``[strategies.execution] fee_eur_mwh``). The committed LP is then
 exactly ``run_committed`` of ``gridtui eval battery`` on
-:func:`engine.battery_gate.series_forecast` of the same prices, to the cent
+:func:`engine.battery.gate.series_forecast` of the same prices, to the cent
 (``tests/engine/test_battery_one_truth.py``).
 
 What it never does: decide an hour knowing that hour's day-ahead price. On a
 day-ahead feed that would trade prices already known; the per-step MPC, rule
-and RL of :func:`engine.dispatch.run_controller` are upper bounds that ``eval
+and RL of :func:`engine.battery.dispatch.run_controller` are upper bounds that ``eval
 battery`` reports as such. Re-dispatching around the committed position on a
 feed with continuous intraday prices is not done (yet): the position is held.
 """
@@ -50,9 +50,10 @@ from typing import ClassVar, Literal
 
 import msgspec
 
-from engine.battery import BatterySpec, BatteryStatus, StepResult
-from engine.battery_costs import trading_spec
-from engine.battery_gate import (
+from engine.battery.commitment import ControllerPlanner, DayPlanner, LpPlanner
+from engine.battery.controller import Controller
+from engine.battery.costs import trading_spec
+from engine.battery.gate import (
     CommittedDay,
     ForecastKind,
     KnownPrices,
@@ -61,11 +62,10 @@ from engine.battery_gate import (
     delivery_day,
     history_before,
 )
-from engine.commitment import ControllerPlanner, DayPlanner, LpPlanner
-from engine.controller import Controller
+from engine.battery.physics import BatterySpec, BatteryStatus, StepResult
+from engine.battery.price_series import US_PER_DAY, from_us, to_us
 from engine.events import BatteryState, Event, Forecast, PriceTick
 from engine.market.timeline import Auction
-from engine.price_series import US_PER_DAY, from_us, to_us
 from engine.strategies.base import Strategy, StrategyConfig, StrategyContext
 from engine.strategies.day_ahead import DayAheadGate
 from engine.strategies.execution import ExecutionConfig, period_start_us
@@ -76,7 +76,7 @@ _KEPT_DAYS = 9  # history a forecast reads (a week back) plus the day being deci
 
 class BatteryStrategyConfig(StrategyConfig, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Attributes:
-    spec: the battery (``engine.battery.BatterySpec``: market, MWh, MW, losses …).
+    spec: the battery (``engine.battery.physics.BatterySpec``: market, MWh, MW, losses …).
     controller: who plans each day at the gate — ``lp`` (the perfect-foresight
         LP on the forecast), or ``mpc`` / ``rule`` / ``rl`` rolled over the
         forecast (an RL policy is injected by the wiring).
@@ -115,7 +115,7 @@ class BatteryStrategyConfig(StrategyConfig, frozen=True, kw_only=True, forbid_un
 def build_controller(config: BatteryStrategyConfig) -> Controller:
     """The rule or the MPC of ``config`` (an RL policy has to be injected: it lives in models/)."""
     if config.controller == "rule":
-        from engine.rule import RuleController
+        from engine.battery.threshold import RuleController
 
         return RuleController(
             lookback_hours=config.rule_lookback_hours,
@@ -124,7 +124,7 @@ def build_controller(config: BatteryStrategyConfig) -> Controller:
             discharge_quantile=config.rule_discharge_quantile,
         )
     if config.controller == "mpc":
-        from engine.mpc import MpcController
+        from engine.battery.mpc import MpcController
 
         # "penalty": rolled over a day it solves once per step; exact MILPs cost more.
         return MpcController(extension_hours=config.mpc_extension_hours, exclusivity="penalty")

@@ -1,8 +1,8 @@
 """Simulated execution: fees, slippage and limits; a strategy's account of positions.
 
 The same model prices and limits every order, live and in a backtest, so a
-strategy cannot tell them apart (:mod:`engine.strategy_orders` calls it for the
-:class:`~engine.strategy_manager.StrategyManager`):
+strategy cannot tell them apart (:mod:`engine.strategies.orders` calls it for the
+:class:`~engine.strategies.manager.StrategyManager`):
 
 - **price**: a day-ahead order fills at the clearing price, as a price taker
   in the auction (no slippage); a continuous intraday order fills at the

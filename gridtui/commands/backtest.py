@@ -1,9 +1,9 @@
 """``gridtui backtest``: run strategies over history, print the metrics, write a report.
 
 Also the shared runner behind the dashboard's new-backtest form
-(:func:`prepare` + :func:`run_and_save`, used by ``gridtui.client``): the
+(:func:`prepare` + :func:`run_and_save`, used by ``gridtui.client.in_process``): the
 same runtime as the live engine, driven by a replay of the file on a SimClock
-(:mod:`engine.backtest`).
+(:mod:`engine.backtest.run`).
 """
 
 from __future__ import annotations
@@ -40,13 +40,13 @@ from gridtui.commands.backtest_output import (
     write_stored_report,
 )
 from gridtui.commands.common import add_common
-from gridtui.settings import Settings, SettingsError
+from gridtui.settings.loader import Settings, SettingsError
 from gridtui.wiring import build_components, build_store, build_strategies
 
 if TYPE_CHECKING:
     # Imported when a backtest runs: `gridtui` itself starts without them.
-    from engine.backtest_config import BacktestConfig
-    from engine.backtest_result import BacktestResult
+    from engine.backtest.config import BacktestConfig
+    from engine.backtest.result import BacktestResult
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ def prepare(
     Raises:
         SettingsError / FeedError / ValueError: what is wrong, in words.
     """
-    from engine.backtest_config import BacktestConfig, check_window
+    from engine.backtest.config import BacktestConfig, check_window
 
     markets = settings.markets
     components = analytics_components(settings)
@@ -234,7 +234,7 @@ def prepare(
     batch = len(markets) if forecasting else 10_000
     feed: Feed
     if data == "mock":
-        from feeds.mock import MockFeed, MockFeedConfig
+        from feeds.mock.feed import MockFeed, MockFeedConfig
 
         if start is None or end is None:
             raise SettingsError("--data mock needs --from and --to")
@@ -293,7 +293,7 @@ async def run_and_save(
 
     The record keeps the run's wall time (``wall_s``) and the report's path.
     """
-    from engine.backtest import run_backtest
+    from engine.backtest.run import run_backtest
 
     result = await run_backtest(
         prepared.config,
@@ -317,7 +317,7 @@ async def run_and_save(
 
 
 async def _run(settings: Settings, args: argparse.Namespace, console: Console) -> int:
-    from engine.backtest import new_run_id
+    from engine.backtest.run import new_run_id
 
     data = args.data or settings.feed.path
     if not data:

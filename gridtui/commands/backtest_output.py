@@ -1,7 +1,7 @@
 """What ``gridtui backtest`` prints and writes.
 
 The rich tables (metrics, strategies, stored runs, trades), the progress bar,
-the engine's throughput line, and the HTML report (:mod:`gridtui.report`) of a
+the engine's throughput line, and the HTML report (:mod:`gridtui.report.html`) of a
 fresh run or of a stored one; the arguments, the runner and the handlers live
 in :mod:`gridtui.commands.backtest`.
 """
@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from engine.backtest_result import BacktestResult
+    from engine.backtest.result import BacktestResult
     from engine.events import Trade
     from engine.store.base import BacktestRecord
 
@@ -51,7 +51,7 @@ def throughput(result: BacktestResult) -> str:
 
 
 def metrics_table(metrics: dict[str, float], title: str = "metrics") -> Table:
-    from gridtui.report import format_metric, metric_label
+    from gridtui.report.html import format_metric, metric_label
 
     table = Table(title=title)
     table.add_column("metric")
@@ -119,7 +119,7 @@ def print_result(console: Console, result: BacktestResult) -> None:
 
 def write_run_report(path: str, run_id: str, result: BacktestResult) -> Path:
     """The HTML report of a run just made: every chart, the battery's included."""
-    from gridtui.report import write_report
+    from gridtui.report.html import write_report
 
     return write_report(
         path,
@@ -182,7 +182,7 @@ def trades_table(trades: Sequence[Trade], limit: int) -> Table:
 
 def write_stored_report(path: str, record: BacktestRecord, trades: list[Trade]) -> Path:
     """The HTML report of a stored run, from what the store keeps."""
-    from gridtui.report import write_report
+    from gridtui.report.html import write_report
 
     return write_report(
         path,

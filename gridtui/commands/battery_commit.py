@@ -1,17 +1,17 @@
 """The committed rows of ``gridtui eval battery``: their forecasts, and the forecaster's check.
 
-A committed battery (:mod:`engine.commitment`) plans day D at D−1's gate
+A committed battery (:mod:`engine.battery.commitment`) plans day D at D−1's gate
 closure on a forecast of D. The rows made here:
 
 - ``lp on persistence (D-1)`` and ``lp on weekly naive (D-7)`` — the baselines,
   read from the whole price file so the first evaluated day has its history;
 - ``lp on <model>`` — the project's day-ahead forecaster chosen with
   ``--forecast-model ID|promoted``, its forecasts made as at 10:00 on D−1 (as
-  :func:`models.dayahead_forecasts.model_forecasts` makes them, with the band:
+  :func:`models.forecast.dayahead.model_forecasts` makes them, with the band:
   :func:`band_forecasts`); the LP plans on the band's expected price
-  (:func:`engine.gate_forecast.expected_from_band`). A model trained on days
+  (:func:`engine.battery.gate_forecast.expected_from_band`). A model trained on days
   that do not all come before the evaluated ones is refused (it would be scored
-  in sample; :func:`models.forecast_meta.in_sample_reason`). The shipped
+  in sample; :func:`models.forecast.meta.in_sample_reason`). The shipped
   defaults were trained on the simulator, so their simulated dates never
   count as overlap; a user's model is judged by the training range its
   metadata records (``train_days``, else ``train_from``/``train_to``);
@@ -19,7 +19,7 @@ closure on a forecast of D. The rows made here:
   forecast (the weekly naive one without ``--forecast-model``) as if it were
   the prices, committed and settled like the LP.
 
-Called by :func:`gridtui.commands.battery_cli.run_eval`; the rows are scored
+Called by :func:`gridtui.commands.battery.run_eval`; the rows are scored
 by :func:`gridtui.commands.battery_output.evaluate`.
 """
 
@@ -39,7 +39,7 @@ class CommitError(RuntimeError):
 
 
 def _on_grid(full: Mapping[str, Any], lag_days: int) -> Callable[[Any], Any | None]:
-    from engine.gate_forecast import forecast_on_grid, lagged_forecast
+    from engine.battery.gate_forecast import forecast_on_grid, lagged_forecast
 
     def forecast(one: Any) -> Any | None:
         history = full.get(one.market)
@@ -52,7 +52,7 @@ def _on_grid(full: Mapping[str, Any], lag_days: int) -> Callable[[Any], Any | No
 
 def evaluated_days(series: Sequence[Any]) -> tuple[date, date]:
     """The first and last local delivery day of the evaluated series."""
-    from engine.gate_forecast import delivery_days
+    from engine.battery.gate_forecast import delivery_days
 
     calendars = [delivery_days(one) for one in series]
     return min(c[0].day for c in calendars), max(c[-1].day for c in calendars)
@@ -71,15 +71,15 @@ def band_forecasts(
 ) -> dict[str, dict[str, Any]]:
     """Per market the ``lower``/``point``/``upper`` forecasts of days first_day..last_day.
 
-    :func:`models.dayahead_forecasts.model_forecasts` with the band, in its
+    :func:`models.forecast.dayahead.model_forecasts` with the band, in its
     Series shape (UTC delivery starts of the local days, NaN where none): the
     same features, the same decision time, the band calibrated at training.
     """
     import pandas as pd
 
-    from models.dayahead_forecasts import delivery_index
-    from models.dayahead_pipeline import DayAheadPipeline
-    from models.price_grid import FeatureError, grid_from_frame
+    from models.features.dayahead import DayAheadPipeline
+    from models.features.price_grid import FeatureError, grid_from_frame
+    from models.forecast.dayahead import delivery_index
 
     pipeline, config = forecaster.pipeline, forecaster.config
     if not isinstance(pipeline, DayAheadPipeline):
@@ -116,7 +116,7 @@ def planning_forecasts(
     """
     import pandas as pd
 
-    from engine.gate_forecast import expected_from_band
+    from engine.battery.gate_forecast import expected_from_band
 
     bands = band_forecasts(forecaster, frame, markets, first_day, last_day)
     quantiles = [float(q) for q in forecaster.meta.extra.get("quantiles", [])]
@@ -138,12 +138,12 @@ def _forecaster_forecast(
     """``(model id, forecast per series)`` of ``--forecast-model``, or CommitError."""
     import pandas as pd
 
-    from engine.gate_forecast import forecast_on_grid
+    from engine.battery.gate_forecast import forecast_on_grid
     from engine.ports import FeedError
     from gridtui.commands.forecast_data import load_frame
-    from models.forecast import OnnxForecaster
-    from models.forecast_meta import in_sample_reason
-    from models.price_grid import FeatureError
+    from models.features.price_grid import FeatureError
+    from models.forecast.meta import in_sample_reason
+    from models.forecast.onnx_forecaster import OnnxForecaster
     from models.registry import RegistryError
 
     wanted = args.forecast_model
@@ -189,8 +189,8 @@ def _forecaster_forecast(
 
 def _rolled(policy: Any) -> Callable[[], Any]:
     """A factory of planners that roll the RL ``policy`` over a day's forecast."""
-    from engine.commitment import ControllerPlanner
-    from engine.controller import PolicyController
+    from engine.battery.commitment import ControllerPlanner
+    from engine.battery.controller import PolicyController
 
     return lambda: ControllerPlanner(PolicyController(policy))
 
@@ -207,7 +207,7 @@ def committed_entries(
     Raises:
         CommitError: ``--forecast-model`` names a model that cannot be used here.
     """
-    from engine.commitment import LpPlanner
+    from engine.battery.commitment import LpPlanner
 
     full = {one.market: one for one in whole_file}
     weekly = _on_grid(full, 7)

@@ -4,10 +4,10 @@ One row per market and policy — net revenue, its share of perfect foresight,
 cycles, and the information the policy had (:class:`engine.information.Information`):
 perfect foresight; the after-publication upper bounds (MPC, rule, RL policy,
 each hour decided knowing its day-ahead price); and the committed batteries
-(:mod:`engine.commitment`: day D fixed at D−1's gate closure on a forecast,
+(:mod:`engine.battery.commitment`: day D fixed at D−1's gate closure on a forecast,
 settled at D's prices), which is what a day-ahead trader can earn. The rich
 table of them says which information each row had. The arguments, the data
-loading and the handlers live in :mod:`gridtui.commands.battery_cli`, the
+loading and the handlers live in :mod:`gridtui.commands.battery`, the
 committed rows' forecasts in :mod:`gridtui.commands.battery_commit`.
 """
 
@@ -22,14 +22,14 @@ from typing import Any
 
 def series_start(series: Any) -> datetime:
     """First step of a ``PriceSeries``, UTC."""
-    from engine.price_series import from_us
+    from engine.battery.price_series import from_us
 
     return from_us(int(series.start_us))
 
 
 def series_end(series: Any) -> datetime:
     """End of a ``PriceSeries`` (after its last step), UTC."""
-    from engine.price_series import from_us
+    from engine.battery.price_series import from_us
 
     return from_us(int(series.start_us + len(series) * series.step_us))
 
@@ -40,7 +40,7 @@ class CommittedEntry:
 
     ``forecast`` maps an evaluated ``PriceSeries`` to a forecast on its grid (or
     None: no forecast for that market, no row); ``planner`` makes a fresh
-    :class:`engine.commitment.DayPlanner`.
+    :class:`engine.battery.commitment.DayPlanner`.
     """
 
     policy: str
@@ -61,11 +61,11 @@ def evaluate(
     ``controllers`` are ``(name, factory)`` pairs run after publication; a
     factory makes a fresh controller per market (the MPC keeps a plan).
     Every row pays wear and ``fee_eur_mwh`` per MWh traded, as a backtest's
-    fills do (:mod:`engine.battery_costs`: one truth with ``gridtui backtest``).
+    fills do (:mod:`engine.battery.costs`: one truth with ``gridtui backtest``).
     """
-    from engine.battery_costs import perfect_foresight, trading_spec
-    from engine.commitment import run_committed
-    from engine.dispatch import run_controller
+    from engine.battery.commitment import run_committed
+    from engine.battery.costs import perfect_foresight, trading_spec
+    from engine.battery.dispatch import run_controller
     from engine.information import Information
 
     spec = trading_spec(spec, fee_eur_mwh)

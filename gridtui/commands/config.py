@@ -7,7 +7,7 @@ import argparse
 import msgspec
 
 from gridtui.commands.common import add_common
-from gridtui.settings import Settings, to_toml_dict
+from gridtui.settings.loader import Settings, to_toml_dict
 
 HELP = """\
 Print the merged settings (defaults < TOML file < GRIDTUI_* variables < flags)

@@ -15,7 +15,7 @@ from engine.ports import FeedError
 from engine.runtime import Runtime
 from engine.store.base import StoreError
 from gridtui.commands.common import add_common, put, split_list
-from gridtui.settings import Settings, SettingsError
+from gridtui.settings.loader import Settings, SettingsError
 from gridtui.wiring import build_runtime
 
 log = logging.getLogger("gridtui.daemon")

@@ -1,8 +1,8 @@
 """``gridtui dashboard`` (and plain ``gridtui``): the Textual cockpit on an in-process engine.
 
 Builds the runtime from the settings (mock feed and embedded SQLite by default),
-wraps it in an :class:`~gridtui.client.InProcessClient` and runs
-:class:`~gridtui.app.GridApp` on it. Log lines go to a file in the data dir
+wraps it in an :class:`~gridtui.client.in_process.InProcessClient` and runs
+:class:`~gridtui.tui.app.GridApp` on it. Log lines go to a file in the data dir
 while the dashboard owns the terminal. ``--demo`` runs a fast simulated market
 on a throwaway store so a newcomer sees every pane move within seconds.
 """
@@ -20,11 +20,11 @@ from typing import Any
 import msgspec
 
 from engine.clock import SimClock
-from gridtui.app import GridApp
-from gridtui.client import InProcessClient
+from gridtui.client.in_process import InProcessClient
 from gridtui.commands.common import add_common, put, split_list
 from gridtui.logs import TextFormatter
-from gridtui.settings import Settings
+from gridtui.settings.loader import Settings
+from gridtui.tui.app import GridApp
 from gridtui.wiring import build_runtime
 
 # A simulated hour a ten seconds: the six-hour chart fills within a minute, spreads
@@ -175,8 +175,8 @@ async def run_remote_dashboard(settings: Settings, url: str) -> int:
     """The dashboard attached to a daemon over its API (``gridtui --connect URL``)."""
     import sys
 
+    from gridtui.client.remote import RemoteClient
     from gridtui.daemon.auth import client_token
-    from gridtui.remote_client import RemoteClient
 
     _log_to_file(settings)
     client = RemoteClient(url, token=client_token(settings))

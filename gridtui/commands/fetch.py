@@ -24,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from engine.spread_config import parse_border
+from engine.spreads.config import parse_border
 from engine.store.base import StoreError
 from feeds.entsoe.backfill import (
     DATASETS,
@@ -39,7 +39,7 @@ from feeds.entsoe.errors import EntsoeAuthError
 from feeds.entsoe.zones import borders, zone_table
 from gridtui.commands.common import add_common, put
 from gridtui.days import day_arg
-from gridtui.settings import Settings, SettingsError
+from gridtui.settings.loader import Settings, SettingsError
 from gridtui.wiring import build_entsoe_client, build_store, entsoe_zones
 
 HELP = """\

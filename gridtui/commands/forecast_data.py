@@ -30,7 +30,7 @@ def load_frame(path: str, markets: list[str] | None) -> tuple[pd.DataFrame, str]
     import pandas as pd
 
     from feeds.replay import load_prices
-    from models.features import FUNDAMENTAL_COLUMNS
+    from models.features.pipeline import FUNDAMENTAL_COLUMNS
     from models.registry import file_sha256
 
     history = load_prices(path, markets or ())
@@ -59,8 +59,8 @@ def load_frame(path: str, markets: list[str] | None) -> tuple[pd.DataFrame, str]
 
 def mock_frame(markets: list[str] | None, days: int, seed: int) -> tuple[pd.DataFrame, str]:
     """The simulator's hourly prices and fundamentals: what the shipped defaults learn from."""
-    from feeds.mock_model import simulate_hourly_prices
-    from gridtui.settings import DEFAULT_MARKETS
+    from feeds.mock.model import simulate_hourly_prices
+    from gridtui.settings.loader import DEFAULT_MARKETS
 
     chosen = markets or list(DEFAULT_MARKETS)
     frame = simulate_hourly_prices(chosen, MOCK_START, days, seed, with_fundamentals=True)

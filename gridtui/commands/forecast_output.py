@@ -2,7 +2,7 @@
 
 The rich tables (evaluation, feature importance, the registry's models and
 their comparison), the training progress bar and the ``--json`` output; the
-arguments and the handlers live in :mod:`gridtui.commands.forecast_cli`.
+arguments and the handlers live in :mod:`gridtui.commands.forecast`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from models.forecast_eval import EvalReport
+    from models.forecast.evaluation import EvalReport
     from models.registry import ModelMeta
     from models.training import TrainedForecast
 
@@ -24,7 +24,7 @@ def print_report(report: EvalReport, title: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from models.forecast_eval import TABLE_HEADERS, table_rows
+    from models.forecast.evaluation import TABLE_HEADERS, table_rows
 
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     for i, header in enumerate(TABLE_HEADERS):

@@ -1,6 +1,6 @@
 """``gridtui train``: offline training of forecasting models and battery policies.
 
-The targets live in their own modules (``forecast_cli``, ``battery_cli``); this
+The targets live in their own modules (``forecast``, ``battery``); this
 one only groups them under one command. Training needs the ``train`` extra
 (xgboost, stable-baselines3); inference needs only onnxruntime.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from gridtui.commands import battery_cli, forecast_cli
-from gridtui.settings import Settings
+from gridtui.commands import battery, forecast
+from gridtui.settings.loader import Settings
 
 HELP = """\
 Train a model on a price file and register it (ONNX + metadata) in the model
@@ -31,8 +31,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     targets = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
-    forecast_cli.register_train(targets)
-    battery_cli.register_train(targets)
+    forecast.register_train(targets)
+    battery.register_train(targets)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

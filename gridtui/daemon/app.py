@@ -18,18 +18,6 @@ from collections.abc import Callable, Sequence
 import msgspec
 from aiohttp import web
 
-from gridtui.daemon import (
-    routes_audit,
-    routes_backtest,
-    routes_dashboard,
-    routes_feeds,
-    routes_fundamentals,
-    routes_market,
-    routes_models,
-    routes_public,
-    routes_settings,
-    routes_trading,
-)
 from gridtui.daemon.alert_router import AlertRouter
 from gridtui.daemon.auth import TokenAuth
 from gridtui.daemon.background import cleanup_contexts
@@ -50,11 +38,21 @@ from gridtui.daemon.metrics import CONTENT_TYPE_LATEST, DaemonMetrics
 from gridtui.daemon.middlewares import MIDDLEWARES, token_required
 from gridtui.daemon.openapi import RouteSpec, build_document
 from gridtui.daemon.ratelimit import RateLimiter
+from gridtui.daemon.routes import audit as routes_audit
+from gridtui.daemon.routes import backtest as routes_backtest
+from gridtui.daemon.routes import dashboard as routes_dashboard
+from gridtui.daemon.routes import feeds as routes_feeds
+from gridtui.daemon.routes import fundamentals as routes_fundamentals
+from gridtui.daemon.routes import market as routes_market
+from gridtui.daemon.routes import models as routes_models
+from gridtui.daemon.routes import public as routes_public
+from gridtui.daemon.routes import settings as routes_settings
+from gridtui.daemon.routes import trading as routes_trading
 from gridtui.daemon.sinks import AlertSink, DashboardSink
 from gridtui.daemon.state import DaemonEngine, TrainingJob, TrainingJobs
-from gridtui.daemon.websocket import WS_PATH, WebSocketHub
-from gridtui.daemon.websocket_protocol import TRAINING_PROGRESS
-from gridtui.settings_ops import ApiSettings
+from gridtui.daemon.websocket.protocol import TRAINING_PROGRESS
+from gridtui.daemon.websocket.server import WS_PATH, WebSocketHub
+from gridtui.settings.operations import ApiSettings
 
 
 def all_routes(app: web.Application, max_page_size: int) -> list[RouteSpec]:

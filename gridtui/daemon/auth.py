@@ -24,10 +24,10 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gridtui.settings import redact_url
+from gridtui.settings.loader import redact_url
 
 if TYPE_CHECKING:
-    from gridtui.settings import Settings
+    from gridtui.settings.loader import Settings
 
 log = logging.getLogger(__name__)
 

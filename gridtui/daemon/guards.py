@@ -6,7 +6,7 @@
   name, and a page of a foreign site sends its own Origin; both are refused by
   the host middleware of :mod:`gridtui.daemon.middlewares`.
 * :class:`BacktestSlots` — backtests started over the API that have not ended,
-  for ``api.max_running_backtests`` (``routes_backtest`` asks it).
+  for ``api.max_running_backtests`` (``routes.backtest`` asks it).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class BacktestSlots:
     """Backtests started over the API and not ended yet.
 
     The engine client's own count wins where it has one (``running_backtests``
-    on :class:`~gridtui.client.InProcessClient`); otherwise a run counts until
+    on :class:`~gridtui.client.in_process.InProcessClient`); otherwise a run counts until
     its live progress says it ended.
     """
 

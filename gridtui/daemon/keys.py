@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from gridtui.daemon.metrics import DaemonMetrics
     from gridtui.daemon.ratelimit import RateLimiter
     from gridtui.daemon.state import DaemonEngine, TrainingJobs
-    from gridtui.daemon.websocket import WebSocketHub
-    from gridtui.settings_ops import ApiSettings
+    from gridtui.daemon.websocket.server import WebSocketHub
+    from gridtui.settings.operations import ApiSettings
 
 ENGINE: web.AppKey[DaemonEngine] = web.AppKey("engine")
 API_SETTINGS: web.AppKey[ApiSettings] = web.AppKey("api_settings")

@@ -24,7 +24,7 @@ from engine.store.base import StoreError
 from gridtui.daemon.auth import SAFE_METHODS
 from gridtui.daemon.keys import AUTH, HOSTS, LIMITER, METRICS
 from gridtui.daemon.validation import ApiError, error_body
-from gridtui.daemon.websocket import WS_PATH
+from gridtui.daemon.websocket.server import WS_PATH
 
 # The logger these lines had in app.py: log lines keep their logger name.
 log = logging.getLogger("gridtui.daemon.api")

@@ -30,10 +30,10 @@ import pandas as pd
 from engine.events import Forecast, PriceKind, PriceTick
 from engine.store.base import Store
 from gridtui.daemon.state import ProgressCallback, TrainRequest
-from gridtui.settings import Settings
+from gridtui.settings.loader import Settings
 from gridtui.wiring import model_registry
-from models.features import PipelineConfig
-from models.price_grid import STEP_MINUTES_ALLOWED, FeatureError, infer_step_minutes
+from models.features.pipeline import PipelineConfig
+from models.features.price_grid import STEP_MINUTES_ALLOWED, FeatureError, infer_step_minutes
 
 TASK_KINDS = {"intraday": PriceKind.INTRADAY, "dayahead": PriceKind.DAY_AHEAD}
 POLICY_REFUSED = (
@@ -59,8 +59,8 @@ PRICE_FILE_SUFFIXES = (".parquet", ".pq", ".csv")
 
 def needed_days(task: str) -> int:
     """Days of prices per market a ``task`` forecast needs: its lookback window plus the split."""
-    from models.dayahead_pipeline import DayAheadPipeline
-    from models.intraday_pipeline import IntradayPipeline
+    from models.features.dayahead import DayAheadPipeline
+    from models.features.intraday import IntradayPipeline
 
     pipeline = DayAheadPipeline if task == "dayahead" else IntradayPipeline
     return int(pipeline.lookback_days) + SPLIT_DAYS
@@ -270,7 +270,7 @@ class StoreTrainer:
 class LivePredictor:
     """Implements :class:`~gridtui.daemon.state.Predictor` with the running forecast models.
 
-    Asks the engine's forecast components (``models.forecast_component``) for a
+    Asks the engine's forecast components (``models.forecast.component``) for a
     fresh forecast from the history they hold — prices and fundamentals alike —
     at the engine's now. Intraday models answer first; a day-ahead model
     answers for markets no intraday model covers.

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from engine.alert_config import AlertConfig
+from engine.alerts.config import AlertConfig
 from engine.events import (
     Alert,
     BatteryState,
@@ -23,7 +23,7 @@ from engine.events import (
     StrategyStatus,
     Trade,
 )
-from gridtui.client import ForecasterInfo
+from gridtui.client.in_process import ForecasterInfo
 
 
 class ErrorBody(msgspec.Struct, kw_only=True):

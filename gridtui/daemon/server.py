@@ -16,7 +16,7 @@ from pathlib import Path
 from aiohttp import web
 
 from engine.runtime import Runtime
-from gridtui.client import EngineClient, InProcessClient
+from gridtui.client.in_process import EngineClient, InProcessClient
 from gridtui.daemon.app import create_app, start_server
 from gridtui.daemon.auth import (
     TokenAuth,
@@ -27,7 +27,7 @@ from gridtui.daemon.auth import (
 )
 from gridtui.daemon.sinks import build_sinks
 from gridtui.daemon.state import DaemonEngine, Predictor, Trainer
-from gridtui.settings import Settings, url_passwords
+from gridtui.settings.loader import Settings, url_passwords
 
 log = logging.getLogger("gridtui.daemon")
 

@@ -1,6 +1,6 @@
 """Alert sinks: where the daemon sends each alert so that people see it.
 
-The engine's :class:`~engine.alerts.AlertEngine` raises alerts inside the
+The engine's :class:`~engine.alerts.engine.AlertEngine` raises alerts inside the
 kernel; they go out on the bus's ``alerts`` topic (so every dashboard, local
 or remote, shows them) and into the store. The daemon's
 :class:`~gridtui.daemon.alert_router.AlertRouter` takes them from the bus and
@@ -40,7 +40,7 @@ from engine.events import Alert, Severity
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
-    from gridtui.settings_ops import AlertSettings
+    from gridtui.settings.operations import AlertSettings
 
 alert_log = logging.getLogger("gridtui.alerts")
 

@@ -1,7 +1,7 @@
 """What the daemon's API serves from: the engine handle and a live view of the bus.
 
 * :class:`DaemonEngine` — the running :class:`~engine.runtime.Runtime` (store,
-  bus, kernel statistics), an :class:`~gridtui.client.EngineClient` around it
+  bus, kernel statistics), an :class:`~gridtui.client.in_process.EngineClient` around it
   for commands (strategy toggles, the kill switch, backtests), the settings,
   and the optional parts later issues plug in (a model trainer, a predictor).
   Routes for a part the engine does not have answer 503 with a message that
@@ -28,7 +28,7 @@ from typing import Final, Protocol
 
 import msgspec
 
-from engine.alerts import AlertEngine
+from engine.alerts.engine import AlertEngine
 from engine.events import (
     Alert,
     BacktestProgress,
@@ -44,10 +44,10 @@ from engine.events import (
     StrategyStatus,
 )
 from engine.runtime import Runtime
-from engine.spreads import SpreadEngine
-from gridtui.client import EngineClient
+from engine.spreads.engine import SpreadEngine
+from gridtui.client.in_process import EngineClient
 from gridtui.daemon.validation import ApiError
-from gridtui.settings import Settings
+from gridtui.settings.loader import Settings
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +57,16 @@ PARTS: Final[dict[str, tuple[tuple[str, ...], str]]] = {
     "batteries": (
         ("batteries", "battery", "dispatch"),
         "battery dispatch arrives with the battery fleet: configure [[battery.fleet]] "
-        "(engine/battery.py, engine/dispatch.py)",
+        "(engine/battery/physics.py, engine/battery/dispatch.py)",
     ),
     "strategies": (
         ("strategies", "strategy"),
         "strategies arrive with the strategy engine (engine/strategies/, "
-        "engine/strategy_manager.py)",
+        "engine/strategies/manager.py)",
     ),
     "forecasts": (
         ("forecast",),
-        "price forecasts arrive with XGBoost forecasting (models/forecast.py): "
+        "price forecasts arrive with XGBoost forecasting (models/forecast/onnx_forecaster.py): "
         "no forecaster runs in this engine",
     ),
 }

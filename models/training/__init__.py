@@ -2,7 +2,7 @@
 
 Imported only by ``gridtui train`` (and the tests and benches that train): it
 needs the ``train`` extra (xgboost, onnxmltools). Inference never comes here —
-it runs the exported ONNX files with onnxruntime (:mod:`models.forecast`).
+it runs the exported ONNX files with onnxruntime (:mod:`models.forecast.onnx_forecaster`).
 """
 
 from models.training.xgb import TrainedForecast, save_trained, train_forecast

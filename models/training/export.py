@@ -2,7 +2,7 @@
 
 onnxmltools maps features by position and wants the names ``f0 … fN``, so a copy
 of the booster without feature names is converted; the input is a 2-D float32
-tensor, which is what :class:`models.forecast_session.OnnxSession` feeds it. An exported
+tensor, which is what :class:`models.forecast.session.OnnxSession` feeds it. An exported
 model is checked against xgboost on sample rows before it is accepted.
 """
 
@@ -16,7 +16,7 @@ import onnxmltools
 import xgboost as xgb
 from onnxmltools.convert.common.data_types import FloatTensorType
 
-from models.forecast_session import OnnxSession
+from models.forecast.session import OnnxSession
 
 # The newest main-domain opset this onnxmltools converts XGBoost to.
 TARGET_OPSET: Final = 15

@@ -1,7 +1,7 @@
 """Imitation data for the battery policy: what the MPC does, at states a policy visits.
 
 The RL policy is warm-started by behaviour cloning of the MPC
-(:class:`engine.mpc.MpcController`), which on published day-ahead prices is
+(:class:`engine.battery.mpc.MpcController`), which on published day-ahead prices is
 within a fraction of a percent of perfect foresight, and then fine-tuned with
 reinforcement learning (``models/training/sb3.py``). This module makes the
 labelled data:
@@ -16,8 +16,8 @@ labelled data:
   expert's path.
 
 Only what is known at each decision enters: labels come from
-:func:`engine.dispatch.context_at` slices, observations from the features
-:func:`models.battery_env.prepare_series` computed with the live code.
+:func:`engine.battery.dispatch.context_at` slices, observations from the features
+:func:`models.battery.env.prepare_series` computed with the live code.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from engine.battery import BatterySpec, BatteryStatus, step
-from engine.battery_obs import battery_features
-from engine.dispatch import context_at
-from engine.mpc import MpcController
-from models.battery_env import PreparedSeries
+from engine.battery.dispatch import context_at
+from engine.battery.mpc import MpcController
+from engine.battery.observation import battery_features
+from engine.battery.physics import BatterySpec, BatteryStatus, step
+from models.battery.env import PreparedSeries
 
 Observations = npt.NDArray[np.float32]
 Actions = npt.NDArray[np.float32]
@@ -126,7 +126,7 @@ def rollout_net_revenue(
 ) -> float:
     """Net revenue (EUR) of a policy from step ``start`` to the end, from the initial SoC.
 
-    The same loop as :func:`engine.dispatch.run_controller` with a policy
+    The same loop as :func:`engine.battery.dispatch.run_controller` with a policy
     controller, on precomputed features (a tenth of the cost).
     """
     return _rollout(spec, prepared, act, 0, start)[1].net_revenue_eur

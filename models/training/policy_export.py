@@ -1,6 +1,6 @@
 """A trained SB3 battery policy as ONNX: the deterministic actor, clipped, checked against SB3.
 
-What runs in the engine is :class:`models.policy.OnnxPolicy` on this file,
+What runs in the engine is :class:`models.battery.policy.OnnxPolicy` on this file,
 without torch or stable-baselines3.
 """
 
@@ -16,7 +16,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.sac.policies import SACPolicy
 from torch import nn
 
-from engine.battery_obs import OBSERVATION_SIZE
+from engine.battery.observation import OBSERVATION_SIZE
 
 
 class _ExportedActor(nn.Module):
@@ -68,7 +68,7 @@ def max_export_error(
     model: BaseAlgorithm, onnx_path: Path, observations: npt.NDArray[np.float32]
 ) -> float:
     """Largest |ONNX action − SB3 ``predict(deterministic=True)``| over ``observations``."""
-    from models.policy import OnnxPolicy
+    from models.battery.policy import OnnxPolicy
 
     expected, _ = model.predict(observations, deterministic=True)
     got = OnnxPolicy(onnx_path).act_batch(observations)

@@ -9,7 +9,7 @@ The recipe (``gridtui train battery`` runs it; every stage is seeded):
    refit on everything. An MLP cannot run an LP, but it can learn what the LP
    answers on the observation, which includes every published price.
 2. **Reinforcement learning fine-tune** with PPO (default) or SAC on the
-   vectorised :class:`models.battery_env.BatteryEnv`, starting from the clone.
+   vectorised :class:`models.battery.env.BatteryEnv`, starting from the clone.
    The critic starts from scratch, so for the first ``critic_warmup`` share of
    the steps the actor is frozen and only the critic learns — otherwise its
    first, random value estimates would push the actor off the clone. PPO starts
@@ -50,9 +50,9 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.utils import set_random_seed
 from torch import nn
 
-from engine.battery import BatterySpec
-from engine.optimum import solve_schedule
-from models.battery_env import BatteryEnv, PreparedSeries
+from engine.battery.optimum import solve_schedule
+from engine.battery.physics import BatterySpec
+from models.battery.env import BatteryEnv, PreparedSeries
 from models.training.behaviour_cloning import act_fn, actor_parameters, behaviour_clone
 from models.training.imitation import (
     plan_labels,

@@ -9,7 +9,7 @@ What :func:`train_forecast` does, for either task:
    Training rows whose target lies in the validation period are dropped, and
    likewise at the test boundary, so no target leaks across a split.
 3. Per horizon trains three ``hist`` boosters on the normalised target
-   (see :mod:`models.features`): the median (absolute error: the MAE-optimal
+   (see :mod:`models.features.pipeline`): the median (absolute error: the MAE-optimal
    point forecast) and the lower and upper quantiles (``reg:quantileerror``).
 4. Calibrates the band on the validation split (conformalised quantile
    regression, Romano et al. 2019): the offset that makes the validation band
@@ -40,9 +40,11 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from models.features import DAYAHEAD, PIPELINE_VERSION, FeatureBlock
-from models.forecast_band import AdaptiveBand
-from models.forecast_eval import (
+from models.features.pick import make_pipeline
+from models.features.pipeline import DAYAHEAD, PIPELINE_VERSION, FeatureBlock
+from models.features.price_grid import FloatArray, grid_from_frame
+from models.forecast.band import AdaptiveBand
+from models.forecast.evaluation import (
     EvalReport,
     RawPredict,
     adaptive_band,
@@ -50,7 +52,7 @@ from models.forecast_eval import (
     metrics_of,
     score_band,
 )
-from models.forecast_meta import (
+from models.forecast.meta import (
     KIND,
     LOWER,
     POINT,
@@ -58,8 +60,6 @@ from models.forecast_meta import (
     model_horizons,
     role_name,
 )
-from models.pipeline import make_pipeline
-from models.price_grid import FloatArray, grid_from_frame
 from models.registry import ModelMeta, Registry
 from models.training.export import export_checked
 from models.training.xgb_band import _conformal_offset
@@ -254,7 +254,7 @@ def train_forecast(
         extra={
             "pipeline": msgspec.to_builtins(pcfg),
             "algorithm": "xgboost hist → ONNX (onnxmltools), onnxruntime inference",
-            "target": "asinh((price − level) / scale), see models.features",
+            "target": "asinh((price − level) / scale), see models.features.pipeline",
             "quantiles": list(config.quantiles),
             "band_offset": offsets,
             "band_adapt_rate": adapt_rate,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.price_grid import FloatArray
+from models.features.price_grid import FloatArray
 
 
 def _conformal_offset(

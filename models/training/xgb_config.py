@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from models.features import PipelineConfig
+from models.features.pipeline import PipelineConfig
 
 
 class TrainingError(RuntimeError):
@@ -35,7 +35,7 @@ class TrainConfig(msgspec.Struct, frozen=True, kw_only=True):
         early_stopping_rounds: rounds without improvement on validation before stopping.
         refit: refit on the whole range after scoring (see the module docstring).
         band_adapt_rate: how fast the band's offset follows misses, per hour of
-            outcomes (``models.forecast_band.AdaptiveBand``); 0 = a fixed band.
+            outcomes (``models.forecast.band.AdaptiveBand``); 0 = a fixed band.
         seed: xgboost's random seed.
         n_threads: xgboost threads; 0 = every core.
     """

@@ -12,11 +12,11 @@ from datetime import date
 
 import numpy as np
 
-from models.features import FeatureBlock
-from models.forecast_eval import compute_block, decision_points
-from models.pipeline import Pipeline
-from models.price_grid import FloatArray, IntArray, PriceGrid
-from models.price_window import to_normalised
+from models.features.pick import Pipeline
+from models.features.pipeline import FeatureBlock
+from models.features.price_grid import FloatArray, IntArray, PriceGrid
+from models.features.price_window import to_normalised
+from models.forecast.evaluation import compute_block, decision_points
 from models.training.xgb_config import TrainingError
 
 

@@ -20,21 +20,21 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from engine.alerts import AlertEngine
+from engine.alerts.engine import AlertEngine
 from engine.bus.memory import MemoryBus
 from engine.clock import Clock, SimClock
 from engine.events import Event, StrategyStatus
 from engine.runtime import Runtime
-from engine.spreads import SpreadEngine
+from engine.spreads.engine import SpreadEngine
 from engine.store.sqlite import SqliteStore
 from engine.store.writer import WriterConfig
-from gridtui.client import BacktestRequest, ClientInfo, NotAvailable, Origin
+from gridtui.client.in_process import BacktestRequest, ClientInfo, NotAvailable, Origin
 from gridtui.daemon.app import create_app
 from gridtui.daemon.auth import TokenAuth
 from gridtui.daemon.sinks import AlertSink
 from gridtui.daemon.state import DaemonEngine, Predictor, Trainer
-from gridtui.settings import Settings
-from gridtui.settings_ops import AlertSettings, ApiSettings
+from gridtui.settings.loader import Settings
+from gridtui.settings.operations import AlertSettings, ApiSettings
 from tests.stubs.builders import T0
 
 MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")

@@ -13,14 +13,14 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from engine.events import AuditEntry
-from gridtui.client import InProcessClient
+from gridtui.client.in_process import InProcessClient
+from gridtui.client.remote import RemoteClient
 from gridtui.daemon.app import create_app
 from gridtui.daemon.auth import TokenAuth
 from gridtui.daemon.state import DaemonEngine
-from gridtui.remote_client import RemoteClient
-from gridtui.settings import Settings
-from gridtui.settings_data import FeedSettings
-from gridtui.settings_ops import ApiSettings, StrategiesSettings
+from gridtui.settings.data import FeedSettings
+from gridtui.settings.loader import Settings
+from gridtui.settings.operations import ApiSettings, StrategiesSettings
 from tests.daemon.conftest import Daemon, until
 from tests.stubs.builders import T0
 
@@ -149,8 +149,8 @@ async def real_daemon(
 
 
 async def test_an_api_toggle_shows_in_the_attached_dashboards_audit_screen(real_daemon) -> None:
-    from gridtui.app import GridApp
-    from gridtui.screens.audit import AuditScreen
+    from gridtui.tui.app import GridApp
+    from gridtui.tui.screens.audit import AuditScreen
 
     http, token, engine_client = real_daemon
     response = await http.post(
@@ -188,8 +188,8 @@ async def test_an_api_toggle_shows_in_the_attached_dashboards_audit_screen(real_
 
 
 async def test_dashboard_keys_are_audited_as_the_dashboard_in_process(tmp_path: Path) -> None:
-    from gridtui.app import GridApp
-    from gridtui.screens.audit import AuditScreen
+    from gridtui.tui.app import GridApp
+    from gridtui.tui.screens.audit import AuditScreen
 
     settings = Settings(
         markets=("DE", "FR"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import msgspec
 
-from gridtui.client import BacktestRequest, InProcessClient
+from gridtui.client.in_process import BacktestRequest, InProcessClient
 from tests.daemon.conftest import DaemonFactory, FakeCommands
 from tests.engine.test_backtest import write_prices
 

@@ -7,7 +7,7 @@ import asyncio
 from datetime import timedelta
 
 from engine.events import FeedHealth, PriceKind, PriceTick
-from gridtui.remote_client import RemoteClient
+from gridtui.client.remote import RemoteClient
 from tests.daemon.conftest import Daemon, DaemonFactory, until
 from tests.daemon.test_routes import body, spread_ticks
 from tests.stubs.builders import T0, tick
@@ -102,10 +102,10 @@ async def test_an_attached_dashboard_gets_the_daemons_feed_state_at_once(daemon:
 
 
 async def test_the_feed_health_pane_follows_a_remote_daemon(make_daemon: DaemonFactory) -> None:
-    from gridtui.app import GridApp
-    from gridtui.widgets.feed_health_table import FeedHealthTable
-    from gridtui.widgets.feed_market_table import FeedMarketTable
-    from gridtui.widgets.status_bar import StatusBar
+    from gridtui.tui.app import GridApp
+    from gridtui.tui.widgets.feed_health_table import FeedHealthTable
+    from gridtui.tui.widgets.feed_market_table import FeedMarketTable
+    from gridtui.tui.widgets.status_bar import StatusBar
 
     daemon = await make_daemon(stale_after_s=60.0)
     await daemon.push(spread_ticks())

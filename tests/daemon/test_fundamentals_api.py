@@ -11,7 +11,7 @@ import asyncio
 from datetime import timedelta
 
 from engine.events import Fundamentals
-from gridtui.remote_client import RemoteClient
+from gridtui.client.remote import RemoteClient
 from tests.daemon.conftest import Daemon, DaemonFactory
 from tests.daemon.test_websocket import receive
 from tests.stubs.builders import T0
@@ -90,8 +90,8 @@ async def test_a_websocket_client_gets_fundamentals_updates(make_daemon: DaemonF
 
 
 async def test_a_remote_dashboard_shows_the_fundamentals_pane(daemon: Daemon) -> None:
-    from gridtui.app import GridApp
-    from gridtui.widgets.fundamentals_table import FundamentalsTable
+    from gridtui.tui.app import GridApp
+    from gridtui.tui.widgets.fundamentals_table import FundamentalsTable
 
     client = RemoteClient(
         str(daemon.http.make_url("")), token=daemon.token, reconnect_initial_s=0.05

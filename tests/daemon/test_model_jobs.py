@@ -11,8 +11,8 @@ import pytest
 from gridtui.daemon.model_jobs import LivePredictor, StoreTrainer
 from gridtui.daemon.state import TrainRequest
 from gridtui.wiring import model_registry
-from models.forecast import OnnxForecaster
-from models.forecast_component import ForecastComponent
+from models.forecast.component import ForecastComponent
+from models.forecast.onnx_forecaster import OnnxForecaster
 from tests.daemon.conftest import DaemonFactory
 from tests.daemon.test_routes import body
 from tests.models.forecast_builders import as_ticks, saved_model, synthetic_prices

@@ -24,20 +24,20 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from engine.alerts import AlertEngine
+from engine.alerts.engine import AlertEngine
 from engine.bus.memory import MemoryBus
 from engine.clock import SimClock
 from engine.events import BatteryState, Forecast, StrategyStatus
 from engine.runtime import Runtime
-from engine.spreads import SpreadEngine
+from engine.spreads.engine import SpreadEngine
 from engine.store.sqlite import SqliteStore
 from engine.store.writer import WriterConfig
 from gridtui.daemon.app import all_routes, create_app, start_server
 from gridtui.daemon.auth import TokenAuth
 from gridtui.daemon.keys import API_SETTINGS
 from gridtui.daemon.state import DaemonEngine
-from gridtui.settings import Settings
-from gridtui.settings_ops import ApiSettings
+from gridtui.settings.loader import Settings
+from gridtui.settings.operations import ApiSettings
 from tests.daemon.conftest import MARKETS, Daemon, FakeCommands, QueueFeed, UnavailableCommands
 from tests.daemon.test_routes import spread_ticks
 from tests.stubs.builders import T0

@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 
 from engine.events import Event, PriceKind, PriceTick, SpreadOpportunity
-from gridtui.client import BacktestRequest, NotAvailable
-from gridtui.remote_client import RemoteAuthError, RemoteClient
+from gridtui.client.in_process import BacktestRequest, NotAvailable
+from gridtui.client.remote import RemoteAuthError, RemoteClient
 from tests.daemon.conftest import Daemon, DaemonFactory, UnavailableCommands, until
 from tests.daemon.test_routes import spread_ticks
 from tests.stubs.builders import tick
@@ -137,8 +137,8 @@ async def test_it_reconnects_when_the_daemon_drops_the_socket(
 
 async def test_the_dashboard_runs_on_a_remote_daemon(daemon: Daemon) -> None:
     """Same panes and keys: prices arrive over the socket, K reaches the daemon's engine."""
-    from gridtui.app import GridApp
-    from gridtui.widgets.price_table import PriceTable
+    from gridtui.tui.app import GridApp
+    from gridtui.tui.widgets.price_table import PriceTable
 
     await daemon.push(spread_ticks())
     client = RemoteClient(

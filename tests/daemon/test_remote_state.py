@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 from engine.events import Alert, BatteryState, Event, Severity
 from engine.store.base import BacktestRecord
-from gridtui.app import GridApp
-from gridtui.remote_client import RemoteClient
-from gridtui.screens.backtest_result import BacktestResultScreen
-from gridtui.widgets.alert_log import AlertLog
-from gridtui.widgets.backtest_table import BacktestTable
-from gridtui.widgets.battery_table import BatteryTable
+from gridtui.client.remote import RemoteClient
+from gridtui.tui.app import GridApp
+from gridtui.tui.screens.backtest_result import BacktestResultScreen
+from gridtui.tui.widgets.alert_log import AlertLog
+from gridtui.tui.widgets.backtest_table import BacktestTable
+from gridtui.tui.widgets.battery_table import BatteryTable
 from tests.daemon.conftest import Daemon
 from tests.stubs.builders import T0
 

@@ -17,9 +17,9 @@ from engine.events import (
     Trade,
 )
 from engine.store.base import BacktestRecord
-from gridtui.client import BacktestRequest
+from gridtui.client.in_process import BacktestRequest
 from gridtui.daemon.state import TrainRequest
-from gridtui.settings_ops import ApiSettings
+from gridtui.settings.operations import ApiSettings
 from models.registry import ModelMeta, Registry
 from tests.daemon.conftest import Daemon, DaemonFactory, UnavailableCommands, until
 from tests.stubs.builders import T0, tick

@@ -22,8 +22,8 @@ from engine.store.sqlite import SqliteStore
 from gridtui.daemon.app import all_routes, start_server
 from gridtui.daemon.server import start_api
 from gridtui.daemon.state import TrainRequest
-from gridtui.settings_data import BusSettings, StoreSettings
-from gridtui.settings_ops import AlertSettings, ApiSettings
+from gridtui.settings.data import BusSettings, StoreSettings
+from gridtui.settings.operations import AlertSettings, ApiSettings
 from models.registry import ModelMeta, Registry, RegistryError
 from tests.daemon.conftest import Daemon, DaemonFactory
 
@@ -306,7 +306,7 @@ async def test_the_alert_log_is_0600(tmp_path: Path) -> None:
 
 
 def test_a_refused_store_or_bus_url_is_shown_without_its_password(tmp_path: Path) -> None:
-    from gridtui.settings import Settings, SettingsError
+    from gridtui.settings.loader import Settings, SettingsError
     from gridtui.wiring import build_bus, build_store
 
     settings = Settings(

@@ -20,9 +20,9 @@ from engine.events import (
 )
 from gridtui.daemon.keys import HUB
 from gridtui.daemon.state import TrainRequest
-from gridtui.daemon.websocket_client import WebSocketClient
-from gridtui.daemon.websocket_protocol import encode_events
-from gridtui.settings_ops import ApiSettings
+from gridtui.daemon.websocket.client import WebSocketClient
+from gridtui.daemon.websocket.protocol import encode_events
+from gridtui.settings.operations import ApiSettings
 from tests.daemon.conftest import Daemon, DaemonFactory, UnavailableCommands, until
 from tests.daemon.test_routes import spread_ticks
 from tests.stubs.builders import T0, tick

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.alert_config import AlertConfig
-from engine.alerts import AlertEngine
+from engine.alerts.config import AlertConfig
+from engine.alerts.engine import AlertEngine
 from engine.events import (
     Alert,
     BatteryState,

@@ -16,14 +16,19 @@ import pytest
 
 from engine.events import AuditEntry, Event, PriceKind, PriceTick, StrategyStatus, Trade
 from engine.market.rights import RightPurchase, RightsBook
+from engine.spreads.transmission import (
+    PayoffHistory,
+    RightsPricing,
+    TransmissionConfig,
+    month_bounds,
+)
 from engine.strategies.arbitrage import ArbitrageConfig, ArbitrageStrategy
 from engine.strategies.base import Strategy, StrategyConfig, StrategyContext
+from engine.strategies.config import ManagerConfig
 from engine.strategies.execution import ExecutionConfig
-from engine.strategy_config import ManagerConfig
-from engine.strategy_manager import StrategyManager
-from engine.strategy_settlement import RIGHT
+from engine.strategies.manager import StrategyManager
+from engine.strategies.settlement import RIGHT
 from engine.time_us import to_us
-from engine.transmission import PayoffHistory, RightsPricing, TransmissionConfig, month_bounds
 
 HOUR = timedelta(hours=1)
 FEB_START, FEB_END = month_bounds(date(2022, 2, 1))  # 2022-01-31 23:00Z .. 2022-02-28 23:00Z

@@ -11,26 +11,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.backtest import run_backtest
-from engine.backtest_config import BacktestConfig
-from engine.backtest_recorder import BacktestRecorder
-from engine.backtest_store import ResultsOnlyStore
+from engine.backtest.config import BacktestConfig
+from engine.backtest.recorder import BacktestRecorder
+from engine.backtest.results_only_store import ResultsOnlyStore
+from engine.backtest.run import run_backtest
+from engine.backtest.window_feed import WindowFeed
 from engine.bus.memory import MemoryBus
 from engine.clock import SimClock
 from engine.events import BacktestProgress, Event, PriceKind, PriceTick, Trade
 from engine.runtime import Runtime
-from engine.spread_config import SpreadConfig
-from engine.spreads import SpreadEngine
+from engine.spreads.config import SpreadConfig
+from engine.spreads.engine import SpreadEngine
 from engine.store.sqlite import SqliteStore
 from engine.strategies import registry
 from engine.strategies.base import Strategy, StrategyConfig, StrategyContext
+from engine.strategies.config import ManagerConfig
 from engine.strategies.execution import ExecutionConfig
+from engine.strategies.manager import StrategyManager
 from engine.strategies.mining import MiningConfig
-from engine.strategy_config import ManagerConfig
-from engine.strategy_manager import StrategyManager
 from engine.validation import ValidationConfig
-from engine.window_feed import WindowFeed
-from feeds.mock import MockFeed, MockFeedConfig
+from feeds.mock.feed import MockFeed, MockFeedConfig
 from feeds.replay import ReplayConfig, ReplayFeed
 from tests.stubs.scripted_feed import ScriptedFeed
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.battery import (
+from engine.battery.physics import (
     ONE_WAY_EFFICIENCY,
     BatterySpec,
     BatteryStatus,

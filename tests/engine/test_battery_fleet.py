@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from engine.battery import BatterySpec
-from engine.battery_costs import trading_spec
-from engine.battery_fleet import BatteryFleet, BatteryUnit
-from engine.commitment import ControllerPlanner, run_committed
+from engine.battery.commitment import ControllerPlanner, run_committed
+from engine.battery.costs import trading_spec
+from engine.battery.fleet import BatteryFleet, BatteryUnit
+from engine.battery.gate_forecast import lagged_forecast
+from engine.battery.physics import BatterySpec
+from engine.battery.price_series import PriceSeries, to_us
+from engine.battery.threshold import RuleController
 from engine.events import BatteryState, Event, Forecast, PriceKind, PriceTick
-from engine.gate_forecast import lagged_forecast
-from engine.price_series import PriceSeries, to_us
-from engine.rule import RuleController
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 FIRST_DAY = date(2022, 3, 21)  # a week across the spring-forward day (03-27)

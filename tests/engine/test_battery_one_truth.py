@@ -1,10 +1,10 @@
 """One truth: `gridtui backtest --strategies battery` and `gridtui eval battery` agree to the cent.
 
 The battery strategy as the CLI builds it (``gridtui.wiring.build_strategies``)
-is backtested (``engine.backtest.run_backtest`` on a replay of a price file);
+is backtested (``engine.backtest.run.run_backtest`` on a replay of a price file);
 the same prices are scored by ``eval battery``'s own code (its series loader
 and ``evaluate``) with the committed LP on the forecast the backtest's
-strategy makes (:func:`engine.battery_gate.series_forecast`). Same battery,
+strategy makes (:func:`engine.battery.gate.series_forecast`). Same battery,
 period, fee and wear: the net revenues, the perfect-foresight figures and the
 percentages agree within half a cent.
 
@@ -28,14 +28,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.backtest import run_backtest
-from engine.backtest_config import BacktestConfig
-from engine.battery_gate import series_forecast
-from engine.commitment import LpPlanner
+from engine.backtest.config import BacktestConfig
+from engine.backtest.run import run_backtest
+from engine.battery.commitment import LpPlanner
+from engine.battery.gate import series_forecast
 from feeds.replay import ReplayConfig, ReplayFeed
-from gridtui.commands.battery_cli import _auction_rule, load_series
+from gridtui.commands.battery import _auction_rule, load_series
 from gridtui.commands.battery_output import CommittedEntry, evaluate
-from gridtui.settings import Settings, load_settings
+from gridtui.settings.loader import Settings, load_settings
 from gridtui.wiring import build_strategies
 
 REAL_PRICES = Path(__file__).resolve().parents[3] / "shared" / "data" / "prices_real_train.parquet"

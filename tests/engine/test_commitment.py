@@ -6,25 +6,25 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 
-from engine.battery import BatterySpec
-from engine.commitment import (
+from engine.battery.commitment import (
     ControllerPlanner,
     DayEnd,
     LpPlanner,
     plan_day,
     run_committed,
 )
-from engine.controller import PolicyController
-from engine.gate_forecast import (
+from engine.battery.controller import PolicyController
+from engine.battery.gate_forecast import (
     KnownAtGate,
     delivery_days,
     forecast_at_gate,
     forecast_on_grid,
     lagged_forecast,
 )
+from engine.battery.optimum import solve_schedule
+from engine.battery.physics import BatterySpec
+from engine.battery.price_series import US_PER_DAY, PriceSeries, to_us
 from engine.information import Information
-from engine.optimum import solve_schedule
-from engine.price_series import US_PER_DAY, PriceSeries, to_us
 
 HOUR_US = 3_600_000_000
 # Local midnight of 2022-01-10 in Brussels (CET = UTC+1): delivery days start at 23:00Z.

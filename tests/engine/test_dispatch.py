@@ -6,15 +6,15 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from engine.auction_rule import AuctionRule
-from engine.battery import BatterySpec
-from engine.battery_obs import OBSERVATION_SIZE, build_observation
-from engine.controller import DecisionContext, PolicyController, seasonal_naive
-from engine.dispatch import run_controller
-from engine.mpc import ForecasterExtender, MpcController
-from engine.optimum import solve_schedule
-from engine.price_series import PriceSeries, from_us, to_us
-from engine.rule import RuleController
+from engine.battery.auction_calendar import AuctionRule
+from engine.battery.controller import DecisionContext, PolicyController, seasonal_naive
+from engine.battery.dispatch import run_controller
+from engine.battery.mpc import ForecasterExtender, MpcController
+from engine.battery.observation import OBSERVATION_SIZE, build_observation
+from engine.battery.optimum import solve_schedule
+from engine.battery.physics import BatterySpec
+from engine.battery.price_series import PriceSeries, from_us, to_us
+from engine.battery.threshold import RuleController
 
 WINTER = datetime(2022, 1, 10, tzinfo=UTC)  # CET = UTC+1
 HOUR_US = 3_600_000_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine.alerts import AlertEngine
+from engine.alerts.engine import AlertEngine
 from engine.bus.memory import MemoryBus
 from engine.clock import SimClock
 from engine.events import Alert, Event, FeedHealth

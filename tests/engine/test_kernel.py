@@ -6,7 +6,7 @@ from engine.bus.memory import MemoryBus
 from engine.clock import SimClock
 from engine.events import ALL_TOPICS, FeedHealth, OpportunityStatus, SpreadOpportunity
 from engine.runtime import Runtime
-from engine.spreads import SpreadConfig, SpreadEngine
+from engine.spreads.engine import SpreadConfig, SpreadEngine
 from engine.store.sqlite import SqliteStore
 from engine.store.writer import WriterConfig
 from tests.stubs.builders import T0, tick

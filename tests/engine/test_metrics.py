@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.events import BatteryState, Trade
-from engine.metrics import (
+from engine.backtest.metrics import (
     battery_utilization,
     compute_metrics,
     cycles_per_day,
@@ -24,6 +23,7 @@ from engine.metrics import (
     total_revenue,
     win_rate,
 )
+from engine.events import BatteryState, Trade
 
 T0 = datetime(2021, 6, 1, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.battery import BatterySpec, BatteryStatus, step
-from engine.optimum import OptimumError, solve_schedule
+from engine.battery.optimum import OptimumError, solve_schedule
+from engine.battery.physics import BatterySpec, BatteryStatus, step
 
 
 def replay(spec, prices, power_mw, dt_h=1.0, days=None):
@@ -135,8 +135,8 @@ def test_solving_prints_nothing_on_stdout():
     import sys
 
     code = (
-        "from engine.battery import BatterySpec\n"
-        "from engine.optimum import solve_schedule\n"
+        "from engine.battery.physics import BatterySpec\n"
+        "from engine.battery.optimum import solve_schedule\n"
         "solve_schedule(BatterySpec(), [10.0, 90.0, 20.0, 80.0], 1.0)\n"
         "print('done')\n"
     )

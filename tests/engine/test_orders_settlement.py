@@ -18,9 +18,9 @@ from engine.events import AuditEntry, Event, PriceKind, PriceTick, Trade
 from engine.market.ledger import PositionLedger
 from engine.market.timeline import Product
 from engine.strategies.base import Order, Side, Strategy, StrategyConfig, StrategyContext
+from engine.strategies.config import ManagerConfig
 from engine.strategies.execution import ExecutionConfig
-from engine.strategy_config import ManagerConfig
-from engine.strategy_manager import StrategyManager
+from engine.strategies.manager import StrategyManager
 
 # 2022-01-14 00:00 CET: delivery day 2022-01-15 closes at 11:00Z on the 14th.
 T0 = datetime(2022, 1, 13, 23, tzinfo=UTC)

@@ -22,17 +22,17 @@ from engine.events import (
     StrategyStatus,
 )
 from engine.market.timeline import Product
-from engine.spread_config import SpreadConfig
-from engine.spreads import SpreadEngine
+from engine.spreads.config import SpreadConfig
+from engine.spreads.engine import SpreadEngine
 from engine.strategies.arbitrage import ArbitrageConfig, ArbitrageStrategy
 from engine.strategies.base import Order, Side, Strategy, StrategyConfig, StrategyContext
+from engine.strategies.config import ManagerConfig
 from engine.strategies.execution import Account, ExecutionConfig, ExecutionModel, period_start_us
+from engine.strategies.manager import StrategyManager
 from engine.strategies.mining import MiningStrategy
 from engine.strategies.registry import KINDS, build, parse_names
+from engine.strategies.slot import StrategyState
 from engine.strategies.technical import TechnicalConfig, TechnicalStrategy
-from engine.strategy_config import ManagerConfig
-from engine.strategy_manager import StrategyManager
-from engine.strategy_slot import StrategyState
 from tests.stubs.strategy_host import (
     DA,
     DAY_D,

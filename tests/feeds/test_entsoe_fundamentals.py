@@ -20,7 +20,7 @@ from engine.events import Fundamentals
 from feeds.entsoe import convert
 from feeds.entsoe.parse import parse
 from feeds.entsoe.zones import SOLAR_TYPES, WIND_TYPES
-from gridtui.view_model import DashboardModel
+from gridtui.tui.view_model import DashboardModel
 from tests.feeds.entsoe_server import FakeEntsoe
 from tests.feeds.test_entsoe_live import T0, feed_for
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.alerts import AlertEngine
+from engine.alerts.engine import AlertEngine
 from engine.bus.memory import MemoryBus
 from engine.clock import SimClock
 from engine.events import Alert, Event, FeedHealth, Fundamentals, PriceKind, PriceTick

@@ -9,7 +9,7 @@ import pytest
 from feeds.entsoe.live import EntsoeFeed
 from feeds.entsoe.zones import borders, eic_codes
 from gridtui.cli import main
-from gridtui.settings import SettingsError, load_settings, to_toml_dict
+from gridtui.settings.loader import SettingsError, load_settings, to_toml_dict
 from gridtui.wiring import build_clock, build_entsoe_client, build_feed, entsoe_zones
 from tests.feeds.entsoe_server import FakeEntsoe
 

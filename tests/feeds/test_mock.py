@@ -15,8 +15,8 @@ import pytest
 from engine.clock import LiveClock, SimClock
 from engine.events import Event, Fundamentals, PriceKind, PriceTick
 from engine.ports import Feed
-from feeds.mock import MockFeed, MockFeedConfig
-from feeds.mock_model import MarketModel, simulate_hourly_prices
+from feeds.mock.feed import MockFeed, MockFeedConfig
+from feeds.mock.model import MarketModel, simulate_hourly_prices
 
 MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")
 CORE = ("DE", "FR", "NL", "BE", "AT")

@@ -14,7 +14,7 @@ from engine.clock import SimClock
 from engine.events import INTRADAY_AUCTION_KINDS, Event, PriceKind, PriceTick
 from engine.market.timeline import MarketRules, MarketTimeline, TimelineConfig
 from engine.validation import TickValidator, ValidationConfig
-from feeds.mock import MockFeed, MockFeedConfig
+from feeds.mock.feed import MockFeed, MockFeedConfig
 
 MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")
 SIDC = ("DE", "FR", "NL", "BE", "AT")  # GB's rules have no intraday auctions

@@ -15,7 +15,7 @@ from engine.events import PriceKind, PriceTick
 from engine.ports import FeedError
 from feeds.replay import ReplayConfig, ReplayFeed, load_prices, peek_start
 from gridtui.cli import main
-from gridtui.settings import SettingsError, load_settings
+from gridtui.settings.loader import SettingsError, load_settings
 from gridtui.wiring import build_clock, build_feed
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"

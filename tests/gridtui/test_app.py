@@ -20,24 +20,24 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from engine.events import PriceTick, StrategyStatus
-from gridtui.app import GridApp
-from gridtui.client import BacktestRequest, InProcessClient
-from gridtui.keymap import COMMANDS
-from gridtui.messages import DashboardUpdate
-from gridtui.screens.backtest_form import BacktestForm
-from gridtui.screens.dashboard import PANES
-from gridtui.screens.help import HelpScreen
-from gridtui.settings import load_settings
-from gridtui.settings_ops import KeySettings, UiSettings
-from gridtui.widgets.alert_log import AlertLog
-from gridtui.widgets.backtest_table import BacktestTable
-from gridtui.widgets.battery_table import BatteryTable
-from gridtui.widgets.market_filter import MarketFilter
-from gridtui.widgets.price_chart import PriceChart
-from gridtui.widgets.price_table import PriceTable
-from gridtui.widgets.spread_table import SpreadTable
-from gridtui.widgets.status_bar import StatusBar
-from gridtui.widgets.strategy_table import StrategyTable
+from gridtui.client.in_process import BacktestRequest, InProcessClient
+from gridtui.settings.loader import load_settings
+from gridtui.settings.operations import KeySettings, UiSettings
+from gridtui.tui.app import GridApp
+from gridtui.tui.keymap import COMMANDS
+from gridtui.tui.messages import DashboardUpdate
+from gridtui.tui.screens.backtest_form import BacktestForm
+from gridtui.tui.screens.dashboard import PANES
+from gridtui.tui.screens.help import HelpScreen
+from gridtui.tui.widgets.alert_log import AlertLog
+from gridtui.tui.widgets.backtest_table import BacktestTable
+from gridtui.tui.widgets.battery_table import BatteryTable
+from gridtui.tui.widgets.market_filter import MarketFilter
+from gridtui.tui.widgets.price_chart import PriceChart
+from gridtui.tui.widgets.price_table import PriceTable
+from gridtui.tui.widgets.spread_table import SpreadTable
+from gridtui.tui.widgets.status_bar import StatusBar
+from gridtui.tui.widgets.strategy_table import StrategyTable
 from tests.stubs.scripted_client import MARKETS, NOW, ScriptedClient, dashboard_script, settle
 
 

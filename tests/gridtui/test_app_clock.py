@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 import pytest
 
 from engine.clock import LiveClock, SimClock
-from gridtui import client as client_module
-from gridtui.app import GridApp
-from gridtui.client import InProcessClient
-from gridtui.settings import SettingsError, load_settings
-from gridtui.settings_ops import UiSettings
-from gridtui.widgets.status_bar import StatusBar
+from gridtui.client import in_process as client_module
+from gridtui.client.in_process import InProcessClient
+from gridtui.settings.loader import SettingsError, load_settings
+from gridtui.settings.operations import UiSettings
+from gridtui.tui.app import GridApp
+from gridtui.tui.widgets.status_bar import StatusBar
 from gridtui.wiring import build_runtime
 from tests.gridtui.test_app import running
 from tests.stubs.scripted_client import ScriptedClient, dashboard_script

@@ -11,9 +11,9 @@ import re
 
 import pytest
 
-from gridtui.app import GridApp
-from gridtui.widgets.dash_table import DashTable
-from gridtui.widgets.notice_area import NoticeArea
+from gridtui.tui.app import GridApp
+from gridtui.tui.widgets.dash_table import DashTable
+from gridtui.tui.widgets.notice_area import NoticeArea
 from tests.gridtui.test_app import running
 from tests.stubs.scripted_client import ScriptedClient, dashboard_script, settle
 

@@ -22,15 +22,15 @@ from textual.content import Content
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 
-from gridtui.app import GridApp
-from gridtui.keymap import COMMANDS
-from gridtui.messages import EngineStopped
-from gridtui.screens.backtest_form import BacktestForm
-from gridtui.screens.help import HelpScreen
-from gridtui.widgets.formatting import literal_markup
-from gridtui.widgets.market_filter import MarketFilter
-from gridtui.widgets.notice_area import NoticeArea
-from gridtui.widgets.pane import Pane
+from gridtui.tui.app import GridApp
+from gridtui.tui.keymap import COMMANDS
+from gridtui.tui.messages import EngineStopped
+from gridtui.tui.screens.backtest_form import BacktestForm
+from gridtui.tui.screens.help import HelpScreen
+from gridtui.tui.widgets.formatting import literal_markup
+from gridtui.tui.widgets.market_filter import MarketFilter
+from gridtui.tui.widgets.notice_area import NoticeArea
+from gridtui.tui.widgets.pane import Pane
 from tests.gridtui.test_app import current, running
 from tests.stubs.scripted_client import ScriptedClient, dashboard_script, settle
 

@@ -29,11 +29,11 @@ from engine.events import (
     StrategyStatus,
 )
 from engine.store.base import BacktestRecord
-from gridtui.app import GridApp
-from gridtui.client import ForecasterInfo
-from gridtui.screens.backtest_result import BacktestResultScreen
-from gridtui.screens.dashboard import DashboardScreen
-from gridtui.widgets.backtest_table import BacktestTable
+from gridtui.client.in_process import ForecasterInfo
+from gridtui.tui.app import GridApp
+from gridtui.tui.screens.backtest_result import BacktestResultScreen
+from gridtui.tui.screens.dashboard import DashboardScreen
+from gridtui.tui.widgets.backtest_table import BacktestTable
 from tests.stubs.builders import degraded_entsoe
 from tests.stubs.scripted_client import NOW, ScriptedClient, dashboard_script, settle
 

@@ -13,14 +13,14 @@ import pytest
 
 from engine.events import AuditEntry, BacktestProgress, StrategyStatus, Trade
 from engine.store.sqlite import SqliteStore
-from engine.strategy_manager import StrategyManager
-from engine.strategy_slot import StrategyState
-from gridtui.app import GridApp
+from engine.strategies.manager import StrategyManager
+from engine.strategies.slot import StrategyState
 from gridtui.cli import main
-from gridtui.client import BacktestRequest, InProcessClient
-from gridtui.report import render_report
-from gridtui.settings import load_settings
-from gridtui.svg_chart import nice_ticks
+from gridtui.client.in_process import BacktestRequest, InProcessClient
+from gridtui.report.html import render_report
+from gridtui.report.svg_chart import nice_ticks
+from gridtui.settings.loader import load_settings
+from gridtui.tui.app import GridApp
 from tests.engine.test_backtest import write_prices
 
 

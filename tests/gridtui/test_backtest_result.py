@@ -15,12 +15,12 @@ from textual.widgets import Static
 from engine.events import BacktestProgress
 from engine.store.base import BacktestRecord
 from engine.store.sqlite import SqliteStore
-from gridtui.app import GridApp
 from gridtui.cli import main
-from gridtui.report import HEADLINE_METRICS, format_metric
-from gridtui.screens.backtest_result import BacktestResultScreen
-from gridtui.widgets.backtest_table import BacktestTable
-from gridtui.widgets.equity_chart import EquityChart
+from gridtui.report.html import HEADLINE_METRICS, format_metric
+from gridtui.tui.app import GridApp
+from gridtui.tui.screens.backtest_result import BacktestResultScreen
+from gridtui.tui.widgets.backtest_table import BacktestTable
+from gridtui.tui.widgets.equity_chart import EquityChart
 from tests.engine.test_backtest import write_prices
 from tests.stubs.scripted_client import NOW, ScriptedClient, dashboard_script, settle
 
@@ -156,9 +156,9 @@ async def test_the_in_process_dashboard_starts_with_the_stores_alerts_and_runs(
 ) -> None:
     """Runs and alerts kept by earlier sessions are on screen when the dashboard opens."""
     from engine.events import Alert, Severity
-    from gridtui.client import InProcessClient
-    from gridtui.settings import load_settings
-    from gridtui.widgets.alert_log import AlertLog
+    from gridtui.client.in_process import InProcessClient
+    from gridtui.settings.loader import load_settings
+    from gridtui.tui.widgets.alert_log import AlertLog
 
     settings = load_settings(
         environ={},

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.backtest import run_backtest
-from engine.backtest_config import BacktestConfig, NoDataInWindow
+from engine.backtest.config import BacktestConfig, NoDataInWindow
+from engine.backtest.run import run_backtest
 from engine.store.sqlite import SqliteStore
 from feeds.replay import ReplayConfig, ReplayFeed
 from gridtui.cli import main
-from gridtui.client import BacktestRequest, InProcessClient
-from gridtui.settings import load_settings
+from gridtui.client.in_process import BacktestRequest, InProcessClient
+from gridtui.settings.loader import load_settings
 from tests.engine.test_backtest import every_strategy, write_prices
 
 FILE_RANGE = "it covers 2021-01-04 00:00 to 2021-01-06 23:00 UTC"
@@ -104,8 +104,8 @@ async def test_the_engine_refuses_a_window_with_no_prices_in_it(tmp_path):
 async def test_the_dashboard_form_says_which_days_the_file_covers(tmp_path):
     from textual.widgets import Input, Select
 
-    from gridtui.app import GridApp
-    from gridtui.screens.backtest_form import BacktestForm
+    from gridtui.tui.app import GridApp
+    from gridtui.tui.screens.backtest_form import BacktestForm
 
     prices = write_prices(tmp_path / "prices.parquet", days=3)
     settings = load_settings(

@@ -129,7 +129,7 @@ def test_a_forecaster_is_out_of_sample_only_when_trained_before_the_period(tmp_p
     import msgspec
 
     from gridtui.commands.battery_commit import _is_shipped
-    from models.forecast_meta import in_sample_reason, training_days
+    from models.forecast.meta import in_sample_reason, training_days
     from tests.models.forecast_builders import saved_model
 
     registry, model_id = saved_model(tmp_path / "user", "dayahead")

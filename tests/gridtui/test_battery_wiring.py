@@ -8,12 +8,12 @@ policy the fleet and the strategy plan with the LP and say so.
 
 from __future__ import annotations
 
-from engine.battery_fleet import BatteryFleet
-from engine.commitment import ControllerPlanner, LpPlanner
-from engine.controller import PolicyController
-from engine.rule import RuleController
+from engine.battery.commitment import ControllerPlanner, LpPlanner
+from engine.battery.controller import PolicyController
+from engine.battery.fleet import BatteryFleet
+from engine.battery.threshold import RuleController
 from engine.strategies.battery import BatteryStrategy
-from gridtui.settings import load_settings
+from gridtui.settings.loader import load_settings
 from gridtui.wiring import build_components, build_strategies
 
 FLEET = [

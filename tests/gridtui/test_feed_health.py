@@ -12,13 +12,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from engine.events import FeedHealth, PriceKind, PriceTick
-from gridtui.app import GridApp
-from gridtui.client import InProcessClient
-from gridtui.settings import load_settings
-from gridtui.view_model import DashboardModel
-from gridtui.widgets.feed_health_table import FeedHealthTable
-from gridtui.widgets.feed_market_table import FeedMarketTable
-from gridtui.widgets.status_bar import StatusBar
+from gridtui.client.in_process import InProcessClient
+from gridtui.settings.loader import load_settings
+from gridtui.tui.app import GridApp
+from gridtui.tui.view_model import DashboardModel
+from gridtui.tui.widgets.feed_health_table import FeedHealthTable
+from gridtui.tui.widgets.feed_market_table import FeedMarketTable
+from gridtui.tui.widgets.status_bar import StatusBar
 from tests.feeds.entsoe_server import FakeEntsoe, Reply
 from tests.stubs.builders import T0, degraded_entsoe, tick
 from tests.stubs.scripted_client import MARKETS, NOW, ScriptedClient, dashboard_script, settle

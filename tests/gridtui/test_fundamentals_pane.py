@@ -16,15 +16,15 @@ import pytest
 from engine.clock import SimClock
 from engine.events import Fundamentals, OpenPosition, StrategyStatus
 from engine.strategies.fundamental import fundamental_inputs
-from feeds.mock import MockFeed
-from feeds.mock_config import MockFeedConfig
+from feeds.mock.config import MockFeedConfig
+from feeds.mock.feed import MockFeed
 from feeds.replay_fundamentals import load_fundamentals
-from gridtui.app import GridApp
-from gridtui.client import InProcessClient
-from gridtui.settings import load_settings
-from gridtui.view_model import DashboardModel
-from gridtui.widgets.fundamentals_chart import FundamentalsChart
-from gridtui.widgets.fundamentals_table import FundamentalsTable
+from gridtui.client.in_process import InProcessClient
+from gridtui.settings.loader import load_settings
+from gridtui.tui.app import GridApp
+from gridtui.tui.view_model import DashboardModel
+from gridtui.tui.widgets.fundamentals_chart import FundamentalsChart
+from gridtui.tui.widgets.fundamentals_table import FundamentalsTable
 from tests.feeds.test_replay_fundamentals import fetch_real_history, needs_real
 from tests.stubs.scripted_client import ScriptedClient, settle
 

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.events import Alert, Severity
-from gridtui.app import GridApp
-from gridtui.settings_ops import UiSettings
-from gridtui.views import ChartSeries
-from gridtui.widgets.alert_log import AlertLog, alert_time
-from gridtui.widgets.formatting import Palette, market_times
+from gridtui.settings.operations import UiSettings
+from gridtui.tui.app import GridApp
+from gridtui.tui.views import ChartSeries
+from gridtui.tui.widgets.alert_log import AlertLog, alert_time
+from gridtui.tui.widgets.formatting import Palette, market_times
 from tests.stubs.scripted_client import ScriptedClient, settle
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -70,7 +70,7 @@ async def test_the_alert_log_shows_market_time_beside_utc(
 
 
 def axis_of(series: ChartSeries, width: int, zone: tzinfo) -> str:
-    from gridtui.widgets.price_chart import render_chart
+    from gridtui.tui.widgets.price_chart import render_chart
 
     return render_chart(series, width, 12, Palette(), zone).plain.splitlines()[-1]
 
@@ -91,7 +91,7 @@ def test_the_chart_axis_reads_in_market_time_with_utc_where_there_is_room() -> N
     assert "08:05 CET" in narrower and "16:05 CET" in narrower and "UTC" not in narrower
     narrowest = axis_of(series, 40, BRUSSELS)  # the legend still names the zone
     assert "08:05" in narrowest and "16:05" in narrowest and "CET" not in narrowest
-    from gridtui.widgets.price_chart import render_chart
+    from gridtui.tui.widgets.price_chart import render_chart
 
     legend = render_chart(series, 120, 12, Palette(), BRUSSELS).plain.splitlines()[0]
     assert legend.endswith("€/MWh, CET")

@@ -11,8 +11,8 @@ import json
 import pytest
 
 from feeds.entsoe.zones import KNOWN_ZONES
-from feeds.mock_profiles import GENERIC_PROFILE, ZONE_PROFILES, profile_for
-from gridtui.settings import SettingsError, load_settings
+from feeds.mock.profiles import GENERIC_PROFILE, ZONE_PROFILES, profile_for
+from gridtui.settings.loader import SettingsError, load_settings
 from tests.gridtui.test_bad_input import gridtui
 
 

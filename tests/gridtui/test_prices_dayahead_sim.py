@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from engine.clock import SimClock
 from engine.events import Forecast
-from gridtui.client import InProcessClient
-from gridtui.folds.prices import ForecasterNeeds
-from gridtui.settings import load_settings
-from gridtui.view_model import DashboardModel
+from gridtui.client.in_process import InProcessClient
+from gridtui.settings.loader import load_settings
+from gridtui.tui.folds.prices import ForecasterNeeds
+from gridtui.tui.view_model import DashboardModel
 from gridtui.wiring import build_runtime
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -91,7 +91,7 @@ async def test_a_run_started_after_the_decision_time_soon_draws_tomorrows_curve(
 
 
 def hint(model: DashboardModel, market: str = "DE") -> str:
-    from gridtui.widgets.price_chart import hint_text
+    from gridtui.tui.widgets.price_chart import hint_text
 
     return hint_text(model.snapshot().charts[market], BRUSSELS)
 

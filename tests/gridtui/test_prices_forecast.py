@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 
 from engine.events import Event, Forecast, Fundamentals, PriceTick
-from gridtui.app import GridApp
-from gridtui.client import ForecasterInfo, forecasters_of
-from gridtui.folds.prices import ForecasterNeeds
-from gridtui.settings import Settings
-from gridtui.view_model import DashboardModel
-from gridtui.views import ChartSeries
-from gridtui.widgets.formatting import Palette
-from gridtui.widgets.price_chart import PriceChart, render_chart
-from gridtui.widgets.price_table import PriceTable
+from gridtui.client.in_process import ForecasterInfo, forecasters_of
+from gridtui.settings.loader import Settings
+from gridtui.tui.app import GridApp
+from gridtui.tui.folds.prices import ForecasterNeeds
+from gridtui.tui.view_model import DashboardModel
+from gridtui.tui.views import ChartSeries
+from gridtui.tui.widgets.formatting import Palette
+from gridtui.tui.widgets.price_chart import PriceChart, render_chart
+from gridtui.tui.widgets.price_table import PriceTable
 from tests.stubs.scripted_client import ScriptedClient, settle
 
 T0 = datetime(2025, 11, 5, 13, 50, tzinfo=UTC)
@@ -237,6 +237,6 @@ def test_tomorrows_day_ahead_forecast_extends_the_chart() -> None:
     [(None, "—"), (-60, "now"), (0, "+0m"), (45 * 60, "+45m"), (3600, "+1h"), (9000, "+2h30")],
 )
 def test_how_far_ahead_reads(seconds: float | None, shown: str) -> None:
-    from gridtui.widgets.formatting import ahead
+    from gridtui.tui.widgets.formatting import ahead
 
     assert ahead(seconds) == shown

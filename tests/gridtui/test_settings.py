@@ -1,6 +1,6 @@
 import pytest
 
-from gridtui.settings import SettingsError, load_settings
+from gridtui.settings.loader import SettingsError, load_settings
 
 
 def test_defaults_just_run(tmp_path):
@@ -84,7 +84,7 @@ def test_url_passwords_are_never_shown(tmp_path, capsys):
     import argparse
 
     from gridtui.commands import config
-    from gridtui.settings import redact_url, to_toml_dict, url_passwords
+    from gridtui.settings.loader import redact_url, to_toml_dict, url_passwords
 
     env = {
         "GRIDTUI_STORE_URL": "postgresql://grid:pg-pw%40x@db:5432/gridtui",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from gridtui.report import HEADLINE_METRICS, format_metric, metric_label
+from gridtui.report.html import HEADLINE_METRICS, format_metric, metric_label
 from tests.engine.test_backtest import write_prices
 from tests.gridtui.test_terminal import GRIDTUI, TMUX, tmux
 

@@ -19,13 +19,13 @@ from engine.events import (
     PriceTick,
     SpreadOpportunity,
 )
-from gridtui.view_model import DashboardModel
-from gridtui.views import EMPTY_SNAPSHOT, FeedView, MarketView, SpreadView
-from gridtui.widgets import formatting as fmt
-from gridtui.widgets.formatting import Palette
-from gridtui.widgets.price_chart import render_chart
-from gridtui.widgets.price_table import PriceTable
-from gridtui.widgets.spread_table import SpreadTable
+from gridtui.tui.view_model import DashboardModel
+from gridtui.tui.views import EMPTY_SNAPSHOT, FeedView, MarketView, SpreadView
+from gridtui.tui.widgets import formatting as fmt
+from gridtui.tui.widgets.formatting import Palette
+from gridtui.tui.widgets.price_chart import render_chart
+from gridtui.tui.widgets.price_table import PriceTable
+from gridtui.tui.widgets.spread_table import SpreadTable
 from tests.stubs.builders import T0, tick
 from tests.stubs.scripted_client import NOW, dashboard_script
 

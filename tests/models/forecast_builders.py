@@ -127,7 +127,7 @@ def day(offset: int) -> datetime:
 @cache
 def tiny_model(task: str, fundamentals: bool = False) -> TrainedForecast:
     """A small model trained once per test session (a few seconds): 3 markets, 70 days."""
-    from models.features import PipelineConfig
+    from models.features.pipeline import PipelineConfig
     from models.training import TrainConfig, train_forecast
 
     frame = synthetic_prices(days=70, fundamentals=fundamentals)

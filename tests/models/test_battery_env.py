@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from engine.auction_rule import AuctionRule
-from engine.battery import BatterySpec, BatteryStatus
-from engine.battery_obs import build_observation
-from engine.dispatch import context_at
-from engine.price_series import PriceSeries, to_us
-from models.battery_env import BatteryEnv, prepare_series, series_from_frame
+from engine.battery.auction_calendar import AuctionRule
+from engine.battery.dispatch import context_at
+from engine.battery.observation import build_observation
+from engine.battery.physics import BatterySpec, BatteryStatus
+from engine.battery.price_series import PriceSeries, to_us
+from models.battery.env import BatteryEnv, prepare_series, series_from_frame
 
 START = datetime(2022, 3, 1, tzinfo=UTC)
 

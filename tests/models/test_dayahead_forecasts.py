@@ -1,4 +1,4 @@
-"""Day-ahead forecasts as Series (models.dayahead_forecasts): the ONNX model's side.
+"""Day-ahead forecasts as Series (models.forecast.dayahead): the ONNX model's side.
 
 LEAR's side (``lear_forecasts``) is tested in ``test_lear.py``.
 """
@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.dayahead_forecasts import delivery_index, model_forecasts
-from models.forecast import OnnxForecaster
-from models.price_grid import FeatureError, grid_from_frame
+from models.features.price_grid import FeatureError, grid_from_frame
+from models.forecast.dayahead import delivery_index, model_forecasts
+from models.forecast.onnx_forecaster import OnnxForecaster
 from tests.models.forecast_builders import drop_day, saved_model, synthetic_prices
 
 pytest.importorskip("xgboost")  # the tiny model is trained on the spot

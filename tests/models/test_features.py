@@ -9,13 +9,19 @@ import pandas as pd
 import pytest
 
 from engine.events import Event, Fundamentals, PriceKind, PriceTick
-from models.dayahead_pipeline import DayAheadPipeline
-from models.features import PipelineConfig
-from models.holidays import easter_sunday, is_holiday
-from models.intraday_pipeline import IntradayPipeline
-from models.pipeline import capacity_steps
-from models.price_grid import FeatureError, LiveGrid, grid_from_frame, infer_step_minutes, step_of
-from models.price_window import fill_window
+from models.features.dayahead import DayAheadPipeline
+from models.features.holidays import easter_sunday, is_holiday
+from models.features.intraday import IntradayPipeline
+from models.features.pick import capacity_steps
+from models.features.pipeline import PipelineConfig
+from models.features.price_grid import (
+    FeatureError,
+    LiveGrid,
+    grid_from_frame,
+    infer_step_minutes,
+    step_of,
+)
+from models.features.price_window import fill_window
 from tests.models.forecast_builders import (
     as_fundamentals,
     as_ticks,
@@ -237,7 +243,7 @@ def test_holidays_per_country():
 
 
 def test_local_calendar_matches_pandas_time_zones_through_dst():
-    from models.calendar_features import _local_calendar
+    from models.features.calendar import _local_calendar
 
     for step_minutes in (15, 60):
         step_s = step_minutes * 60

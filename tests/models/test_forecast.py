@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 
 from engine.events import Forecast, PriceKind
-from models.features import PIPELINE_VERSION
-from models.forecast import ForecastInputError, OnnxForecaster
-from models.forecast_band import AdaptiveBand
-from models.forecast_eval import adaptive_band, evaluate_model, table_rows
-from models.forecast_meta import ForecastModelError
-from models.price_grid import grid_from_frame
+from models.features.pipeline import PIPELINE_VERSION
+from models.features.price_grid import grid_from_frame
+from models.forecast.band import AdaptiveBand
+from models.forecast.evaluation import adaptive_band, evaluate_model, table_rows
+from models.forecast.meta import ForecastModelError
+from models.forecast.onnx_forecaster import ForecastInputError, OnnxForecaster
 from models.registry import SHIPPED_ROOT, ModelMeta, Registry
 from tests.models.forecast_builders import as_ticks, saved_model, synthetic_prices
 

@@ -14,9 +14,9 @@ from engine.events import FORECASTS, Event, Forecast, PriceKind, PriceTick
 from engine.kernel import Component
 from engine.runtime import Runtime
 from engine.store.sqlite import SqliteStore
-from models.forecast import OnnxForecaster
-from models.forecast_component import ForecastComponent
-from models.price_grid import grid_from_frame, step_of
+from models.features.price_grid import grid_from_frame, step_of
+from models.forecast.component import ForecastComponent
+from models.forecast.onnx_forecaster import OnnxForecaster
 from tests.models.forecast_builders import (
     as_ticks,
     saved_model,
@@ -166,7 +166,7 @@ async def test_forecasts_reach_the_bus_through_the_kernel(tmp_path, intraday):
 
 
 def test_wiring_loads_the_promoted_models(tmp_path):
-    from gridtui.settings import load_settings
+    from gridtui.settings.loader import load_settings
     from gridtui.wiring import build_components, build_forecast_components
 
     settings = load_settings(environ={}, overrides={"data_dir": str(tmp_path)})

@@ -1,5 +1,5 @@
-"""LEAR (models.lear): no look-ahead, local-day shapes across DST, faithful LassoLarsIC fits,
-and a known relation recovered."""
+"""LEAR (models.forecast.lear): no look-ahead, local-day shapes across DST, faithful
+LassoLarsIC fits, and a known relation recovered."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LassoLarsIC
 
-from models.dayahead_forecasts import delivery_index, lear_forecasts
-from models.lear import daily_prices, fit_hours, neighbours_of
-from models.price_grid import grid_from_frame
+from models.features.price_grid import grid_from_frame
+from models.forecast.dayahead import delivery_index, lear_forecasts
+from models.forecast.lear import daily_prices, fit_hours, neighbours_of
 from tests.models.forecast_builders import synthetic_prices
 
 # Three coupled zones: LEAR reads 4 × 24 own + 2 × 24 neighbour prices + 7 dummies,

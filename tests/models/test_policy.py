@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from engine.battery import BatterySpec
-from engine.battery_obs import OBSERVATION_SIZE, OBSERVATION_VERSION
-from engine.controller import DecisionContext, PolicyController
+from engine.battery.controller import DecisionContext, PolicyController
+from engine.battery.observation import OBSERVATION_SIZE, OBSERVATION_VERSION
+from engine.battery.physics import BatterySpec
+from engine.battery.price_series import to_us
 from engine.ports import Policy
-from engine.price_series import to_us
-from models.policy import OnnxPolicy, check_compatible, default_policy_id, load_policy
+from models.battery.policy import OnnxPolicy, check_compatible, default_policy_id, load_policy
 from models.registry import SHIPPED_ROOT, ModelMeta, Registry, RegistryError
 
 onnx = pytest.importorskip("onnx")

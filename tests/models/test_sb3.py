@@ -8,13 +8,13 @@ import pytest
 
 pytest.importorskip("stable_baselines3")
 
-from engine.battery import BatterySpec
-from engine.battery_obs import OBSERVATION_SIZE
-from engine.controller import PolicyController
-from engine.dispatch import run_controller
-from engine.price_series import PriceSeries, to_us
-from models.battery_env import prepare_series
-from models.policy import OnnxPolicy
+from engine.battery.controller import PolicyController
+from engine.battery.dispatch import run_controller
+from engine.battery.observation import OBSERVATION_SIZE
+from engine.battery.physics import BatterySpec
+from engine.battery.price_series import PriceSeries, to_us
+from models.battery.env import prepare_series
+from models.battery.policy import OnnxPolicy
 from models.training.behaviour_cloning import act_fn
 from models.training.imitation import plan_labels, rollout_states, state_labels
 from models.training.policy_export import export_onnx, max_export_error

@@ -10,12 +10,12 @@ import pytest
 pytest.importorskip("xgboost")
 pytest.importorskip("onnxmltools")
 
-from models.features import PIPELINE_VERSION, PipelineConfig
-from models.forecast import OnnxForecaster
-from models.forecast_eval import compute_block, decision_points
-from models.forecast_meta import LOWER, POINT, UPPER, role_name
-from models.pipeline import make_pipeline
-from models.price_grid import grid_from_frame
+from models.features.pick import make_pipeline
+from models.features.pipeline import PIPELINE_VERSION, PipelineConfig
+from models.features.price_grid import grid_from_frame
+from models.forecast.evaluation import compute_block, decision_points
+from models.forecast.meta import LOWER, POINT, UPPER, role_name
+from models.forecast.onnx_forecaster import OnnxForecaster
 from models.training import TrainConfig, TrainingError, train_forecast
 from models.training.export import booster_to_onnx, max_difference
 from models.training.xgb import predict_with_boosters
@@ -110,7 +110,7 @@ def test_bands_are_ordered_and_calibrated_on_validation():
     grid = grid_from_frame(synthetic_prices(days=30, seed=5), pipeline.markets, 60)
     block = compute_block(pipeline, grid, [date(2023, 1, 25)], None)
     raw = predict_with_boosters(trained.boosters)(block, None)
-    from models.forecast_band import band_to_prices
+    from models.forecast.band import band_to_prices
 
     band = band_to_prices(block, raw[POINT], raw[LOWER], raw[UPPER], -5.0)  # absurdly narrow
     assert (band.lower <= band.point).all() and (band.point <= band.upper).all()

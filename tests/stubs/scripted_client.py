@@ -35,9 +35,9 @@ from engine.events import (
     SpreadOpportunity,
     StrategyStatus,
 )
-from engine.spread_config import SpreadConfig
+from engine.spreads.config import SpreadConfig
 from engine.store.base import BacktestRecord
-from gridtui.client import (
+from gridtui.client.in_process import (
     BacktestRequest,
     ClientInfo,
     ClientStats,

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 from engine.events import Event, PriceKind, PriceTick, Trade
 from engine.strategies.base import Strategy
+from engine.strategies.config import ManagerConfig
 from engine.strategies.execution import ExecutionConfig
-from engine.strategy_config import ManagerConfig
-from engine.strategy_manager import StrategyManager
+from engine.strategies.manager import StrategyManager
 
 T0 = datetime(2021, 3, 1, tzinfo=UTC)
 FREE = ExecutionConfig(fee_eur_mwh=0.0, slippage_eur_mwh=0.0, impact_eur_mwh_per_mwh=0.0)

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from engine.battery import BatterySpec
+from engine.battery.physics import BatterySpec
 from engine.events import AuditEntry, BatteryState, Event
 from engine.strategies.battery import BatteryStrategy, BatteryStrategyConfig
 from tests.stubs.strategy_host import (

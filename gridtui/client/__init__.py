@@ -1,0 +1,1 @@
+"""Engine clients: the EngineClient protocol, the in-process engine, and a daemon over WebSocket."""

@@ -1,0 +1,1 @@
+"""The daemon's WebSocket: the server side, its protocol, and the client a remote dashboard uses."""

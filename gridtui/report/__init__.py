@@ -1,0 +1,1 @@
+"""HTML backtest reports and the SVG charts they are drawn with."""

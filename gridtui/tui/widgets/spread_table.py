@@ -1,0 +1,94 @@
+"""SpreadTable: every pair of markets, best net opportunity first.
+
+Open opportunities (from the engine's spread events) read ``● OPEN`` with how
+long they have been open; other pairs show the indicative net from the latest
+prices. Profitable rows are bold and coloured; losing ones are dim.
+
+Two columns tell the spread from what a trader can earn of it: "Congestion"
+is the spread sell − buy, which under market coupling goes to the TSOs;
+"Net of right" is what a transmission right on the border earns this period
+after its price (— where the pair has no interconnector or no price yet).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+
+from gridtui.tui.views import SpreadView
+from gridtui.tui.widgets import formatting as fmt
+from gridtui.tui.widgets.dash_table import MarketFilteredTable, Row
+
+
+class SpreadTable(MarketFilteredTable):
+    COLUMNS = (
+        ("pair", "Buy→Sell", 8),
+        ("spread", "Congestion", 10),
+        ("net_right", "Net of right", 12),
+        ("open", "Open for", 13),
+        ("buy", "Buy €", 8),
+        ("sell", "Sell €", 8),
+        ("right", "Right", 6),
+        ("net", "Net €/MWh", 9),
+        ("cost", "Cost", 4),
+        ("profit", "€/h", 8),
+    )
+    # Dropped in this order when the pane is narrow: the inputs of the net first,
+    # then congestion (it goes to the TSOs); the pair, the net and €/h always show.
+    DROP_ORDER = ("right", "cost", "buy", "sell", "spread", "net_right", "open")
+
+    spreads: reactive[tuple[SpreadView, ...]] = reactive((), init=False)
+
+    def watch_spreads(self) -> None:
+        self.rebuild()
+
+    def build_rows(self) -> list[Row]:
+        palette = self.palette
+        rows: list[Row] = []
+        for view in self.spreads:
+            if self.market_filter and not (
+                fmt.market_matches(view.buy_market, self.market_filter)
+                or fmt.market_matches(view.sell_market, self.market_filter)
+            ):
+                continue
+            if view.is_open:
+                style = f"bold {palette.good}"
+            elif view.profitable and not view.stale:
+                style = palette.good
+            else:
+                style = "dim"
+            cost = view.transmission_cost_eur_mwh
+            right = view.right_price_eur_mwh
+            net_right = view.net_of_right_eur_mwh
+            right_style = (
+                "dim" if net_right is None else palette.good if net_right > 0 else palette.bad
+            )
+            opened = (
+                Text(f"● OPEN {fmt.duration(view.open_for_s)}", style=f"bold {palette.good}")
+                if view.is_open
+                else Text("stale price", style=f"italic {palette.warn}")
+                if view.stale
+                else Text(fmt.DASH, style="dim")
+            )
+            key = "|".join(sorted((view.buy_market, view.sell_market)))
+            rows.append(
+                (
+                    key,
+                    (
+                        Text(f"{view.buy_market}→{view.sell_market}", style=style),
+                        Text(fmt.price(view.spread_eur_mwh, 10), style=style),
+                        Text(fmt.price(net_right, 12), style=right_style),
+                        opened,
+                        Text(fmt.price(view.buy_price_eur_mwh, 8), style=style),
+                        Text(fmt.price(view.sell_price_eur_mwh, 8), style=style),
+                        Text(fmt.price(right, 6), style="dim"),
+                        Text(fmt.price(view.net_spread_eur_mwh, 9), style=style),
+                        Text(fmt.DASH if cost is None else f"{cost:4.1f}", style="dim"),
+                        Text(
+                            fmt.DASH if view.profit_eur_h is None else f"{view.profit_eur_h:8,.0f}",
+                            style=style,
+                        ),
+                    ),
+                )
+            )
+        return rows

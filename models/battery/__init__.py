@@ -1,0 +1,1 @@
+"""Battery policies served from ONNX, and the gymnasium environment they are trained in."""

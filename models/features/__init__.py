@@ -1,0 +1,4 @@
+"""Features of the price forecasts.
+
+The day-ahead and intraday pipelines, shared by training and live inference.
+"""

@@ -73,12 +73,12 @@ from battery_tuning import train_policies, tune_commitment, tune_rule  # noqa: E
 
 from engine.battery.auction_calendar import AuctionRule  # noqa: E402 — needs the path above
 from engine.battery.commitment import ControllerPlanner, LpPlanner, run_committed  # noqa: E402
-from engine.battery.controller import PolicyController  # noqa: E402
 from engine.battery.dispatch import run_controller  # noqa: E402
 from engine.battery.gate_forecast import delivery_days, forecast_on_grid, lagged_forecast  # noqa: E402
 from engine.battery.mpc import MpcController  # noqa: E402
 from engine.battery.optimum import solve_schedule  # noqa: E402
 from engine.battery.physics import BatterySpec  # noqa: E402
+from engine.battery.policy_controller import PolicyController  # noqa: E402
 from engine.battery.price_series import PriceSeries  # noqa: E402
 from engine.battery.threshold import RuleController  # noqa: E402
 from models.battery.env import series_from_frame  # noqa: E402

@@ -209,7 +209,7 @@ def build_strategies(settings: Settings, names: Sequence[str] | None = None) -> 
         if isinstance(config, BatteryStrategyConfig):
             extra["exchange_fee_eur_mwh"] = section.execution.fee_eur_mwh
             if config.controller == "rl":
-                from engine.battery.controller import PolicyController
+                from engine.battery.policy_controller import PolicyController
                 from models.battery.policy import load_policy
                 from models.registry import RegistryError
 
@@ -301,8 +301,9 @@ def build_battery_fleet(settings: Settings, batteries: Sequence[BatterySpec]) ->
     The exchange fee of ``[strategies.execution]`` is counted like the wear.
     """
     from engine.battery.commitment import ControllerPlanner, DayPlanner, LpPlanner
-    from engine.battery.controller import Controller, PolicyController
+    from engine.battery.controller import Controller
     from engine.battery.fleet import BatteryFleet, BatteryUnit
+    from engine.battery.policy_controller import PolicyController
     from engine.market.timeline import MarketTimeline
 
     battery = settings.battery

@@ -37,7 +37,8 @@ Where things live: the thresholds in :mod:`engine.alerts.config`, the condition
 rules in :mod:`engine.alerts.rules`, ``forecast_off`` and its pending forecasts
 in :mod:`engine.alerts.forecast_checks`. This module keeps the component, the feed
 staleness watch (``feed_stale``/``feed_recovered``) and the deduplication and
-cooldown every alert passes through (:meth:`AlertEngine._emit`).
+cooldown every alert passes through live in :mod:`engine.alerts.state`
+(:meth:`~engine.alerts.state.AlertState.emit`).
 """
 
 from __future__ import annotations
@@ -46,18 +47,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-import msgspec
-
 from engine.alerts.config import AlertConfig
 from engine.alerts.forecast_checks import check_forecasts, expire_forecasts, hold_forecast
 from engine.alerts.rules import (
-    RollingBaseline,
     arbitrage,
     battery_bounds,
     feed_health,
     price_spike,
     strategy_error,
 )
+from engine.alerts.state import AlertState, AlertStats
 from engine.events import (
     Alert,
     BatteryState,
@@ -71,7 +70,6 @@ from engine.events import (
     StrategyStatus,
 )
 
-_RANK: Final = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 RULES: Final = (
     "price_spike",
     "arbitrage",
@@ -85,37 +83,30 @@ RULES: Final = (
 )
 
 
-class AlertStats(msgspec.Struct, kw_only=True):
-    raised: int = 0
-    suppressed: int = 0  # quiet because of a cooldown
-    by_rule: dict[str, int] = {}
-
-
 class AlertEngine:
     """The alert rules as a kernel component (see the module docstring)."""
 
     name = "alerts"
 
     def __init__(self, config: AlertConfig | None = None) -> None:
-        self.config = config or AlertConfig()
-        self.stats = AlertStats()
-        self._baselines: dict[tuple[str, str], RollingBaseline] = {}
-        self._last_alert: dict[tuple[str, str], tuple[datetime, Severity]] = {}
-        self._active: set[tuple[str, str]] = set()
+        self.state = AlertState(config or AlertConfig())
         self._last_feed_at: datetime | None = None
         self._first_seen_at: datetime | None = None
-        self._feed_states: dict[str, str] = {}
-        # market → target time → forecast; plus, per market, the earliest target
-        # of an intraday forecast, so a tick looks at the forecasts only when one is due.
-        self._pending: dict[str, dict[datetime, Forecast]] = {}
-        self._pending_count = 0
-        self._next_due: dict[str, datetime] = {}
+
+    @property
+    def config(self) -> AlertConfig:
+        """The thresholds in force."""
+        return self.state.config
+
+    @property
+    def stats(self) -> AlertStats:
+        return self.state.stats
 
     def reconfigure(self, config: AlertConfig) -> None:
         """Take new thresholds (the API's settings update); state is kept."""
-        if config.spike_window != self.config.spike_window:
-            self._baselines.clear()
-        self.config = config
+        if config.spike_window != self.state.config.spike_window:
+            self.state.baselines.clear()
+        self.state.config = config
 
     # -- the Component protocol ------------------------------------------------------
 
@@ -125,37 +116,38 @@ class AlertEngine:
         if not self.config.enabled:
             return []
         alerts: list[Alert] = []
+        state = self.state
         saw_feed = False
         for event in events:
             kind = type(event)
             if kind is PriceTick:
                 assert isinstance(event, PriceTick)
                 saw_feed = True
-                if self._pending:
-                    check_forecasts(self, event, now, alerts)
-                price_spike(self, event, now, alerts)
+                if state.pending:
+                    check_forecasts(state, event, now, alerts)
+                price_spike(state, event, now, alerts)
             elif kind is Fundamentals:
                 saw_feed = True
             elif kind is SpreadOpportunity:
                 assert isinstance(event, SpreadOpportunity)
-                arbitrage(self, event, now, alerts)
+                arbitrage(state, event, now, alerts)
             elif kind is BatteryState:
                 assert isinstance(event, BatteryState)
-                battery_bounds(self, event, now, alerts)
+                battery_bounds(state, event, now, alerts)
             elif kind is StrategyStatus:
                 assert isinstance(event, StrategyStatus)
-                strategy_error(self, event, now, alerts)
+                strategy_error(state, event, now, alerts)
             elif kind is FeedHealth:
                 assert isinstance(event, FeedHealth)
-                feed_health(self, event, now, alerts)
+                feed_health(state, event, now, alerts)
             elif kind is Forecast:
                 assert isinstance(event, Forecast)
-                hold_forecast(self, event)
+                hold_forecast(state, event)
         if saw_feed:
             self._last_feed_at = now
-            if ("feed_stale", "feed") in self._active:
-                self._active.discard(("feed_stale", "feed"))
-                self._emit(
+            if ("feed_stale", "feed") in self.state.active:
+                self.state.active.discard(("feed_stale", "feed"))
+                self.state.emit(
                     alerts,
                     now,
                     "feed_recovered",
@@ -175,10 +167,10 @@ class AlertEngine:
         since = self._last_feed_at or self._first_seen_at
         quiet_s = (now - since).total_seconds()
         key = ("feed_stale", "feed")
-        if quiet_s >= self.config.feed_stale_after_s and key not in self._active:
-            self._active.add(key)
+        if quiet_s >= self.config.feed_stale_after_s and key not in self.state.active:
+            self.state.active.add(key)
             what = "no price since" if self._last_feed_at else "no price at all since the start,"
-            self._emit(
+            self.state.emit(
                 alerts,
                 now,
                 "feed_stale",
@@ -186,36 +178,8 @@ class AlertEngine:
                 Severity.WARNING,
                 f"feed stale: {what} {since:%Y-%m-%d %H:%M:%S} UTC ({quiet_s:,.0f} s)",
             )
-        expire_forecasts(self, now)
+        expire_forecasts(self.state, now)
         return alerts
-
-    # -- cooldown and emission -------------------------------------------------------
-
-    def _emit(
-        self,
-        alerts: list[Alert],
-        now: datetime,
-        rule: str,
-        key: str,
-        severity: Severity,
-        message: str,
-        *,
-        market: str | None = None,
-        cooldown: bool = True,
-    ) -> None:
-        last = self._last_alert.get((rule, key))
-        if cooldown and last is not None:
-            last_at, last_severity = last
-            quiet = (now - last_at).total_seconds() < self.config.cooldown_s
-            if quiet and _RANK[severity] <= _RANK[last_severity]:
-                self.stats.suppressed += 1
-                return
-        self._last_alert[(rule, key)] = (now, severity)
-        self.stats.raised += 1
-        self.stats.by_rule[rule] = self.stats.by_rule.get(rule, 0) + 1
-        alerts.append(
-            Alert(ts=now, rule=rule, severity=severity, message=message, key=key, market=market)
-        )
 
 
 __all__ = ["RULES", "AlertEngine", "AlertStats"]

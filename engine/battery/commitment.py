@@ -12,7 +12,7 @@ prices. This module is that trader:
    committed power of every step of D. :class:`LpPlanner` runs the very HiGHS
    model of perfect foresight (:func:`plan_day` → :func:`engine.battery.optimum.solve_schedule`),
    :class:`ControllerPlanner` rolls any :class:`~engine.battery.controller.Controller`
-   (the RL policy's :class:`~engine.battery.controller.PolicyController`) over the
+   (the RL policy's :class:`~engine.battery.policy_controller.PolicyController`) over the
    forecast as if it were the prices;
 2. :func:`run_committed` plans every day first, from plans only — no real
    price of D or later is read while planning — and then settles the

@@ -2,15 +2,15 @@
 
 :class:`DecisionContext` is the information set of one step (the last week of
 prices and the published ones from now on, nothing later); :class:`Controller`
-is ``decide(context) -> MW``, implemented by the rule (:mod:`engine.battery.threshold`), the
-MPC (:mod:`engine.battery.mpc`) and :class:`PolicyController` (an RL policy behind the
-:class:`~engine.ports.Policy` port). :func:`seasonal_naive` is the forecast of
-the unpublished prices that needs no model.
+is ``decide(context) -> MW``, implemented by the threshold rule
+(:mod:`engine.battery.threshold`), the MPC (:mod:`engine.battery.mpc`) and
+:class:`~engine.battery.policy_controller.PolicyController` (an RL policy behind
+the :class:`~engine.ports.Policy` port). :func:`seasonal_naive` is the forecast
+of the unpublished prices that needs no model.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -18,7 +18,6 @@ import numpy as np
 
 from engine.battery.physics import BatterySpec
 from engine.battery.price_series import US_PER_DAY, FloatArray
-from engine.ports import Policy
 
 HISTORY_DAYS: Final = 7  # days of past prices a controller sees
 
@@ -87,34 +86,9 @@ def seasonal_naive(context: DecisionContext, steps: int) -> FloatArray:
     return np.asarray(prices[source], dtype=np.float64)
 
 
-class PolicyController:
-    """An RL policy behind the :class:`~engine.ports.Policy` port, as a controller.
-
-    The policy sees the observation of :mod:`engine.battery.observation` and answers a
-    fraction of rated power in [−1, 1]; anything outside is clipped here.
-    """
-
-    def __init__(self, policy: Policy) -> None:
-        from engine.battery.observation import build_observation  # it imports this module
-
-        self.policy = policy
-        self._build = build_observation
-
-    @property
-    def name(self) -> str:
-        return f"rl:{self.policy.policy_id}"
-
-    def decide(self, context: DecisionContext) -> float:
-        action = self.policy.act(self._build(context))
-        if not math.isfinite(action):
-            return 0.0
-        return min(max(action, -1.0), 1.0) * context.spec.power_mw
-
-
 __all__ = [
     "HISTORY_DAYS",
     "Controller",
     "DecisionContext",
-    "PolicyController",
     "seasonal_naive",
 ]

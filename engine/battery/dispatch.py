@@ -14,7 +14,7 @@ the rule, the MPC and the RL policy are judged on exactly the same terms:
   impossible);
 - :class:`~engine.battery.controller.Controller` — ``decide(context) -> MW``; the rule
   (:mod:`engine.battery.threshold`), the MPC (:mod:`engine.battery.mpc`) and
-  :class:`~engine.battery.controller.PolicyController` (an RL policy behind the
+  :class:`~engine.battery.policy_controller.PolicyController` (an RL policy behind the
   :class:`~engine.ports.Policy` port) implement it;
 - :func:`run_controller` — a backtest of one controller on one series;
 - :class:`~engine.battery.fleet.BatteryFleet` (re-exported here) — the live

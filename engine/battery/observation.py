@@ -1,7 +1,7 @@
 """The RL policy's observation: one fixed-length vector of what is known at decision time.
 
 The one definition shared by training (``models/battery/env.py``) and serving
-(:class:`engine.battery.controller.PolicyController`), so a policy sees in production
+(:class:`engine.battery.policy_controller.PolicyController`), so a policy sees in production
 exactly what it saw in training. Built only from a
 :class:`~engine.battery.controller.DecisionContext`, which holds no price after the last
 published one.

@@ -47,28 +47,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
 
 from engine.bus.base import BusClosed, BusError
 from engine.bus.codec import ENCODINGS, Encoding, encode
-from engine.bus.redis_subscription import MAX_BLOCK_MS, UNREACHABLE, RedisSubscription
+from engine.bus.redis_connection import MAX_BLOCK_MS, UNREACHABLE, RedisConnection
+from engine.bus.redis_subscription import RedisSubscription
 from engine.events import ALL_TOPICS, TOPIC_OF, Event
 
 _log = logging.getLogger(__name__)
-
-
-def _redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class RedisBus:
@@ -110,37 +99,34 @@ class RedisBus:
             raise ValueError("maxlen, max_events_per_entry and read_count must be ≥ 1")
         if socket_timeout_s * 1000 <= MAX_BLOCK_MS:
             raise ValueError(f"socket_timeout_s must exceed {MAX_BLOCK_MS / 1000} s")
+        self.connection = RedisConnection(
+            url,
+            prefix=prefix,
+            read_count=read_count,
+            backoff_initial_s=backoff_initial_s,
+            backoff_max_s=backoff_max_s,
+            socket_timeout_s=socket_timeout_s,
+        )
         self.url = url
         self.prefix = prefix
         self.maxlen = maxlen
         self.encoding: Encoding = encoding
         self.max_events_per_entry = max_events_per_entry
         self.consumer_id = consumer_id
-        self.read_count = read_count
-        self.backoff_initial_s = backoff_initial_s
-        self.backoff_max_s = backoff_max_s
-        # redis-py's own retries would hide outages behind long stalls and could
-        # repeat a half-sent XADD pipeline; the bus reports or retries itself.
-        self.client: aioredis.Redis = aioredis.Redis.from_url(
-            url,
-            socket_connect_timeout=min(socket_timeout_s, 2.0),
-            socket_timeout=socket_timeout_s,
-            retry=Retry(NoBackoff(), 0),
-        )
+        self.client: aioredis.Redis = self.connection.client
         self._subscriptions: list[RedisSubscription] = []
-        self._closed = False
         self.published = 0
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self.connection.closed
 
     def key(self, topic: str) -> str:
         """The stream key of ``topic``."""
-        return f"{self.prefix}:{topic}"
+        return self.connection.key(topic)
 
     def describe(self) -> str:
-        return f"Redis at {_redact(self.url)}"
+        return self.connection.describe()
 
     async def start(self) -> None:
         """Check that Redis answers. Raises BusError if it does not."""
@@ -222,7 +208,7 @@ class RedisBus:
             if lossless:
                 # "$": a new group starts with what is published from now on; an
                 # existing one (a restart) keeps its place.
-                await self._create_groups(name, keys, start_id="$")
+                await self.connection.create_groups(name, keys, start_id="$")
             else:
                 positions = await self._tail_positions(keys)
         except UNREACHABLE as exc:
@@ -230,21 +216,22 @@ class RedisBus:
         except ResponseError as exc:
             raise BusError(f"cannot subscribe {name!r}: {self.describe()} refused ({exc})") from exc
         subscription = RedisSubscription(
-            self,
+            self.connection,
             name,
             wanted,
             lossless=lossless,
             consumer=f"{name}-{self.consumer_id}",
             positions=positions,
+            on_close=self._forget,
         )
         self._subscriptions.append(subscription)
         return subscription
 
     async def close(self) -> None:
         """Close every subscription and the connections. Idempotent."""
-        if self._closed:
+        if self.connection.closed:
             return
-        self._closed = True
+        self.connection.closed = True
         for subscription in list(self._subscriptions):
             await subscription.close()
         await self.client.aclose()
@@ -252,22 +239,12 @@ class RedisBus:
     # -- helpers ---------------------------------------------------------------
 
     def _raise_if_closed(self) -> None:
-        if self._closed:
+        if self.connection.closed:
             raise BusClosed("bus is closed")
 
     def _forget(self, subscription: RedisSubscription) -> None:
         if subscription in self._subscriptions:
             self._subscriptions.remove(subscription)
-
-    async def _create_groups(self, group: str, keys: Iterable[str], *, start_id: str) -> None:
-        for key in keys:
-            try:
-                await self.client.xgroup_create(key, group, id=start_id, mkstream=True)
-            except ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise BusError(
-                        f"cannot create consumer group {group!r} on {key}: {exc}"
-                    ) from exc
 
     async def _tail_positions(self, keys: Sequence[str]) -> dict[str, bytes]:
         """The id of each stream's last entry (``0-0`` when empty or missing)."""

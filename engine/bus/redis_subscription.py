@@ -11,29 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from engine.bus.base import BusClosed, BusError, iterate
 from engine.bus.codec import ENCODINGS, CodecError, Encoding, decode
+from engine.bus.redis_connection import MAX_BLOCK_MS, UNREACHABLE, RedisConnection
 from engine.events import TOPIC_OF, Event
 
-if TYPE_CHECKING:
-    from engine.bus.redis_streams import RedisBus
-
 _log = logging.getLogger(__name__)
-
-
-# What "the server is unreachable" looks like from redis-py.
-UNREACHABLE: Final = (RedisConnectionError, RedisTimeoutError, OSError)
-
-# A blocking read never waits longer than this in one command, so a dead peer
-# that sends no RST is noticed through the socket timeout, which must be longer.
-MAX_BLOCK_MS: Final = 2_000
 
 # (entry id, fields); fields is empty for a pending entry that MAXLEN trimmed.
 StreamEntry = tuple[bytes, dict[bytes, bytes]]
@@ -44,24 +32,30 @@ def _is_nogroup(exc: ResponseError) -> bool:
 
 
 class RedisSubscription:
-    """One subscriber's cursor on the topic streams. Not safe for two readers."""
+    """One subscriber's cursor on the topic streams. Not safe for two readers.
+
+    It reads through the bus's :class:`RedisConnection` and tells the bus it
+    closed through ``on_close``.
+    """
 
     def __init__(
         self,
-        bus: RedisBus,
+        connection: RedisConnection,
         name: str,
         topics: frozenset[str],
         *,
         lossless: bool,
         consumer: str,
         positions: dict[str, bytes],
+        on_close: Callable[[RedisSubscription], None] = lambda _: None,
     ) -> None:
-        self._bus = bus
+        self._connection = connection
+        self._on_close = on_close
         self._name = name
         self.topics = topics
         self.lossless = lossless
         self.consumer = consumer
-        self._topic_of_key = {bus.key(topic): topic for topic in sorted(topics)}
+        self._topic_of_key = {connection.key(topic): topic for topic in sorted(topics)}
         # Lossy: last id read per stream. Lossless: unused (the group keeps it).
         self._positions = positions
         # Lossless: this consumer's pending entries still to re-read, per stream
@@ -73,7 +67,7 @@ class RedisSubscription:
         self._unacked: dict[str, list[bytes]] = {}
         self._closing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._read_task: asyncio.Task[list[tuple[str, list[StreamEntry]]]] | None = None
-        self._backoff_s = bus.backoff_initial_s
+        self._backoff_s = connection.backoff_initial_s
         self._failures_in_row = 0
         self.rejected = 0
         """Malformed entries skipped (and acknowledged)."""
@@ -131,12 +125,12 @@ class RedisSubscription:
         """
         if not self._unacked:
             return
-        pipe = self._bus.client.pipeline(transaction=False)
+        pipe = self._connection.client.pipeline(transaction=False)
         self._queue_acks(pipe)
         try:
             await pipe.execute()
         except UNREACHABLE as exc:
-            raise BusError(f"cannot acknowledge on {self._bus.describe()}: {exc}") from exc
+            raise BusError(f"cannot acknowledge on {self._connection.describe()}: {exc}") from exc
         self._unacked.clear()
 
     def __aiter__(self) -> AsyncIterator[Event]:
@@ -151,12 +145,12 @@ class RedisSubscription:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, *UNREACHABLE, BusError):
                 await task
-        self._bus._forget(self)
+        self._on_close(self)
 
     # -- reading ---------------------------------------------------------------
 
     def _raise_if_closed(self) -> None:
-        if self._closing.done() or self._bus.closed:
+        if self._closing.done() or self._connection.closed:
             raise BusClosed(f"subscription {self._name!r} is closed")
 
     async def _interruptible(
@@ -200,9 +194,9 @@ class RedisSubscription:
             raise BusError(f"Redis refused a read of {self._name!r}: {exc}") from exc
 
     async def _read_tail(self, block_ms: int | None) -> list[tuple[str, list[StreamEntry]]]:
-        client = self._bus.client
+        client = self._connection.client
         streams: dict[Any, Any] = dict(self._positions)
-        raw = await client.xread(streams, count=self._bus.read_count, block=block_ms)
+        raw = await client.xread(streams, count=self._connection.read_count, block=block_ms)
         response = self._normalise(raw)
         for key, entries in response:
             if entries:
@@ -226,10 +220,12 @@ class RedisSubscription:
             # owed stay queued: XACK of a vanished group is a harmless 0, and the
             # other streams still want theirs.
             _log.warning(
-                "consumer group %r missing on %s; recreating it", self._name, self._bus.describe()
+                "consumer group %r missing on %s; recreating it",
+                self._name,
+                self._connection.describe(),
             )
             self._restart_pending_scan()
-            await self._bus._create_groups(self._name, self._topic_of_key, start_id="0")
+            await self._connection.create_groups(self._name, self._topic_of_key, start_id="0")
             return []
 
     async def _read_pending(self) -> list[tuple[str, list[StreamEntry]]]:
@@ -248,11 +244,15 @@ class RedisSubscription:
         self, streams: dict[str, bytes], block_ms: int | None
     ) -> list[tuple[str, list[StreamEntry]]]:
         # One round trip: acknowledge the last batch, then read the next.
-        pipe = self._bus.client.pipeline(transaction=False)
+        pipe = self._connection.client.pipeline(transaction=False)
         self._queue_acks(pipe)
         group_streams: dict[Any, Any] = streams
         pipe.xreadgroup(
-            self._name, self.consumer, group_streams, count=self._bus.read_count, block=block_ms
+            self._name,
+            self.consumer,
+            group_streams,
+            count=self._connection.read_count,
+            block=block_ms,
         )
         results = await pipe.execute()
         self._unacked.clear()  # XACK is idempotent: on failure they are simply sent again
@@ -347,11 +347,11 @@ class RedisSubscription:
             _log.warning(
                 "subscription %r lost %s (%s); retrying with backoff",
                 self._name,
-                self._bus.describe(),
+                self._connection.describe(),
                 exc,
             )
         delay = self._backoff_s
-        self._backoff_s = min(self._backoff_s * 2, self._bus.backoff_max_s)
+        self._backoff_s = min(self._backoff_s * 2, self._connection.backoff_max_s)
         if deadline is not None:
             delay = min(delay, max(0.0, deadline - asyncio.get_running_loop().time()))
         # Sleep, but wake at once on close().
@@ -362,8 +362,8 @@ class RedisSubscription:
             _log.info(
                 "subscription %r is back on %s after %d failed reads",
                 self._name,
-                self._bus.describe(),
+                self._connection.describe(),
                 self._failures_in_row,
             )
         self._failures_in_row = 0
-        self._backoff_s = self._bus.backoff_initial_s
+        self._backoff_s = self._connection.backoff_initial_s

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import heapq
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from engine.events import Event, PriceTick
-
-if TYPE_CHECKING:
-    from engine.strategies.manager import ManagerStats
+from engine.strategies.config import ManagerStats
 
 
 class HeldEvents:

@@ -34,14 +34,12 @@ stores them (``gridtui.client.in_process.InProcessClient`` does).
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Final
 
 from engine.events import (
     AUCTION_KINDS,
-    AuditEntry,
     Event,
     PriceKind,
     PriceTick,
@@ -50,19 +48,18 @@ from engine.events import (
 )
 from engine.market.auction_book import AuctionBook
 from engine.market.rights import RightPurchase
-from engine.market.timeline import MarketTimeline, Product
+from engine.market.timeline import MarketTimeline
 from engine.strategies.base import Order, Strategy
 from engine.strategies.config import ManagerConfig, ManagerStats
+from engine.strategies.desk import MIN_DATETIME, TradingDesk
 from engine.strategies.execution import Account, ExecutionModel
 from engine.strategies.held_events import HeldEvents, HeldResults
 from engine.strategies.orders import clear_results, fill_orders
+from engine.strategies.roster import Roster
 from engine.strategies.settlement import buy_right, settle_all
 from engine.strategies.slot import StrategySlot, StrategyState
-from engine.time_us import US_PER_DAY, from_us, to_us
+from engine.time_us import US_PER_DAY, to_us
 
-log = logging.getLogger(__name__)
-
-_MIN_DATETIME: Final = datetime.min.replace(tzinfo=UTC)
 # Settlement runs at most once per minute of event time: delivery periods are
 # 15 or 60 minutes, so nothing settles late by more than that.
 _SETTLE_STEP_US: Final = 60_000_000
@@ -81,46 +78,49 @@ class StrategyManager:
     def __init__(self, strategies: Iterable[Strategy], config: ManagerConfig | None = None) -> None:
         self.config = config or ManagerConfig()
         self.execution = ExecutionModel(self.config.execution)
-        self._slots: dict[str, StrategySlot] = {}
-        for strategy in strategies:
-            if strategy.name in self._slots:
-                raise ValueError(f"two strategies are named {strategy.name!r}")
-            self._slots[strategy.name] = StrategySlot(strategy, self)
         self.stats = ManagerStats()
         self.timeline = MarketTimeline(self.config.timeline)
-        self.auction_book: AuctionBook[StrategySlot, Order] = AuctionBook()
-        # Clearing prices by (market, delivery start µs): fills, marks and settlement.
-        self.clearing: dict[tuple[str, int], float] = {}
-        self.intraday_prices: dict[str, float] = {}
-        self.prices: dict[str, float] = {}
-        self.price_times: dict[str, datetime] = {}
-        self.price_minutes: dict[str, int | None] = {}
-        self.event_now = _MIN_DATETIME
-        self.out: list[Event] = []
+        self.desk: TradingDesk[StrategySlot] = TradingDesk(
+            self.execution, self.timeline, self.stats
+        )
+        # or the session start, once known (_begin)
+        self.desk.id_prefix = self.config.id_prefix
+        self.roster = Roster(strategies, self.desk, submit=self.submit, buy_right=self.buy_right)
+        self._slots = self.roster.slots
         self.equity_curve: list[tuple[datetime, float]] = []
         self.strategy_equity: dict[str, list[float]] = {name: [] for name in self._slots}
         self._kind = self.config.price_kind
-        self._bar_ts = _MIN_DATETIME
-        self._next_sample = _MIN_DATETIME
+        self._bar_ts = MIN_DATETIME
+        self._next_sample = MIN_DATETIME
         self._sample_step = timedelta(seconds=self.config.equity_interval_s)
         self._held = HeldEvents(self.config.max_held_events, self.stats)
         self._results = HeldResults()
-        self.audit_seq = 0
-        self.id_prefix = self.config.id_prefix  # or the session start, once known (_begin)
         self._last_status_at: datetime | None = None
         self._autostarted = not self.config.autostart
         self._next_settle_us = 0
         unknown = [n for n in self.config.autostart if n not in self._slots]
         if unknown:
             raise ValueError(f"autostart names strategies that are not loaded: {unknown}")
-        self._dispatch: dict[type[Event], list[tuple[StrategySlot, Strategy]]] = {}
-        self._bar_slots: list[StrategySlot] = []
         self._relevant: frozenset[type[Event]] = frozenset(
             {PriceTick, *(t for s in self._slots.values() for t in s.strategy.wants)}
         )
-        self._rebuild()
 
     # -- what there is -------------------------------------------------------------
+
+    @property
+    def event_now(self) -> datetime:
+        """The newest event time handed to the strategies."""
+        return self.desk.event_now
+
+    @property
+    def intraday_prices(self) -> dict[str, float]:
+        """The latest continuous intraday price per market (empty on day-ahead data)."""
+        return self.desk.intraday_prices
+
+    @property
+    def auction_book(self) -> AuctionBook[StrategySlot, Order]:
+        """Auction orders waiting for their clearing price."""
+        return self.desk.auction_book
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -139,18 +139,13 @@ class StrategyManager:
         return self._slot(name).equity_eur()
 
     def _slot(self, name: str) -> StrategySlot:
-        try:
-            return self._slots[name]
-        except KeyError:
-            raise KeyError(
-                f"no strategy {name!r}; loaded: {', '.join(self._slots) or 'none'}"
-            ) from None
+        return self.roster.slot(name)
 
     def statuses(self, now: datetime) -> list[StrategyStatus]:
         """One status line per strategy, in name order."""
-        return [slot.status(now) for _, slot in sorted(self._slots.items())]
+        return self.roster.statuses(now)
 
-    # -- control -------------------------------------------------------------------
+    # -- control: the roster's, with this manager's bar ---------------------------
 
     def set_running(
         self, name: str, on: bool, *, now: datetime, actor: str, reason: str = ""
@@ -160,22 +155,10 @@ class StrategyManager:
         Raises:
             KeyError: no strategy of that name.
         """
-        return (
-            self.start(name, now=now, actor=actor, reason=reason)
-            if on
-            else self.stop(name, now=now, actor=actor, reason=reason)
-        )
+        return self.roster.set_running(name, on, now=now, actor=actor, reason=reason)
 
     def start(self, name: str, *, now: datetime, actor: str, reason: str = "") -> list[Event]:
-        slot = self._slot(name)
-        if slot.state is StrategyState.RUNNING:
-            return [slot.status(now)]
-        self._begin(now)
-        slot.mark(StrategyState.RUNNING, f"started by {actor}")
-        self._rebuild()
-        events: list[Event] = [self._audit(now, actor, "start", name, reason)]
-        self._call(slot, "on_start", lambda: slot.strategy.on_start(slot))
-        return self._collect(events, slot, now)
+        return self.roster.start(name, now=now, actor=actor, reason=reason)
 
     def stop(
         self,
@@ -187,24 +170,15 @@ class StrategyManager:
         action: str = "stop",
         finish_bar: bool = False,
     ) -> list[Event]:
-        slot = self._slot(name)
-        if slot.state is not StrategyState.RUNNING:
-            return [slot.status(now)]
-        self._begin(now)
-        if finish_bar and slot.strategy.uses_bars and self._bar_ts > _MIN_DATETIME:
-            self._call(slot, "on_bar", lambda: slot.strategy.on_bar(self._bar_ts, slot))
-        slot.closing = True
-        try:
-            self._call(slot, "on_stop", lambda: slot.strategy.on_stop(slot))
-        finally:
-            slot.closing = False
-        # Orders whose gate is still open are withdrawn; committed ones stand.
-        self.auction_book.cancel(slot, self._gate_open)
-        state = StrategyState.STOPPED if slot.state is StrategyState.RUNNING else slot.state
-        slot.mark(state, f"{'killed' if action == 'kill' else 'stopped'} by {actor}")
-        self._rebuild()
-        events: list[Event] = [self._audit(now, actor, action, name, reason)]
-        return self._collect(events, slot, now)
+        return self.roster.stop(
+            name,
+            now=now,
+            actor=actor,
+            reason=reason,
+            action=action,
+            finish_bar=finish_bar,
+            bar_ts=self._bar_ts,
+        )
 
     def stop_all(
         self,
@@ -214,97 +188,12 @@ class StrategyManager:
         reason: str = "kill switch",
         finish_bar: bool = False,
     ) -> list[Event]:
-        """The kill switch: stop every running strategy now (each closes its positions).
-
-        Pressed with nothing running, it still leaves one audit entry (strategy ``*``).
-        """
-        events: list[Event] = []
-        for name, slot in sorted(self._slots.items()):
-            if slot.state is StrategyState.RUNNING:
-                events += self.stop(
-                    name, now=now, actor=actor, reason=reason, action="kill", finish_bar=finish_bar
-                )
-        if not events:
-            self._begin(now)
-            events.append(self._audit(now, actor, "kill", "*", f"{reason} (nothing was running)"))
-        return events
-
-    def _begin(self, now: datetime) -> None:
-        """Before the first event: take ``now`` as the present and name the session."""
-        if self.event_now == _MIN_DATETIME:
-            self.event_now = now
-        if not self.id_prefix:
-            self.id_prefix = now.strftime("%Y%m%dT%H%M%SZ/")
-
-    def _collect(self, events: list[Event], slot: StrategySlot, now: datetime) -> list[Event]:
-        """Events a control call caused: the audit entry, any fills, one status."""
-        events += self.out
-        self.out = []
-        slot.traded = False
-        events.append(slot.status(now))
-        return events
-
-    def _audit(self, now: datetime, actor: str, action: str, name: str, reason: str) -> AuditEntry:
-        self.audit_seq += 1
-        return AuditEntry(
-            ts=now,
-            entry_id=f"{self.id_prefix}{action}:{name}:{now.isoformat()}:{self.audit_seq}",
-            actor=actor,
-            action=action,
-            strategy=name,
-            reason=reason,
+        """The kill switch: stop every running strategy now (each closes its positions)."""
+        return self.roster.stop_all(
+            now=now, actor=actor, reason=reason, finish_bar=finish_bar, bar_ts=self._bar_ts
         )
 
-    def _rebuild(self) -> None:
-        dispatch: dict[type[Event], list[tuple[StrategySlot, Strategy]]] = {}
-        bar_slots: list[StrategySlot] = []
-        for slot in self._slots.values():
-            if slot.state is not StrategyState.RUNNING:
-                continue
-            for kind in slot.strategy.wants:
-                dispatch.setdefault(kind, []).append((slot, slot.strategy))
-            if slot.strategy.uses_bars:
-                bar_slots.append(slot)
-        self._dispatch = dispatch
-        self._bar_slots = bar_slots
-
-    def _call(self, slot: StrategySlot, hook: str, call: Callable[[], None]) -> bool:
-        """Run a hook; on an exception, put the strategy in error and say so. True if it ran."""
-        try:
-            call()
-        except Exception as exc:
-            self._fail(slot, hook, exc)
-            return False
-        return True
-
-    def _fail(self, slot: StrategySlot, hook: str, exc: Exception) -> None:
-        self.stats.errors += 1
-        log.exception("strategy %s failed in %s; it is stopped", slot.name, hook)
-        slot.mark(StrategyState.ERROR, f"error in {hook}: {type(exc).__name__}")
-        self._rebuild()
-        now = self.event_now
-        reason = f"{type(exc).__name__}: {exc}"[:300]
-        self.out.append(self._audit(now, f"strategy:{slot.name}", "error", slot.name, reason))
-        self.out.append(slot.status(now))
-
     # -- orders, clearing, settlement ----------------------------------------------
-
-    def _gate_open(self, market: str, auction: str, delivery_start_us: int) -> bool:
-        start = from_us(delivery_start_us)
-        product = Product.DAY_AHEAD if auction == "DA" else Product.INTRADAY_AUCTION
-        refusal = self.timeline.refusal(market, product, start, self.event_now, auction)
-        return refusal is None
-
-    def reference_price(self, market: str, delivery_start_us: int) -> float | None:
-        """What a financial position of this period closes at when delivered.
-
-        The imbalance price stands in for it where a feed has one; here the
-        latest continuous intraday price, else the period's clearing price.
-        """
-        intraday = self.intraday_prices.get(market)
-        if intraday is not None:
-            return intraday
-        return self.clearing.get((market, delivery_start_us))
 
     def settle(self, now: datetime) -> None:
         """Settle every position delivered by ``now`` and expire orders never cleared."""
@@ -313,26 +202,26 @@ class StrategyManager:
         now_us = to_us(now)
         if now_us < self._next_settle_us:
             return
-        settle_all(self, self._slots.values(), now_us)
+        settle_all(self.desk, self._slots.values(), now_us)
         self._next_settle_us = now_us // _SETTLE_STEP_US * _SETTLE_STEP_US + _SETTLE_STEP_US
-        if len(self.clearing) > _CLEARING_KEPT:
+        if len(self.desk.clearing) > _CLEARING_KEPT:
             cutoff = now_us - 2 * US_PER_DAY
-            self.clearing = {k: v for k, v in self.clearing.items() if k[1] >= cutoff}
+            self.desk.clearing = {k: v for k, v in self.desk.clearing.items() if k[1] >= cutoff}
 
     def settle_until(self, end: datetime) -> list[Event]:
         """The end of a run: settle what was delivered before ``end``; return the events."""
         self._next_settle_us = 0
         self.settle(end)
-        out, self.out = self.out, []
+        out, self.desk.out = self.desk.out, []
         return out
 
     def submit(self, slot: StrategySlot, orders: Sequence[Order], all_or_none: bool) -> list[Trade]:
         """A strategy's ``ctx.submit``: :func:`~engine.strategies.orders.fill_orders`."""
-        return fill_orders(self, slot, orders, all_or_none)
+        return fill_orders(self.desk, slot, orders, all_or_none)
 
     def buy_right(self, slot: StrategySlot, right: RightPurchase) -> Trade | None:
         """A strategy's ``ctx.buy_right``: :func:`~engine.strategies.settlement.buy_right`."""
-        return buy_right(self, slot, right)
+        return buy_right(self.desk, slot, right)
 
     # -- the kernel's Component protocol -------------------------------------------
 
@@ -352,7 +241,7 @@ class StrategyManager:
         kind = self._kind
         hold = self._held.hold
         due: list[Event] = []
-        self.out = out = started
+        self.desk.out = out = started
         for event in events:
             event_type = type(event)
             if event_type not in relevant:
@@ -364,7 +253,7 @@ class StrategyManager:
                     self._results.hold(min(event.ts, now), event)  # type: ignore[arg-type]
                 elif tick_kind is PriceKind.INTRADAY and tick_kind is not kind and event.ts <= now:
                     # Not handed to strategies; delivered ones update it in time order.
-                    self.intraday_prices[event.market] = event.price_eur_mwh  # type: ignore[attr-defined]
+                    self.desk.intraday_prices[event.market] = event.price_eur_mwh  # type: ignore[attr-defined]
                 if tick_kind is not kind:
                     continue
             if event.ts > now:
@@ -375,7 +264,7 @@ class StrategyManager:
             due += self._held.release(now)
         if due:
             self._deliver(due)
-        self.settle(self.event_now)
+        self.settle(self.desk.event_now)
         if self._last_status_at is None:
             out += self.statuses(now)
             self._last_status_at = now
@@ -383,22 +272,22 @@ class StrategyManager:
             for slot in self._slots.values():
                 if slot.traded:
                     slot.traded = False
-                    out.append(slot.status(self.event_now))
-        self.out = []
+                    out.append(slot.status(self.desk.event_now))
+        self.desk.out = []
         return out
 
     def on_timer(self, now: datetime) -> list[Event]:
         """Hand over held events that came due; report every strategy now and then."""
         started = [] if self._autostarted else self._autostart(now)
-        self.out = out = started
+        self.desk.out = out = started
         if self._held.due(now):
             self._deliver(self._held.release(now))
-        self.settle(max(self.event_now, now) if self.event_now > _MIN_DATETIME else now)
+        self.settle(max(self.desk.event_now, now) if self.desk.event_now > MIN_DATETIME else now)
         last = self._last_status_at
         if last is None or (now - last).total_seconds() >= self.config.status_interval_s:
             self._last_status_at = now
             out += self.statuses(now)
-        self.out = []
+        self.desk.out = []
         return out
 
     def _deliver(self, due: list[Event]) -> None:
@@ -410,27 +299,27 @@ class StrategyManager:
                 due.sort(key=_ts)  # stable: same-time events keep their order
                 break
             previous = ts
-        dispatch = self._dispatch
-        prices = self.prices
-        price_times = self.price_times
-        price_minutes = self.price_minutes
-        intraday = self.intraday_prices if self._kind is PriceKind.INTRADAY else None
+        dispatch = self.roster.dispatch
+        prices = self.desk.prices
+        price_times = self.desk.price_times
+        price_minutes = self.desk.price_minutes
+        intraday = self.desk.intraday_prices if self._kind is PriceKind.INTRADAY else None
         results = self._results
         bar_ts = self._bar_ts
         for event in due:
             ts = event.ts
             if ts > bar_ts:
-                if bar_ts > _MIN_DATETIME:
+                if bar_ts > MIN_DATETIME:
                     self._close_bar(bar_ts)
                 self._bar_ts = bar_ts = ts
-                if ts > self.event_now:
-                    self.event_now = ts
+                if ts > self.desk.event_now:
+                    self.desk.event_now = ts
             if results.due(ts):
                 self._clear_results(ts)
             event_type = type(event)
             if event_type is PriceTick:
                 market = event.market  # type: ignore[attr-defined]
-                if ts >= price_times.get(market, _MIN_DATETIME):
+                if ts >= price_times.get(market, MIN_DATETIME):
                     prices[market] = event.price_eur_mwh  # type: ignore[attr-defined]
                     price_times[market] = ts
                     price_minutes[market] = event.delivery_minutes  # type: ignore[attr-defined]
@@ -442,21 +331,21 @@ class StrategyManager:
                     try:
                         strategy.on_event(event, slot)
                     except Exception as exc:
-                        self._fail(slot, "on_event", exc)
-                        dispatch = self._dispatch
+                        self.roster.fail(slot, "on_event", exc)
+                        dispatch = self.roster.dispatch
         self.stats.delivered += len(due)
 
     def _clear_results(self, now: datetime) -> None:
-        clear_results(self, self._results.release(now))
+        clear_results(self.desk, self._results.release(now))
 
     def _close_bar(self, bar_ts: datetime) -> None:
         self.stats.bars += 1
         self.settle(bar_ts)
-        for slot in self._bar_slots:
+        for slot in self.roster.bar_slots:
             try:
                 slot.strategy.on_bar(bar_ts, slot)
             except Exception as exc:
-                self._fail(slot, "on_bar", exc)
+                self.roster.fail(slot, "on_bar", exc)
         if self.config.record_equity and bar_ts >= self._next_sample:
             self.sample_equity(bar_ts)
             step = self._sample_step
@@ -468,7 +357,7 @@ class StrategyManager:
     def sample_equity(self, ts: datetime) -> None:
         """Record every strategy's equity and the total at ``ts``."""
         total = 0.0
-        clearing = self.clearing
+        clearing = self.desk.clearing
         for name, slot in self._slots.items():
             equity = slot.account.equity_eur(clearing)
             self.strategy_equity[name].append(equity)

@@ -21,46 +21,46 @@ import logging
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from engine.events import PriceKind, PriceTick, Trade
 from engine.market.auction_book import PendingOrder
 from engine.market.timeline import Product
 from engine.strategies.base import Order
+from engine.strategies.desk import TradingDesk
 from engine.strategies.execution import period_start_us
 from engine.strategies.records import audit_record, reject, trade_record
 from engine.strategies.slot import StrategySlot, StrategyState
 from engine.time_us import US_PER_MINUTE, from_us, to_us
 
-if TYPE_CHECKING:
-    from engine.strategies.manager import StrategyManager
+Desk = TradingDesk[StrategySlot]
 
 log = logging.getLogger(__name__)
 _SHARE_EPSILON: Final = 1e-9
 
 
 def fill_orders(
-    manager: StrategyManager, slot: StrategySlot, orders: Sequence[Order], all_or_none: bool
+    desk: Desk, slot: StrategySlot, orders: Sequence[Order], all_or_none: bool
 ) -> list[Trade]:
-    """Take ``slot``'s orders now; queue trades and audit entries on ``manager.out``."""
+    """Take ``slot``'s orders now; queue trades and audit entries on ``desk.out``."""
     if slot.state is not StrategyState.RUNNING and not slot.closing:
         for _ in orders:
-            reject(manager, slot, None, "strategy is not running")
+            reject(desk, slot, None, "strategy is not running")
         return []
-    now = manager.event_now
+    now = desk.event_now
     now_us = to_us(now)
-    execution = manager.execution
+    execution = desk.execution
     account = slot.account
     # Plan every order first (all-or-none needs every room before any fill).
     planned: list[tuple[Order, float, float, int]] = []
     for order in orders:
-        period_us, why = _period(manager, order, now_us)
+        period_us, why = _period(desk, order, now_us)
         volume = order.volume_mwh
         if why is None and not (volume > 0 and math.isfinite(volume)):
             why = f"volume_mwh must be a finite number > 0, got {volume}"
         reference = 0.0
         if why is None and order.product is Product.INTRADAY:
-            found = manager.intraday_prices.get(order.market)
+            found = desk.intraday_prices.get(order.market)
             if found is None:
                 why = (
                     f"no continuous intraday market for {order.market} in this feed "
@@ -69,7 +69,7 @@ def fill_orders(
             else:
                 reference = found
         if why is not None:
-            reject(manager, slot, order, why)
+            reject(desk, slot, order, why)
             planned.append((order, 0.0, 0.0, period_us))
             continue
         room, limit = execution.room_mwh(order, account, period_us)
@@ -81,7 +81,7 @@ def fill_orders(
         ):
             room, limit = 0.0, "limit price"
         if room <= _SHARE_EPSILON:
-            reject(manager, slot, order, f"no room: {limit}")
+            reject(desk, slot, order, f"no room: {limit}")
         planned.append((order, room, reference, period_us))
     if all_or_none and len(planned) > 1:
         share = 1.0
@@ -97,21 +97,21 @@ def fill_orders(
         execution.take(order, volume, period_us)
         if order.product is not Product.INTRADAY:
             end_us = period_us + order.delivery_minutes * US_PER_MINUTE
-            manager.auction_book.add(
+            desk.auction_book.add(
                 order.market,
                 auction_of(order),
                 PendingOrder(slot, order, volume, period_us, end_us),
             )
-            manager.stats.accepted += 1
+            desk.stats.accepted += 1
             continue
         price = execution.price(order, reference, volume)
-        fills.append(book_fill(manager, slot, order, volume, price, period_us, order.product))
+        fills.append(book_fill(desk, slot, order, volume, price, period_us, order.product))
     return fills
 
 
-def _period(manager: StrategyManager, order: Order, now_us: int) -> tuple[int, str | None]:
+def _period(desk: Desk, order: Order, now_us: int) -> tuple[int, str | None]:
     """The delivery period an order is for (start µs), or why it cannot be traded now."""
-    timeline = manager.timeline
+    timeline = desk.timeline
     minutes = order.delivery_minutes
     if order.delivery_start is None:
         if order.product is not Product.INTRADAY:
@@ -126,7 +126,7 @@ def _period(manager: StrategyManager, order: Order, now_us: int) -> tuple[int, s
     if order.product is Product.INTRADAY_AUCTION and not order.auction:
         return start_us, "an intraday-auction order must name its auction (IDA1, IDA2, IDA3)"
     return start_us, timeline.refusal(
-        order.market, order.product, order.delivery_start, manager.event_now, order.auction
+        order.market, order.product, order.delivery_start, desk.event_now, order.auction
     )
 
 
@@ -136,7 +136,7 @@ def auction_of(order: Order) -> str:
 
 
 def book_fill(
-    manager: StrategyManager,
+    desk: Desk,
     slot: StrategySlot,
     order: Order,
     volume: float,
@@ -147,9 +147,9 @@ def book_fill(
     at: datetime | None = None,
 ) -> Trade:
     """Book one fill in ``slot``'s ledger; queue its Trade and audit entry."""
-    fill = manager.execution.fill(order, volume, price, slot.account, period_us, product)
+    fill = desk.execution.fill(order, volume, price, slot.account, period_us, product)
     trade = trade_record(
-        manager,
+        desk,
         slot,
         at,
         market=order.market,
@@ -162,16 +162,16 @@ def book_fill(
         delivery_start=from_us(period_us),
         delivery_minutes=order.delivery_minutes,
     )
-    manager.out.append(trade)
-    manager.out.append(audit_record(manager, slot, "trade", order.reason, trade.trade_id, trade.ts))
+    desk.out.append(trade)
+    desk.out.append(audit_record(desk, slot, "trade", order.reason, trade.trade_id, trade.ts))
     slot.traded = True
     slot.last_trade = trade
-    manager.stats.trades += 1
+    desk.stats.trades += 1
     return trade
 
 
 def clear_auction(
-    manager: StrategyManager,
+    desk: Desk,
     market: str,
     auction: str,
     delivery_start_us: int,
@@ -182,44 +182,42 @@ def clear_auction(
     """A clearing price is published: fill the orders waiting for it (limit prices respected)."""
     product = Product.DAY_AHEAD if auction == "DA" else Product.INTRADAY_AUCTION
     if product is Product.DAY_AHEAD:
-        manager.clearing[(market, delivery_start_us)] = price
-    for pending in manager.auction_book.clear(market, auction, delivery_start_us):
+        desk.clearing[(market, delivery_start_us)] = price
+    for pending in desk.auction_book.clear(market, auction, delivery_start_us):
         slot: StrategySlot = pending.owner
         order: Order = pending.order
         if order.delivery_minutes != minutes:
             reject(
-                manager, slot, order,
+                desk, slot, order,
                 f"cleared {minutes}-min periods, the order is for {order.delivery_minutes} min",
             )  # fmt: skip
             continue
-        if not manager.execution.acceptable(order, price):
+        if not desk.execution.acceptable(order, price):
             reject(
-                manager, slot, order,
+                desk, slot, order,
                 f"not filled: cleared at {price:.2f}, limit {order.limit_price_eur_mwh:.2f}",
             )  # fmt: skip
             continue
-        book_fill(
-            manager, slot, order, pending.volume_mwh, price, delivery_start_us, product, at=at
-        )
+        book_fill(desk, slot, order, pending.volume_mwh, price, delivery_start_us, product, at=at)
 
 
-def clear_results(manager: StrategyManager, known: Iterable[tuple[datetime, PriceTick]]) -> None:
+def clear_results(desk: Desk, known: Iterable[tuple[datetime, PriceTick]]) -> None:
     """Auction results now known in event time: day-ahead and intraday auctions clear."""
     # Filled when the price is seen: at publication on a live feed (the tick
     # is ahead of the clock), at delivery in a replay of history.
     for known_at, tick in known:
-        at = max(manager.event_now, known_at)
+        at = max(desk.event_now, known_at)
         minutes = tick.delivery_minutes or 60
         # The timeline names auctions as the price kinds do: DA, IDA1, IDA2, IDA3.
         auction = "DA" if tick.kind is PriceKind.DAY_AHEAD else tick.kind.name
         start_us = to_us(tick.ts)
-        clear_auction(manager, tick.market, auction, start_us, minutes, tick.price_eur_mwh, at)
+        clear_auction(desk, tick.market, auction, start_us, minutes, tick.price_eur_mwh, at)
 
 
-def expire(manager: StrategyManager, now_us: int) -> None:
+def expire(desk: Desk, now_us: int) -> None:
     """Auction orders whose period was delivered with no clearing price: rejected."""
-    for _, pending in manager.auction_book.expired(now_us):
-        reject(manager, pending.owner, pending.order, "no clearing price was published")
+    for _, pending in desk.auction_book.expired(now_us):
+        reject(desk, pending.owner, pending.order, "no clearing price was published")
 
 
 __all__ = [

@@ -12,42 +12,40 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.events import AuditEntry, Trade
 from engine.strategies.base import Order
+from engine.strategies.desk import TradingDesk
 from engine.strategies.slot import StrategySlot
 
-if TYPE_CHECKING:
-    from engine.strategies.manager import StrategyManager
+Desk = TradingDesk[StrategySlot]
 
 log = logging.getLogger("engine.strategies.orders")  # the name operators already filter on
 
 
-def trade_record(
-    manager: StrategyManager, slot: StrategySlot, at: datetime | None, **fields: Any
-) -> Trade:
+def trade_record(desk: Desk, slot: StrategySlot, at: datetime | None, **fields: Any) -> Trade:
     slot.seq += 1
     return Trade(
-        ts=at or manager.event_now,
-        trade_id=f"{manager.id_prefix}{slot.name}-{slot.seq:07d}",
+        ts=at or desk.event_now,
+        trade_id=f"{desk.id_prefix}{slot.name}-{slot.seq:07d}",
         strategy=slot.name,
         **fields,
     )
 
 
 def audit_record(
-    manager: StrategyManager,
+    desk: Desk,
     slot: StrategySlot,
     action: str,
     reason: str,
     ref: str,
     at: datetime | None = None,
 ) -> AuditEntry:
-    manager.audit_seq += 1
+    desk.audit_seq += 1
     return AuditEntry(
-        ts=at or manager.event_now,
-        entry_id=f"{manager.id_prefix}{action}:{slot.name}:{manager.audit_seq}",
+        ts=at or desk.event_now,
+        entry_id=f"{desk.id_prefix}{action}:{slot.name}:{desk.audit_seq}",
         actor=f"strategy:{slot.name}",
         action=action,
         strategy=slot.name,
@@ -56,7 +54,7 @@ def audit_record(
     )
 
 
-def reject(manager: StrategyManager, slot: StrategySlot, order: Order | None, why: str) -> None:
+def reject(desk: Desk, slot: StrategySlot, order: Order | None, why: str) -> None:
     """Refuse an order: count it, log it, and write it to the audit log with the reason.
 
     The first refusal of each kind per strategy is logged at INFO, the rest at
@@ -68,17 +66,17 @@ def reject(manager: StrategyManager, slot: StrategySlot, order: Order | None, wh
         if order is not None
         else "order"
     )
-    refuse(manager, slot, what, why)
+    refuse(desk, slot, what, why)
 
 
-def refuse(manager: StrategyManager, slot: StrategySlot, what: str, why: str) -> None:
+def refuse(desk: Desk, slot: StrategySlot, what: str, why: str) -> None:
     """Count a refusal, log it (the first of its kind at INFO) and audit it with its reason."""
     head = why.split(":")[0]
     slot.account.reject(head)
-    manager.stats.rejected += 1
+    desk.stats.rejected += 1
     level = logging.INFO if slot.account.rejections[head] == 1 else logging.DEBUG
     log.log(level, "strategy %s: %s rejected: %s", slot.name, what, why)
-    manager.out.append(audit_record(manager, slot, "reject", f"{what} rejected: {why}", ""))
+    desk.out.append(audit_record(desk, slot, "reject", f"{what} rejected: {why}", ""))
 
 
 __all__ = ["audit_record", "refuse", "reject", "trade_record"]

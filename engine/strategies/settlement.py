@@ -17,25 +17,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from engine.events import Trade
 from engine.market.rights import RightPurchase
+from engine.strategies.desk import TradingDesk
 from engine.strategies.execution import period_start_us
 from engine.strategies.orders import expire
 from engine.strategies.records import audit_record, refuse, trade_record
 from engine.strategies.slot import StrategySlot, StrategyState
 from engine.time_us import US_PER_MINUTE, from_us, to_us
 
-if TYPE_CHECKING:
-    from engine.strategies.manager import StrategyManager
+Desk = TradingDesk[StrategySlot]
 
 
-def settle_due(manager: StrategyManager, slot: StrategySlot, now_us: int) -> None:
+def settle_due(desk: Desk, slot: StrategySlot, now_us: int) -> None:
     """Settle every position of ``slot`` delivered by ``now_us``; queue a settle Trade each."""
     ledger = slot.account.ledger
     for position in ledger.due(now_us):
-        reference = manager.reference_price(position.market, position.delivery_start_us)
+        reference = desk.reference_price(position.market, position.delivery_start_us)
         done = ledger.settle(position, reference)
         if position.consume_value_eur_mwh is not None:
             price, how = position.consume_value_eur_mwh, "consumed"
@@ -43,9 +43,9 @@ def settle_due(manager: StrategyManager, slot: StrategySlot, now_us: int) -> Non
             price, how = 0.0, f"delivered by {position.book}"
         else:
             price, how = (reference or 0.0), "closed at the reference price"
-        manager.out.append(
+        desk.out.append(
             trade_record(
-                manager,
+                desk,
                 slot,
                 None,
                 market=position.market,
@@ -60,25 +60,25 @@ def settle_due(manager: StrategyManager, slot: StrategySlot, now_us: int) -> Non
                 // US_PER_MINUTE,
             )
         )
-        manager.stats.settled += 1
+        desk.stats.settled += 1
         slot.traded = True
 
 
-def settle_all(manager: StrategyManager, slots: Iterable[StrategySlot], now_us: int) -> None:
+def settle_all(desk: Desk, slots: Iterable[StrategySlot], now_us: int) -> None:
     """All that was delivered by ``now_us``: orders never cleared expire, positions and
     rights settle."""
-    expire(manager, now_us)
+    expire(desk, now_us)
     for slot in slots:
         if len(slot.account.ledger):
-            settle_due(manager, slot, now_us)
+            settle_due(desk, slot, now_us)
         if slot.rights:  # a stopped strategy's rights still pay and cost
-            settle_rights(manager, slot, now_us)
+            settle_rights(desk, slot, now_us)
 
 
 RIGHT: Final = "transmission_right"  # the Trade.product of a right's purchase and payoffs
 
 
-def buy_right(manager: StrategyManager, slot: StrategySlot, right: RightPurchase) -> Trade | None:
+def buy_right(desk: Desk, slot: StrategySlot, right: RightPurchase) -> Trade | None:
     """Hold ``right`` for ``slot``: book its purchase (0 MWh, pnl 0, its fees), or refuse it."""
     why = None
     minutes = right.period_minutes
@@ -95,10 +95,10 @@ def buy_right(manager: StrategyManager, slot: StrategySlot, right: RightPurchase
         for at in (right.delivery_start, right.delivery_end)
     ):
         why = f"delivery is not on the {minutes}-min grid"
-    elif manager.event_now >= right.delivery_start:
+    elif desk.event_now >= right.delivery_start:
         why = f"auction closed: delivery began {right.delivery_start:%Y-%m-%d %H:%M}Z"
     if why is not None:
-        refuse(manager, slot, f"right {right.border} {right.mw:g} MW", why)
+        refuse(desk, slot, f"right {right.border} {right.mw:g} MW", why)
         return None
     slot.rights.add(right)
     fee_eur = right.fee_eur_mwh * right.mwh
@@ -110,7 +110,7 @@ def buy_right(manager: StrategyManager, slot: StrategySlot, right: RightPurchase
         f"(€{right.mwh * right.price_eur_mwh:,.2f})"
     )
     trade = trade_record(
-        manager,
+        desk,
         slot,
         None,
         market=right.border,
@@ -123,17 +123,17 @@ def buy_right(manager: StrategyManager, slot: StrategySlot, right: RightPurchase
         delivery_start=right.delivery_start,
         delivery_minutes=minutes,
     )
-    manager.out.append(trade)
-    manager.out.append(audit_record(manager, slot, "trade", reason, trade.trade_id, trade.ts))
+    desk.out.append(trade)
+    desk.out.append(audit_record(desk, slot, "trade", reason, trade.trade_id, trade.ts))
     slot.traded = True
     slot.last_trade = trade
-    manager.stats.trades += 1
+    desk.stats.trades += 1
     return trade
 
 
-def settle_rights(manager: StrategyManager, slot: StrategySlot, now_us: int) -> None:
+def settle_rights(desk: Desk, slot: StrategySlot, now_us: int) -> None:
     """Pay out every period of ``slot``'s rights whose prices are known (or that went unpriced)."""
-    clearing = manager.clearing
+    clearing = desk.clearing
     ledger = slot.account.ledger
     for paid in slot.rights.due(now_us, lambda market, start_us: clearing.get((market, start_us))):
         right = paid.right
@@ -146,9 +146,9 @@ def settle_rights(manager: StrategyManager, slot: StrategySlot, now_us: int) -> 
             )
         # A cash flow with no position behind it: straight into the realised total.
         ledger.realised_eur += paid.pnl_eur
-        manager.out.append(
+        desk.out.append(
             trade_record(
-                manager,
+                desk,
                 slot,
                 None,
                 market=right.border,
@@ -162,7 +162,7 @@ def settle_rights(manager: StrategyManager, slot: StrategySlot, now_us: int) -> 
                 delivery_minutes=right.period_minutes,
             )
         )
-        manager.stats.settled += 1
+        desk.stats.settled += 1
         slot.traded = True
 
 

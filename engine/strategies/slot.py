@@ -11,19 +11,20 @@ the strategy's :class:`~engine.events.StrategyStatus` line.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from engine.events import Event, OpenPosition, StrategyStatus, Trade
 from engine.market.ledger import FLAT_MWH
 from engine.market.rights import RightPurchase, RightsBook
 from engine.market.timeline import MarketTimeline
 from engine.strategies.base import Order, Strategy
+from engine.strategies.desk import TradingDesk
 from engine.strategies.execution import Account
 from engine.time_us import US_PER_MINUTE, from_us, to_us
 
-if TYPE_CHECKING:
-    from engine.strategies.manager import StrategyManager
+Submit = Callable[["StrategySlot", Sequence[Order], bool], list[Trade]]
+BuyRight = Callable[["StrategySlot", RightPurchase], "Trade | None"]
 
 
 _POSITIONS_SHOWN = 48  # a status line lists two days of hourly positions at most
@@ -36,14 +37,21 @@ class StrategyState(enum.StrEnum):
 
 
 class StrategySlot:
-    """One hosted strategy: its state and account, and its StrategyContext."""
+    """One hosted strategy: its state and account, and its StrategyContext.
+
+    It reads the present and the prices on the manager's :class:`TradingDesk`
+    and sends orders and rights through the two callables it is given (the
+    manager's order path), so it never needs the manager itself.
+    """
 
     __slots__ = (
+        "_buy_right",
+        "_submit",
         "account",
         "closing",
+        "desk",
         "last_action",
         "last_trade",
-        "manager",
         "name",
         "rights",
         "seq",
@@ -52,9 +60,18 @@ class StrategySlot:
         "traded",
     )
 
-    def __init__(self, strategy: Strategy, manager: StrategyManager) -> None:
+    def __init__(
+        self,
+        strategy: Strategy,
+        desk: TradingDesk[StrategySlot],
+        *,
+        submit: Submit,
+        buy_right: BuyRight,
+    ) -> None:
         self.strategy = strategy
-        self.manager = manager
+        self.desk = desk
+        self._submit = submit
+        self._buy_right = buy_right
         self.account = Account()
         self.rights = RightsBook()  # transmission rights: cash flows, not energy
         self.state = StrategyState.STOPPED
@@ -88,7 +105,7 @@ class StrategySlot:
             trades=self.account.trades,
             last_action=self.last_action,
             positions=self.open_positions(),
-            pending_orders=len(self.manager.auction_book.pending_of(self)),
+            pending_orders=len(self.desk.auction_book.pending_of(self)),
             rejected=self.account.rejected,
         )
 
@@ -115,20 +132,20 @@ class StrategySlot:
 
     @property
     def now(self) -> datetime:
-        return self.manager.event_now
+        return self.desk.event_now
 
     def price(self, market: str) -> float | None:
-        return self.manager.prices.get(market)
+        return self.desk.prices.get(market)
 
     def price_ts(self, market: str) -> datetime | None:
-        return self.manager.price_times.get(market)
+        return self.desk.price_times.get(market)
 
     def delivery_minutes(self, market: str) -> int | None:
-        return self.manager.price_minutes.get(market)
+        return self.desk.price_minutes.get(market)
 
     @property
     def timeline(self) -> MarketTimeline:
-        return self.manager.timeline
+        return self.desk.timeline
 
     def position(self, market: str) -> float:
         return self.account.held(market)
@@ -147,31 +164,31 @@ class StrategySlot:
         )
 
     def has_intraday(self, market: str) -> bool:
-        return market in self.manager.intraday_prices
+        return market in self.desk.intraday_prices
 
     @property
     def realised_eur(self) -> float:
         return self.account.realised_eur
 
     def submit(self, *orders: Order, all_or_none: bool = False) -> list[Trade]:
-        return self.manager.submit(self, orders, all_or_none)
+        return self._submit(self, orders, all_or_none)
 
     def buy_right(self, right: RightPurchase) -> Trade | None:
-        return self.manager.buy_right(self, right)
+        return self._buy_right(self, right)
 
     def register_asset(self, asset: str, power_mw: float) -> None:
-        self.manager.execution.register_asset(asset, power_mw)
+        self.desk.execution.register_asset(asset, power_mw)
 
     def emit(self, event: Event) -> None:
-        if event.ts > self.manager.event_now:
+        if event.ts > self.desk.event_now:
             raise ValueError(
                 f"strategy {self.name} emitted an event stamped {event.ts}, after its now "
-                f"{self.manager.event_now}: strategies live in the present"
+                f"{self.desk.event_now}: strategies live in the present"
             )
-        self.manager.out.append(event)
+        self.desk.out.append(event)
 
     def equity_eur(self) -> float:
-        return self.account.equity_eur(self.manager.clearing)
+        return self.account.equity_eur(self.desk.clearing)
 
 
 __all__ = ["StrategySlot", "StrategyState"]

@@ -347,8 +347,8 @@ def _spec_dict(spec: Any) -> dict[str, Any]:
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from engine.battery.controller import PolicyController
     from engine.battery.mpc import MpcController
+    from engine.battery.policy_controller import PolicyController
     from engine.battery.threshold import RuleController
     from gridtui.commands.battery_commit import CommitError, committed_entries
     from models.battery.policy import default_policy_id, load_policy

@@ -190,7 +190,7 @@ def _forecaster_forecast(
 def _rolled(policy: Any) -> Callable[[], Any]:
     """A factory of planners that roll the RL ``policy`` over a day's forecast."""
     from engine.battery.commitment import ControllerPlanner
-    from engine.battery.controller import PolicyController
+    from engine.battery.policy_controller import PolicyController
 
     return lambda: ControllerPlanner(PolicyController(policy))
 

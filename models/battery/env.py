@@ -7,7 +7,7 @@ One battery trades one market's day-ahead prices, one step at a time.
   seasonal forecast beyond them, calendar; nothing after the last published
   price. The market part does not depend on the battery, so it is computed
   once per series (:func:`prepare_series`) with the very function the live
-  :class:`engine.battery.controller.PolicyController` calls.
+  :class:`engine.battery.policy_controller.PolicyController` calls.
 - **Action**: power as a fraction of the rating in [−1, 1] (> 0 discharges);
   :func:`engine.battery.physics.step` clips it to what the state of charge allows.
 - **Reward**: net revenue of the step (revenue − degradation, EUR) divided by

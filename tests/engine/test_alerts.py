@@ -209,8 +209,8 @@ def test_pending_forecasts_are_bounded() -> None:
         ],
         T0,
     )
-    assert engine._pending_count == 3
-    assert sorted(engine._pending["DE"]) == [at(420), at(480), at(540)]
+    assert engine.state.pending_count == 3
+    assert sorted(engine.state.pending["DE"]) == [at(420), at(480), at(540)]
 
 
 def test_disabled_and_reconfigured() -> None:

@@ -13,7 +13,6 @@ from engine.battery.commitment import (
     plan_day,
     run_committed,
 )
-from engine.battery.controller import PolicyController
 from engine.battery.gate_forecast import (
     KnownAtGate,
     delivery_days,
@@ -23,6 +22,7 @@ from engine.battery.gate_forecast import (
 )
 from engine.battery.optimum import solve_schedule
 from engine.battery.physics import BatterySpec
+from engine.battery.policy_controller import PolicyController
 from engine.battery.price_series import US_PER_DAY, PriceSeries, to_us
 from engine.information import Information
 

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 
 from engine.battery.auction_calendar import AuctionRule
-from engine.battery.controller import DecisionContext, PolicyController, seasonal_naive
+from engine.battery.controller import DecisionContext, seasonal_naive
 from engine.battery.dispatch import run_controller
 from engine.battery.mpc import ForecasterExtender, MpcController
 from engine.battery.observation import OBSERVATION_SIZE, build_observation
 from engine.battery.optimum import solve_schedule
 from engine.battery.physics import BatterySpec
+from engine.battery.policy_controller import PolicyController
 from engine.battery.price_series import PriceSeries, from_us, to_us
 from engine.battery.threshold import RuleController
 

@@ -9,8 +9,8 @@ policy the fleet and the strategy plan with the LP and say so.
 from __future__ import annotations
 
 from engine.battery.commitment import ControllerPlanner, LpPlanner
-from engine.battery.controller import PolicyController
 from engine.battery.fleet import BatteryFleet
+from engine.battery.policy_controller import PolicyController
 from engine.battery.threshold import RuleController
 from engine.strategies.battery import BatteryStrategy
 from gridtui.settings.loader import load_settings

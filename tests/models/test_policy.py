@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from engine.battery.controller import DecisionContext, PolicyController
+from engine.battery.controller import DecisionContext
 from engine.battery.observation import OBSERVATION_SIZE, OBSERVATION_VERSION
 from engine.battery.physics import BatterySpec
+from engine.battery.policy_controller import PolicyController
 from engine.battery.price_series import to_us
 from engine.ports import Policy
 from models.battery.policy import OnnxPolicy, check_compatible, default_policy_id, load_policy

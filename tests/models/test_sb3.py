@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("stable_baselines3")
 
-from engine.battery.controller import PolicyController
 from engine.battery.dispatch import run_controller
 from engine.battery.observation import OBSERVATION_SIZE
 from engine.battery.physics import BatterySpec
+from engine.battery.policy_controller import PolicyController
 from engine.battery.price_series import PriceSeries, to_us
 from models.battery.env import prepare_series
 from models.battery.policy import OnnxPolicy

@@ -24,7 +24,6 @@ from gridtui.client.in_process import InProcessClient
 from gridtui.commands.common import add_common, put, split_list
 from gridtui.logs import TextFormatter
 from gridtui.settings.loader import Settings
-from gridtui.tui.app import GridApp
 from gridtui.wiring import build_runtime
 
 # A simulated hour a ten seconds: the six-hour chart fills within a minute, spreads
@@ -163,6 +162,8 @@ async def run_dashboard(settings: Settings, *, speed: float | None = None) -> in
     _log_to_file(settings)
     clock = SimClock(datetime.now(UTC), speed=speed) if speed else None
     client = InProcessClient(settings, build_runtime(settings, clock=clock))
+    from gridtui.tui.app import GridApp  # only here: every other command runs without Textual
+
     app = GridApp(client, ui=settings.ui, keys=settings.keys, freeze_gc=True)
     try:
         await app.run_async()
@@ -186,6 +187,8 @@ async def run_remote_dashboard(settings: Settings, url: str) -> int:
         await client.close()
         print(f"gridtui: cannot attach to the daemon at {url}: {exc}", file=sys.stderr)
         return 1
+    from gridtui.tui.app import GridApp  # only here: every other command runs without Textual
+
     app = GridApp(client, ui=settings.ui, keys=settings.keys, freeze_gc=True)
     try:
         await app.run_async()

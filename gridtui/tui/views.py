@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
-from engine.events import Severity
+from engine.events import (
+    Severity as Severity,
+)  # re-exported: widgets name severities through the views
 
 
 @dataclass(frozen=True, slots=True)

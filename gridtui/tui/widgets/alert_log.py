@@ -17,8 +17,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import RichLog
 
-from engine.events import Severity
-from gridtui.tui.views import AlertView
+from gridtui.tui.views import AlertView, Severity
 from gridtui.tui.widgets.formatting import Palette, market_times
 
 LABELS = {

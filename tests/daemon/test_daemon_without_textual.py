@@ -16,7 +16,8 @@ RUN_DAEMON = """
 import sys
 from gridtui.cli import main
 status = main(sys.argv[1:])
-loaded = sorted(m for m in sys.modules if m.split(".")[0] == "textual" or m.startswith("gridtui.tui"))
+ui = ("textual", "gridtui.tui")
+loaded = sorted(m for m in sys.modules if m.split(".")[0] == "textual" or m.startswith(ui[1]))
 print("status", status)
 print("loaded", " ".join(loaded) or "-")
 """

@@ -17,7 +17,7 @@ Several dashboards may attach to one daemon at once.
   until the next one).
 * Commands (strategy toggles, the kill switch, backtests) are authenticated
   POSTs with the bearer token; the daemon's answers map onto the protocol's
-  exceptions: 503 → :class:`~gridtui.client.in_process.NotAvailable` (its message names
+  exceptions: 503 → :class:`~gridtui.client.protocol.NotAvailable` (its message names
   the missing part), 404 → KeyError, 400/422 → ValueError, 401 and transport
   failures → ConnectionError (:class:`RemoteAuthError` for a refused token).
 """
@@ -32,20 +32,27 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from engine.bus import codec
-from engine.bus.codec import CodecError
 from engine.bus.inbox import Inbox
 from engine.events import AuditEntry, Event, FeedHealth, PriceKind, PriceTick
 from engine.store.base import BacktestRecord
 from gridtui.client.engine_state import daemon_state
-from gridtui.client.in_process import (
+from gridtui.client.protocol import (
     DASHBOARD_AGENT,
     BacktestRequest,
     ClientInfo,
     ClientStats,
-    ForecasterInfo,
     NotAvailable,
     Origin,
+)
+from gridtui.client.remote_wire import (
+    Audit,
+    EngineInfo,
+    FeedsHealth,
+    Prices,
+    Results,
+    Started,
+    decode_frame,
+    error_message,
 )
 
 log = logging.getLogger(__name__)
@@ -53,74 +60,10 @@ log = logging.getLogger(__name__)
 # What the daemon accepts as a page by default (api.max_page_size); asking for
 # more would be refused, so history requests are clamped to it.
 MAX_PAGE = 1000
-_CONTROL_TYPES = frozenset(
-    {
-        "welcome",
-        "pong",
-        "dropped",
-        "subscribed",
-        "authenticated",
-        "ack",
-        "error",
-        "model_training_progress",
-    }
-)
 
 
 class RemoteAuthError(ConnectionError):
     """The daemon refused the bearer token (or none was given for a command)."""
-
-
-_NULL = msgspec.Raw(b"null")
-
-
-class _Frame(msgspec.Struct):
-    type: str
-    data: msgspec.Raw = msgspec.field(default_factory=lambda: _NULL)
-    messages: list[msgspec.Raw] | None = None
-
-    @property
-    def has_data(self) -> bool:
-        return bytes(self.data) not in (b"", b"null")
-
-
-class _TransmissionCost(msgspec.Struct):
-    from_market: str
-    to_market: str
-    cost_eur_mwh: float
-
-
-class _FeedsHealth(msgspec.Struct):
-    feeds: list[FeedHealth]
-
-
-class _EngineInfo(msgspec.Struct):
-    feed: str
-    store: str
-    bus: str
-    clock: str
-    markets: list[str]
-    transmission_costs: list[_TransmissionCost]
-    forecasters: list[ForecasterInfo] = msgspec.field(default_factory=list)
-
-
-class _Prices(msgspec.Struct):
-    prices: list[PriceTick]
-
-
-class _Audit(msgspec.Struct):
-    entries: list[AuditEntry]
-
-
-class _Started(msgspec.Struct):
-    run_id: str
-
-
-class _Results(msgspec.Struct):
-    metrics: dict[str, float]
-
-
-_frame_decoder = msgspec.json.Decoder(_Frame)
 
 
 class RemoteClient:
@@ -185,7 +128,7 @@ class RemoteClient:
 
     async def connect(self) -> None:
         """Fetch the engine's info (markets, border costs). Raises ConnectionError."""
-        info = msgspec.json.decode(await self._get("/api/v1/engine/info"), type=_EngineInfo)
+        info = msgspec.json.decode(await self._get("/api/v1/engine/info"), type=EngineInfo)
         self._info = ClientInfo(
             feed=info.feed,
             store=info.store,
@@ -260,43 +203,11 @@ class RemoteClient:
             delay = min(delay * 2, self.reconnect_max_s)
 
     def _on_frame(self, raw: bytes) -> None:
-        try:
-            frame = _frame_decoder.decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            log.warning("ignoring a malformed message from the daemon")
-            return
-        if frame.type == "batch":
-            payloads = frame.messages or []
-            events = [e for e in map(self._decode_message, payloads) if e is not None]
-        elif frame.type in _CONTROL_TYPES:
-            if frame.type == "error" and frame.has_data:
-                log.warning("daemon says: %s", bytes(frame.data).decode(errors="replace"))
-            return
-        elif frame.has_data:
-            event = self._decode_event(frame.data)
-            events = [event] if event is not None else []
-        else:
-            return
+        events = decode_frame(raw)
         if not events:
             return
         self._inbox.put(events)
         self.received += len(events)
-
-    def _decode_message(self, raw: msgspec.Raw) -> Event | None:
-        try:
-            frame = _frame_decoder.decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return None
-        if frame.type in _CONTROL_TYPES or not frame.has_data:
-            return None
-        return self._decode_event(frame.data)
-
-    @staticmethod
-    def _decode_event(data: msgspec.Raw) -> Event | None:
-        try:
-            return codec.decode_one(bytes(data))
-        except CodecError:
-            return None  # an event type this client does not know yet
 
     async def _poll_stats(self) -> None:
         while not self._closed:
@@ -322,11 +233,11 @@ class RemoteClient:
     async def feeds_health(self) -> list[FeedHealth]:
         """Each feed's health now, as the daemon's kernel judges it."""
         raw = await self._get("/api/v1/feeds/health")
-        return msgspec.json.decode(raw, type=_FeedsHealth).feeds
+        return msgspec.json.decode(raw, type=FeedsHealth).feeds
 
     async def latest_prices(self, kind: PriceKind = PriceKind.INTRADAY) -> dict[str, PriceTick]:
         raw = await self._get("/api/v1/dashboard/prices", {"kind": kind.value})
-        return {tick.market: tick for tick in msgspec.json.decode(raw, type=_Prices).prices}
+        return {tick.market: tick for tick in msgspec.json.decode(raw, type=Prices).prices}
 
     async def price_history(
         self, market: str, limit: int = 500, kind: PriceKind | None = None
@@ -335,7 +246,7 @@ class RemoteClient:
         if kind is not None:
             params["kind"] = kind.value
         raw = await self._get("/api/v1/dashboard/prices/history", params)
-        return msgspec.json.decode(raw, type=_Prices).prices
+        return msgspec.json.decode(raw, type=Prices).prices
 
     def stats(self) -> ClientStats:
         return msgspec.structs.replace(self._stats, dropped_for_viewer=self.dropped)
@@ -359,7 +270,7 @@ class RemoteClient:
         params = {"limit": str(max(1, min(limit, MAX_PAGE))), "offset": str(offset)}
         params |= {k: v for k, v in (("actor", actor), ("action", action)) if v}
         raw = await self._request("GET", "/api/v1/audit", params=params, command=True)
-        return msgspec.json.decode(raw, type=_Audit).entries
+        return msgspec.json.decode(raw, type=Audit).entries
 
     async def start_backtest(self, request: BacktestRequest) -> str:
         body = {
@@ -369,14 +280,14 @@ class RemoteClient:
             "data": request.data,
         }
         raw = await self._post("/api/v1/backtest/start", body)
-        return msgspec.json.decode(raw, type=_Started).run_id
+        return msgspec.json.decode(raw, type=Started).run_id
 
     async def backtest_metrics(self, run_id: str) -> dict[str, float]:
         try:
             raw = await self._get(f"/api/v1/backtest/results/{run_id}")
         except KeyError:
             return {}
-        return msgspec.json.decode(raw, type=_Results).metrics
+        return msgspec.json.decode(raw, type=Results).metrics
 
     async def cancel_backtests(self) -> int:
         return 0  # they run in the daemon, which cancels them when it stops
@@ -436,7 +347,7 @@ class RemoteClient:
             raise ConnectionError(f"the daemon at {self.url} is unreachable: {exc}") from exc
         if status < 300:
             return raw
-        message = _error_message(raw) or f"HTTP {status}"
+        message = error_message(raw) or f"HTTP {status}"
         if status == 503:
             raise NotAvailable(message)
         if status == 404:
@@ -446,13 +357,3 @@ class RemoteClient:
         if status in (400, 413, 422):
             raise ValueError(message)
         raise ConnectionError(f"the daemon answered {status}: {message}")
-
-
-def _error_message(raw: bytes) -> str:
-    try:
-        body = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        return raw.decode(errors="replace")[:200]
-    if isinstance(body, dict):
-        return str(body.get("error", ""))
-    return ""

@@ -23,7 +23,7 @@ from engine.events import (
     StrategyStatus,
     Trade,
 )
-from gridtui.client.in_process import ForecasterInfo
+from gridtui.client.protocol import ForecasterInfo
 
 
 class ErrorBody(msgspec.Struct, kw_only=True):

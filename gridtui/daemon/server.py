@@ -16,7 +16,8 @@ from pathlib import Path
 from aiohttp import web
 
 from engine.runtime import Runtime
-from gridtui.client.in_process import EngineClient, InProcessClient
+from gridtui.client.in_process import InProcessClient
+from gridtui.client.protocol import EngineClient
 from gridtui.daemon.app import create_app, start_server
 from gridtui.daemon.auth import (
     TokenAuth,

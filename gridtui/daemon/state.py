@@ -1,7 +1,7 @@
 """What the daemon's API serves from: the engine handle and a live view of the bus.
 
 * :class:`DaemonEngine` — the running :class:`~engine.runtime.Runtime` (store,
-  bus, kernel statistics), an :class:`~gridtui.client.in_process.EngineClient` around it
+  bus, kernel statistics), an :class:`~gridtui.client.protocol.EngineClient` around it
   for commands (strategy toggles, the kill switch, backtests), the settings,
   and the optional parts later issues plug in (a model trainer, a predictor).
   Routes for a part the engine does not have answer 503 with a message that
@@ -45,7 +45,7 @@ from engine.events import (
 )
 from engine.runtime import Runtime
 from engine.spreads.engine import SpreadEngine
-from gridtui.client.in_process import EngineClient
+from gridtui.client.protocol import EngineClient
 from gridtui.daemon.validation import ApiError
 from gridtui.settings.loader import Settings
 

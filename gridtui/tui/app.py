@@ -1,4 +1,4 @@
-"""GridApp: the Textual dashboard over an :class:`~gridtui.client.in_process.EngineClient`.
+"""GridApp: the Textual dashboard over an :class:`~gridtui.client.protocol.EngineClient`.
 
 The app owns three things and nothing else:
 
@@ -36,7 +36,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from engine.events import PriceKind
-from gridtui.client.in_process import EngineClient
+from gridtui.client.protocol import EngineClient
 from gridtui.settings.operations import KeySettings, UiSettings
 from gridtui.tui.audit_actions import AuditActions
 from gridtui.tui.backtest_actions import BacktestActions

@@ -19,7 +19,7 @@ from gridtui.tui.screens.audit import AuditRow, AuditScreen
 if TYPE_CHECKING:
     from textual.app import App
 
-    from gridtui.client.in_process import EngineClient
+    from gridtui.client.protocol import EngineClient
 
     _AppBase = App[int]
 else:  # a plain mixin at run time, like the other action mixins of GridApp

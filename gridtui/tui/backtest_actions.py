@@ -2,7 +2,7 @@
 Enter on a run opens its result screen (:mod:`gridtui.tui.screens.backtest_result`).
 
 The form (:class:`~gridtui.tui.screens.backtest_form.BacktestForm`) returns a
-:class:`~gridtui.client.in_process.BacktestRequest` or None; the run's progress then comes
+:class:`~gridtui.client.protocol.BacktestRequest` or None; the run's progress then comes
 back as events like any other, and its headline metrics are read from the
 store once, when a snapshot first shows it finished.
 """
@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from gridtui.client.in_process import BacktestRequest, NotAvailable
+from gridtui.client.protocol import BacktestRequest, NotAvailable
 from gridtui.tui.backtest_result_view import result_view
 from gridtui.tui.screens.backtest_form import BacktestForm
 from gridtui.tui.screens.backtest_result import BacktestResultScreen
@@ -22,7 +22,7 @@ from gridtui.tui.widgets.backtest_table import BacktestTable
 if TYPE_CHECKING:
     from textual.app import App
 
-    from gridtui.client.in_process import EngineClient
+    from gridtui.client.protocol import EngineClient
     from gridtui.tui.view_model import DashboardModel
     from gridtui.tui.views import BacktestView
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gridtui.client.in_process import NotAvailable
+from gridtui.client.protocol import NotAvailable
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.timer import Timer
 
-    from gridtui.client.in_process import EngineClient
+    from gridtui.client.protocol import EngineClient
     from gridtui.settings.operations import KeySettings, UiSettings
     from gridtui.tui.screens.dashboard import DashboardScreen
     from gridtui.tui.view_model import DashboardModel

@@ -1,7 +1,7 @@
 """The dashboard's model: folds engine events into what the panes show.
 
 The app's one subscription worker hands every batch it gets from the
-:class:`~gridtui.client.in_process.EngineClient` to one :class:`DashboardModel`, and at most
+:class:`~gridtui.client.protocol.EngineClient` to one :class:`DashboardModel`, and at most
 ``ui.refresh_hz`` times a second takes an immutable
 :class:`~gridtui.tui.views.DashboardSnapshot`
 that flows down into the panes as attributes. Folding costs one dict write per

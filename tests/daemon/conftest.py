@@ -28,7 +28,7 @@ from engine.runtime import Runtime
 from engine.spreads.engine import SpreadEngine
 from engine.store.sqlite import SqliteStore
 from engine.store.writer import WriterConfig
-from gridtui.client.in_process import BacktestRequest, ClientInfo, NotAvailable, Origin
+from gridtui.client.protocol import BacktestRequest, ClientInfo, NotAvailable, Origin
 from gridtui.daemon.app import create_app
 from gridtui.daemon.auth import TokenAuth
 from gridtui.daemon.sinks import AlertSink

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import msgspec
 
-from gridtui.client.in_process import BacktestRequest, InProcessClient
+from gridtui.client.in_process import InProcessClient
+from gridtui.client.protocol import BacktestRequest
 from tests.daemon.conftest import DaemonFactory, FakeCommands
 from tests.engine.test_backtest import write_prices
 

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from engine.events import Event, PriceKind, PriceTick, SpreadOpportunity
-from gridtui.client.in_process import BacktestRequest, NotAvailable
+from gridtui.client.protocol import BacktestRequest, NotAvailable
 from gridtui.client.remote import RemoteAuthError, RemoteClient
 from tests.daemon.conftest import Daemon, DaemonFactory, UnavailableCommands, until
 from tests.daemon.test_routes import spread_ticks

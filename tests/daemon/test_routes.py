@@ -17,7 +17,7 @@ from engine.events import (
     Trade,
 )
 from engine.store.base import BacktestRecord
-from gridtui.client.in_process import BacktestRequest
+from gridtui.client.protocol import BacktestRequest
 from gridtui.daemon.state import TrainRequest
 from gridtui.settings.operations import ApiSettings
 from models.registry import ModelMeta, Registry

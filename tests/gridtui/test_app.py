@@ -20,7 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from engine.events import PriceTick, StrategyStatus
-from gridtui.client.in_process import BacktestRequest, InProcessClient
+from gridtui.client.in_process import InProcessClient
+from gridtui.client.protocol import BacktestRequest
 from gridtui.settings.loader import load_settings
 from gridtui.settings.operations import KeySettings, UiSettings
 from gridtui.tui.app import GridApp

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from engine.clock import LiveClock, SimClock
-from gridtui.client import in_process as client_module
+from gridtui.client import protocol as client_module
 from gridtui.client.in_process import InProcessClient
 from gridtui.settings.loader import SettingsError, load_settings
 from gridtui.settings.operations import UiSettings

@@ -29,7 +29,7 @@ from engine.events import (
     StrategyStatus,
 )
 from engine.store.base import BacktestRecord
-from gridtui.client.in_process import ForecasterInfo
+from gridtui.client.protocol import ForecasterInfo
 from gridtui.tui.app import GridApp
 from gridtui.tui.screens.backtest_result import BacktestResultScreen
 from gridtui.tui.screens.dashboard import DashboardScreen

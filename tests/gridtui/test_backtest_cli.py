@@ -16,7 +16,8 @@ from engine.store.sqlite import SqliteStore
 from engine.strategies.manager import StrategyManager
 from engine.strategies.slot import StrategyState
 from gridtui.cli import main
-from gridtui.client.in_process import BacktestRequest, InProcessClient
+from gridtui.client.in_process import InProcessClient
+from gridtui.client.protocol import BacktestRequest
 from gridtui.report.html import render_report
 from gridtui.report.svg_chart import nice_ticks
 from gridtui.settings.loader import load_settings

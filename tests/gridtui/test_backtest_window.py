@@ -16,7 +16,8 @@ from engine.backtest.run import run_backtest
 from engine.store.sqlite import SqliteStore
 from feeds.replay import ReplayConfig, ReplayFeed
 from gridtui.cli import main
-from gridtui.client.in_process import BacktestRequest, InProcessClient
+from gridtui.client.in_process import InProcessClient
+from gridtui.client.protocol import BacktestRequest
 from gridtui.settings.loader import load_settings
 from tests.engine.test_backtest import every_strategy, write_prices
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine.events import Event, Forecast, Fundamentals, PriceTick
-from gridtui.client.in_process import ForecasterInfo, forecasters_of
+from gridtui.client.protocol import ForecasterInfo, forecasters_of
 from gridtui.settings.loader import Settings
 from gridtui.tui.app import GridApp
 from gridtui.tui.folds.prices import ForecasterNeeds

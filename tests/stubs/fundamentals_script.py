@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from engine.events import Event, Forecast, Fundamentals, OpenPosition, StrategyStatus
-from gridtui.client.in_process import ForecasterInfo
+from gridtui.client.protocol import ForecasterInfo
 
 LOAD_GW = {"DE": 58.0, "FR": 52.0, "NL": 13.0, "BE": 10.0, "AT": 8.0, "GB": 31.0}
 WIND_GW = {"DE": 21.0, "FR": 9.0, "NL": 5.0, "BE": 2.5, "AT": 1.5, "GB": 12.0}

@@ -37,7 +37,7 @@ from engine.events import (
 )
 from engine.spreads.config import SpreadConfig
 from engine.store.base import BacktestRecord
-from gridtui.client.in_process import (
+from gridtui.client.protocol import (
     BacktestRequest,
     ClientInfo,
     ClientStats,

@@ -13,7 +13,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from engine.store.base import BacktestRecord
-from gridtui.client.in_process import BacktestRequest, NotAvailable
+from gridtui.client.protocol import BacktestRequest, NotAvailable
 from gridtui.daemon.keys import API_SETTINGS, BACKTESTS, ENGINE
 from gridtui.daemon.openapi import Param, RouteSpec, limit_param
 from gridtui.daemon.schemas import (

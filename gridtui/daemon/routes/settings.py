@@ -5,8 +5,8 @@
   engine (``{"alerts": {"spike_sigma": 5}}``). Everything else (feed, store,
   bus, markets …) takes a restart, and a body naming it is refused with 422;
 * ``GET /api/v1/engine/info`` and ``/stats`` — what the dashboard's status bar
-  shows (:class:`~gridtui.client.in_process.ClientInfo`,
-  :class:`~gridtui.client.in_process.ClientStats`);
+  shows (:class:`~gridtui.client.protocol.ClientInfo`,
+  :class:`~gridtui.client.protocol.ClientStats`);
 * ``GET /api/v1/alerts`` — the newest stored alerts.
 """
 
@@ -17,7 +17,7 @@ import logging
 import msgspec
 from aiohttp import web
 
-from gridtui.client.in_process import ClientStats
+from gridtui.client.protocol import ClientStats
 from gridtui.daemon.keys import API_SETTINGS, ENGINE
 from gridtui.daemon.openapi import RouteSpec, limit_param
 from gridtui.daemon.routes.public import version

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from gridtui.client.in_process import DASHBOARD_AGENT, NotAvailable, Origin
+from gridtui.client.protocol import DASHBOARD_AGENT, NotAvailable, Origin
 from gridtui.daemon.keys import ENGINE
 from gridtui.daemon.openapi import Param, RouteSpec
 from gridtui.daemon.schemas import (

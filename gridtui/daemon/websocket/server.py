@@ -51,7 +51,7 @@ import msgspec
 from aiohttp import WSMsgType, web
 
 from engine.events import Event
-from gridtui.client.in_process import NotAvailable, Origin
+from gridtui.client.protocol import NotAvailable, Origin
 from gridtui.daemon.websocket.client import WebSocketClient
 from gridtui.daemon.websocket.protocol import (
     ALL_MESSAGE_TYPES,

@@ -2,7 +2,7 @@
 
 It validates before it lets go: dates in ISO form with From <= To, at least one
 strategy, only strategies the engine knows when it knows any. It dismisses with
-a :class:`~gridtui.client.in_process.BacktestRequest` (or None when cancelled); the app
+a :class:`~gridtui.client.protocol.BacktestRequest` (or None when cancelled); the app
 hands that to the engine client and shows what the engine answers.
 """
 
@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from gridtui.client.in_process import BacktestRequest
+from gridtui.client.protocol import BacktestRequest
 
 DATA_SOURCES: tuple[tuple[str, str], ...] = (
     ("mock simulator", "mock"),

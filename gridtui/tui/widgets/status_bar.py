@@ -55,7 +55,7 @@ class StatusBar(Widget):
     store: reactive[str] = reactive("")
     bus: reactive[str] = reactive("")
     clock_mode: reactive[str] = reactive("live")
-    """``live``, ``sim 360×``, ``replay 60×`` (:func:`gridtui.client.in_process.clock_mode`)."""
+    """``live``, ``sim 360×``, ``replay 60×`` (:func:`gridtui.client.protocol.clock_mode`)."""
     now: reactive[datetime | None] = reactive(None)
     market_zone: reactive[ZoneInfo] = reactive(lambda: ZoneInfo("Europe/Brussels"))
     paused: reactive[bool] = reactive(False)

@@ -72,7 +72,7 @@ from models.features.price_grid import (
     IntArray,
 )
 
-PIPELINE_VERSION: Final = "1"
+PIPELINE_VERSION: Final = "2"
 DAYAHEAD: Final = "dayahead"
 INTRADAY: Final = "intraday"
 TASKS: Final = (DAYAHEAD, INTRADAY)

@@ -52,8 +52,8 @@ def test_bad_input_errors_name_the_feature(dayahead):
         dayahead.predict_frame(frame.assign(moon_phase=0.0))
     with pytest.raises(ForecastInputError, match="'holiday' has dtype"):
         dayahead.predict_frame(frame.assign(holiday=["no", "yes"]))
-    with pytest.raises(ForecastInputError, match="'level_eur_mwh' is NaN"):
-        dayahead.predict_frame(frame.assign(level_eur_mwh=[1.0, np.nan]))
+    with pytest.raises(ForecastInputError, match="'own_hour_mean7' is NaN"):
+        dayahead.predict_frame(frame.assign(own_hour_mean7=[1.0, np.nan]))
 
 
 def _rewrite_meta(registry: Registry, model_id: str, **changes) -> None:

@@ -32,7 +32,6 @@ from datetime import datetime
 from typing import Any, Final
 
 import asyncpg
-import msgspec
 
 from engine.events import (
     Alert,
@@ -47,6 +46,7 @@ from engine.events import (
 from engine.store import postgres_sql as S
 from engine.store import rows as R
 from engine.store.base import BacktestRecord, StoreError
+from engine.store.postgres_backtests import PostgresBacktests
 from engine.store.postgres_connection import (
     CONNECTION_LOST,
     DRIVER_ERRORS,
@@ -54,6 +54,7 @@ from engine.store.postgres_connection import (
     copy_rows,
     failed_error,
     redact,
+    require_aware,
     unreachable_error,
 )
 from engine.store.postgres_migrations import migrate, quote_ident, timescaledb_schema
@@ -64,14 +65,6 @@ log = logging.getLogger(__name__)
 # dominate both) and beats the staging path 3:1, so it is used whatever the
 # table's state; from ~25 rows on COPY pulls ahead (bench/store_throughput.py).
 COPY_MIN_ROWS: Final = 16
-
-
-def _aware(name: str, value: datetime) -> datetime:
-    # asyncpg would read a naive datetime as UTC; SqliteStore raises. Refuse it
-    # here too rather than guess what the caller meant.
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise TypeError(f"{name} must be a tz-aware datetime (UTC), got naive {value!r}")
-    return value
 
 
 class PostgresStore:
@@ -113,6 +106,7 @@ class PostgresStore:
         self._replaying: set[R.Table] = set()  # tables whose last batch had conflicts
         self._pool: asyncpg.Pool | None = None
         self.protocol_retries = 0  # batches written again after PROTOCOL_CONFUSED
+        self._backtests = PostgresBacktests(self._connection, self._fetch)
 
     # -- connections -------------------------------------------------------
 
@@ -290,15 +284,15 @@ class PostgresStore:
         kinds = S.ALL_KINDS if kind is None else [kind.value]
         args: list[Any] = [market, kinds, limit]
         if start is not None:
-            args.append(_aware("start", start))
+            args.append(require_aware("start", start))
         if end is not None:
-            args.append(_aware("end", end))
+            args.append(require_aware("end", end))
         sql = S.price_history_sql(has_start=start is not None, has_end=end is not None)
         found = await self._fetch(sql, *args)
         return [R.event_from(PriceTick, r) for r in reversed(found)]
 
     async def opportunities_since(self, since: datetime) -> list[SpreadOpportunity]:
-        found = await self._fetch(S.OPPORTUNITIES_SINCE_SQL, _aware("since", since))
+        found = await self._fetch(S.OPPORTUNITIES_SINCE_SQL, require_aware("since", since))
         return [R.event_from(SpreadOpportunity, r) for r in found]
 
     async def trades(self, strategy: str | None = None, limit: int = 1000) -> list[Trade]:
@@ -348,95 +342,27 @@ class PostgresStore:
         )
         return [R.event_from(AuditEntry, r) for r in found]
 
-    # -- backtests ---------------------------------------------------------
+    # -- backtests: PostgresBacktests, on this store's pooled connections ------
 
     async def save_backtest(self, record: BacktestRecord) -> None:
-        encode = msgspec.json.encode
-        async with self._connection() as conn:
-            await conn.execute(
-                "INSERT INTO backtests (run_id, created_at, state, config, metrics, equity_curve) "
-                "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb) "
-                "ON CONFLICT (run_id) DO UPDATE SET created_at = EXCLUDED.created_at, "
-                "state = EXCLUDED.state, config = EXCLUDED.config, "
-                "metrics = EXCLUDED.metrics, equity_curve = EXCLUDED.equity_curve",
-                record.run_id,
-                _aware("created_at", record.created_at),
-                record.state,
-                encode(record.config).decode(),
-                encode(record.metrics).decode(),
-                encode(record.equity_curve).decode(),
-            )
-
-    @staticmethod
-    def _backtest_from(r: asyncpg.Record) -> BacktestRecord:
-        # asyncpg hands jsonb over as text; msgspec parses it (typed where the
-        # record's fields are typed, so equity timestamps come back as datetimes).
-        return BacktestRecord(
-            run_id=r["run_id"],
-            created_at=r["created_at"],
-            state=r["state"],
-            config=msgspec.json.decode(r["config"]),
-            metrics=msgspec.json.decode(r["metrics"], type=dict[str, float]),
-            equity_curve=msgspec.json.decode(r["equity_curve"], type=list[tuple[datetime, float]]),
-        )
+        await self._backtests.save(record)
 
     async def backtests(self, limit: int = 100) -> list[BacktestRecord]:
-        found = await self._fetch(
-            "SELECT * FROM backtests ORDER BY created_at DESC, run_id LIMIT $1", limit
-        )
-        return [self._backtest_from(r) for r in found]
+        return await self._backtests.newest(limit)
 
     async def backtest(self, run_id: str) -> BacktestRecord | None:
-        found = await self._fetch("SELECT * FROM backtests WHERE run_id = $1", run_id)
-        return self._backtest_from(found[0]) if found else None
+        return await self._backtests.one(run_id)
 
     async def delete_backtest(self, run_id: str) -> bool:
-        async with self._connection() as conn, conn.transaction():
-            await conn.execute("DELETE FROM backtest_trades WHERE run_id = $1", run_id)
-            found = await conn.fetch("DELETE FROM backtests WHERE run_id = $1 RETURNING 1", run_id)
-        return bool(found)
+        return await self._backtests.delete(run_id)
 
     async def save_backtest_trades(self, run_id: str, trades: Sequence[Trade]) -> None:
-        if not trades:
-            return
-        table = R.BACKTEST_TRADES
-        rows = [R.backtest_trade_row(run_id, t) for t in trades]
-        for t in trades:
-            _aware("trade ts", t.ts)
-        columns = ", ".join(table.columns)
-        async with self._connection() as conn, conn.transaction():
-            # COPY into a session-temporary table, then one idempotent INSERT: a
-            # year of trades is ~10⁵ rows, which executemany would take seconds for.
-            await conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS gridtui_stage_backtest_trades "
-                "(LIKE backtest_trades) ON COMMIT DELETE ROWS"
-            )
-            await conn.copy_records_to_table(
-                "gridtui_stage_backtest_trades", records=rows, columns=table.columns
-            )
-            await conn.execute(
-                f"INSERT INTO backtest_trades ({columns}) SELECT {columns} "
-                "FROM gridtui_stage_backtest_trades ON CONFLICT DO NOTHING"
-            )
+        await self._backtests.save_trades(run_id, trades)
 
     async def backtest_trades(
         self, run_id: str, strategy: str | None = None, limit: int = 100_000
     ) -> list[Trade]:
-        if strategy is None:
-            found = await self._fetch(
-                "SELECT * FROM backtest_trades WHERE run_id = $1 ORDER BY ts, trade_id LIMIT $2",
-                run_id,
-                limit,
-            )
-        else:
-            found = await self._fetch(
-                "SELECT * FROM backtest_trades WHERE run_id = $1 AND strategy = $2 "
-                "ORDER BY ts, trade_id LIMIT $3",
-                run_id,
-                strategy,
-                limit,
-            )
-        return [R.event_from(Trade, r) for r in found]
+        return await self._backtests.trades(run_id, strategy, limit)
 
     async def count(self, table: str) -> int:
         if table not in R.TABLE_NAMES:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from contextlib import suppress
+from datetime import datetime
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -118,3 +119,14 @@ async def copy_rows(
     if copying.cancelled():
         raise asyncpg.ConnectionDoesNotExistError(f"connection lost during COPY into {target}")
     copying.result()  # raises what the COPY raised
+
+
+def require_aware(name: str, value: datetime) -> datetime:
+    """``value`` if it is tz-aware, else TypeError naming ``name``.
+
+    asyncpg would read a naive datetime as UTC; SqliteStore raises. Refuse it
+    here too rather than guess what the caller meant.
+    """
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise TypeError(f"{name} must be a tz-aware datetime (UTC), got naive {value!r}")
+    return value

@@ -87,8 +87,8 @@ async def serve_daemon(rate: float) -> None:
     from gridtui.daemon.app import create_app, start_server
     from gridtui.daemon.auth import TokenAuth
     from gridtui.daemon.state import DaemonEngine
+    from gridtui.settings.daemon import ApiSettings
     from gridtui.settings.loader import Settings
-    from gridtui.settings.operations import ApiSettings
 
     with tempfile.TemporaryDirectory(prefix="gridtui-bench-") as scratch:
         settings = Settings(

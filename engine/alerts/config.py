@@ -1,7 +1,7 @@
 """The thresholds of the alert rules: :class:`AlertConfig`.
 
 :class:`~engine.alerts.engine.AlertEngine` runs on it; the ``[alerts]`` settings section
-(``gridtui.settings.operations.AlertSettings``) extends it, and the API's settings
+(``gridtui.settings.daemon.AlertSettings``) extends it, and the API's settings
 update hands the engine a new one (``AlertEngine.reconfigure``).
 """
 

@@ -1,6 +1,6 @@
 """The strategy registry: every kind of strategy gridtui knows, by name.
 
-``gridtui.settings.operations`` holds one frozen config per kind (``[strategies.battery]`` …);
+``gridtui.settings.components`` holds one frozen config per kind (``[strategies.battery]`` …);
 ``gridtui.wiring`` and :mod:`engine.backtest.run` turn names and configs into
 strategy objects here. A new strategy is one module in ``engine/strategies/``
 and one line in :data:`REGISTRY`.

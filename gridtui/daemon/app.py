@@ -52,7 +52,7 @@ from gridtui.daemon.sinks import AlertSink, DashboardSink
 from gridtui.daemon.state import DaemonEngine, TrainingJob, TrainingJobs
 from gridtui.daemon.websocket.protocol import TRAINING_PROGRESS
 from gridtui.daemon.websocket.server import WS_PATH, WebSocketHub
-from gridtui.settings.operations import ApiSettings
+from gridtui.settings.daemon import ApiSettings
 
 
 def all_routes(app: web.Application, max_page_size: int) -> list[RouteSpec]:

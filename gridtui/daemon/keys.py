@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from gridtui.daemon.ratelimit import RateLimiter
     from gridtui.daemon.state import DaemonEngine, TrainingJobs
     from gridtui.daemon.websocket.server import WebSocketHub
-    from gridtui.settings.operations import ApiSettings
+    from gridtui.settings.daemon import ApiSettings
 
 ENGINE: web.AppKey[DaemonEngine] = web.AppKey("engine")
 API_SETTINGS: web.AppKey[ApiSettings] = web.AppKey("api_settings")

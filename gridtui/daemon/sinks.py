@@ -40,7 +40,7 @@ from engine.events import Alert, Severity
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
-    from gridtui.settings.operations import AlertSettings
+    from gridtui.settings.daemon import AlertSettings
 
 alert_log = logging.getLogger("gridtui.alerts")
 

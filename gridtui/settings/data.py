@@ -16,7 +16,11 @@ import msgspec
 # its value and the range on a violation). NaN fails every bound; the upper
 # bounds keep intervals finite.
 Count = Annotated[int, msgspec.Meta(ge=1)]
+
 DAY_S = 86_400.0
+
+# A finite, positive span of seconds (load_settings reports a value outside it).
+Seconds = Annotated[float, msgspec.Meta(gt=0, le=DAY_S)]
 
 
 class FeedSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -30,18 +30,11 @@ import platformdirs
 from engine.market.timeline import TimelineConfig
 from engine.spreads.config import SpreadConfig
 from engine.validation import ValidationConfig
+from gridtui.settings.components import BatterySettings, ForecastSettings, StrategiesSettings
+from gridtui.settings.daemon import AlertSettings, ApiSettings
 from gridtui.settings.data import BusSettings, EntsoeSettings, FeedSettings, StoreSettings
 from gridtui.settings.explain import check, check_markets, explain, source_of
-from gridtui.settings.operations import (
-    AlertSettings,
-    ApiSettings,
-    BatterySettings,
-    ForecastSettings,
-    KeySettings,
-    LogSettings,
-    StrategiesSettings,
-    UiSettings,
-)
+from gridtui.settings.interface import KeySettings, LogSettings, UiSettings
 
 DEFAULT_MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")
 ENV_PREFIX = "GRIDTUI_"

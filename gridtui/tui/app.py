@@ -37,7 +37,7 @@ from textual.timer import Timer
 
 from engine.events import PriceKind
 from gridtui.client.protocol import EngineClient
-from gridtui.settings.operations import KeySettings, UiSettings
+from gridtui.settings.interface import KeySettings, UiSettings
 from gridtui.tui.audit_actions import AuditActions
 from gridtui.tui.backtest_actions import BacktestActions
 from gridtui.tui.folds.prices import ForecasterNeeds

@@ -12,7 +12,7 @@ from typing import Final
 
 from textual.binding import Binding, BindingType
 
-from gridtui.settings.operations import KeySettings
+from gridtui.settings.interface import KeySettings
 
 STRATEGY_SLOTS: Final = 9
 

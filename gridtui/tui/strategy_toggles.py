@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
     from gridtui.client.protocol import EngineClient
-    from gridtui.settings.operations import KeySettings, UiSettings
+    from gridtui.settings.interface import KeySettings, UiSettings
     from gridtui.tui.screens.dashboard import DashboardScreen
     from gridtui.tui.view_model import DashboardModel
 

@@ -33,8 +33,8 @@ from gridtui.daemon.app import create_app
 from gridtui.daemon.auth import TokenAuth
 from gridtui.daemon.sinks import AlertSink
 from gridtui.daemon.state import DaemonEngine, Predictor, Trainer
+from gridtui.settings.daemon import AlertSettings, ApiSettings
 from gridtui.settings.loader import Settings
-from gridtui.settings.operations import AlertSettings, ApiSettings
 from tests.stubs.builders import T0
 
 MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")

@@ -18,9 +18,10 @@ from gridtui.client.remote import RemoteClient
 from gridtui.daemon.app import create_app
 from gridtui.daemon.auth import TokenAuth
 from gridtui.daemon.state import DaemonEngine
+from gridtui.settings.components import StrategiesSettings
+from gridtui.settings.daemon import ApiSettings
 from gridtui.settings.data import FeedSettings
 from gridtui.settings.loader import Settings
-from gridtui.settings.operations import ApiSettings, StrategiesSettings
 from tests.daemon.conftest import Daemon, until
 from tests.stubs.builders import T0
 

@@ -36,8 +36,8 @@ from gridtui.daemon.app import all_routes, create_app, start_server
 from gridtui.daemon.auth import TokenAuth
 from gridtui.daemon.keys import API_SETTINGS
 from gridtui.daemon.state import DaemonEngine
+from gridtui.settings.daemon import ApiSettings
 from gridtui.settings.loader import Settings
-from gridtui.settings.operations import ApiSettings
 from tests.daemon.conftest import MARKETS, Daemon, FakeCommands, QueueFeed, UnavailableCommands
 from tests.daemon.test_routes import spread_ticks
 from tests.stubs.builders import T0

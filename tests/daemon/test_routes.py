@@ -19,7 +19,7 @@ from engine.events import (
 from engine.store.base import BacktestRecord
 from gridtui.client.protocol import BacktestRequest
 from gridtui.daemon.state import TrainRequest
-from gridtui.settings.operations import ApiSettings
+from gridtui.settings.daemon import ApiSettings
 from models.registry import ModelMeta, Registry
 from tests.daemon.conftest import Daemon, DaemonFactory, UnavailableCommands, until
 from tests.stubs.builders import T0, tick

@@ -22,8 +22,8 @@ from engine.store.sqlite import SqliteStore
 from gridtui.daemon.app import all_routes, start_server
 from gridtui.daemon.server import start_api
 from gridtui.daemon.state import TrainRequest
+from gridtui.settings.daemon import AlertSettings, ApiSettings
 from gridtui.settings.data import BusSettings, StoreSettings
-from gridtui.settings.operations import AlertSettings, ApiSettings
 from models.registry import ModelMeta, Registry, RegistryError
 from tests.daemon.conftest import Daemon, DaemonFactory
 

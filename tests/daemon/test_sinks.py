@@ -29,7 +29,7 @@ from gridtui.daemon.sinks import (
     build_sinks,
     redact_url,
 )
-from gridtui.settings.operations import AlertSettings
+from gridtui.settings.daemon import AlertSettings
 from tests.daemon.conftest import Daemon, DaemonFactory, until
 from tests.daemon.test_routes import spread_ticks
 from tests.stubs.builders import T0

@@ -22,7 +22,7 @@ from gridtui.daemon.keys import HUB
 from gridtui.daemon.state import TrainRequest
 from gridtui.daemon.websocket.client import WebSocketClient
 from gridtui.daemon.websocket.protocol import encode_events
-from gridtui.settings.operations import ApiSettings
+from gridtui.settings.daemon import ApiSettings
 from tests.daemon.conftest import Daemon, DaemonFactory, UnavailableCommands, until
 from tests.daemon.test_routes import spread_ticks
 from tests.stubs.builders import T0, tick

@@ -22,8 +22,8 @@ from textual.widgets import Input
 from engine.events import PriceTick, StrategyStatus
 from gridtui.client.in_process import InProcessClient
 from gridtui.client.protocol import BacktestRequest
+from gridtui.settings.interface import KeySettings, UiSettings
 from gridtui.settings.loader import load_settings
-from gridtui.settings.operations import KeySettings, UiSettings
 from gridtui.tui.app import GridApp
 from gridtui.tui.keymap import COMMANDS
 from gridtui.tui.messages import DashboardUpdate

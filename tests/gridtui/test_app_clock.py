@@ -15,8 +15,8 @@ import pytest
 from engine.clock import LiveClock, SimClock
 from gridtui.client import protocol as client_module
 from gridtui.client.in_process import InProcessClient
+from gridtui.settings.interface import UiSettings
 from gridtui.settings.loader import SettingsError, load_settings
-from gridtui.settings.operations import UiSettings
 from gridtui.tui.app import GridApp
 from gridtui.tui.widgets.status_bar import StatusBar
 from gridtui.wiring import build_runtime

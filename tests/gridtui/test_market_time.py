@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.events import Alert, Severity
-from gridtui.settings.operations import UiSettings
+from gridtui.settings.interface import UiSettings
 from gridtui.tui.app import GridApp
 from gridtui.tui.views import ChartSeries
 from gridtui.tui.widgets.alert_log import AlertLog, alert_time

@@ -47,7 +47,8 @@ from engine.runtime import Runtime  # noqa: E402
 from engine.spreads.engine import SpreadConfig, SpreadEngine  # noqa: E402
 from engine.store.sqlite import SqliteStore  # noqa: E402
 from engine.store.writer import WriterConfig  # noqa: E402
-from feeds.replay import ReplayConfig, ReplayFeed, load_prices, peek_start  # noqa: E402
+from feeds.price_file import load_prices, peek_start  # noqa: E402
+from feeds.replay import ReplayConfig, ReplayFeed  # noqa: E402
 
 REAL_PRICES = REPO_ROOT.parent / "shared" / "data" / "prices_real_train.parquet"
 MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final, NamedTuple
 
@@ -40,11 +40,11 @@ import pandas as pd
 
 from engine.events import Fundamentals
 from engine.ports import FeedError
+from engine.time_us import EPOCH
 from feeds.entsoe import convert
 
 log = logging.getLogger(__name__)
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _VALUE_COLUMNS: Final = ("timestamp", "market", "value_mw", "resolution_minutes")
 DATASET_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "load": _VALUE_COLUMNS,
@@ -286,6 +286,6 @@ def load_fundamentals(
         released.extend((event.ts + step + delay, event) for event in events)
     released.sort(key=lambda pair: (pair[0], pair[1].market))
     release_us = np.array(
-        [(when - _EPOCH) // timedelta(microseconds=1) for when, _ in released], dtype=np.int64
+        [(when - EPOCH) // timedelta(microseconds=1) for when, _ in released], dtype=np.int64
     )
     return FundamentalsHistory(release_us, [event for _, event in released], rejected)

@@ -138,7 +138,7 @@ def build_clock(settings: Settings) -> Clock:
         return SimClock(settings.feed.start or LiveClock().now())
     if settings.feed.kind != "replay":
         return LiveClock()
-    from feeds.replay import peek_start
+    from feeds.price_file import peek_start
 
     try:
         start = peek_start(_replay_path(settings))

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import cache
 from itertools import chain
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any, Final, TypeVar
 
 import msgspec
 
+from engine import time_us
 from engine.events import (
     Alert,
     AuditEntry,
@@ -35,9 +36,9 @@ from engine.events import (
 from engine.store import rows as R
 from engine.store.base import BacktestRecord, StoreError
 from engine.store.sqlite_migrations import migrate
+from engine.time_us import from_us
 
 T = TypeVar("T")
-EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 # SQLITE_CORRUPT and SQLITE_NOTADB (primary codes): the file itself is damaged,
 # so retrying can never succeed, unlike a locked or full database.
 _DAMAGED: Final = (11, 26)
@@ -68,13 +69,13 @@ def corruption_advice(path: str, problem: str) -> str:
 
 
 def to_us(ts: datetime) -> int:
-    """UTC datetime → integer microseconds since the epoch (exact, no float)."""
-    delta = ts - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    """UTC datetime → integer microseconds since the epoch (exact, no float).
 
-
-def from_us(us: int) -> datetime:
-    return EPOCH + timedelta(microseconds=us)
+    A naive datetime is a TypeError here, as the store has always raised it.
+    """
+    if ts.tzinfo is None:
+        raise TypeError(f"can't store a naive datetime {ts!r}; give it a time zone (UTC)")
+    return time_us.to_us(ts)
 
 
 @cache

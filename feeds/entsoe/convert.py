@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Final, NamedTuple
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from engine.events import Fundamentals, PriceKind, PriceTick
+from engine.time_us import EPOCH
 from feeds.entsoe.document import Document, Series
 from feeds.entsoe.zones import SOLAR_TYPES, WIND_TYPES
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class GenerationRow(NamedTuple):
@@ -162,7 +161,7 @@ def values(
 
 def _bucket(ts: datetime, minutes: int) -> datetime:
     step = timedelta(minutes=minutes)
-    return _EPOCH + ((ts - _EPOCH) // step) * step
+    return EPOCH + ((ts - EPOCH) // step) * step
 
 
 def average_to(rows: Iterable[tuple[datetime, int, float]], minutes: int) -> dict[datetime, float]:

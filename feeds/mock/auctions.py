@@ -36,18 +36,12 @@ import numpy as np
 from scipy.signal import lfilter
 
 from engine.market.timeline import MarketTimeline
+from engine.time_us import EPOCH, to_us
 from feeds.mock.model import FloatArray
 
 DAY_AHEAD: Final = "DA"
 # The intraday auctions are priced per quarter-hour in every SIDC zone.
 INTRADAY_AUCTION_MINUTES: Final = 15
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def to_us(when: datetime) -> int:
-    """Microseconds since the Unix epoch, exactly (no float rounding)."""
-    delta = when.astimezone(UTC) - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +91,7 @@ class AuctionCalendar:
             default=1,
         )
         self._lead = timedelta(days=lead + 1)
-        when = _EPOCH + timedelta(microseconds=first_us)
+        when = EPOCH + timedelta(microseconds=first_us)
         self._next_day = min(timeline.delivery_day(m, when) for m in self._markets) - timedelta(
             days=1
         )
@@ -109,7 +103,7 @@ class AuctionCalendar:
     def opening(self) -> list[Publication]:
         """What a market shows at ``first_us``: today's day-ahead prices, and
         tomorrow's when they came out before then (later ones are scheduled)."""
-        when = _EPOCH + timedelta(microseconds=self._first_us)
+        when = EPOCH + timedelta(microseconds=self._first_us)
         today = {m: self._timeline.delivery_day(m, when) for m in self._markets}
         found: list[Publication] = []
         day = min(today.values())

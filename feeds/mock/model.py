@@ -33,13 +33,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from engine.time_us import EPOCH
 from feeds.mock.coupling import MarketCoupling
 from feeds.mock.fundamentals import ZoneFundamentals, season
 from feeds.mock.processes import AR1
@@ -54,7 +55,6 @@ from feeds.mock.profiles import (
 
 FloatArray = npt.NDArray[np.float64]
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 # Day-ahead market limits (SDAC harmonised min/max); GB's own auction is clipped the same.
 PRICE_FLOOR_EUR_MWH: Final = -500.0
 PRICE_CAP_EUR_MWH: Final = 4000.0
@@ -131,7 +131,7 @@ class MarketModel:
             raise ValueError(f"duplicate markets in {list(markets)}")
         if step_minutes <= 0 or 1440 % step_minutes:
             raise ValueError(f"step_minutes must divide a day, got {step_minutes}")
-        start_s = (start - _EPOCH).total_seconds()
+        start_s = (start - EPOCH).total_seconds()
         if start_s % (step_minutes * 60):
             raise ValueError(f"start {start.isoformat()} is not on the {step_minutes}-min grid")
         self.markets = tuple(markets)
@@ -170,7 +170,7 @@ class MarketModel:
     @property
     def cursor(self) -> datetime:
         """Start of the next block this model will produce."""
-        return _EPOCH + timedelta(seconds=self._cursor_s)
+        return EPOCH + timedelta(seconds=self._cursor_s)
 
     def next_days(self, days: int) -> SimBlock:
         """The next ``days`` × (steps per day) steps."""

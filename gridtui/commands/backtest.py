@@ -173,7 +173,7 @@ def _midnight(day: date) -> datetime:
 
 def file_span(path: str, markets: Sequence[str]) -> tuple[datetime, datetime]:
     """First and last timestamp of a price file."""
-    from feeds.replay import load_prices
+    from feeds.price_file import load_prices
 
     history = load_prices(path, markets)
     if not len(history):

@@ -162,7 +162,7 @@ def load_series(
     """
     import pandas as pd
 
-    from feeds.replay import load_prices
+    from feeds.price_file import load_prices
     from models.battery.env import series_from_frame
 
     history = load_prices(args.data, _markets(args))

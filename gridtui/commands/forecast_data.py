@@ -29,7 +29,7 @@ def load_frame(path: str, markets: list[str] | None) -> tuple[pd.DataFrame, str]
     """
     import pandas as pd
 
-    from feeds.replay import load_prices
+    from feeds.price_file import load_prices
     from models.features.pipeline import FUNDAMENTAL_COLUMNS
     from models.registry import file_sha256
 

@@ -10,7 +10,7 @@ from engine.events import PriceKind
 from engine.store.sqlite import SqliteStore
 from feeds.entsoe.backfill import Job, ParquetSink, StoreSink, backfill, plan
 from feeds.entsoe.client import ClientConfig, EntsoeClient
-from feeds.replay import load_prices
+from feeds.price_file import load_prices
 from gridtui.cli import main
 from tests.feeds.entsoe_server import FakeEntsoe, Reply
 

@@ -13,7 +13,8 @@ import pytest
 from engine.clock import LiveClock, SimClock
 from engine.events import PriceKind, PriceTick
 from engine.ports import FeedError
-from feeds.replay import ReplayConfig, ReplayFeed, load_prices, peek_start
+from feeds.price_file import load_prices, peek_start
+from feeds.replay import ReplayConfig, ReplayFeed
 from gridtui.cli import main
 from gridtui.settings.loader import SettingsError, load_settings
 from gridtui.wiring import build_clock, build_feed

@@ -26,7 +26,8 @@ from feeds.entsoe.backfill import Job, ParquetSink, backfill, to_frame
 from feeds.entsoe.convert import GenerationRow, ValueRow
 from feeds.entsoe.parse import parse
 from feeds.entsoe.zones import SOLAR_TYPES, WIND_TYPES
-from feeds.replay import ReplayConfig, ReplayFeed, peek_start
+from feeds.price_file import peek_start
+from feeds.replay import ReplayConfig, ReplayFeed
 from feeds.replay_fundamentals import check_files, load_fundamentals
 from gridtui.cli import main
 from tests.feeds.entsoe_server import FakeEntsoe, Reply

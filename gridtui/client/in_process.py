@@ -40,7 +40,7 @@ from gridtui.settings.loader import Settings
 from gridtui.wiring import build_runtime
 
 if TYPE_CHECKING:
-    from gridtui.commands.backtest import Prepared
+    from gridtui.backtest_runs import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ class InProcessClient:
 
     async def start_backtest(self, request: BacktestRequest) -> str:
         from engine.backtest.run import new_run_id
-        from gridtui.commands.backtest import prepare
+        from gridtui.backtest_runs import prepare
 
         names = parse_names(request.strategies)
         if not names:
@@ -189,7 +189,7 @@ class InProcessClient:
         A run that is cancelled (the daemon stops) or fails is recorded with that
         state, so history says what became of it instead of losing it.
         """
-        from gridtui.commands.backtest import run_and_save
+        from gridtui.backtest_runs import run_and_save
 
         loop = asyncio.get_running_loop()
         pending: set[asyncio.Task[None]] = set()

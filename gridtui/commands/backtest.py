@@ -11,44 +11,40 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import secrets
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 from rich.console import Console
 
 from engine.clock import LiveClock
-from engine.events import BacktestProgress, PriceKind
-from engine.kernel import Component
-from engine.ports import Feed, FeedError
-from engine.store.base import Store, StoreError
+from engine.events import BacktestProgress
+from engine.ports import FeedError
+from engine.store.base import StoreError
 from engine.strategies.registry import KINDS, parse_names
-from gridtui import days
+from gridtui.backtest_runs import (
+    parse_day,
+    prepare,
+    run_and_save,
+)
 from gridtui.commands.backtest_output import (
     metrics_table,
     print_result,
     run_progress,
     runs_table,
     trades_table,
-    write_run_report,
     write_stored_report,
 )
 from gridtui.commands.common import add_common
 from gridtui.settings.loader import Settings, SettingsError
-from gridtui.wiring import build_components, build_store, build_strategies
+from gridtui.wiring import build_store
 
 if TYPE_CHECKING:
     # Imported when a backtest runs: `gridtui` itself starts without them.
-    from engine.backtest.config import BacktestConfig
-    from engine.backtest.result import BacktestResult
+    pass
 
-log = logging.getLogger(__name__)
 
 HELP = f"""\
 Test strategies on history before switching them on: the engine's own runtime
@@ -145,172 +141,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except (StoreError, FeedError, ValueError) as exc:
         print(f"gridtui backtest: {exc}", file=sys.stderr)
         return 2
-
-
-# -- preparing a run ------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Prepared:
-    """A backtest ready to go: its config, feed, strategies and extra components."""
-
-    config: BacktestConfig
-    feed: Feed
-    strategies: list[Any]
-    components: list[Component]
-
-
-def parse_day(raw: str, flag: str) -> date:
-    try:
-        return days.parse_day(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{flag} {exc}") from None
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
-
-
-def file_span(path: str, markets: Sequence[str]) -> tuple[datetime, datetime]:
-    """First and last timestamp of a price file."""
-    from feeds.price_file import load_prices
-
-    history = load_prices(path, markets)
-    if not len(history):
-        raise FeedError(f"{path} holds no prices for {list(markets)}")
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    first = epoch + timedelta(microseconds=int(history.ts_us[0]))
-    last = epoch + timedelta(microseconds=int(history.ts_us[-1]))
-    return first, last
-
-
-def analytics_components(settings: Settings) -> list[Component]:
-    """The live analytics stages a backtest also runs (a wired-in forecaster, say).
-
-    The spread engine, strategies and alerts are the backtest's own; a battery
-    fleet is live-only.
-    """
-    own = {"spreads", "strategies", "alerts", "batteries"}
-    return [c for c in build_components(settings) if c.name not in own]
-
-
-def needs_fundamentals(component: Component) -> bool:
-    """Whether a wired-in forecaster reads load/wind/solar (which a price file lacks)."""
-    forecaster = getattr(component, "forecaster", None)
-    needed = getattr(getattr(forecaster, "config", None), "fundamentals", ())
-    if needed:
-        log.warning(
-            "%s needs fundamentals (%s), which a price file lacks: left out of the backtest",
-            component.name,
-            ", ".join(needed),
-        )
-    return bool(needed)
-
-
-def prepare(
-    settings: Settings,
-    *,
-    data: str,
-    start: date | None,
-    end: date | None,
-    names: Sequence[str],
-    run_id: str,
-) -> Prepared:
-    """Build the backtest of ``names`` over the days ``start``..``end`` (included) of ``data``.
-
-    Raises:
-        SettingsError / FeedError / ValueError: what is wrong, in words.
-    """
-    from engine.backtest.config import BacktestConfig, check_window
-
-    markets = settings.markets
-    components = analytics_components(settings)
-    if data != "mock":  # a price file has prices only
-        components = [c for c in components if not needs_fundamentals(c)]
-    forecasting = any("forecast" in c.name for c in components)
-    inputs = ["forecasts"] if forecasting else []
-    # A day-ahead forecaster acts once a day, when the clock passes its decision
-    # time: it has to see every hour go by, so the feed comes an instant at a time.
-    batch = len(markets) if forecasting else 10_000
-    feed: Feed
-    if data == "mock":
-        from feeds.mock.feed import MockFeed, MockFeedConfig
-
-        if start is None or end is None:
-            raise SettingsError("--data mock needs --from and --to")
-        first, stop = _midnight(start), _midnight(end + timedelta(days=1))
-        # One intraday round per quarter-hour: the simulator's fundamentals and
-        # prices at the resolution strategies trade, not a tick a second.
-        feed = MockFeed(
-            MockFeedConfig(
-                markets=markets,
-                seed=settings.feed.seed,
-                tick_interval_s=0,
-                start=first,
-                fast_step_s=900,
-                fast_batch_ticks=batch,
-                timeline=settings.market,
-            )
-        )
-        kind = PriceKind.INTRADAY
-        inputs.append("fundamentals")
-    else:
-        from feeds.replay import ReplayConfig, ReplayFeed
-
-        if not Path(data).expanduser().exists():
-            raise FeedError(f"price file {data} does not exist")
-        file_first, file_last = file_span(data, markets)
-        first = _midnight(start) if start else file_first
-        stop = _midnight(end + timedelta(days=1)) if end else file_last + timedelta(hours=1)
-        check_window(first, stop, file_first, file_last, data)
-        feed = ReplayFeed(ReplayConfig(path=data, markets=markets, batch_size=batch))
-        kind = PriceKind.DAY_AHEAD
-    config = BacktestConfig(
-        run_id=run_id,
-        start=first,
-        end=stop,
-        strategies=tuple(names),
-        data=data,
-        markets=markets,
-        price_kind=kind,
-        execution=settings.strategies.execution,
-        spreads=settings.spreads,
-        inputs=tuple(inputs),
-        timeline=settings.market,
-    )
-    return Prepared(config, feed, build_strategies(settings, names), components)
-
-
-async def run_and_save(
-    prepared: Prepared,
-    store: Store | None,
-    *,
-    created_at: datetime,
-    on_progress: Callable[[BacktestProgress], None] | None = None,
-    report: str | Path | None = None,
-) -> BacktestResult:
-    """Run a prepared backtest; write its ``report`` (None: none); keep it in ``store``.
-
-    The record keeps the run's wall time (``wall_s``) and the report's path.
-    """
-    from engine.backtest.run import run_backtest
-
-    result = await run_backtest(
-        prepared.config,
-        prepared.feed,
-        prepared.strategies,
-        created_at=created_at,
-        extra_components=prepared.components,
-        on_progress=on_progress,
-    )
-    result.record.config["wall_s"] = round(result.total_s, 3)
-    if report is not None:
-        path = write_run_report(str(report), result.record.run_id, result)
-        result.record.config["report"] = str(path.resolve())
-    if store is not None:
-        await store.save_backtest(result.record)
-        await store.save_backtest_trades(result.record.run_id, result.trades)
-    return result
 
 
 # -- the commands ---------------------------------------------------------------------

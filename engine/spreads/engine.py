@@ -1,12 +1,11 @@
 """Cross-border spread detection: which pair of markets is worth trading now.
 
-This module owns the spread math (:func:`net_spread`, pure and property-tested)
-and the incremental detector
-(:class:`SpreadEngine`) that turns price ticks into the lifecycle of
-:class:`~engine.events.SpreadOpportunity` events: ``opened``, ``updated``,
-``closed``. The kernel feeds it every :class:`~engine.events.PriceTick` and
-publishes what it returns on the ``spreads`` topic; a backtest drives the same
-engine from a replay feed.
+This module owns the incremental detector (:class:`SpreadEngine`; the spread
+math, pure and property-tested, is :func:`engine.spreads.net.net_spread`) that
+turns price ticks into the lifecycle of :class:`~engine.events.SpreadOpportunity`
+events: ``opened``, ``updated``, ``closed``. The kernel feeds it every
+:class:`~engine.events.PriceTick` and publishes what it returns on the
+``spreads`` topic; a backtest drives the same engine from a replay feed.
 
 Each event also carries the price of this month's transmission right on the
 pair's border (:mod:`engine.spreads.transmission`) and the congestion spread net of
@@ -36,31 +35,7 @@ from engine.spreads.config import SpreadConfig
 from engine.spreads.transmission import PayoffHistory, RightsPricing, month_bounds, month_of
 from engine.time_us import US_PER_MINUTE, to_us
 
-__all__ = ["SpreadConfig", "SpreadEngine", "net_spread"]
-
-
-def net_spread(
-    price_a_eur_mwh: float,
-    price_b_eur_mwh: float,
-    cost_a_to_b_eur_mwh: float,
-    cost_b_to_a_eur_mwh: float,
-) -> tuple[bool, float, float, float]:
-    """The trade between two markets: buy in the cheaper, sell in the dearer.
-
-    Returns:
-        ``(buy_in_a, spread_eur_mwh, transmission_cost_eur_mwh, net_spread_eur_mwh)``:
-        whether A is the market to buy in; the spread high − low (never
-        negative); the cost of the border in the buy → sell direction; and
-        net = spread − cost. At equal prices the cheaper direction is taken,
-        and A when both directions cost the same.
-    """
-    if price_a_eur_mwh < price_b_eur_mwh or (
-        price_a_eur_mwh == price_b_eur_mwh and cost_a_to_b_eur_mwh <= cost_b_to_a_eur_mwh
-    ):
-        spread_eur_mwh = price_b_eur_mwh - price_a_eur_mwh
-        return True, spread_eur_mwh, cost_a_to_b_eur_mwh, spread_eur_mwh - cost_a_to_b_eur_mwh
-    spread_eur_mwh = price_a_eur_mwh - price_b_eur_mwh
-    return False, spread_eur_mwh, cost_b_to_a_eur_mwh, spread_eur_mwh - cost_b_to_a_eur_mwh
+__all__ = ["SpreadConfig", "SpreadEngine"]
 
 
 _CLOSED: Final = -1  # _Pair.buy_index while no opportunity is open

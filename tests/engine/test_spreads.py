@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from engine.events import OpportunityStatus, PriceKind, SpreadOpportunity
 from engine.spreads.config import KNOWN_TRANSMISSION_COST_EUR_MWH, SpreadConfig, parse_border
-from engine.spreads.engine import SpreadEngine, net_spread
+from engine.spreads.engine import SpreadEngine
+from engine.spreads.net import net_spread
 from tests.stubs.builders import T0, tick
 
 DA = PriceKind.DAY_AHEAD

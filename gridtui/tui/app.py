@@ -43,7 +43,8 @@ from gridtui.tui.backtest_actions import BacktestActions
 from gridtui.tui.folds.prices import ForecasterNeeds
 from gridtui.tui.keymap import COMMANDS, STRATEGY_SLOTS, binding_id, default_bindings, keymap_for
 from gridtui.tui.messages import DashboardUpdate, EngineStopped
-from gridtui.tui.screens.dashboard import PANES, DashboardScreen
+from gridtui.tui.panes import PANES
+from gridtui.tui.screens.dashboard import DashboardScreen
 from gridtui.tui.screens.help import HelpScreen
 from gridtui.tui.strategy_toggles import ArmedToggle, StrategyToggleActions
 from gridtui.tui.view_model import DashboardModel
@@ -314,9 +315,9 @@ class GridApp(StrategyToggleActions, BacktestActions, AuditActions, App[int]):
                 "Arms the toggle; confirm with the confirm key",
                 partial(self.action_strategy, slot),
             )
-        for pane_id, title in PANES:
+        for pane in PANES:
             yield SystemCommand(
-                f"Go to {title}",
-                f"Focus the {title} pane",
-                partial(self.dashboard.focus_pane, pane_id),
+                f"Go to {pane.title}",
+                f"Focus the {pane.title} pane",
+                partial(self.dashboard.focus_pane, pane.id),
             )

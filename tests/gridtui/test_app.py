@@ -27,8 +27,8 @@ from gridtui.settings.loader import load_settings
 from gridtui.tui.app import GridApp
 from gridtui.tui.keymap import COMMANDS
 from gridtui.tui.messages import DashboardUpdate
+from gridtui.tui.panes import PANES
 from gridtui.tui.screens.backtest_form import BacktestForm
-from gridtui.tui.screens.dashboard import PANES
 from gridtui.tui.screens.help import HelpScreen
 from gridtui.tui.widgets.alert_log import AlertLog
 from gridtui.tui.widgets.backtest_table import BacktestTable
@@ -168,7 +168,7 @@ async def test_tab_cycles_panes_as_tabs_at_80x24():
         assert screen.pane("spreads").display and not screen.pane("prices").display
         assert app.focused is screen.query_one(SpreadTable)
         await pilot.press("shift+tab", "shift+tab")
-        assert screen.current_pane == PANES[-1][0]  # wraps round to the last pane
+        assert screen.current_pane == PANES[-1].id  # wraps round to the last pane
 
 
 async def test_layout_follows_the_terminal_size():

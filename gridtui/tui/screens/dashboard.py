@@ -1,8 +1,9 @@
-"""DashboardScreen: the cockpit — seven panes, the status bar, the filter bar, the footer.
+"""DashboardScreen: the cockpit — its panes, the status bar, the filter bar, the footer.
 
 The app hands this screen one :class:`~gridtui.tui.views.DashboardSnapshot` at a
 time (``snapshot``) plus the UI state it owns (``paused``, ``armed``); the screen
-passes each pane its slice as attributes. Widgets report upward with messages
+passes each pane its slice (the panes are declared once, in
+:mod:`gridtui.tui.panes`). Widgets report upward with messages
 (the filter changed, a market row was highlighted) and the screen turns them
 into attributes again.
 
@@ -23,58 +24,22 @@ from textual.containers import Grid
 from textual.events import DescendantFocus, Resize
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Footer
 
+from gridtui.tui.panes import PANES, show_fundamentals, show_price_chart
 from gridtui.tui.views import EMPTY_SNAPSHOT, DashboardSnapshot
-from gridtui.tui.widgets.alert_log import AlertLog
-from gridtui.tui.widgets.backtest_table import BacktestTable
 from gridtui.tui.widgets.battery_table import BatteryTable
 from gridtui.tui.widgets.dash_table import DashTable
-from gridtui.tui.widgets.feed_health_table import FeedHealthTable
 from gridtui.tui.widgets.feed_market_table import FeedMarketTable
-from gridtui.tui.widgets.fundamentals_chart import FundamentalsChart
 from gridtui.tui.widgets.fundamentals_table import FundamentalsTable
 from gridtui.tui.widgets.market_filter import MarketFilter
 from gridtui.tui.widgets.notice_area import Notice, NoticeArea
 from gridtui.tui.widgets.pane import Pane
 from gridtui.tui.widgets.pane_tabs import PaneTabs
-from gridtui.tui.widgets.price_chart import PriceChart
 from gridtui.tui.widgets.price_table import PriceTable
 from gridtui.tui.widgets.spread_table import SpreadTable
 from gridtui.tui.widgets.status_bar import StatusBar
 from gridtui.tui.widgets.strategy_table import StrategyTable
-
-# (id, title) in display and Tab order.
-PANES: Final = (
-    ("prices", "Prices"),
-    ("spreads", "Spreads"),
-    ("alerts", "Alerts"),
-    ("strategies", "Strategies"),
-    ("batteries", "Batteries"),
-    ("backtests", "Backtests"),
-    ("fundamentals", "Fundamentals"),
-    ("feed-health", "Feed health"),
-)
-
-EMPTY_TEXT: Final = {
-    "prices": "Waiting for the first prices from the feed…",
-    "spreads": "Waiting for prices: every pair of markets is listed here, "
-    "best net opportunity first, once two markets have a price.",
-    "alerts": "No alerts. Alerts from the engine's rules and feed-health "
-    "changes scroll here, newest at the bottom.",
-    "strategies": "No strategies reporting. Strategies arrive with the strategy engine; "
-    "they list here with their number key (press it twice, or once and y, to toggle).",
-    "batteries": "No batteries reporting yet. Each battery of [[battery.fleet]] in the config "
-    "shows its charge, mode, power and revenue here once it dispatches its first hour.",
-    "backtests": "No backtests yet. Press b for the new-backtest form; "
-    "runs show here with progress, ETA and headline metrics.",
-    "fundamentals": "No fundamentals yet. Load, wind, solar and residual load per market "
-    "show here once the feed sends them (the simulator every quarter-hour, ENTSO-E "
-    "about an hour late, with feed.fundamentals on).",
-    "feed-health": "Waiting for the feed's first health report: each feed's state "
-    "(up, degraded, down) with its reason shows here, and each market's last tick.",
-}
 
 COMPACT_BELOW: Final = (120, 30)
 WIDE_FROM: Final = (200, 45)
@@ -127,31 +92,15 @@ class DashboardScreen(Screen[None]):
         yield status
         yield MarketFilter(id="market-filter")
         tabs = PaneTabs(id="pane-tabs")
-        tabs.titles = PANES
+        tabs.titles = tuple((spec.id, spec.title) for spec in PANES)
         yield tabs
-        bodies: dict[str, tuple[Widget, ...]] = {
-            "prices": (
-                PriceTable(id="price-table"),
-                PriceChart(id="price-chart", market_zone=self._market_zone),
-            ),
-            "spreads": (SpreadTable(id="spread-table"),),
-            "alerts": (AlertLog(id="alert-log", market_zone=self._market_zone),),
-            "strategies": (StrategyTable(id="strategy-table"),),
-            "batteries": (BatteryTable(id="battery-table"),),
-            "backtests": (BacktestTable(id="backtest-table"),),
-            "fundamentals": (
-                FundamentalsTable(id="fundamentals-table"),
-                FundamentalsChart(id="fundamentals-chart"),
-            ),
-            "feed-health": (
-                FeedHealthTable(id="feed-health-table"),
-                FeedMarketTable(id="feed-market-table"),
-            ),
-        }
         with Grid(id="panes"):
-            for pane_id, title in PANES:
+            for spec in PANES:
                 yield Pane(
-                    *bodies[pane_id], title=title, empty_text=EMPTY_TEXT[pane_id], id=pane_id
+                    *spec.body(self._market_zone),
+                    title=spec.title,
+                    empty_text=spec.empty_text,
+                    id=spec.id,
                 )
         yield NoticeArea(id="notices")
         yield Footer(compact=True)
@@ -173,24 +122,9 @@ class DashboardScreen(Screen[None]):
         status.feed = snapshot.feed
         status.now = snapshot.now
 
-        self.query_one(PriceTable).markets = snapshot.markets
-        self.pane("prices").empty = all(m.price_eur_mwh is None for m in snapshot.markets)
-        self._update_chart()
-
-        self.query_one(SpreadTable).spreads = snapshot.spreads
-        self.pane("spreads").empty = all(s.spread_eur_mwh is None for s in snapshot.spreads)
-        self.query_one(AlertLog).alerts = snapshot.alerts
-        self.pane("alerts").empty = not snapshot.alerts
-        self.query_one(StrategyTable).strategies = snapshot.strategies
-        self.pane("strategies").empty = not snapshot.strategies
-        self.query_one(BatteryTable).batteries = snapshot.batteries
-        self.pane("batteries").empty = not snapshot.batteries
-        self.query_one(BacktestTable).backtests = snapshot.backtests
-        self.pane("backtests").empty = not snapshot.backtests
-        self._update_fundamentals(snapshot)
-        self.query_one(FeedHealthTable).feeds = snapshot.feeds
-        self.query_one(FeedMarketTable).markets = snapshot.market_feeds
-        self.pane("feed-health").empty = not snapshot.feeds
+        for spec in PANES:
+            pane = self.pane(spec.id)
+            pane.empty = spec.show(pane, snapshot, self.selected_market)
 
     def watch_paused(self, paused: bool) -> None:
         self.query_one(StatusBar).paused = paused
@@ -210,19 +144,7 @@ class DashboardScreen(Screen[None]):
         self._update_chart()
 
     def _update_chart(self) -> None:
-        charts = self.snapshot.charts
-        market = self.selected_market if self.selected_market in charts else next(iter(charts), "")
-        self.query_one(PriceChart).series = charts.get(market)
-
-    def _update_fundamentals(self, snapshot: DashboardSnapshot) -> None:
-        table = self.query_one(FundamentalsTable)
-        table.fundamentals = snapshot.fundamentals
-        self.pane("fundamentals").empty = not snapshot.fundamentals
-        charts = snapshot.fundamentals_charts
-        market = table.cursor_key or ""
-        self.query_one(FundamentalsChart).series = charts.get(
-            market if market in charts else next(iter(charts), "")
-        )
+        show_price_chart(self.pane("prices"), self.snapshot, self.selected_market)
 
     def watch_layout_mode(self, previous: str, mode: str) -> None:
         self.remove_class(f"-{previous}")
@@ -251,7 +173,7 @@ class DashboardScreen(Screen[None]):
 
     @on(DashTable.RowHighlighted, "#fundamentals-table")
     def _fundamentals_highlighted(self, _event: DashTable.RowHighlighted) -> None:
-        self._update_fundamentals(self.snapshot)
+        show_fundamentals(self.pane("fundamentals"), self.snapshot)
 
     def on_market_filter_changed(self, event: MarketFilter.Changed) -> None:
         self.market_filter = event.terms
@@ -271,7 +193,7 @@ class DashboardScreen(Screen[None]):
         target.focus(scroll_visible=False)
 
     def action_cycle_pane(self, step: int) -> None:
-        ids = [pane_id for pane_id, _ in PANES]
+        ids = [spec.id for spec in PANES]
         index = ids.index(self.current_pane) if self.current_pane in ids else 0
         if self.maximized is not None:
             self.minimize()

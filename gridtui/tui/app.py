@@ -33,7 +33,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.timer import Timer
 
 from engine.events import PriceKind
 from gridtui.client.protocol import EngineClient
@@ -46,9 +45,10 @@ from gridtui.tui.messages import DashboardUpdate, EngineStopped
 from gridtui.tui.panes import PANES
 from gridtui.tui.screens.dashboard import DashboardScreen
 from gridtui.tui.screens.help import HelpScreen
-from gridtui.tui.strategy_toggles import ArmedToggle, StrategyToggleActions
+from gridtui.tui.strategy_toggles import ArmedToggle, StrategyToggles
 from gridtui.tui.view_model import DashboardModel
 from gridtui.tui.views import FeedView
+from gridtui.tui.widgets.backtest_table import BacktestTable
 from gridtui.tui.widgets.formatting import literal_markup
 from gridtui.tui.widgets.notice_area import Notice
 from gridtui.tui.widgets.status_bar import StatusBar
@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 PREFILL_TICKS: Final = 2_000
 
 
-class GridApp(StrategyToggleActions, BacktestActions, AuditActions, App[int]):
+class GridApp(App[int]):
     """The gridtui dashboard. ``GridApp(client).run()``; returns the exit status."""
 
     # Absolute, so subclasses defined elsewhere (benchmarks) find it too.
@@ -104,11 +104,39 @@ class GridApp(StrategyToggleActions, BacktestActions, AuditActions, App[int]):
             strategy_keys=self.keys.strategies[:STRATEGY_SLOTS],
         )
         self.paused = False
-        self.armed: ArmedToggle | None = None
         self.frames_applied = 0
-        self._arm_timer: Timer | None = None
         self._quitting = False
-        self._metrics_asked: set[str] = set()
+        # The keys that act on the engine, each a small object given what it needs.
+        self.toggles = StrategyToggles(
+            self, client, self.model, self.dashboard, keys=self.keys, ui=self.ui
+        )
+        self.backtests = BacktestActions(self, client, self.model)
+        self.audit = AuditActions(self, client)
+
+    @property
+    def armed(self) -> ArmedToggle | None:
+        """The strategy toggle waiting for its confirmation, if any."""
+        return self.toggles.armed
+
+    # -- the actions the controllers own ----------------------------------------------
+
+    def action_strategy(self, slot: int) -> None:
+        self.toggles.strategy(slot)
+
+    def action_confirm(self) -> None:
+        self.toggles.confirm()
+
+    def action_kill_switch(self) -> None:
+        self.toggles.kill_switch()
+
+    def action_new_backtest(self) -> None:
+        self.backtests.new_backtest()
+
+    def on_backtest_table_run_selected(self, message: BacktestTable.RunSelected) -> None:
+        self.backtests.open_run(message)
+
+    def action_audit(self) -> None:
+        self.audit.open()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -188,7 +216,7 @@ class GridApp(StrategyToggleActions, BacktestActions, AuditActions, App[int]):
             return
         self.dashboard.snapshot = message.snapshot
         self.frames_applied += 1
-        self._ask_metrics(message.snapshot.backtests)
+        self.backtests.ask_metrics(message.snapshot.backtests)
 
     def notify(
         self,
@@ -254,10 +282,9 @@ class GridApp(StrategyToggleActions, BacktestActions, AuditActions, App[int]):
 
     def action_cancel(self) -> None:
         """Escape: disarm a toggle; else restore a zoomed pane; else clear the filter."""
-        if self.armed is not None:
-            self.notify(f"Toggle of {self.armed.strategy} cancelled.")
-            self._disarm()
-        elif self.dashboard.maximized is not None:
+        if self.toggles.cancel():
+            return
+        if self.dashboard.maximized is not None:
             self.dashboard.minimize()
         else:
             self.dashboard.clear_filter()

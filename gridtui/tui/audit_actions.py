@@ -21,9 +21,6 @@ if TYPE_CHECKING:
 
     from gridtui.client.protocol import EngineClient
 
-    _AppBase = App[int]
-else:  # a plain mixin at run time, like the other action mixins of GridApp
-    _AppBase = object
 
 PAGE = 500
 
@@ -48,12 +45,17 @@ def audit_rows(entries: Sequence[AuditEntry], zone: ZoneInfo) -> list[AuditRow]:
     return rows
 
 
-class AuditActions(_AppBase):
-    """The ``audit`` action of :class:`GridApp`."""
+class AuditActions:
+    """The ``audit`` action: the audit screen on the client's audit log.
 
-    client: EngineClient
+    :class:`~gridtui.tui.app.GridApp` owns one and routes the ``audit`` key here.
+    """
 
-    def action_audit(self) -> None:
+    def __init__(self, app: App[int], client: EngineClient) -> None:
+        self._app = app
+        self.client = client
+
+    def open(self) -> None:
         markets = self.client.info.markets
         name = MarketTimeline(TimelineConfig()).rules(markets[0]).timezone if markets else "UTC"
         zone = ZoneInfo(name)
@@ -61,4 +63,4 @@ class AuditActions(_AppBase):
         async def load() -> list[AuditRow]:
             return audit_rows(await self.client.audit_log(limit=PAGE), zone)
 
-        self.push_screen(AuditScreen(load, local_zone=name))
+        self._app.push_screen(AuditScreen(load, local_zone=name))

@@ -26,70 +26,74 @@ if TYPE_CHECKING:
     from gridtui.tui.view_model import DashboardModel
     from gridtui.tui.views import BacktestView
 
-    _AppBase = App[int]
-else:  # a plain mixin at run time: GridApp's CSS and bindings stay exactly Textual's App's
-    _AppBase = object
 
 # Logged under the app's name: these are GridApp's methods, wherever they are written.
 log = logging.getLogger("gridtui.tui.app")
 
 
-class BacktestActions(_AppBase):
-    """The ``new_backtest`` action of :class:`GridApp`, and the metrics of finished runs."""
+class BacktestActions:
+    """The dashboard's backtests: the new-backtest form, result screens, finished runs' metrics.
 
-    client: EngineClient
-    model: DashboardModel
-    _metrics_asked: set[str]
+    :class:`~gridtui.tui.app.GridApp` owns one and routes its ``new_backtest``
+    action, Enter on a run and each snapshot's backtests here; it is given the
+    app (screens, notifications, workers), the client and the model.
+    """
 
-    def action_new_backtest(self) -> None:
+    def __init__(self, app: App[int], client: EngineClient, model: DashboardModel) -> None:
+        self._app = app
+        self.client = client
+        self.model = model
+        self._metrics_asked: set[str] = set()
+
+    def new_backtest(self) -> None:
         now = self.model.now
         form = BacktestForm(
             today=now.date() if now is not None else None,
             strategies=self.model.strategy_names(),
         )
-        self.push_screen(form, self._backtest_requested)
+        self._app.push_screen(form, self._backtest_requested)
 
     def _backtest_requested(self, request: BacktestRequest | None) -> None:
         if request is not None:
-            self.run_worker(self._start_backtest(request), group="commands")
+            self._app.run_worker(self._start_backtest(request), group="commands")
 
     async def _start_backtest(self, request: BacktestRequest) -> None:
         try:
             run_id = await self.client.start_backtest(request)
         except NotAvailable as exc:
-            self.notify(str(exc), title="Backtest not started", severity="error")
+            self._app.notify(str(exc), title="Backtest not started", severity="error")
             return
         except (ValueError, ConnectionError) as exc:
-            self.notify(f"Backtest not started: {exc}", severity="error")
+            self._app.notify(f"Backtest not started: {exc}", severity="error")
             return
-        self.notify(f"Backtest {run_id} queued ({request.start} → {request.end}).")
+        self._app.notify(f"Backtest {run_id} queued ({request.start} → {request.end}).")
 
-    def _ask_metrics(self, backtests: Iterable[BacktestView]) -> None:
+    def ask_metrics(self, backtests: Iterable[BacktestView]) -> None:
         """Fetch, once per run, the metrics of every run shown finished."""
         for run in backtests:
             if run.state == "finished" and run.run_id not in self._metrics_asked:
                 self._metrics_asked.add(run.run_id)
-                self.run_worker(self._load_metrics(run.run_id), group="metrics")
+                self._app.run_worker(self._load_metrics(run.run_id), group="metrics")
 
-    def on_backtest_table_run_selected(self, message: BacktestTable.RunSelected) -> None:
+    def open_run(self, message: BacktestTable.RunSelected) -> None:
         """Enter on a run: its result screen once finished; else say why not yet."""
         run = next((r for r in self.model.snapshot().backtests if r.run_id == message.run_id), None)
         if run is not None and run.state == "running":
-            self.notify(f"Backtest {run.run_id} is still running ({run.percent:.0f}%).")
+            self._app.notify(f"Backtest {run.run_id} is still running ({run.percent:.0f}%).")
             return
-        self.run_worker(self._open_result(message.run_id), group="commands")
+        self._app.run_worker(self._open_result(message.run_id), group="commands")
 
     async def _open_result(self, run_id: str) -> None:
         try:
             record = await self.client.backtest_record(run_id)
         except Exception as exc:  # the store or the daemon: the text says which
             log.exception("could not load backtest %s", run_id)
-            self.notify(f"Cannot load backtest {run_id}: {exc}", severity="error")
+            self._app.notify(f"Cannot load backtest {run_id}: {exc}", severity="error")
             return
         if record is None:
-            self.notify(f"Backtest {run_id} has no stored result.", severity="warning")
+            self._app.notify(f"Backtest {run_id} has no stored result.", severity="warning")
             return
-        self.push_screen(BacktestResultScreen(result_view(record)))
+        self._app.push_screen(BacktestResultScreen(result_view(record)))
 
     async def _load_metrics(self, run_id: str) -> None:
         try:

@@ -22,10 +22,6 @@ if TYPE_CHECKING:
     from gridtui.tui.screens.dashboard import DashboardScreen
     from gridtui.tui.view_model import DashboardModel
 
-    _AppBase = App[int]
-else:  # a plain mixin at run time: GridApp's CSS and bindings stay exactly Textual's App's
-    _AppBase = object
-
 
 @dataclass(frozen=True, slots=True)
 class ArmedToggle:
@@ -36,18 +32,35 @@ class ArmedToggle:
     turn_on: bool
 
 
-class StrategyToggleActions(_AppBase):
-    """The ``strategy(slot)``, ``confirm`` and ``kill_switch`` actions of :class:`GridApp`."""
+class StrategyToggles:
+    """The strategy keys of the dashboard: arm a toggle, confirm it, cancel it, the kill switch.
 
-    client: EngineClient
-    model: DashboardModel
-    dashboard: DashboardScreen
-    ui: UiSettings
-    keys: KeySettings
-    armed: ArmedToggle | None
-    _arm_timer: Timer | None
+    :class:`~gridtui.tui.app.GridApp` owns one and routes its ``strategy(slot)``,
+    ``confirm``, ``cancel`` and ``kill_switch`` actions here. It is given what it
+    uses: the app (notifications, timers, workers), the client, the model, the
+    key and UI settings, and the dashboard screen (which shows the armed toggle).
+    """
 
-    def action_strategy(self, slot: int) -> None:
+    def __init__(
+        self,
+        app: App[int],
+        client: EngineClient,
+        model: DashboardModel,
+        dashboard: DashboardScreen,
+        *,
+        keys: KeySettings,
+        ui: UiSettings,
+    ) -> None:
+        self._app = app
+        self.client = client
+        self.model = model
+        self.dashboard = dashboard
+        self.keys = keys
+        self.ui = ui
+        self.armed: ArmedToggle | None = None
+        self._arm_timer: Timer | None = None
+
+    def strategy(self, slot: int) -> None:
         """A number key: arm the toggle of the strategy in that row; the same key confirms."""
         names = self.model.strategy_names()
         key = self.keys.strategies[slot] if slot < len(self.keys.strategies) else str(slot + 1)
@@ -57,10 +70,10 @@ class StrategyToggleActions(_AppBase):
                 if not names
                 else f"only {len(names)} strateg{'y' if len(names) == 1 else 'ies'} listed"
             )
-            self.notify(f"Nothing on key {key}: {why}.", severity="warning")
+            self._app.notify(f"Nothing on key {key}: {why}.", severity="warning")
             return
         if self.armed is not None and self.armed.slot == slot:
-            self.action_confirm()
+            self.confirm()
             return
         name = names[slot]
         turn_on = self.model.strategy_state(name) != "running"
@@ -72,8 +85,8 @@ class StrategyToggleActions(_AppBase):
         verb = "START" if toggle.turn_on else "STOP"
         confirm = self.keys.confirm.split(",")[0]
         self.dashboard.armed = (toggle.strategy, f"⚠ {verb}? {key} or {confirm}")
-        self._arm_timer = self.set_timer(self.ui.confirm_timeout_s, self._arm_expired)
-        self.notify(
+        self._arm_timer = self._app.set_timer(self.ui.confirm_timeout_s, self._arm_expired)
+        self._app.notify(
             f"Press {key} again or {confirm} to {verb.lower()} {toggle.strategy}; "
             f"{self.keys.cancel.split(',')[0]} cancels.",
             title="Confirm strategy toggle",
@@ -88,42 +101,50 @@ class StrategyToggleActions(_AppBase):
         self.armed = None
         self.dashboard.armed = None
 
+    def cancel(self) -> bool:
+        """Disarm an armed toggle, saying so; False if none was armed."""
+        if self.armed is None:
+            return False
+        self._app.notify(f"Toggle of {self.armed.strategy} cancelled.")
+        self._disarm()
+        return True
+
     def _arm_expired(self) -> None:
         if self.armed is not None:
-            self.notify(f"Toggle of {self.armed.strategy} not confirmed: nothing changed.")
+            self._app.notify(f"Toggle of {self.armed.strategy} not confirmed: nothing changed.")
         self._disarm()
 
-    def action_confirm(self) -> None:
+    def confirm(self) -> None:
         toggle = self.armed
         if toggle is None:
-            self.notify("Nothing to confirm: press a strategy's number key first.")
+            self._app.notify("Nothing to confirm: press a strategy's number key first.")
             return
         self._disarm()
-        self.run_worker(self._toggle(toggle), group="commands")
+        self._app.run_worker(self._toggle(toggle), group="commands")
 
     async def _toggle(self, toggle: ArmedToggle) -> None:
         verb = "start" if toggle.turn_on else "stop"
         try:
             await self.client.toggle_strategy(toggle.strategy, toggle.turn_on)
         except NotAvailable as exc:
-            self.notify(str(exc), title="Not available", severity="error")
+            self._app.notify(str(exc), title="Not available", severity="error")
             return
         except (KeyError, ValueError, ConnectionError) as exc:
-            self.notify(f"Could not {verb} {toggle.strategy}: {exc}", severity="error")
+            self._app.notify(f"Could not {verb} {toggle.strategy}: {exc}", severity="error")
             return
-        self.notify(f"Asked the engine to {verb} {toggle.strategy}.")
+        self._app.notify(f"Asked the engine to {verb} {toggle.strategy}.")
 
-    def action_kill_switch(self) -> None:
+    def kill_switch(self) -> None:
         self._disarm()
-        self.run_worker(self._kill(), group="commands")
+        self._app.run_worker(self._kill(), group="commands")
 
     async def _kill(self) -> None:
         try:
             await self.client.stop_all_strategies()
         except NotAvailable as exc:
-            self.notify(str(exc), title="Kill switch", severity="error")
+            self._app.notify(str(exc), title="Kill switch", severity="error")
             return
         except ConnectionError as exc:
-            self.notify(f"Kill switch failed: {exc}", severity="error", timeout=30)
+            self._app.notify(f"Kill switch failed: {exc}", severity="error", timeout=30)
             return
-        self.notify("Stop sent to every strategy.", title="Kill switch", severity="warning")
+        self._app.notify("Stop sent to every strategy.", title="Kill switch", severity="warning")

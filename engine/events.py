@@ -61,12 +61,16 @@ _AUCTION_NAMES: Final = {
 
 
 class Severity(enum.StrEnum):
+    """How much an :class:`Alert` matters: info, warning or critical."""
+
     INFO = "info"
     WARNING = "warning"
     CRITICAL = "critical"
 
 
 class OpportunityStatus(enum.StrEnum):
+    """The lifecycle step a :class:`SpreadOpportunity` reports: opened, updated or closed."""
+
     OPENED = "opened"
     UPDATED = "updated"
     CLOSED = "closed"
@@ -246,6 +250,11 @@ class StrategyStatus(Event, frozen=True, tag=True, kw_only=True):
 
 
 class BacktestProgress(Event, frozen=True, tag=True, kw_only=True):
+    """How far a backtest run has got (published while it runs, and once when it ends).
+
+    Wall time (``wall_s``) and the simulated span are told apart.
+    """
+
     run_id: str
     state: str  # "running" | "finished" | "failed" | "cancelled"
     percent: float

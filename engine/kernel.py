@@ -52,6 +52,10 @@ class Component(Protocol):
 
 
 class KernelStats(msgspec.Struct, kw_only=True):
+    """The kernel's counters: events in and accepted, events derived, batches, component and bus
+    errors.
+    """
+
     events_in: int = 0
     accepted: int = 0
     derived: int = 0
@@ -64,6 +68,12 @@ class KernelStats(msgspec.Struct, kw_only=True):
 
 
 class Kernel:
+    """The event loop: feed → validation → components → bus and store, one batch at a time.
+
+    Owns the order of components and the batch cycle; built and started by
+    :class:`~engine.runtime.Runtime`.
+    """
+
     def __init__(
         self,
         feed: Feed,

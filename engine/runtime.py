@@ -24,6 +24,12 @@ log = logging.getLogger(__name__)
 
 
 class Runtime:
+    """One running engine: the kernel, its feed, clock, bus and store, started and stopped together.
+
+    ``gridtui.wiring`` builds it for the dashboard and the daemon; backtests build one on a
+    SimClock.
+    """
+
     def __init__(
         self,
         *,

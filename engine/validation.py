@@ -49,6 +49,12 @@ class ValidationConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class TickValidator:
+    """Checks every tick before the engine takes it: known market, finite price in range, not from
+    the future.
+
+    The kernel rejects (logs and counts) what fails; nothing else is lost.
+    """
+
     def __init__(self, config: ValidationConfig, clock: Clock) -> None:
         self.config = config
         self.clock = clock

@@ -17,6 +17,12 @@ T = TypeVar("T")
 
 
 class Inbox(Generic[T]):
+    """A bounded queue of event batches one subscriber drains: the oldest items go first when it is
+    full (counted in ``dropped``).
+
+    Used by :class:`~engine.bus.memory.MemorySubscription` and the remote client's buffer.
+    """
+
     def __init__(self, maxsize: int | None) -> None:
         self._items: deque[T] = deque(maxlen=maxsize)
         self._ready = asyncio.Event()

@@ -20,6 +20,10 @@ from engine.events import ALL_TOPICS, TOPIC_OF, Event
 
 
 class MemorySubscription:
+    """One subscriber of a :class:`MemoryBus`: its topics, its inbox, lossless or lossy (a bounded
+    viewer).
+    """
+
     def __init__(
         self, bus: MemoryBus, name: str, topics: frozenset[str], lossless: bool, maxsize: int
     ) -> None:

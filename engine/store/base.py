@@ -47,6 +47,12 @@ class BacktestRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Store(Protocol):
+    """Where events are kept and read back: the protocol the SQLite and PostgreSQL stores implement.
+
+    Written by :class:`~engine.store.writer.BatchedWriter`; read by the dashboard, the daemon's API
+    and backtests.
+    """
+
     @property
     def backend(self) -> str:
         """Short name for status bars and logs: ``"sqlite"`` or ``"postgresql"``."""

@@ -206,6 +206,8 @@ async def _opportunities_by_time_and_seq(conn: asyncpg.Connection) -> None:
 
 
 class Migration(NamedTuple):
+    """One schema version of the PostgreSQL store: its number, what it does and how to apply it."""
+
     version: int
     description: str
     apply: Callable[[asyncpg.Connection], Awaitable[None]]

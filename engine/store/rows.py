@@ -31,6 +31,10 @@ Row = tuple[Any, ...]
 
 
 class Table(NamedTuple):
+    """One stored table: its columns, natural key (duplicates are skipped), time column and
+    timestamp columns.
+    """
+
     name: str
     columns: tuple[str, ...]
     key: tuple[str, ...]

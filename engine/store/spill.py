@@ -75,6 +75,11 @@ def _fsync_dir(directory: Path) -> None:
 
 
 class SpillJournal:
+    """Events the store could not take yet, on disk in segments, replayed in order once it is back.
+
+    Owned by :class:`~engine.store.writer.BatchedWriter`; survives a restart.
+    """
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.pending = 0  # events on disk not yet committed

@@ -96,6 +96,10 @@ class WriterConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class WriterStats(msgspec.Struct, kw_only=True):
+    """The writer's counters: rows written, batches, failures, events spilled and replayed, the
+    store's state.
+    """
+
     written: int = 0
     batches: int = 0
     failures: int = 0
@@ -109,6 +113,12 @@ class WriterStats(msgspec.Struct, kw_only=True):
 
 
 class BatchedWriter:
+    """Buffers the kernel's events and writes them to the store in batches, spilling to disk while
+    it is down.
+
+    The kernel hands it every accepted event; it flushes on size or time.
+    """
+
     def __init__(self, store: Store, clock: Clock, config: WriterConfig | None = None) -> None:
         self.store = store
         self.clock = clock

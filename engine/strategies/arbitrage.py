@@ -95,6 +95,12 @@ class ArbitrageConfig(StrategyConfig, frozen=True, kw_only=True, forbid_unknown_
 
 
 class ArbitrageStrategy(Strategy):
+    """Cross-border arbitrage through transmission rights: buys a border's right ahead and earns its
+    payoff.
+
+    Hosted by :class:`~engine.strategies.manager.StrategyManager`.
+    """
+
     kind = "arbitrage"
     wants: ClassVar[tuple[type[Event], ...]] = (PriceTick,)
     inputs: ClassVar[frozenset[str]] = frozenset({"prices"})

@@ -50,6 +50,8 @@ _MAX_CLOSE_ORDERS = 100
 
 
 class Side(enum.StrEnum):
+    """Which way an order trades: buy or sell."""
+
     BUY = "buy"
     SELL = "sell"
 

@@ -142,6 +142,12 @@ def build_planner(config: BatteryStrategyConfig, controller: Controller | None) 
 
 
 class BatteryStrategy(Strategy):
+    """A battery that trades day-ahead: commits each delivery day at the gate, settles at the
+    clearing prices.
+
+    Hosted by :class:`~engine.strategies.manager.StrategyManager`.
+    """
+
     kind = "battery"
     wants: ClassVar[tuple[type[Event], ...]] = (PriceTick, Forecast)
 

@@ -117,6 +117,8 @@ class Account:
 
 
 class Fill(NamedTuple):
+    """What one order got: volume, price, fee and the PnL it realised."""
+
     volume_mwh: float
     price_eur_mwh: float
     fee_eur: float

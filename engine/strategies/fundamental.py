@@ -118,6 +118,11 @@ class RecursiveLeastSquares:
 
 
 class FundamentalStrategy(Strategy):
+    """Trades the residual-load signal (load − wind − solar) on the market timeline.
+
+    Hosted by :class:`~engine.strategies.manager.StrategyManager`.
+    """
+
     kind = "fundamental"
     wants: ClassVar[tuple[type[Event], ...]] = (Fundamentals, PriceTick)
     inputs: ClassVar[frozenset[str]] = frozenset({"prices", "fundamentals"})

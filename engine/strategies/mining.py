@@ -74,6 +74,11 @@ def break_even_eur_mwh(hash_price_eur_per_th_day: float, efficiency_j_per_th: fl
 
 
 class MiningStrategy(Strategy):
+    """Flexible load (mining) that runs when power is cheaper than its break-even minus a margin.
+
+    Hosted by :class:`~engine.strategies.manager.StrategyManager`.
+    """
+
     kind = "mining"
     wants: ClassVar[tuple[type[Event], ...]] = (PriceTick,)
 

@@ -75,6 +75,11 @@ class MlConfig(StrategyConfig, frozen=True, kw_only=True, forbid_unknown_fields=
 
 
 class MlStrategy(Strategy):
+    """Trades the engine's price forecasts against the price it can still trade.
+
+    Hosted by :class:`~engine.strategies.manager.StrategyManager`.
+    """
+
     kind = "ml"
     wants: ClassVar[tuple[type[Event], ...]] = (Forecast, PriceTick)
     inputs: ClassVar[frozenset[str]] = frozenset({"prices", "forecasts"})

@@ -23,6 +23,10 @@ from engine.strategies.technical import TechnicalConfig, TechnicalStrategy
 
 
 class StrategyKind(NamedTuple):
+    """One strategy kind of the registry: its class, its config and a one-line summary for
+    ``--help``.
+    """
+
     strategy: type[Strategy]
     config: type[StrategyConfig]
     summary: str

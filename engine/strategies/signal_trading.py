@@ -39,6 +39,8 @@ _FLAT_MWH = 1e-9
 
 
 class Venue(enum.StrEnum):
+    """Where a signal strategy holds its target: the day-ahead auction or continuous intraday."""
+
     DAY_AHEAD = "day-ahead"
     INTRADAY = "intraday"
 

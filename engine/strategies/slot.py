@@ -31,6 +31,8 @@ _POSITIONS_SHOWN = 48  # a status line lists two days of hourly positions at mos
 
 
 class StrategyState(enum.StrEnum):
+    """A hosted strategy's lifecycle: stopped, running, or in error after a hook raised."""
+
     STOPPED = "stopped"
     RUNNING = "running"
     ERROR = "error"

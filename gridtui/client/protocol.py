@@ -70,6 +70,10 @@ def clock_mode(clock: Clock, feed: str) -> str:
 
 
 class ClientStats(msgspec.Struct, frozen=True, kw_only=True):
+    """The engine's counters as a client sees them: events, rejects, store and bus state (the status
+    bar's figures).
+    """
+
     events_in: int
     events_per_s: float
     rejected: int
@@ -118,6 +122,12 @@ class BacktestRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class EngineClient(Protocol):
+    """What a front end may ask of an engine: events, history, toggles, backtests, audit.
+
+    Implemented by :class:`~gridtui.client.in_process.InProcessClient` and
+    :class:`~gridtui.client.remote.RemoteClient`; the TUI holds one.
+    """
+
     @property
     def info(self) -> ClientInfo: ...
 

@@ -37,6 +37,8 @@ _NULL = msgspec.Raw(b"null")
 
 
 class Frame(msgspec.Struct):
+    """One WebSocket message from the daemon: its type, and an event or a batch of messages."""
+
     type: str
     data: msgspec.Raw = msgspec.field(default_factory=lambda: _NULL)
     messages: list[msgspec.Raw] | None = None
@@ -47,16 +49,22 @@ class Frame(msgspec.Struct):
 
 
 class TransmissionCost(msgspec.Struct):
+    """One border direction's transmission cost, as ``/api/v1/engine/info`` lists it."""
+
     from_market: str
     to_market: str
     cost_eur_mwh: float
 
 
 class FeedsHealth(msgspec.Struct):
+    """The body of ``/api/v1/feeds/health``."""
+
     feeds: list[FeedHealth]
 
 
 class EngineInfo(msgspec.Struct):
+    """The body of ``/api/v1/engine/info``: feed, store, bus, clock, markets, costs, forecasters."""
+
     feed: str
     store: str
     bus: str
@@ -67,18 +75,26 @@ class EngineInfo(msgspec.Struct):
 
 
 class Prices(msgspec.Struct):
+    """The body of the latest-prices and price-history routes."""
+
     prices: list[PriceTick]
 
 
 class Audit(msgspec.Struct):
+    """The body of ``/api/v1/audit``."""
+
     entries: list[AuditEntry]
 
 
 class Started(msgspec.Struct):
+    """The answer to a backtest POST: the new run's id."""
+
     run_id: str
 
 
 class Results(msgspec.Struct):
+    """The metrics of a finished backtest."""
+
     metrics: dict[str, float]
 
 

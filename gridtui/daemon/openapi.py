@@ -40,6 +40,8 @@ _ERROR_TEXT: Final = {
 
 @dataclass(frozen=True)
 class Param:
+    """One query or path parameter of a route, for the OpenAPI document."""
+
     name: str
     location: str  # "query" | "path"
     schema: dict[str, Any]
@@ -49,6 +51,10 @@ class Param:
 
 @dataclass(frozen=True)
 class RouteSpec:
+    """One API route: method, path, handler, parameters and body types — what the app registers and
+    the OpenAPI document lists.
+    """
+
     method: str
     path: str
     handler: Handler

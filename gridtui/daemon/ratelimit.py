@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 
 class RateLimiter:
+    """A token bucket per client address, for the routes that change state or cost work."""
+
     def __init__(
         self,
         rate_per_s: float,

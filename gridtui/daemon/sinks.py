@@ -57,6 +57,8 @@ class SinkError(RuntimeError):
 
 
 class AlertSink(Protocol):
+    """Where the daemon sends alerts: the protocol every sink implements."""
+
     @property
     def name(self) -> str: ...
 
@@ -95,6 +97,8 @@ def redact_url(url: str) -> str:
 
 
 class LogSink:
+    """Alerts as log lines (logger ``gridtui.alerts``)."""
+
     name = "log"
 
     def __init__(self, min_severity: Severity = Severity.INFO) -> None:
@@ -115,6 +119,8 @@ class LogSink:
 
 
 class StdoutSink:
+    """Alerts printed on standard output, one line each."""
+
     name = "stdout"
 
     def __init__(self, min_severity: Severity = Severity.INFO, stream: IO[str] | None = None):
@@ -134,6 +140,8 @@ class StdoutSink:
 
 
 class JsonLinesSink:
+    """Alerts appended to a JSON Lines file inside the data dir."""
+
     name = "jsonl"
 
     def __init__(self, path: Path, min_severity: Severity = Severity.INFO) -> None:

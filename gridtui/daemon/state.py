@@ -262,6 +262,8 @@ class LiveState:
 
 
 class TrainingJob(msgspec.Struct, kw_only=True):
+    """One model training started over the API: its id, task, progress and outcome."""
+
     job_id: str
     state: str  # "queued" | "running" | "finished" | "failed"
     percent: float = 0.0

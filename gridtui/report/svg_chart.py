@@ -39,6 +39,8 @@ BAD: Final = "#d62728"
 
 @dataclass(frozen=True, slots=True)
 class Axis:
+    """One chart axis: its range and how its ticks are labelled."""
+
     low: float
     high: float
     start_px: float

@@ -59,6 +59,11 @@ class SettingsError(ValueError):
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Every setting, merged from defaults, the TOML file, ``GRIDTUI_`` variables and flags; frozen.
+
+    Built by :func:`load_settings`; its sections are handed to each component.
+    """
+
     markets: Annotated[tuple[str, ...], msgspec.Meta(min_length=1)] = DEFAULT_MARKETS
     data_dir: str = platformdirs.user_data_dir("gridtui")
     feed: FeedSettings = FeedSettings()

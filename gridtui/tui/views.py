@@ -138,6 +138,8 @@ class SpreadView:
 
 @dataclass(frozen=True, slots=True)
 class BatteryView:
+    """One battery as the Batteries pane shows it."""
+
     battery_id: str
     market: str
     soc_fraction: float
@@ -149,6 +151,8 @@ class BatteryView:
 
 @dataclass(frozen=True, slots=True)
 class StrategyView:
+    """One strategy as the Strategies pane shows it."""
+
     name: str
     state: str
     pnl_eur: float
@@ -158,6 +162,8 @@ class StrategyView:
 
 @dataclass(frozen=True, slots=True)
 class BacktestView:
+    """One backtest run as the Backtests pane shows it."""
+
     run_id: str
     state: str
     percent: float

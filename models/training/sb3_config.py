@@ -73,6 +73,10 @@ class TrainConfig:
 
 @dataclass(slots=True)
 class TrainResult:
+    """What a battery-policy training run produced: the model, its config, samples, losses and the
+    kept checkpoint.
+    """
+
     model: BaseAlgorithm
     config: TrainConfig
     samples: int = 0

@@ -48,6 +48,8 @@ encoder = msgspec.json.Encoder()
 
 
 class ClientMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """What a WebSocket client may send: subscribe, authenticate, ping, ack."""
+
     action: str
     types: tuple[str, ...] | None = None
     batch: bool | None = None

@@ -27,6 +27,10 @@ DATA_SOURCES: tuple[tuple[str, str], ...] = (
 
 
 class BacktestForm(ModalScreen[BacktestRequest | None]):
+    """The new-backtest form (key ``b``): data, days and strategies; dismisses with a
+    BacktestRequest or None.
+    """
+
     DEFAULT_CSS = """
     BacktestForm { align: center middle; }
     BacktestForm > Vertical {

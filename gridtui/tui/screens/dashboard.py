@@ -55,6 +55,10 @@ def layout_for(width: int, height: int) -> str:
 
 
 class DashboardScreen(Screen[None]):
+    """The cockpit screen: status bar, filter, the panes of :mod:`gridtui.tui.panes`, notices and
+    footer.
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "cycle_pane(1)", "Next pane", show=False),
         Binding("shift+tab", "cycle_pane(-1)", "Previous pane", show=False),

@@ -19,6 +19,8 @@ from textual.widgets import Static
 
 
 class HelpScreen(ModalScreen[None]):
+    """The ``?`` screen: every key and what it does, from the keymap."""
+
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {

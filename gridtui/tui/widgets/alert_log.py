@@ -38,6 +38,8 @@ def alert_time(ts_form: list[str], width: int) -> str:
 
 
 class AlertLog(RichLog):
+    """The Alerts pane: a scrolling log of alerts, newest at the bottom."""
+
     DEFAULT_CSS = """
     AlertLog { height: 1fr; background: transparent; }
     """

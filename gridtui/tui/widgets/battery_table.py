@@ -17,6 +17,8 @@ MODES = {
 
 
 class BatteryTable(MarketFilteredTable):
+    """The Batteries pane's table: charge, mode, power and revenue per battery."""
+
     COLUMNS = (
         ("battery", "Battery", 10),
         ("market", "Mkt", 4),

@@ -19,6 +19,8 @@ from gridtui.tui.widgets.formatting import parse_market_filter
 
 
 class MarketFilter(Horizontal):
+    """The filter bar (key ``/``): narrows every market table to the typed codes."""
+
     DEFAULT_CSS = """
     MarketFilter { height: 1; display: none; }
     MarketFilter.-open { display: block; }

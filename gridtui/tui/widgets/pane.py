@@ -14,6 +14,8 @@ from textual.widgets import Static
 
 
 class Pane(Vertical):
+    """A bordered dashboard pane: its body, and an empty-state text while it has nothing to show."""
+
     ALLOW_MAXIMIZE = True
 
     empty: reactive[bool] = reactive(True)

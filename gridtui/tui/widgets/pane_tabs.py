@@ -12,6 +12,8 @@ from textual.widget import Widget
 
 
 class PaneTabs(Widget):
+    """The tab strip of the compact layout: one tab per pane, the current one marked."""
+
     DEFAULT_CSS = """
     PaneTabs { height: 1; width: 1fr; display: none; }
     """

@@ -32,6 +32,8 @@ _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 
 
 class PriceChart(ThemedChart):
+    """The Prices pane's chart: the selected market's prices, forecast, band, tomorrow's curve."""
+
     DEFAULT_CSS = """
     PriceChart { height: 1fr; min-height: 4; }
     """

@@ -19,6 +19,8 @@ from gridtui.tui.widgets.dash_table import MarketFilteredTable, Row
 
 
 class PriceTable(MarketFilteredTable):
+    """The Prices pane's table: each market's price, change, forecast and age."""
+
     CURSOR_WHEN_BLURRED = True
 
     COLUMNS = (

@@ -21,6 +21,8 @@ from gridtui.tui.widgets.dash_table import MarketFilteredTable, Row
 
 
 class SpreadTable(MarketFilteredTable):
+    """The Spreads pane's table: every pair of markets, best net opportunity first."""
+
     COLUMNS = (
         ("pair", "Buy→Sell", 8),
         ("spread", "Congestion", 10),

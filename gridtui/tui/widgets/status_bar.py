@@ -47,6 +47,8 @@ def clock_texts(mode: str, now: datetime | None, zone: ZoneInfo) -> list[str]:
 
 
 class StatusBar(Widget):
+    """The top line: feed state, clock mode, market-local and UTC time, store and bus."""
+
     DEFAULT_CSS = """
     StatusBar { height: 1; width: 1fr; background: $panel; color: $foreground; }
     """

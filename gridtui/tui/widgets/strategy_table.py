@@ -22,6 +22,8 @@ STATES = {
 
 
 class StrategyTable(DashTable):
+    """The Strategies pane's table: each strategy's key, state, PnL, trades and last action."""
+
     COLUMNS = (
         ("key", "Key", 3),
         ("strategy", "Strategy", 16),

@@ -160,6 +160,11 @@ class _MarketState:
 
 
 class TechnicalStrategy(Strategy):
+    """Trades a moving-average crossover with an RSI filter on the market timeline.
+
+    Hosted by :class:`~engine.strategies.manager.StrategyManager`.
+    """
+
     kind = "technical"
     wants: ClassVar[tuple[type[Event], ...]] = (PriceTick,)
 

@@ -160,7 +160,7 @@ class _MarketState:
 
 
 class TechnicalStrategy(Strategy):
-    """Trades a moving-average crossover with an RSI filter on the market timeline.
+    """Trades one technical indicator (MA crossover, RSI or Bollinger bands) on the market timeline.
 
     Hosted by :class:`~engine.strategies.manager.StrategyManager`.
     """

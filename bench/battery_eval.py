@@ -71,7 +71,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from battery_tuning import train_policies, tune_commitment, tune_rule  # noqa: E402
 
-from engine.battery.auction_calendar import AuctionRule  # noqa: E402 — needs the path above
+from engine.battery.auction_calendar import AuctionCalendar  # noqa: E402 — needs the path above
 from engine.battery.commitment import ControllerPlanner, LpPlanner, run_committed  # noqa: E402
 from engine.battery.dispatch import run_controller  # noqa: E402
 from engine.battery.gate_forecast import delivery_days, forecast_on_grid, lagged_forecast  # noqa: E402
@@ -162,7 +162,7 @@ def score_market(
     with timed("perfect foresight"):
         best = solve_schedule(spec, one.prices, one.dt_h).net_revenue_eur
     row: dict[str, Any] = {"market": one.market, "perfect_foresight_eur": round(best, 2)}
-    known_end = AuctionRule().known_end(one)
+    known_end = AuctionCalendar().known_end(one)
     controllers: dict[str, Any] = {"MPC": MpcController(), "rule": RuleController()}
     controllers |= {label: PolicyController(p) for label, p in policies.items()}
     for label, controller in controllers.items():

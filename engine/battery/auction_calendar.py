@@ -2,7 +2,7 @@
 
 All of day D's prices are published after the noon auction on D−1 (SDAC
 results at ~12:45 CET; from the 13:00 local step on, tomorrow is known).
-:class:`AuctionRule` answers which prices are published at a given step: for
+:class:`AuctionCalendar` answers which prices are published at a given step: for
 each step of a backtest's series (:func:`engine.battery.dispatch.run_controller` slices
 what a controller sees by it), or for one instant.
 """
@@ -19,7 +19,7 @@ from engine.battery.price_series import US_PER_MINUTE, IntArray, PriceSeries, to
 
 
 @dataclass(frozen=True, slots=True)
-class AuctionRule:
+class AuctionCalendar:
     """When a day-ahead price becomes known.
 
     Attributes:
@@ -63,4 +63,4 @@ class AuctionRule:
         return to_us(end_local.astimezone(UTC))
 
 
-__all__ = ["AuctionRule"]
+__all__ = ["AuctionCalendar"]

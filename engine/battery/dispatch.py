@@ -5,7 +5,7 @@ the rule, the MPC and the RL policy are judged on exactly the same terms:
 
 - :class:`~engine.battery.price_series.PriceSeries` — a market's prices on a regular grid
   (gaps filled);
-- :class:`~engine.battery.auction_calendar.AuctionRule` — when day-ahead prices become known:
+- :class:`~engine.battery.auction_calendar.AuctionCalendar` — when day-ahead prices become known:
   all of day D's prices are published after the noon auction on D−1 (SDAC
   results at ~12:45 CET; from the 13:00 local step on, tomorrow is known);
 - :class:`~engine.battery.controller.DecisionContext` — what a controller may look at:
@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.battery.auction_calendar import AuctionRule
+from engine.battery.auction_calendar import AuctionCalendar
 from engine.battery.controller import HISTORY_DAYS, Controller, DecisionContext
 from engine.battery.fleet import BatteryFleet, BatteryUnit
 from engine.battery.physics import BatterySpec, BatteryStatus, DispatchLog, step
@@ -77,12 +77,12 @@ def run_controller(
     spec: BatterySpec,
     series: PriceSeries,
     controller: Controller,
-    rule: AuctionRule | None = None,
+    rule: AuctionCalendar | None = None,
     *,
     known_end: IntArray | None = None,
 ) -> DispatchRun:
     """Backtest ``controller`` on ``series``: decide, clip, settle, step by step."""
-    ends = known_end if known_end is not None else (rule or AuctionRule()).known_end(series)
+    ends = known_end if known_end is not None else (rule or AuctionCalendar()).known_end(series)
     days = series.day_numbers()
     status = BatteryStatus.initial(spec, int(days[0]) if len(days) else 0)
     record = DispatchLog()

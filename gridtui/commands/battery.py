@@ -183,9 +183,9 @@ def load_series(
 
 
 def _auction_rule(settings: Settings) -> Any:
-    from engine.battery.auction_calendar import AuctionRule
+    from engine.battery.auction_calendar import AuctionCalendar
 
-    return AuctionRule(settings.battery.auction_timezone, settings.battery.publication_hour)
+    return AuctionCalendar(settings.battery.auction_timezone, settings.battery.publication_hour)
 
 
 # -- train ---------------------------------------------------------------------------------

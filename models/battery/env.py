@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from engine.battery.auction_calendar import AuctionRule
+from engine.battery.auction_calendar import AuctionCalendar
 from engine.battery.dispatch import context_at
 from engine.battery.observation import (
     OBSERVATION_CLIP,
@@ -109,10 +109,10 @@ class PreparedSeries:
 
 
 def prepare_series(
-    spec: BatterySpec, series: PriceSeries, rule: AuctionRule | None = None
+    spec: BatterySpec, series: PriceSeries, rule: AuctionCalendar | None = None
 ) -> PreparedSeries:
     """Market features and price scales of every step (they do not depend on the SoC)."""
-    known_end = (rule or AuctionRule()).known_end(series)
+    known_end = (rule or AuctionCalendar()).known_end(series)
     status = BatteryStatus.initial(spec)
     n = len(series)
     features = np.empty((n, OBSERVATION_SIZE - 2), dtype=np.float32)

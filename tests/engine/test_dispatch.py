@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from engine.battery.auction_calendar import AuctionRule
+from engine.battery.auction_calendar import AuctionCalendar
 from engine.battery.controller import DecisionContext, seasonal_naive
 from engine.battery.dispatch import run_controller
 from engine.battery.mpc import ForecasterExtender, MpcController
@@ -60,18 +60,18 @@ def test_from_points_fills_missing_steps_from_the_day_before():
 
 def test_tomorrow_is_known_from_the_13_00_local_step_on():
     grid = series(daily_prices(3))
-    known_end = AuctionRule().known_end(grid)
+    known_end = AuctionCalendar().known_end(grid)
     # 2022-01-10 00:00Z is 01:00 CET; the delivery day ends at 23:00Z.
     assert known_end[0] == 23
     assert known_end[11] == 23  # 12:00 CET: only today
     assert known_end[12] == 47  # 13:00 CET: tomorrow too
     summer = series(daily_prices(3), start=datetime(2022, 7, 10, tzinfo=UTC))
-    summer_end = AuctionRule().known_end(summer)
+    summer_end = AuctionCalendar().known_end(summer)
     assert summer_end[10] == 22 and summer_end[11] == 46  # CEST: 13:00 local is 11:00Z
 
 
 def test_last_known_instant_matches_the_backtest_rule():
-    rule = AuctionRule()
+    rule = AuctionCalendar()
     at_noon = to_us(datetime(2022, 1, 10, 11, tzinfo=UTC))  # 12:00 CET
     assert from_us(rule.last_known_us(at_noon)) == datetime(2022, 1, 10, 23, tzinfo=UTC)
     at_one = at_noon + HOUR_US
@@ -80,7 +80,7 @@ def test_last_known_instant_matches_the_backtest_rule():
 
 def test_a_controller_never_sees_an_unpublished_price():
     grid = series(daily_prices(4))
-    known_end = AuctionRule().known_end(grid)
+    known_end = AuctionCalendar().known_end(grid)
     spy = Spy()
     run_controller(BatterySpec(), grid, spy, known_end=known_end)
     assert len(spy.seen) == len(grid)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from engine.battery.auction_calendar import AuctionRule
+from engine.battery.auction_calendar import AuctionCalendar
 from engine.battery.dispatch import context_at
 from engine.battery.observation import build_observation
 from engine.battery.physics import BatterySpec, BatteryStatus
@@ -42,7 +42,7 @@ def test_observations_are_what_the_live_policy_controller_builds(prepared):
     env = BatteryEnv([data], spec, evaluation=True)
     observation, _ = env.reset(seed=1)
     status = BatteryStatus.initial(spec, int(data.day_numbers[0]))
-    rule_ends = AuctionRule().known_end(data.series)
+    rule_ends = AuctionCalendar().known_end(data.series)
     for t in range(60):
         live = build_observation(context_at(spec, data.series, rule_ends, t, status))
         np.testing.assert_array_equal(observation, live)

@@ -44,6 +44,8 @@ class StrategyInputs(msgspec.Struct, kw_only=True):
 
 
 class MarketFundamentals(msgspec.Struct, kw_only=True):
+    """One market's newest interval, the strategy's inputs from it, and recent history."""
+
     market: str
     source: str | None
     latest: FundamentalsPoint | None
@@ -52,6 +54,8 @@ class MarketFundamentals(msgspec.Struct, kw_only=True):
 
 
 class FundamentalsBody(msgspec.Struct, kw_only=True):
+    """What ``GET /api/v1/dashboard/fundamentals`` answers: one entry per market asked for."""
+
     markets: list[MarketFundamentals]
     count: int
     retrieved_at: datetime

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Final, NamedTuple
 
@@ -31,7 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from engine.ports import FeedError
-from engine.time_us import EPOCH
+from engine.time_us import from_us
 
 log = logging.getLogger(__name__)
 
@@ -248,8 +248,8 @@ def peek_start(path: str | Path) -> datetime:
         history = load_prices(path)
         if not len(history):
             raise FeedError(f"replay file {path} holds no prices")
-        return EPOCH + timedelta(microseconds=int(history.ts_us[0]))
+        return from_us(int(history.ts_us[0]))
     ts_us = _times_us(_read(path, [column])[column], path)
     if not len(ts_us):
         raise FeedError(f"replay file {path} holds no prices")
-    return EPOCH + timedelta(microseconds=int(ts_us.min()))
+    return from_us(int(ts_us.min()))

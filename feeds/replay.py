@@ -25,7 +25,6 @@ import asyncio
 import logging
 import math
 from collections.abc import AsyncGenerator, Sequence
-from datetime import timedelta
 
 import msgspec
 import numpy as np
@@ -33,7 +32,7 @@ import numpy as np
 from engine.clock import Clock
 from engine.events import Event, PriceKind, PriceTick
 from engine.ports import FeedError
-from engine.time_us import EPOCH
+from engine.time_us import from_us
 from feeds.price_file import load_prices
 from feeds.replay_fundamentals import load_fundamentals
 
@@ -113,7 +112,7 @@ class ReplayFeed:
         # datetimes per second would cost more than the ticks themselves.
         starts = np.flatnonzero(np.diff(ts_us)) + 1
         group_starts = [0, *starts.tolist()]
-        instants = [EPOCH + timedelta(microseconds=int(us)) for us in ts_us[group_starts].tolist()]
+        instants = [from_us(int(us)) for us in ts_us[group_starts].tolist()]
         group_of_row = np.zeros(count, dtype=np.int64)
         group_of_row[starts] = 1
         row_times = [instants[g] for g in np.cumsum(group_of_row).tolist()]
@@ -146,9 +145,7 @@ class ReplayFeed:
             # moment a fundamentals interval becomes known.
             for us in np.union1d(price_us, release_us).tolist():
                 is_price = g < len(instants) and int(price_us[g]) == us
-                await clock.sleep_until(
-                    instants[g] if is_price else EPOCH + timedelta(microseconds=us)
-                )
+                await clock.sleep_until(instants[g] if is_price else from_us(us))
                 batch: list[Event] = []
                 while f < len(known) and int(release_us[f]) <= us:
                     batch.append(known[f])
@@ -185,7 +182,7 @@ class ReplayFeed:
             a = b
         while f < len(known):  # known only after the last price
             end = min(f + config.batch_size, len(known))
-            advance_to(EPOCH + timedelta(microseconds=int(release_us[end - 1])))
+            advance_to(from_us(int(release_us[end - 1])))
             self.fundamentals_sent += end - f
             yield known[f:end]
             f = end

@@ -40,7 +40,7 @@ import pandas as pd
 
 from engine.events import Fundamentals
 from engine.ports import FeedError
-from engine.time_us import EPOCH
+from engine.time_us import to_us
 from feeds.entsoe import convert
 
 log = logging.getLogger(__name__)
@@ -285,7 +285,5 @@ def load_fundamentals(
         )
         released.extend((event.ts + step + delay, event) for event in events)
     released.sort(key=lambda pair: (pair[0], pair[1].market))
-    release_us = np.array(
-        [(when - EPOCH) // timedelta(microseconds=1) for when, _ in released], dtype=np.int64
-    )
+    release_us = np.array([to_us(when) for when, _ in released], dtype=np.int64)
     return FundamentalsHistory(release_us, [event for _, event in released], rejected)

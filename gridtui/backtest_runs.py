@@ -20,6 +20,7 @@ from engine.events import BacktestProgress, PriceKind
 from engine.kernel import Component
 from engine.ports import Feed, FeedError
 from engine.store.base import Store
+from engine.time_us import from_us
 from gridtui import days
 from gridtui.commands.backtest_output import (
     write_run_report,
@@ -64,10 +65,7 @@ def file_span(path: str, markets: Sequence[str]) -> tuple[datetime, datetime]:
     history = load_prices(path, markets)
     if not len(history):
         raise FeedError(f"{path} holds no prices for {list(markets)}")
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    first = epoch + timedelta(microseconds=int(history.ts_us[0]))
-    last = epoch + timedelta(microseconds=int(history.ts_us[-1]))
-    return first, last
+    return from_us(int(history.ts_us[0])), from_us(int(history.ts_us[-1]))
 
 
 def analytics_components(settings: Settings) -> list[Component]:

@@ -107,15 +107,24 @@ class RedisBus:
             backoff_max_s=backoff_max_s,
             socket_timeout_s=socket_timeout_s,
         )
-        self.url = url
-        self.prefix = prefix
         self.maxlen = maxlen
         self.encoding: Encoding = encoding
         self.max_events_per_entry = max_events_per_entry
         self.consumer_id = consumer_id
-        self.client: aioredis.Redis = self.connection.client
         self._subscriptions: list[RedisSubscription] = []
         self.published = 0
+
+    @property
+    def url(self) -> str:
+        return self.connection.url
+
+    @property
+    def prefix(self) -> str:
+        return self.connection.prefix
+
+    @property
+    def client(self) -> aioredis.Redis:
+        return self.connection.client
 
     @property
     def closed(self) -> bool:

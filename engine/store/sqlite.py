@@ -73,9 +73,10 @@ def to_us(ts: datetime) -> int:
 
     A naive datetime is a TypeError here, as the store has always raised it.
     """
-    if ts.tzinfo is None:
-        raise TypeError(f"can't store a naive datetime {ts!r}; give it a time zone (UTC)")
-    return time_us.to_us(ts)
+    try:
+        return time_us.to_us(ts)
+    except ValueError:
+        raise TypeError(f"can't store a naive datetime {ts!r}; give it a time zone (UTC)") from None
 
 
 @cache

@@ -36,7 +36,7 @@ import numpy as np
 from scipy.signal import lfilter
 
 from engine.market.timeline import MarketTimeline
-from engine.time_us import EPOCH, to_us
+from engine.time_us import from_us, to_us
 from feeds.mock.model import FloatArray
 
 DAY_AHEAD: Final = "DA"
@@ -91,7 +91,7 @@ class AuctionCalendar:
             default=1,
         )
         self._lead = timedelta(days=lead + 1)
-        when = EPOCH + timedelta(microseconds=first_us)
+        when = from_us(first_us)
         self._next_day = min(timeline.delivery_day(m, when) for m in self._markets) - timedelta(
             days=1
         )
@@ -103,7 +103,7 @@ class AuctionCalendar:
     def opening(self) -> list[Publication]:
         """What a market shows at ``first_us``: today's day-ahead prices, and
         tomorrow's when they came out before then (later ones are scheduled)."""
-        when = EPOCH + timedelta(microseconds=self._first_us)
+        when = from_us(self._first_us)
         today = {m: self._timeline.delivery_day(m, when) for m in self._markets}
         found: list[Publication] = []
         day = min(today.values())

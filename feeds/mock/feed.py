@@ -56,7 +56,7 @@ import numpy as np
 from engine.clock import Clock
 from engine.events import Event, Fundamentals, PriceKind, PriceTick
 from engine.market.timeline import MarketTimeline
-from engine.time_us import EPOCH
+from engine.time_us import from_us
 from feeds.mock.auctions import (
     DAY_AHEAD,
     AuctionCalendar,
@@ -93,7 +93,7 @@ class _Session:
         self._t_us = origin_us
         self._step_us = max(1, round(step_s * _US_PER_S))
         self._step = timedelta(microseconds=self._step_us)
-        self._ts = EPOCH + timedelta(microseconds=origin_us)
+        self._ts = from_us(origin_us)
         timeline = MarketTimeline(config.timeline)
         self._calendar = AuctionCalendar(
             timeline,
@@ -113,7 +113,7 @@ class _Session:
         self._model = MarketModel(
             self._markets,
             seed=config.seed,
-            start=EPOCH + timedelta(microseconds=self._first_day * _DAY_US),
+            start=from_us(self._first_day * _DAY_US),
             step_minutes=15,
             profiles=config.profiles,
             params=config.params,
@@ -232,7 +232,7 @@ class _Session:
             deviation = deviations[self._auction_index[publication.auction]][:, columns]
             prices = np.clip(prices + deviation, PRICE_FLOOR_EUR_MWH, PRICE_CAP_EUR_MWH)
         period = timedelta(minutes=publication.minutes)
-        ts = EPOCH + timedelta(microseconds=publication.start_us)
+        ts = from_us(publication.start_us)
         for row in np.round(prices, 2).tolist():
             events.extend(
                 PriceTick(
@@ -250,7 +250,7 @@ class _Session:
     def _enter_quarter(self, quarter_start_us: int, events: list[Event]) -> None:
         block = self._block(quarter_start_us // _DAY_US)
         index = (quarter_start_us % _DAY_US) // _QUARTER_US
-        ts = EPOCH + timedelta(microseconds=quarter_start_us)
+        ts = from_us(quarter_start_us)
         load = np.round(block.load_mw[index], 1).tolist()
         wind = np.round(block.wind_mw[index], 1).tolist()
         solar = np.round(block.solar_mw[index], 1).tolist()

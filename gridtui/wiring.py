@@ -185,9 +185,17 @@ def build_components(settings: Settings) -> list[Component]:
         components.append(build_battery_fleet(settings, batteries))
     # Strategies after every analytics stage (they trade on spreads, forecasts …).
     components.append(build_strategy_manager(settings))
+    # The capture ledger after everything that delivers or settles (ledger_wiring.py).
+    components.append(build_capture(settings, components))
     # Alerts stay last: they react to everything the components before them derived.
     components.append(build_alerts(settings))
     return components
+
+
+def build_capture(settings: Settings, components: Sequence[Component]) -> Component:
+    from gridtui.ledger_wiring import capture_component
+
+    return capture_component(settings, components)
 
 
 def build_strategies(settings: Settings, names: Sequence[str] | None = None) -> list[Strategy]:

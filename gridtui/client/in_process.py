@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from engine.bus.base import BusError, Subscription
+from engine.capture.rows import LedgerSnapshot
 from engine.clock import LiveClock
 from engine.events import ALL_TOPICS, AuditEntry, BacktestProgress, Event, PriceKind, PriceTick
 from engine.runtime import Runtime
@@ -298,6 +299,12 @@ class InProcessClient:
             backtest.cancel()
         await asyncio.gather(*backtests, return_exceptions=True)
         return len(backtests)
+
+    async def capture_ledger(self) -> LedgerSnapshot:
+        from gridtui.ledger_wiring import find_capture
+
+        found = find_capture(self.runtime.kernel.components)
+        return found.snapshot() if found is not None else LedgerSnapshot(rows=[], count=0)
 
     async def close(self) -> None:
         await self.cancel_backtests()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 import msgspec
 
+from engine.capture.rows import LedgerSnapshot
 from engine.clock import Clock
 from engine.events import AuditEntry, Event, PriceKind, PriceTick
 from engine.store.base import BacktestRecord
@@ -200,6 +201,12 @@ class EngineClient(Protocol):
 
     async def close(self) -> None:
         """Stop (in-process: flush the store) and disconnect."""
+        ...
+
+    async def capture_ledger(self) -> LedgerSnapshot:
+        """The "% of perfect foresight" ledger now (:mod:`engine.capture`): per battery
+        and strategy, today, this week, this month and the run. Empty rows when the
+        engine runs no ledger. Raises ConnectionError (remote)."""
         ...
 
 

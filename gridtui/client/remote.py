@@ -33,6 +33,7 @@ import aiohttp
 import msgspec
 
 from engine.bus.inbox import Inbox
+from engine.capture.rows import LedgerSnapshot
 from engine.events import AuditEntry, Event, FeedHealth, PriceKind, PriceTick
 from engine.store.base import BacktestRecord
 from gridtui.client.engine_state import daemon_state
@@ -301,6 +302,9 @@ class RemoteClient:
 
     async def initial_events(self) -> list[Event]:
         return await daemon_state(self._get, self.info.markets)
+
+    async def capture_ledger(self) -> LedgerSnapshot:
+        return msgspec.json.decode(await self._get("/api/v1/ledger"), type=LedgerSnapshot)
 
     async def close(self) -> None:
         self._closed = True

@@ -43,6 +43,7 @@ from gridtui.daemon.routes import backtest as routes_backtest
 from gridtui.daemon.routes import dashboard as routes_dashboard
 from gridtui.daemon.routes import feeds as routes_feeds
 from gridtui.daemon.routes import fundamentals as routes_fundamentals
+from gridtui.daemon.routes import ledger as routes_ledger
 from gridtui.daemon.routes import market as routes_market
 from gridtui.daemon.routes import models as routes_models
 from gridtui.daemon.routes import public as routes_public
@@ -83,6 +84,7 @@ def all_routes(app: web.Application, max_page_size: int) -> list[RouteSpec]:
         *routes_audit.routes(max_page_size),
         *routes_market.routes(max_page_size),
         *routes_settings.routes(max_page_size),
+        *routes_ledger.routes(max_page_size),
         RouteSpec(
             "GET",
             "/metrics",

@@ -27,6 +27,7 @@ from engine.bus.base import BusError, Subscription
 from engine.events import ALL_TOPICS, Alert, Event, Severity
 from gridtui.daemon.bus_consumer import consume
 from gridtui.daemon.keys import ALERT_ROUTER, ENGINE, HUB, JOBS, METRICS
+from gridtui.daemon.ledger_broadcast import broadcast_ledger
 
 # The logger these lines had in app.py: log lines keep their logger name.
 log = logging.getLogger("gridtui.daemon.api")
@@ -53,6 +54,7 @@ async def bus_pump(app: web.Application, subscription: Subscription | None) -> N
         engine.live.apply(batch)
         metrics.bus_events.inc(len(batch))
         hub.broadcast(batch)
+        broadcast_ledger(engine, hub, batch)
 
     await consume(subscription, lambda: subscribe_all(app), fold_and_broadcast, retry_s=1.0)
 

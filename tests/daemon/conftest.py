@@ -198,6 +198,7 @@ async def make_daemon(tmp_path: Path) -> AsyncIterator[DaemonFactory]:
         limiter_clock: Callable[[], float] | None = None,
         monitor_interval_s: float = 0.05,
         stale_after_s: float = 3600.0,
+        extra_components: Sequence[Any] = (),
     ) -> Daemon:
         root = tmp_path / f"d{len(started)}"
         settings = Settings(
@@ -214,7 +215,11 @@ async def make_daemon(tmp_path: Path) -> AsyncIterator[DaemonFactory]:
             bus=MemoryBus(),
             store=SqliteStore(root / "gridtui.db"),
             # Built by hand: the API must not depend on what the wiring adds later.
-            components=[SpreadEngine(settings.spreads), AlertEngine(settings.alerts.rules())],
+            components=[
+                SpreadEngine(settings.spreads),
+                AlertEngine(settings.alerts.rules()),
+                *extra_components,
+            ],
             writer_config=WriterConfig(batch_size=1000, max_age_s=0.01, max_in_flight=1),
             validation=settings.validation,
             stale_after_s=stale_after_s,

@@ -26,6 +26,8 @@ from schemathesis import GenerationMode
 
 from engine.alerts.engine import AlertEngine
 from engine.bus.memory import MemoryBus
+from engine.capture.book import CaptureBook
+from engine.capture.component import CaptureComponent
 from engine.clock import SimClock
 from engine.events import BatteryState, Forecast, StrategyStatus
 from engine.runtime import Runtime
@@ -92,7 +94,12 @@ class LiveApi:
             clock=clock,
             bus=MemoryBus(),
             store=SqliteStore(self.root / "gridtui.db"),
-            components=[SpreadEngine(settings.spreads), AlertEngine(settings.alerts.rules())],
+            components=[
+                SpreadEngine(settings.spreads),
+                AlertEngine(settings.alerts.rules()),
+                # The full engine runs the capture ledger; the bare one answers its 503.
+                *([CaptureComponent(CaptureBook())] if self.trainer else []),
+            ],
             writer_config=WriterConfig(max_age_s=0.01),
         )
         await runtime.start()

@@ -42,7 +42,9 @@ MESSAGE_TYPES: Final[dict[type[Event], str]] = {
     AuditEntry: "audit_entry",
 }
 TRAINING_PROGRESS: Final = "model_training_progress"
-ALL_MESSAGE_TYPES: Final = (*MESSAGE_TYPES.values(), TRAINING_PROGRESS)
+# The capture ledger's snapshot, sent when a battery delivers or a strategy settles.
+LEDGER_UPDATE: Final = "ledger_update"
+ALL_MESSAGE_TYPES: Final = (*MESSAGE_TYPES.values(), TRAINING_PROGRESS, LEDGER_UPDATE)
 
 encoder = msgspec.json.Encoder()
 

@@ -41,6 +41,7 @@ from gridtui.tui.audit_actions import AuditActions
 from gridtui.tui.backtest_actions import BacktestActions
 from gridtui.tui.folds.prices import ForecasterNeeds
 from gridtui.tui.keymap import COMMANDS, STRATEGY_SLOTS, binding_id, default_bindings, keymap_for
+from gridtui.tui.ledger_refresh import LedgerRefresher
 from gridtui.tui.messages import DashboardUpdate, EngineStopped
 from gridtui.tui.panes import PANES
 from gridtui.tui.screens.dashboard import DashboardScreen
@@ -112,6 +113,7 @@ class GridApp(App[int]):
         )
         self.backtests = BacktestActions(self, client, self.model)
         self.audit = AuditActions(self, client)
+        self.ledger = LedgerRefresher(client, self.model)
 
     @property
     def armed(self) -> ArmedToggle | None:
@@ -172,6 +174,7 @@ class GridApp(App[int]):
             self.model.apply(await self.client.initial_events())
         except Exception:
             log.exception("could not load the engine's current state; going on")
+        await self.ledger.maybe()
 
     async def _pump(self) -> None:
         """The one subscription worker: fold every batch, post at most refresh_hz frames."""
@@ -186,6 +189,7 @@ class GridApp(App[int]):
                     # Too early for a frame: let events pile up, then take them all at once.
                     await asyncio.sleep(wait_s)
                     self.model.apply(await self.client.next_events(timeout=0))
+                await self.ledger.maybe()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -24,6 +24,7 @@ from gridtui.tui.widgets.feed_health_table import FeedHealthTable
 from gridtui.tui.widgets.feed_market_table import FeedMarketTable
 from gridtui.tui.widgets.fundamentals_chart import FundamentalsChart
 from gridtui.tui.widgets.fundamentals_table import FundamentalsTable
+from gridtui.tui.widgets.ledger_table import LedgerTable
 from gridtui.tui.widgets.price_chart import PriceChart
 from gridtui.tui.widgets.price_table import PriceTable
 from gridtui.tui.widgets.spread_table import SpreadTable
@@ -77,11 +78,13 @@ def _show_alerts(pane: Widget, snapshot: DashboardSnapshot, _selected: str) -> b
 
 def _show_strategies(pane: Widget, snapshot: DashboardSnapshot, _selected: str) -> bool:
     pane.query_one(StrategyTable).strategies = snapshot.strategies
+    pane.query_one(LedgerTable).rows = snapshot.ledger
     return not snapshot.strategies
 
 
 def _show_batteries(pane: Widget, snapshot: DashboardSnapshot, _selected: str) -> bool:
     pane.query_one(BatteryTable).batteries = snapshot.batteries
+    pane.query_one(LedgerTable).rows = snapshot.ledger
     return not snapshot.batteries
 
 
@@ -141,7 +144,10 @@ PANES: Final = (
         title="Strategies",
         empty_text="No strategies reporting. Strategies arrive with the strategy engine; "
         "they list here with their number key (press it twice, or once and y, to toggle).",
-        body=lambda _zone: (StrategyTable(id="strategy-table"),),
+        body=lambda _zone: (
+            StrategyTable(id="strategy-table"),
+            LedgerTable(kind="strategy", id="strategy-ledger"),
+        ),
         show=_show_strategies,
     ),
     PaneSpec(
@@ -149,7 +155,10 @@ PANES: Final = (
         title="Batteries",
         empty_text="No batteries reporting yet. Each battery of [[battery.fleet]] in the config "
         "shows its charge, mode, power and revenue here once it dispatches its first hour.",
-        body=lambda _zone: (BatteryTable(id="battery-table"),),
+        body=lambda _zone: (
+            BatteryTable(id="battery-table"),
+            LedgerTable(kind="battery", id="battery-ledger"),
+        ),
         show=_show_batteries,
     ),
     PaneSpec(

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from engine.capture.rows import LedgerSnapshot
 from engine.events import (
     Alert,
     BacktestProgress,
@@ -36,6 +37,7 @@ from engine.events import (
     PriceTick,
     SpreadOpportunity,
     StrategyStatus,
+    Trade,
 )
 from engine.market.timeline import MarketTimeline
 from gridtui.tui.folds.alerts import AlertFold
@@ -44,6 +46,7 @@ from gridtui.tui.folds.batteries import BatteryFold
 from gridtui.tui.folds.clock import EngineClock, age
 from gridtui.tui.folds.feed_health import FeedHealthFold
 from gridtui.tui.folds.fundamentals import FundamentalsFold
+from gridtui.tui.folds.ledger import LedgerFold
 from gridtui.tui.folds.prices import ForecasterNeeds, PriceFold
 from gridtui.tui.folds.spreads import SpreadFold
 from gridtui.tui.folds.strategies import StrategyFold
@@ -84,6 +87,7 @@ class DashboardModel:
         self._fundamentals = FundamentalsFold(markets, self._clock)
         self._spreads = SpreadFold(self._prices, self._clock, transmission_costs)
         self._batteries = BatteryFold()
+        self._ledger = LedgerFold()
         self._strategies = StrategyFold()
         self._backtests = BacktestFold()
         self._alerts = AlertFold()
@@ -95,7 +99,8 @@ class DashboardModel:
             PriceTick: self._on_price,
             SpreadOpportunity: self._spreads.on_spread,
             FeedHealth: self._on_health,
-            BatteryState: self._batteries.on_battery,
+            BatteryState: self._on_battery,
+            Trade: self._ledger.on_event,
             StrategyStatus: self._on_strategy,
             BacktestProgress: self._backtests.on_backtest,
             Alert: self._alerts.on_alert,
@@ -127,6 +132,19 @@ class DashboardModel:
     def _on_health(self, health: FeedHealth) -> None:
         self._clock.advance(health.ts)
         self._feeds.on_health(health)
+
+    def _on_battery(self, state: BatteryState) -> None:
+        self._batteries.on_battery(state)
+        self._ledger.on_event(state)
+
+    @property
+    def ledger_stale(self) -> bool:
+        """Whether a battery delivered or a strategy settled since the last ledger."""
+        return self._ledger.stale
+
+    def set_ledger(self, snapshot: LedgerSnapshot) -> None:
+        """The capture ledger as the client answered it (:mod:`gridtui.tui.ledger_refresh`)."""
+        self._ledger.on_snapshot(snapshot)
 
     def set_backtest_metrics(self, run_id: str, metrics: Mapping[str, float]) -> None:
         """Headline metrics of a finished run (fetched by the app from the store)."""
@@ -178,4 +196,5 @@ class DashboardModel:
             fundamentals_charts=self._fundamentals.charts(),
             feeds=self._feeds.feed_views(),
             market_feeds=self._feeds.market_views(self._prices.market_names),
+            ledger=self._ledger.views(),
         )

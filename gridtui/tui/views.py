@@ -150,6 +150,27 @@ class BatteryView:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerView:
+    """One ledger row (owner × window) as the Batteries and Strategies panes show it.
+
+    None where the owner has no perfect-foresight model (``note`` says so);
+    ``information`` names what the realized and the optimum figures knew.
+    """
+
+    owner: str
+    kind: str
+    market: str
+    window: str
+    realized_eur: float
+    optimum_eur: float | None
+    captured_pct: float | None
+    forecast_error_eur: float | None
+    execution_eur: float | None
+    information: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class StrategyView:
     """One strategy as the Strategies pane shows it."""
 
@@ -282,6 +303,7 @@ class DashboardSnapshot:
     fundamentals_charts: Mapping[str, FundamentalsSeries] = field(default_factory=dict)
     feeds: tuple[FeedHealthView, ...] = ()
     market_feeds: tuple[MarketFeedView, ...] = ()
+    ledger: tuple[LedgerView, ...] = ()
 
 
 EMPTY_SNAPSHOT: Final = DashboardSnapshot(

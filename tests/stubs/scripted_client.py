@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from engine.capture.book import CaptureBook
+from engine.capture.rows import LedgerSnapshot
 from engine.events import (
     Alert,
     AuditEntry,
@@ -66,8 +68,11 @@ class ScriptedClient:
         events_per_s: float = 1234.0,
         now: datetime = NOW,
         forecasters: Sequence[ForecasterInfo] = FORECASTERS,
+        ledger: CaptureBook | None = None,
     ) -> None:
+        """``ledger``: a real capture book fed every delivered event, as the engine's is."""
         self.markets = tuple(markets)
+        self.ledger = ledger
         self.forecasters = tuple(forecasters)
         self.clock = clock
         self.strategies_available = strategies_available
@@ -118,6 +123,8 @@ class ScriptedClient:
         for event in batch:
             if isinstance(event, StrategyStatus):
                 self._strategies[event.strategy] = event.state
+        if self.ledger is not None:
+            self.ledger.observe(batch)
         self.delivered += len(batch)
         return batch
 
@@ -201,6 +208,11 @@ class ScriptedClient:
 
     async def initial_events(self) -> list[Event]:
         return []  # the script is the whole story
+
+    async def capture_ledger(self) -> LedgerSnapshot:
+        if self.ledger is None:
+            return LedgerSnapshot(rows=[], count=0)
+        return self.ledger.snapshot()
 
     async def close(self) -> None:
         self.closed = True

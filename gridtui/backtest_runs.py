@@ -189,7 +189,10 @@ async def run_and_save(
     )
     result.record.config["wall_s"] = round(result.total_s, 3)
     if report is not None:
-        path = write_run_report(str(report), result.record.run_id, result)
+        from engine.backtest.capture import run_ledger
+
+        ledger = run_ledger(result, prepared.strategies, prepared.config.execution.fee_eur_mwh)
+        path = write_run_report(str(report), result.record.run_id, result, ledger)
         result.record.config["report"] = str(path.resolve())
     if store is not None:
         await store.save_backtest(result.record)

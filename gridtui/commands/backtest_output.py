@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, JustifyMethod
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
@@ -117,8 +117,11 @@ def print_result(console: Console, result: BacktestResult) -> None:
     console.print(throughput(result))
 
 
-def write_run_report(path: str, run_id: str, result: BacktestResult) -> Path:
-    """The HTML report of a run just made: every chart, the battery's included."""
+def write_run_report(
+    path: str, run_id: str, result: BacktestResult, ledger: Sequence[Any] = ()
+) -> Path:
+    """The HTML report of a run just made: every chart, the battery's included, and
+    ``ledger`` (the run's capture-ledger rows, :func:`engine.backtest.capture.run_ledger`)."""
     from gridtui.report.html import write_report
 
     return write_report(
@@ -133,6 +136,7 @@ def write_run_report(path: str, run_id: str, result: BacktestResult) -> Path:
         battery_prices=_battery_prices(result),
         descriptions=result.descriptions,
         notes=[throughput(result)],
+        ledger=ledger,
     )
 
 

@@ -286,9 +286,12 @@ def render_report(
     battery_prices: Sequence[tuple[datetime, float]] = (),
     descriptions: Mapping[str, str] | None = None,
     notes: Sequence[str] = (),
+    ledger: Sequence[Any] = (),
 ) -> str:
-    """The report as one HTML document."""
+    """The report as one HTML document (``ledger``: the run's capture-ledger rows)."""
     import json
+
+    from gridtui.report.ledger_html import ledger_section
 
     descriptions = descriptions or dict(config.get("descriptions", {}))
     cards = "".join(
@@ -321,6 +324,8 @@ def render_report(
             "<h2>Battery: the whole run (daily means)</h2>",
             battery_chart(battery_states, battery_prices, last_days=None),
         ]
+    if ledger:
+        sections.append(ledger_section(ledger))
     sections += [
         "<h2>Trades: realised PnL of each trade</h2>",
         trades_chart(trades),

@@ -33,7 +33,7 @@ class LedgerTable(DashTable):
         ("optimum", "Optimum €", 10),
         ("captured", "Capt.", 6),
         ("forecast", "Forecast €", 10),
-        ("execution", "Exec. €", 9),
+        ("execution", "Exec. €", 10),
         ("information", "Info", 12),
     )
     # Narrow panes keep who, when, realized and the share captured.
@@ -47,7 +47,11 @@ class LedgerTable(DashTable):
         self.display = False
 
     def watch_rows(self) -> None:
-        self.display = any(view.kind == self.kind for view in self.rows)
+        shown = any(view.kind == self.kind for view in self.rows)
+        self.display = shown
+        if self.parent is not None:
+            # The pane splits its height with the table above (app.tcss) only while shown.
+            self.parent.set_class(shown, "-with-ledger")
         self.rebuild()
 
     def build_rows(self) -> list[Row]:

@@ -14,7 +14,10 @@ from datetime import timedelta
 from engine.battery.physics import BatterySpec
 from engine.capture.book import CaptureBook
 from engine.capture.component import CaptureComponent
+from engine.capture.rows import WINDOWS
 from engine.events import BatteryState, PriceKind, PriceTick
+from gridtui.client.in_process import InProcessClient
+from gridtui.client.remote import RemoteClient
 from tests.daemon.conftest import DaemonFactory
 from tests.daemon.test_routes import body
 from tests.daemon.test_websocket import receive
@@ -80,3 +83,20 @@ async def test_a_bad_window_is_400_naming_it_and_no_ledger_is_503(
     bare = await make_daemon()
     missing = await body(await bare.http.get("/api/v1/ledger"), 503)
     assert "capture" in missing["error"]
+
+
+async def test_in_process_and_remote_clients_answer_the_same_ledger(
+    make_daemon: DaemonFactory,
+) -> None:
+    daemon = await make_daemon(extra_components=[CaptureComponent(CaptureBook([SPEC]))])
+    ticks, states = day_ahead_and_states()
+    await daemon.push(ticks)
+    await daemon.push(states)
+    local = await InProcessClient(daemon.settings, daemon.runtime).capture_ledger()
+    remote = RemoteClient(str(daemon.http.make_url("")), token=daemon.token)
+    try:
+        attached = await remote.capture_ledger()
+    finally:
+        await remote.close()
+    assert local.count == 4 and [r.window for r in local.rows] == list(WINDOWS)
+    assert attached == local

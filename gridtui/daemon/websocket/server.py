@@ -17,6 +17,8 @@ Messages from the server are JSON text frames ``{"type": …, "data": …}``:
 ``alert_triggered``     an Alert
 ``backtest_progress``   a BacktestProgress
 ``model_training_progress``  a training job of ``POST /api/v1/models/train``
+``ledger_update``       the capture ledger (as ``GET /api/v1/ledger``), after a
+                        delivery or a settlement
 ``strategy_update``, ``forecast_update``, ``feed_health``,
 ``fundamentals_update``, ``audit_entry``   the other engine events
 =====================  ===================================================

@@ -184,6 +184,9 @@ class BatteryState(Event, frozen=True, tag=True, kw_only=True):
     power_mw: float
     mode: str  # "charging" | "discharging" | "idle"
     revenue_eur: float = 0.0
+    # False: nothing was committed for this step (its gate passed before the
+    # battery planned it); the capture ledger books that as execution. Not stored.
+    committed: bool = True
 
 
 class Trade(Event, frozen=True, tag=True, kw_only=True):

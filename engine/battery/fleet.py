@@ -285,7 +285,9 @@ class BatteryFleet:
         result = step(spec, status, power or 0.0, price or 0.0, self.step_minutes / 60, day)
         for start in [s for s in unit.plan if s + US_PER_DAY < step_us]:
             del unit.plan[start]  # delivered a day ago
-        return battery_state(unit.spec, status, result, from_us(step_us))
+        return battery_state(
+            unit.spec, status, result, from_us(step_us), committed=power is not None
+        )
 
 
 __all__ = ["BatteryFleet", "BatteryUnit"]

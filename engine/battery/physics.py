@@ -288,11 +288,14 @@ def battery_state(
     result: StepResult,
     ts: datetime,
     revenue_eur: float | None = None,
+    *,
+    committed: bool = True,
 ) -> BatteryState:
     """The event for a settled step.
 
     ``revenue_eur`` is the cumulative net revenue: the status's own unless the
-    caller books revenue elsewhere (the battery strategy's realised P&L).
+    caller books revenue elsewhere (the battery strategy's realised P&L);
+    ``committed`` False: nothing was committed for the step.
     """
     return BatteryState(
         ts=ts,
@@ -303,6 +306,7 @@ def battery_state(
         power_mw=result.power_mw,
         mode=result.mode,
         revenue_eur=status.net_revenue_eur if revenue_eur is None else revenue_eur,
+        committed=committed,
     )
 
 

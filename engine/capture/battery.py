@@ -23,9 +23,11 @@ them, per window (:mod:`engine.capture.rows` has the identity):
 Both committed chains start at the run's start and carry their own SoC, so a
 window's figure is the sum of its steps. The committed model is the LP: a
 battery planned by the MPC, rule or RL planner is compared with the LP on the
-same prices (its own model is not rebuilt here). A day the battery missed the
-gate for delivers 0 MW; that shows as forecast error, not execution, because
-a BatteryState does not say whether 0 MW was committed or nothing was.
+same prices (its own model is not rebuilt here). A step the battery had
+nothing committed for (``BatteryState.committed`` False: it missed that day's
+gate) counts, in the committed-on-forecast chain, what the committed-on-prices
+plan made in it: no forecast erred there, so the day's whole loss is
+execution (delivery), as a missed gate is.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class _Chain:
     """A committed chain: the per-step net money of one schedule and the SoC it carries."""
 
     net_eur: list[float] = field(default_factory=list)
+    power_mw: list[float] = field(default_factory=list)
     status: BatteryStatus | None = None
 
 
@@ -70,23 +73,31 @@ class BatteryCapture:
     starts_us: list[int] = field(default_factory=list)
     power_mw: list[float] = field(default_factory=list)
     soc_after_mwh: list[float] = field(default_factory=list)
+    committed: list[bool] = field(default_factory=list)
     realized_by_start: dict[int, float] = field(default_factory=dict)
     _index: dict[int, int] = field(default_factory=dict)
     _local_days: list[int] = field(default_factory=list)
     _on_forecast: _Chain = field(default_factory=_Chain)
     _on_prices: _Chain = field(default_factory=_Chain)
     _on_prices_done: int = 0  # steps of finished delivery days kept in _on_prices
+    _on_forecast_kept: int = 0  # steps of _on_forecast that no later step can change
     _optimum_cache: dict[tuple[int, int], float | None] = field(default_factory=dict)
 
     @property
     def dt_h(self) -> float:
         return self.step_minutes / 60.0
 
-    def add_step(self, start_us: int, power_mw: float, soc_after_mwh: float) -> None:
-        """A delivered step, in order; a repeated step replaces the one it repeats."""
+    def add_step(
+        self, start_us: int, power_mw: float, soc_after_mwh: float, committed: bool = True
+    ) -> None:
+        """A delivered step, in order; a repeated step replaces the one it repeats.
+
+        ``committed`` False: nothing was committed for it (the battery missed its gate).
+        """
         found = self._index.get(start_us)
         if found is not None:
             self.power_mw[found], self.soc_after_mwh[found] = power_mw, soc_after_mwh
+            self.committed[found] = committed
             self._drop_from(found)
             return
         if self.starts_us and start_us < self.starts_us[-1]:
@@ -95,6 +106,7 @@ class BatteryCapture:
         self.starts_us.append(start_us)
         self.power_mw.append(power_mw)
         self.soc_after_mwh.append(soc_after_mwh)
+        self.committed.append(committed)
         local = from_us(start_us).astimezone(ZoneInfo(self.timezone)).date()
         self._local_days.append(local.toordinal())
 
@@ -111,7 +123,7 @@ class BatteryCapture:
         """Forget the figures derived from step ``index`` on (one of its inputs changed)."""
         self._optimum_cache.clear()
         if index < len(self._on_forecast.net_eur):
-            self._on_forecast = _Chain()  # its SoC is carried step to step: start again
+            self._on_forecast, self._on_forecast_kept = _Chain(), 0  # SoC carried: start again
         if index < self._on_prices_done:
             self._on_prices, self._on_prices_done = _Chain(), 0
 
@@ -125,8 +137,8 @@ class BatteryCapture:
         if first >= len(self.starts_us):
             return None
         last = len(self.starts_us) - 1
+        self._extend_on_prices(prices)  # first: a missed gate's steps take its plan
         self._extend_on_forecast(prices)
-        self._extend_on_prices(prices)
         steps = self.starts_us[first:]
         realized = sum(self.realized_by_start.get(s, 0.0) for s in steps)
         optimum = self._optimum(first, prices)
@@ -183,25 +195,38 @@ class BatteryCapture:
         return self._optimum_cache[key]
 
     def _extend_on_forecast(self, prices: dict[int, float]) -> None:
-        """Settle each new delivered step's power at its price (while its price is known)."""
+        """Settle each new delivered step's committed power at its price.
+
+        A step with nothing committed (a missed gate) counts what the
+        committed-on-prices plan made in it — no forecast was made, so none
+        erred, and the loss is execution — and the chain goes on from the
+        charge the battery really held. While that plan's day is still in
+        delivery (re-planned each time), such steps are counted afresh.
+        """
         chain = self._on_forecast
         if chain.status is None:
             if not self.starts_us:
                 return
             chain.status = BatteryStatus.initial(self.spec, self.starts_us[0] // US_PER_DAY)
+        del chain.net_eur[self._on_forecast_kept :]
+        status, provisional = chain.status, False
         for i in range(len(chain.net_eur), len(self.starts_us)):
             price = prices.get(self.starts_us[i])
             if price is None:
                 return  # settled once its price arrives
-            result = step(
-                self.spec,
-                chain.status,
-                self.power_mw[i],
-                price,
-                self.dt_h,
-                self.starts_us[i] // US_PER_DAY,
-            )
-            chain.net_eur.append(result.net_revenue_eur)
+            day = self.starts_us[i] // US_PER_DAY
+            if not self.committed[i] and i >= self._on_prices_done and not provisional:
+                status, provisional = _copy(status), True
+            if self.committed[i]:
+                value = step(self.spec, status, self.power_mw[i], price, self.dt_h, day)
+                chain.net_eur.append(value.net_revenue_eur)
+            else:
+                chain.net_eur.append(self._on_prices.net_eur[i])
+                if status.day_number != day:
+                    status.day_number, status.discharged_today_mwh = day, 0.0
+                status.soc_mwh = self.soc_after_mwh[i]
+            if not provisional:
+                self._on_forecast_kept = i + 1
 
     def _extend_on_prices(self, prices: dict[int, float]) -> None:
         """Plan each delivery day on its realized prices; keep the finished ones."""
@@ -211,6 +236,7 @@ class BatteryCapture:
         if chain.status is None:
             chain.status = BatteryStatus.initial(self.spec, self.starts_us[0] // US_PER_DAY)
         del chain.net_eur[self._on_prices_done :]
+        del chain.power_mw[self._on_prices_done :]
         kept = _copy(chain.status)
         begin = self._on_prices_done
         days = self._local_days
@@ -220,7 +246,9 @@ class BatteryCapture:
                 stop += 1
             finished = stop < len(days)  # a later day has begun: this one is whole
             status = chain.status if finished else _copy(chain.status)
-            chain.net_eur.extend(self._plan_and_settle(begin, stop, status, prices))
+            net, power = self._plan_and_settle(begin, stop, status, prices)
+            chain.net_eur.extend(net)
+            chain.power_mw.extend(power)
             if finished:
                 self._on_prices_done = stop
                 kept = _copy(status)
@@ -229,7 +257,7 @@ class BatteryCapture:
 
     def _plan_and_settle(
         self, begin: int, stop: int, status: BatteryStatus, prices: dict[int, float]
-    ) -> list[float]:
+    ) -> tuple[list[float], list[float]]:
         found = self._prices_of(begin, stop, prices)
         utc_days = np.asarray(self.starts_us[begin:stop], dtype=np.int64) // US_PER_DAY
         same_day = status.day_number == int(utc_days[0])
@@ -244,13 +272,14 @@ class BatteryCapture:
             ).power_mw
         except OptimumError:
             plan = np.zeros(stop - begin)
-        out = []
+        net, power = [], []
         for k in range(stop - begin):
             result = step(
                 self.spec, status, float(plan[k]), float(found[k]), self.dt_h, int(utc_days[k])
             )
-            out.append(result.net_revenue_eur)
-        return out
+            net.append(result.net_revenue_eur)
+            power.append(result.power_mw)
+        return net, power
 
 
 def _split(

@@ -132,7 +132,7 @@ class CaptureBook:
         if battery is None:
             return
         start_us = to_us(state.ts)
-        battery.add_step(start_us, state.power_mw, state.soc_mwh)
+        battery.add_step(start_us, state.power_mw, state.soc_mwh, state.committed)
         if state.battery_id not in self._traded_by_strategy:
             before = self._last_revenue.get(state.battery_id, 0.0)
             battery.add_realized(start_us, state.revenue_eur - before)

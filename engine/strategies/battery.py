@@ -296,15 +296,17 @@ class BatteryStrategy(Strategy):
             for i, start in enumerate(committed.starts_us):
                 if reported < start <= period_us:
                     self._soc_mwh = committed.soc_mwh[i]
-                    ctx.emit(self._state(start, committed.power_mw[i], revenue))
+                    ctx.emit(self._state(start, committed.power_mw[i], revenue, committed=True))
                     covered = covered or start == period_us
             if committed.starts_us[-1] <= period_us:
                 del self.days[day]  # delivered: reported in full
         if not covered:  # nothing committed for this period: the battery idles
-            ctx.emit(self._state(period_us, 0.0, revenue))
+            ctx.emit(self._state(period_us, 0.0, revenue, committed=False))
         self._reported_us = period_us
 
-    def _state(self, start_us: int, power_mw: float, revenue_eur: float) -> BatteryState:
+    def _state(
+        self, start_us: int, power_mw: float, revenue_eur: float, *, committed: bool
+    ) -> BatteryState:
         spec = self.spec
         soc = self._soc_mwh
         return BatteryState(
@@ -316,6 +318,7 @@ class BatteryStrategy(Strategy):
             power_mw=power_mw,
             mode=StepResult(power_mw, power_mw, soc, 0.0, 0.0, 0.0, 0.0).mode,
             revenue_eur=revenue_eur,
+            committed=committed,
         )
 
     def _forget(self, now_us: int) -> None:

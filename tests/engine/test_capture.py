@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from engine.battery.costs import perfect_foresight
+from engine.battery.commitment import plan_day
+from engine.battery.costs import perfect_foresight, trading_spec
 from engine.battery.fleet import BatteryFleet, BatteryUnit
 from engine.battery.physics import BatterySpec
 from engine.battery.price_series import PriceSeries, to_us
@@ -56,9 +57,29 @@ def test_every_row_splits_optimum_minus_realized_into_forecast_error_and_executi
         assert row.realized_information == "gate_closure"
         assert row.optimum_information == "perfect_foresight"
     run = rows["run"]
-    # The fleet settles itself and delivers its plan: nothing lost in delivery.
-    assert abs(run.delivery_eur or 0.0) < 1e-6
     assert run.captured_pct is not None and 0 < run.captured_pct < 100
+    # The fleet settles itself and delivers its plan: a committed day loses nothing
+    # in delivery ...
+    assert abs(rows["today"].delivery_eur or 0.0) < 1e-6
+
+
+def test_a_missed_gate_is_execution_not_forecast_error():
+    days = week()
+    states = live(BatteryFleet([BatteryUnit(SPEC, forecast="persistence")], fee_eur_mwh=FEE), days)
+    first = days[FIRST_DAY]
+    assert [s.committed for s in states[: len(first)]] == [False] * len(first)  # started late
+    assert all(s.committed for s in states[len(first) :])
+    book = CaptureBook([SPEC], fee_eur_mwh=FEE)
+    for day in sorted(days):
+        book.observe(ticks("DE", days[day]))
+    book.observe(states)
+    run = by_window(book)["run"]
+    # ... and the whole first day, idle for want of a plan, is what the committed LP
+    # would have made on its prices: all of it delivery, none of it forecast error.
+    missed = plan_day(trading_spec(SPEC, FEE), [p for _, p in first], 1.0, SPEC.initial_soc_mwh)
+    assert missed.net_revenue_eur > 1.0
+    assert run.delivery_eur is not None
+    assert math.isclose(run.delivery_eur, missed.net_revenue_eur, abs_tol=1e-4)
 
 
 def test_the_run_optimum_is_the_perfect_foresight_yardstick_and_realized_is_the_fleets_revenue():

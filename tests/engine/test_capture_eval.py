@@ -12,11 +12,15 @@ history before the span, which a replay starting there cannot).
 
 from __future__ import annotations
 
+import argparse
 from datetime import date
 
 import pytest
 
 from engine.backtest.capture import run_ledger
+from engine.battery.commitment import plan_day
+from engine.battery.costs import trading_spec
+from gridtui.commands.battery import load_series
 from gridtui.wiring import build_strategies
 from tests.engine.test_battery_one_truth import (
     CENT,
@@ -48,9 +52,15 @@ async def test_the_ledger_over_a_replayed_quarter_of_2022_is_eval_battery_to_the
     assert abs(battery.optimum_eur - best["net_revenue_eur"]) < CENT
     assert battery.captured_pct is not None
     assert abs(battery.captured_pct - committed["percent_of_perfect_foresight"]) < 0.01
-    # The replayed battery delivered its plan: the loss is the forecast's and the
-    # day-by-day horizon's, not delivery's.
-    assert battery.delivery_eur is not None and abs(battery.delivery_eur) < CENT
+    # The strategy starts after the first day's gate, so that day idles: its delivery
+    # loss is what the committed LP would have made on the day's prices; every later
+    # day is delivered as planned.
+    args = argparse.Namespace(data=str(REAL_PRICES), market="DE", start=str(first), end=str(after))
+    (series,) = load_series(args, settings)
+    spec = trading_spec(settings.strategies.battery.spec, FEE_EUR_MWH)
+    missed = plan_day(spec, series.prices[:24], 1.0, spec.initial_soc_mwh).net_revenue_eur
+    assert battery.delivery_eur is not None and missed > 0
+    assert abs(battery.delivery_eur - missed) < CENT
     assert battery.forecast_error_eur is not None and battery.forecast_error_eur > 0
     strategy = next(row for row in ledger if row.kind == "strategy")
     assert strategy.owner == "battery" and strategy.realized_eur == battery.realized_eur

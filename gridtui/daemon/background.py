@@ -27,7 +27,7 @@ from engine.bus.base import BusError, Subscription
 from engine.events import ALL_TOPICS, Alert, Event, Severity
 from gridtui.daemon.bus_consumer import consume
 from gridtui.daemon.keys import ALERT_ROUTER, ENGINE, HUB, JOBS, METRICS
-from gridtui.daemon.ledger_broadcast import broadcast_ledger
+from gridtui.daemon.ledger_broadcast import LedgerBroadcaster
 
 # The logger these lines had in app.py: log lines keep their logger name.
 log = logging.getLogger("gridtui.daemon.api")
@@ -49,12 +49,13 @@ async def subscribe_all(app: web.Application) -> Subscription | None:
 async def bus_pump(app: web.Application, subscription: Subscription | None) -> None:
     """Fold every bus batch into the live view and broadcast it to WebSocket clients."""
     engine, hub, metrics = app[ENGINE], app[HUB], app[METRICS]
+    ledger = LedgerBroadcaster(engine, hub)
 
     async def fold_and_broadcast(batch: list[Event]) -> None:
         engine.live.apply(batch)
         metrics.bus_events.inc(len(batch))
         hub.broadcast(batch)
-        broadcast_ledger(engine, hub, batch)
+        ledger.after(batch)
 
     await consume(subscription, lambda: subscribe_all(app), fold_and_broadcast, retry_s=1.0)
 

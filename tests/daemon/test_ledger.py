@@ -18,6 +18,7 @@ from engine.capture.rows import WINDOWS
 from engine.events import BatteryState, PriceKind, PriceTick
 from gridtui.client.in_process import InProcessClient
 from gridtui.client.remote import RemoteClient
+from gridtui.daemon.ledger_broadcast import LedgerBroadcaster
 from tests.daemon.conftest import DaemonFactory
 from tests.daemon.test_routes import body
 from tests.daemon.test_websocket import receive
@@ -100,3 +101,29 @@ async def test_in_process_and_remote_clients_answer_the_same_ledger(
         await remote.close()
     assert local.count == 4 and [r.window for r in local.rows] == list(WINDOWS)
     assert attached == local
+
+
+class Hub:
+    """Records what would go to the WebSocket clients."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, object]] = []
+
+    def broadcast_message(self, message_type: str, data: object) -> None:
+        self.sent.append((message_type, data))
+
+
+async def test_ledger_updates_go_out_after_deliveries_at_most_once_a_second(
+    make_daemon: DaemonFactory,
+) -> None:
+    daemon = await make_daemon(extra_components=[CaptureComponent(CaptureBook([SPEC]))])
+    now = [100.0]
+    hub = Hub()
+    broadcaster = LedgerBroadcaster(daemon.engine, hub, interval_s=1.0, monotonic=lambda: now[0])
+    ticks, states = day_ahead_and_states()
+    assert not broadcaster.after(ticks)  # prices alone deliver nothing
+    assert broadcaster.after(states[:1])
+    assert not broadcaster.after(states[1:2])  # within the second
+    now[0] += 1.5
+    assert broadcaster.after(states[2:3])
+    assert [kind for kind, _ in hub.sent] == ["ledger_update", "ledger_update"]

@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,6 @@ class Served:
     page: str  # http://127.0.0.1:PORT
     daemon: str  # the engine's API
     data_dir: Path
-    process: subprocess.Popen[str]
 
     @property
     def token(self) -> str:
@@ -76,64 +76,54 @@ class Served:
         return bool(found["state"] == "running")
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    chromium_or_skip()  # no point starting an engine nobody can look at
-    scratch = tmp_path_factory.mktemp("serve")
+@contextmanager
+def running(name: str, args: list[str], scratch: Path, ready_url: str) -> Iterator[None]:
+    """A real gridtui process until the block ends; then SIGTERM, a clean exit 0, no traceback."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDTUI_")}
     env |= {"GRIDTUI_DATA_DIR": str(scratch / "data"), "GRIDTUI_CONFIG": ""}
-    port, api_port = free_port(), free_port()
-    stderr = (scratch / "serve.err").open("w")
-    process = subprocess.Popen(
-        [
-            *GRIDTUI,
-            "serve",
-            "--port",
-            str(port),
-            "--api-port",
-            str(api_port),
-            "--tick-interval",
-            "0.2",
-            "--store",
-            f"sqlite:{scratch / 'ticks.db'}",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        text=True,
-    )
-    served = Served(
-        f"http://127.0.0.1:{port}", f"http://127.0.0.1:{api_port}", scratch / "data", process
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"gridtui serve exited {process.returncode}: {_tail(scratch)}")
+    # Files, not pipes: nobody reads them meanwhile, and a full pipe would stall the process.
+    out, err = scratch / f"{name}.out", scratch / f"{name}.err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen([*GRIDTUI, *args], env=env, stdout=stdout, stderr=stderr)
         try:
-            with urllib.request.urlopen(served.page + "/", timeout=2):
-                break
-        except (urllib.error.URLError, OSError):
-            if time.monotonic() > deadline:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"{name} exited {process.returncode}: {err.read_text()[-3000:]}")
+                try:
+                    with urllib.request.urlopen(ready_url, timeout=2):
+                        break
+                except (urllib.error.URLError, OSError):
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"{name} did not answer within 60 s: {err.read_text()[-3000:]}")
+                    time.sleep(0.2)
+            yield
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+            try:
+                code = process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
                 process.kill()
-                pytest.fail(f"gridtui serve did not answer within 60 s: {_tail(scratch)}")
-            time.sleep(0.2)
-    try:
-        yield served
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            code = process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            pytest.fail("gridtui serve did not stop within 30 s of SIGTERM")
-        stderr.close()
-        assert code == 0, _tail(scratch)
-        assert "Traceback" not in (scratch / "serve.err").read_text()
-        assert served.token not in (scratch / "serve.err").read_text()
+                pytest.fail(f"{name} did not stop within 30 s of SIGTERM")
+    log = err.read_text() + out.read_text()
+    assert code == 0, log[-3000:]
+    assert "Traceback" not in log
+    token = scratch / "data" / "api-token"
+    assert not token.exists() or token.read_text().strip() not in log
 
 
-def _tail(scratch: Path) -> str:
-    return (scratch / "serve.err").read_text()[-3000:]
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`gridtui serve` with its own engine (no --connect)."""
+    chromium_or_skip()  # no point starting an engine nobody can look at
+    scratch = tmp_path_factory.mktemp("serve")
+    port, api_port = free_port(), free_port()
+    args = ["serve", "--port", str(port), "--api-port", str(api_port), "--tick-interval", "0.2"]
+    args += ["--store", f"sqlite:{scratch / 'ticks.db'}"]
+    page, daemon = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{api_port}"
+    with running("gridtui serve", args, scratch, page + "/"):
+        yield Served(page, daemon, scratch / "data")
 
 
 def prices_on(text: str) -> dict[str, float]:
@@ -250,3 +240,36 @@ async def test_wrong_token_foreign_host_and_foreign_origin_are_refused(served: S
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await session.ws_connect(ws_url, headers={"Origin": "http://evil.example"})
         assert refused.value.status == 403
+
+
+async def test_serve_attached_to_a_running_daemon(tmp_path: Path) -> None:
+    """--connect: tabs attach to a separate `gridtui daemon`, which judges their token."""
+    chromium_or_skip()
+    api_port, port = free_port(), free_port()
+    daemon = f"http://127.0.0.1:{api_port}"
+    page_url = f"http://127.0.0.1:{port}"
+    daemon_args = ["daemon", "--port", str(api_port), "--tick-interval", "0.2"]
+    daemon_args += ["--store", f"sqlite:{tmp_path / 'ticks.db'}"]
+    serve_dir = tmp_path / "serve"  # its own data dir: serve holds no copy of the token
+    serve_dir.mkdir()
+    serve_args = ["serve", "--connect", daemon, "--port", str(port)]
+    with (
+        running("gridtui daemon", daemon_args, tmp_path, daemon + "/api/v1/engine/info"),
+        running("gridtui serve", serve_args, serve_dir, page_url + "/"),
+    ):
+        served = Served(page_url, daemon, tmp_path / "data")
+        assert not (serve_dir / "data" / "api-token").exists()
+        async with chromium() as browser:
+            page = await open_tab(browser, f"{page_url}/?token={served.token}")
+            text = await wait_for_screen(page, lambda t: bool(prices_on(t)), "prices")
+            assert f"via {daemon}" in text
+            await wait_for_screen(page, lambda t: "arbitrage" in t, "the strategies")
+            await press(page, "1", "y")
+            await wait_for_screen(page, lambda t: "Asked the engine to start" in t, "the toggle")
+            deadline = time.monotonic() + 10
+            while not served.strategy_running("arbitrage"):
+                assert time.monotonic() < deadline, "the daemon never saw the toggle"
+                await asyncio.sleep(0.2)
+        token = served.token
+    serve_log = (serve_dir / "gridtui serve.err").read_text()
+    assert "trading ticket issued" in serve_log and token not in serve_log

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,6 +140,9 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.read_only and not args.connect:
+        print("gridtui: --read-only watches a daemon: give it with --connect URL", file=sys.stderr)
+        return 2
     if args.connect:
         return asyncio.run(run_remote_dashboard(settings, args.connect, read_only=args.read_only))
     # A replay paces itself (feed.speed); the simulator gets a fast clock on request.
@@ -192,8 +196,6 @@ async def run_remote_dashboard(settings: Settings, url: str, *, read_only: bool 
     ``read_only`` sends no token at all (not even the local token file's), so a
     watch-only view cannot trade even if its keys are pressed: the daemon is the judge.
     """
-    import sys
-
     from gridtui.client.remote import RemoteClient
     from gridtui.daemon.auth import client_token
 

@@ -153,9 +153,15 @@ async def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from gridtui.serve.web import DashboardServer
 
     stop = asyncio.Event()
+    signalled: list[int] = []
+
+    def on_signal(number: int) -> None:
+        signalled.append(number)
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     async with contextlib.AsyncExitStack() as stack:
         if args.connect:
             daemon_url = args.connect
@@ -209,4 +215,8 @@ async def run_serve(args: argparse.Namespace, settings: Settings) -> int:
             flush=True,
         )
         await stop.wait()
+    if not signalled:
+        # The local engine ended on its own (the feed failed or ran out): say so.
+        print("gridtui serve: the engine stopped; see the log above", file=sys.stderr)
+        return 1
     return 0

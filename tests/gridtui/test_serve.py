@@ -114,3 +114,9 @@ async def test_a_read_only_client_refuses_commands_saying_why():
             await client.stop_all_strategies()
     finally:
         await client.close()
+
+
+def test_read_only_needs_a_daemon_to_watch(tmp_path):
+    done = gridtui(tmp_path, "--read-only")
+    assert done.returncode == 2
+    assert "--read-only" in done.stderr and "--connect" in done.stderr

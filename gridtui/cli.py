@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from gridtui.commands import backtest, config, daemon, dashboard, fetch, train
+from gridtui.commands import backtest, config, daemon, dashboard, fetch, serve, train
 from gridtui.commands import eval as evaluate
 from gridtui.commands.common import common_overrides
 from gridtui.logs import setup_logging
@@ -33,6 +33,7 @@ COMMANDS: dict[str, ModuleType] = {
     "train": train,
     "eval": evaluate,
     "backtest": backtest,
+    "serve": serve,
 }
 
 

@@ -80,9 +80,13 @@ class RemoteClient:
         reconnect_initial_s: float = 0.25,
         reconnect_max_s: float = 10.0,
         stats_interval_s: float = 1.0,
+        no_token_reason: str | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.token = token or None
+        # Why a command without a token is refused, in the words of whoever chose to
+        # attach without one (a watch-only browser tab of `gridtui serve`, say).
+        self.no_token_reason = no_token_reason
         self.timeout_s = timeout_s
         self.reconnect_initial_s = reconnect_initial_s
         self.reconnect_max_s = reconnect_max_s
@@ -111,6 +115,8 @@ class RemoteClient:
     def _headers(self, *, command: bool = False) -> dict[str, str]:
         if self.token:
             return {"Authorization": f"Bearer {self.token}"}
+        if command and self.no_token_reason:
+            raise RemoteAuthError(self.no_token_reason)
         if command:
             raise RemoteAuthError(
                 "this command needs the daemon's API token: pass --token, set "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,6 +112,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "running the engine here; toggles need its API token: GRIDTUI_API_TOKEN, or the "
         "daemon's DATA_DIR/api-token when on its host",
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="with --connect: watch only — send no API token, so the daemon refuses anything "
+        "that trades and the dashboard says why (gridtui serve's browser tabs run so unless "
+        "opened with the token)",
+    )
     add_common(parser)
 
 
@@ -132,8 +140,11 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.read_only and not args.connect:
+        print("gridtui: --read-only watches a daemon: give it with --connect URL", file=sys.stderr)
+        return 2
     if args.connect:
-        return asyncio.run(run_remote_dashboard(settings, args.connect))
+        return asyncio.run(run_remote_dashboard(settings, args.connect, read_only=args.read_only))
     # A replay paces itself (feed.speed); the simulator gets a fast clock on request.
     speed = args.speed if args.speed is not None else DEMO_SPEED if args.demo else None
     if settings.feed.kind != "mock":
@@ -172,15 +183,27 @@ async def run_dashboard(settings: Settings, *, speed: float | None = None) -> in
     return app.return_code or 0
 
 
-async def run_remote_dashboard(settings: Settings, url: str) -> int:
-    """The dashboard attached to a daemon over its API (``gridtui --connect URL``)."""
-    import sys
+READ_ONLY_REFUSAL = (
+    "this dashboard is read-only (watch only): it holds no API token, so the daemon "
+    "refuses anything that trades. To trade from a browser, open gridtui serve's address "
+    "with ?token=<the daemon's API token> (DATA_DIR/api-token on the daemon's host)"
+)
 
+
+async def run_remote_dashboard(settings: Settings, url: str, *, read_only: bool = False) -> int:
+    """The dashboard attached to a daemon over its API (``gridtui --connect URL``).
+
+    ``read_only`` sends no token at all (not even the local token file's), so a
+    watch-only view cannot trade even if its keys are pressed: the daemon is the judge.
+    """
     from gridtui.client.remote import RemoteClient
     from gridtui.daemon.auth import client_token
 
     _log_to_file(settings)
-    client = RemoteClient(url, token=client_token(settings))
+    token = None if read_only else client_token(settings)
+    client = RemoteClient(
+        url, token=token, no_token_reason=READ_ONLY_REFUSAL if read_only else None
+    )
     try:
         await client.connect()
     except (ConnectionError, ValueError, KeyError) as exc:

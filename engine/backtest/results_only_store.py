@@ -8,8 +8,9 @@ kept by :class:`~engine.backtest.recorder.BacktestRecorder` instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from engine.events import (
     Alert,
@@ -22,6 +23,8 @@ from engine.events import (
     Trade,
 )
 from engine.store.base import BacktestRecord
+
+E = TypeVar("E", bound=Event)
 
 
 class ResultsOnlyStore:
@@ -108,6 +111,21 @@ class ResultsOnlyStore:
     async def backtest_trades(
         self, run_id: str, strategy: str | None = None, limit: int = 100_000
     ) -> list[Trade]:
+        return []
+
+    async def recorded(
+        self,
+        kind: type[E],
+        *,
+        until: datetime,
+        since: datetime | None = None,
+        limit: int = 1000,
+        match: Mapping[str, str] | None = None,
+        oldest: bool = False,
+    ) -> list[E]:
+        return []
+
+    async def recorded_keys(self, kind: type[Event], column: str) -> list[str]:
         return []
 
     async def count(self, table: str) -> int:

@@ -13,9 +13,9 @@ there or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 
@@ -29,6 +29,8 @@ from engine.events import (
     SpreadOpportunity,
     Trade,
 )
+
+E = TypeVar("E", bound=Event)
 
 
 class StoreError(RuntimeError):
@@ -151,6 +153,31 @@ class Store(Protocol):
         self, run_id: str, strategy: str | None = None, limit: int = 100_000
     ) -> list[Trade]:
         """The trades of one run (of one strategy, or all), oldest first."""
+        ...
+
+    async def recorded(
+        self,
+        kind: type[E],
+        *,
+        until: datetime,
+        since: datetime | None = None,
+        limit: int = 1000,
+        match: Mapping[str, str] | None = None,
+        oldest: bool = False,
+    ) -> list[E]:
+        """Stored ``kind`` events with ``since <= ts <= until``, newest first (oldest first with
+        ``oldest``): the flight recorder's one read.
+
+        ``match`` narrows to rows whose columns equal the values given (one
+        battery, one strategy, one market pair): the columns leading a key or
+        index, so that the newest row at an instant is one probe. ValueError for
+        a kind that is not stored or a column its table lacks.
+        """
+        ...
+
+    async def recorded_keys(self, kind: type[Event], column: str) -> list[str]:
+        """Every value ever recorded in the leading key column of ``kind``'s table
+        (battery ids, strategy names), sorted; an index skip-scan, not a table scan."""
         ...
 
     async def count(self, table: str) -> int:

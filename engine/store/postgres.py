@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import asyncpg
 
@@ -58,8 +58,15 @@ from engine.store.postgres_connection import (
     unreachable_error,
 )
 from engine.store.postgres_migrations import migrate, quote_ident, timescaledb_schema
+from engine.store.recording_sql import keys_sql, recorded_sql
 
 log = logging.getLogger(__name__)
+E = TypeVar("E", bound=Event)
+
+
+def _mark(i: int) -> str:
+    return f"${i}"
+
 
 # Below this many rows a pipelined executemany ties with COPY (round trips
 # dominate both) and beats the staging path 3:1, so it is used whatever the
@@ -363,6 +370,30 @@ class PostgresStore:
         self, run_id: str, strategy: str | None = None, limit: int = 100_000
     ) -> list[Trade]:
         return await self._backtests.trades(run_id, strategy, limit)
+
+    async def recorded(
+        self,
+        kind: type[E],
+        *,
+        until: datetime,
+        since: datetime | None = None,
+        limit: int = 1000,
+        match: Mapping[str, str] | None = None,
+        oldest: bool = False,
+    ) -> list[E]:
+        match = dict(match or {})
+        sql = recorded_sql(
+            R.table_of(kind), tuple(match), has_since=since is not None, mark=_mark, oldest=oldest
+        )
+        bounds = [require_aware("until", until)]
+        if since is not None:
+            bounds.append(require_aware("since", since))
+        found = await self._fetch(sql, *match.values(), *bounds, limit)
+        return [R.event_from(kind, r) for r in found]
+
+    async def recorded_keys(self, kind: type[Event], column: str) -> list[str]:
+        found = await self._fetch(keys_sql(R.table_of(kind), column))
+        return [str(r[0]) for r in found]
 
     async def count(self, table: str) -> int:
         if table not in R.TABLE_NAMES:

@@ -205,6 +205,51 @@ async def _opportunities_by_time_and_seq(conn: asyncpg.Connection) -> None:
     )
 
 
+_CREATE_RECORDER_TABLES: Final = """
+CREATE TABLE strategy_status (
+    strategy text NOT NULL,
+    ts timestamptz NOT NULL,
+    state text NOT NULL,
+    pnl_eur double precision NOT NULL,
+    trades integer NOT NULL,
+    last_action text NOT NULL,
+    positions text NOT NULL,
+    pending_orders integer NOT NULL,
+    rejected integer NOT NULL,
+    PRIMARY KEY (strategy, ts)
+);
+CREATE TABLE forecasts (
+    market text NOT NULL,
+    ts timestamptz NOT NULL,
+    model_id text NOT NULL,
+    horizon_steps integer NOT NULL,
+    target_ts timestamptz NOT NULL,
+    price_eur_mwh double precision NOT NULL,
+    lower_eur_mwh double precision,
+    upper_eur_mwh double precision,
+    PRIMARY KEY (market, ts, model_id, horizon_steps)
+);
+CREATE INDEX opportunities_pair_ts ON opportunities (buy_market, sell_market, ts);
+"""
+
+
+async def _recorder_tables(conn: asyncpg.Connection) -> None:
+    # The flight recorder: strategy status lines and forecasts, and the index that
+    # finds a pair's newest opportunity event at or before an instant. Both tables
+    # grow with time like the prices, so they are hypertables where TimescaleDB is.
+    await conn.execute(_CREATE_RECORDER_TABLES)
+    ext_schema = await timescaledb_schema(conn)
+    if ext_schema is None:
+        return
+    for table in (R.STRATEGY_STATUS, R.FORECASTS):
+        await conn.execute(
+            f"SELECT {ext_schema}.create_hypertable($1::text::regclass, $2::name, "
+            "if_not_exists => TRUE, migrate_data => TRUE, create_default_indexes => FALSE)",
+            table.name,
+            table.time_column,
+        )
+
+
 class Migration(NamedTuple):
     """One schema version of the PostgreSQL store: its number, what it does and how to apply it."""
 
@@ -218,6 +263,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(2, "TimescaleDB hypertables when the extension is available", _hypertables),
     Migration(3, "audit log and backtest trades", _audit_and_backtest_trades),
     Migration(4, "opportunities keyed by time and sequence", _opportunities_by_time_and_seq),
+    Migration(5, "flight recorder: strategy status and forecasts", _recorder_tables),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1].version
 

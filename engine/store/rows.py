@@ -19,11 +19,13 @@ from engine.events import (
     AuditEntry,
     BatteryState,
     Event,
+    Forecast,
     OpportunityStatus,
     PriceKind,
     PriceTick,
     Severity,
     SpreadOpportunity,
+    StrategyStatus,
     Trade,
 )
 
@@ -40,6 +42,7 @@ class Table(NamedTuple):
     key: tuple[str, ...]
     time_column: str  # the hypertable / range-query column
     timestamp_columns: tuple[str, ...]
+    json_columns: tuple[str, ...] = ()  # nested values, kept as JSON text
 
 
 PRICES: Final = Table(
@@ -118,7 +121,54 @@ AUDIT_LOG: Final = Table(
     "ts",
     ("ts",),
 )
-TABLES: Final = (PRICES, OPPORTUNITIES, BATTERY_STATES, TRADES, ALERTS, AUDIT_LOG)
+# What the flight recorder needs beyond the trading record: each strategy's status
+# line (state, PnL, open positions) and every forecast, so that the dashboard
+# can be rewound to any instant. Keyed by the name first, then time: "the
+# newest at or before t" is one seek.
+STRATEGY_STATUS: Final = Table(
+    "strategy_status",
+    (
+        "strategy",
+        "ts",
+        "state",
+        "pnl_eur",
+        "trades",
+        "last_action",
+        "positions",
+        "pending_orders",
+        "rejected",
+    ),
+    ("strategy", "ts"),
+    "ts",
+    ("ts",),
+    ("positions",),
+)
+FORECASTS: Final = Table(
+    "forecasts",
+    (
+        "market",
+        "ts",
+        "model_id",
+        "horizon_steps",
+        "target_ts",
+        "price_eur_mwh",
+        "lower_eur_mwh",
+        "upper_eur_mwh",
+    ),
+    ("market", "ts", "model_id", "horizon_steps"),
+    "ts",
+    ("ts", "target_ts"),
+)
+TABLES: Final = (
+    PRICES,
+    OPPORTUNITIES,
+    BATTERY_STATES,
+    TRADES,
+    ALERTS,
+    AUDIT_LOG,
+    STRATEGY_STATUS,
+    FORECASTS,
+)
 # The trades of stored backtest runs: kept apart from live trades, keyed by run.
 # Written by ``save_backtest_trades``, never by ``write``.
 BACKTEST_TRADES: Final = Table(
@@ -214,6 +264,33 @@ def audit_row(e: AuditEntry, when: When = _as_is) -> Row:
     return (e.entry_id, when(e.ts), e.actor, e.action, e.strategy, e.reason, e.ref)
 
 
+def strategy_status_row(e: StrategyStatus, when: When = _as_is) -> Row:
+    return (
+        e.strategy,
+        when(e.ts),
+        e.state,
+        e.pnl_eur,
+        e.trades,
+        e.last_action,
+        msgspec.json.encode(e.positions).decode(),
+        e.pending_orders,
+        e.rejected,
+    )
+
+
+def forecast_row(e: Forecast, when: When = _as_is) -> Row:
+    return (
+        e.market,
+        when(e.ts),
+        e.model_id,
+        e.horizon_steps,
+        when(e.target_ts),
+        e.price_eur_mwh,
+        e.lower_eur_mwh,
+        e.upper_eur_mwh,
+    )
+
+
 def audit_filter(
     placeholder: str,
     *,
@@ -266,6 +343,8 @@ _TO_ROW: Final[dict[type[Event], tuple[Table, Callable[[Any, When], Row]]]] = {
     Trade: (TRADES, trade_row),
     Alert: (ALERTS, alert_row),
     AuditEntry: (AUDIT_LOG, audit_row),
+    StrategyStatus: (STRATEGY_STATUS, strategy_status_row),
+    Forecast: (FORECASTS, forecast_row),
 }
 
 
@@ -300,4 +379,15 @@ def event_from(kind: type[E], r: Any, since: Callable[[Any], datetime] = _as_is)
     fields = {column: r[column] for column in table.columns}
     for column in table.timestamp_columns:
         fields[column] = since(fields[column])
+    for column in table.json_columns:
+        fields[column] = msgspec.json.decode(fields[column])
     return msgspec.convert(fields, kind)
+
+
+def table_of(kind: type[Event]) -> Table:
+    """The table that keeps ``kind``; ValueError for a kind that is not stored."""
+    table = _TABLE_OF.get(kind)
+    if table is None:
+        stored = ", ".join(sorted(k.__name__ for k in _TABLE_OF))
+        raise ValueError(f"{kind.__name__} events are not stored; stored kinds: {stored}")
+    return table

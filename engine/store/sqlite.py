@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
@@ -35,10 +35,12 @@ from engine.events import (
 )
 from engine.store import rows as R
 from engine.store.base import BacktestRecord, StoreError
+from engine.store.recording_sql import keys_sql, recorded_sql
 from engine.store.sqlite_migrations import migrate
 from engine.time_us import from_us
 
 T = TypeVar("T")
+E = TypeVar("E", bound=Event)
 # SQLITE_CORRUPT and SQLITE_NOTADB (primary codes): the file itself is damaged,
 # so retrying can never succeed, unlike a locked or full database.
 _DAMAGED: Final = (11, 26)
@@ -50,6 +52,10 @@ class StoreCorruptError(StoreError):
     A StoreError, so the writer keeps (and spills) the events it could not
     store; the daemon sees :attr:`SqliteStore.corruption` and stops.
     """
+
+
+def _mark(_: int) -> str:
+    return "?"
 
 
 def _is_damage(exc: sqlite3.Error) -> bool:
@@ -388,6 +394,28 @@ class SqliteStore:
             (*params, limit),
         )
         return [R.event_from(Trade, r, from_us) for r in found]
+
+    async def recorded(
+        self,
+        kind: type[E],
+        *,
+        until: datetime,
+        since: datetime | None = None,
+        limit: int = 1000,
+        match: Mapping[str, str] | None = None,
+        oldest: bool = False,
+    ) -> list[E]:
+        match = dict(match or {})
+        sql = recorded_sql(
+            R.table_of(kind), tuple(match), has_since=since is not None, mark=_mark, oldest=oldest
+        )
+        bounds = [to_us(until)] if since is None else [to_us(until), to_us(since)]
+        found = await self._query(sql, (*match.values(), *bounds, limit))
+        return [R.event_from(kind, r, from_us) for r in found]
+
+    async def recorded_keys(self, kind: type[Event], column: str) -> list[str]:
+        found = await self._query(keys_sql(R.table_of(kind), column))
+        return [str(r[0]) for r in found]
 
     async def count(self, table: str) -> int:
         if table not in R.TABLE_NAMES:

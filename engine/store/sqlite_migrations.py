@@ -93,6 +93,23 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     DROP TABLE opportunities;
     ALTER TABLE opportunities_v3 RENAME TO opportunities;
     """,
+    # 4: the flight recorder: strategy status lines and forecasts, and the
+    # index that finds a pair's newest opportunity event at or before an instant.
+    """
+    CREATE TABLE strategy_status (
+        strategy TEXT NOT NULL, ts INTEGER NOT NULL, state TEXT NOT NULL,
+        pnl_eur REAL NOT NULL, trades INTEGER NOT NULL, last_action TEXT NOT NULL,
+        positions TEXT NOT NULL, pending_orders INTEGER NOT NULL, rejected INTEGER NOT NULL,
+        PRIMARY KEY (strategy, ts)
+    ) WITHOUT ROWID;
+    CREATE TABLE forecasts (
+        market TEXT NOT NULL, ts INTEGER NOT NULL, model_id TEXT NOT NULL,
+        horizon_steps INTEGER NOT NULL, target_ts INTEGER NOT NULL,
+        price_eur_mwh REAL NOT NULL, lower_eur_mwh REAL, upper_eur_mwh REAL,
+        PRIMARY KEY (market, ts, model_id, horizon_steps)
+    ) WITHOUT ROWID;
+    CREATE INDEX opportunities_pair_ts ON opportunities (buy_market, sell_market, ts);
+    """,
 )
 
 

@@ -61,20 +61,54 @@ class RecordingSpan(msgspec.Struct, frozen=True, kw_only=True):
     last: datetime
 
 
+RecordedEvent = PriceTick | SpreadOpportunity | BatteryState | StrategyStatus | Alert | Forecast
+
+
+class RecordedState(msgspec.Struct, frozen=True, kw_only=True):
+    """The state at ``at`` as events, oldest first (``GET /api/v1/recorder/state``)."""
+
+    at: datetime
+    events: list[RecordedEvent]
+    count: int
+
+
+class RecordedPage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of one kind of recorded event, newest first; ``next_until`` continues it."""
+
+    kind: str
+    events: list[RecordedEvent]
+    count: int
+    next_until: datetime | None = None
+
+
 async def recording_span(store: Store, markets: Sequence[str]) -> RecordingSpan | None:
     """The span of recorded intraday and day-ahead ticks of ``markets``; None if there are none."""
-    probes = [
-        store.recorded(
-            PriceTick, until=_END_OF_TIME, limit=1, match={"market": m, "kind": k}, oldest=oldest
+
+    # Day-ahead ticks are stamped with their delivery, which runs ahead of the
+    # recording (tomorrow's prices are published today): the recording ends at
+    # its newest intraday tick, or its newest day-ahead one where the feed has
+    # no intraday prices (a replay of auction results).
+    async def ends(kind: PriceKind) -> list[datetime]:
+        found = await asyncio.gather(
+            *(
+                store.recorded(
+                    PriceTick,
+                    until=_END_OF_TIME,
+                    limit=1,
+                    match={"market": m, "kind": kind.value},
+                    oldest=oldest,
+                )
+                for m in markets
+                for oldest in (True, False)
+            )
         )
-        for m in markets
-        for k in (PriceKind.INTRADAY.value, PriceKind.DAY_AHEAD.value)
-        for oldest in (True, False)
-    ]
-    found = [tick.ts for ticks in await asyncio.gather(*probes) for tick in ticks]
-    if not found:
+        return [tick.ts for ticks in found for tick in ticks]
+
+    intraday, day_ahead = await asyncio.gather(ends(PriceKind.INTRADAY), ends(PriceKind.DAY_AHEAD))
+    if not intraday and not day_ahead:
         return None
-    return RecordingSpan(first=min(found), last=max(found))
+    first = min(intraday + day_ahead)
+    return RecordingSpan(first=first, last=max(intraday or day_ahead))
 
 
 async def state_at(

@@ -22,8 +22,10 @@ from engine.bus.base import BusError, Subscription
 from engine.capture.rows import LedgerSnapshot
 from engine.clock import LiveClock
 from engine.events import ALL_TOPICS, AuditEntry, BacktestProgress, Event, PriceKind, PriceTick
+from engine.market.timeline import MarketTimeline
 from engine.runtime import Runtime
 from engine.store.base import BacktestRecord, StoreError
+from engine.store.recording import RecordingSpan, recording_span, state_at
 from engine.strategies.manager import StrategyManager
 from engine.strategies.registry import parse_names
 from gridtui.client.engine_state import RECENT_ALERTS, RECENT_BACKTESTS, stored_backtest_events
@@ -305,6 +307,18 @@ class InProcessClient:
 
         found = find_capture(self.runtime.kernel.components)
         return found.snapshot() if found is not None else LedgerSnapshot(rows=[], count=0)
+
+    async def recording_span(self) -> RecordingSpan | None:
+        return await recording_span(self.runtime.store, self.info.markets)
+
+    async def state_at(self, at: datetime) -> list[Event]:
+        return await state_at(
+            self.runtime.store,
+            at,
+            self.info.markets,
+            chart_hours=self.settings.ui.chart_hours,
+            timeline=MarketTimeline(self.settings.market),
+        )
 
     async def close(self) -> None:
         await self.cancel_backtests()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Final, Protocol
 
 import msgspec
@@ -21,6 +21,7 @@ from engine.capture.rows import LedgerSnapshot
 from engine.clock import Clock
 from engine.events import AuditEntry, Event, PriceKind, PriceTick
 from engine.store.base import BacktestRecord
+from engine.store.recording import RecordingSpan
 
 if TYPE_CHECKING:
     pass
@@ -197,6 +198,17 @@ class EngineClient(Protocol):
 
         See :mod:`gridtui.client.engine_state`. Raises ConnectionError or StoreError.
         """
+        ...
+
+    async def recording_span(self) -> RecordingSpan | None:
+        """The first and last recorded instants (where a rewind can go); None when nothing is
+        recorded. Raises ConnectionError (remote) or StoreError."""
+        ...
+
+    async def state_at(self, at: datetime) -> list[Event]:
+        """The engine's state at a recorded instant, as the events a dashboard folds, oldest
+        first (:func:`engine.store.recording.state_at`). Raises ValueError for a naive time,
+        ConnectionError (remote) or StoreError."""
         ...
 
     async def close(self) -> None:

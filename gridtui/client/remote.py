@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -36,6 +37,7 @@ from engine.bus.inbox import Inbox
 from engine.capture.rows import LedgerSnapshot
 from engine.events import AuditEntry, Event, FeedHealth, PriceKind, PriceTick
 from engine.store.base import BacktestRecord
+from engine.store.recording import RecordedState, RecordingSpan
 from gridtui.client.engine_state import daemon_state
 from gridtui.client.protocol import (
     DASHBOARD_AGENT,
@@ -61,6 +63,11 @@ log = logging.getLogger(__name__)
 # What the daemon accepts as a page by default (api.max_page_size); asking for
 # more would be refused, so history requests are clamped to it.
 MAX_PAGE = 1000
+
+
+class _Span(msgspec.Struct):
+    first: datetime | None
+    last: datetime | None
 
 
 class RemoteAuthError(ConnectionError):
@@ -308,6 +315,18 @@ class RemoteClient:
 
     async def initial_events(self) -> list[Event]:
         return await daemon_state(self._get, self.info.markets)
+
+    async def recording_span(self) -> RecordingSpan | None:
+        found = msgspec.json.decode(await self._get("/api/v1/recorder/span"), type=_Span)
+        if found.first is None or found.last is None:
+            return None
+        return RecordingSpan(first=found.first, last=found.last)
+
+    async def state_at(self, at: datetime) -> list[Event]:
+        if at.tzinfo is None:
+            raise ValueError(f"at must carry a time zone (got {at.isoformat()})")
+        raw = await self._get("/api/v1/recorder/state", {"at": at.isoformat()})
+        return list(msgspec.json.decode(raw, type=RecordedState).events)
 
     async def capture_ledger(self) -> LedgerSnapshot:
         return msgspec.json.decode(await self._get("/api/v1/ledger"), type=LedgerSnapshot)

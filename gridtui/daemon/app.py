@@ -47,6 +47,7 @@ from gridtui.daemon.routes import ledger as routes_ledger
 from gridtui.daemon.routes import market as routes_market
 from gridtui.daemon.routes import models as routes_models
 from gridtui.daemon.routes import public as routes_public
+from gridtui.daemon.routes import recorder as routes_recorder
 from gridtui.daemon.routes import settings as routes_settings
 from gridtui.daemon.routes import trading as routes_trading
 from gridtui.daemon.sinks import AlertSink, DashboardSink
@@ -85,6 +86,7 @@ def all_routes(app: web.Application, max_page_size: int) -> list[RouteSpec]:
         *routes_market.routes(max_page_size),
         *routes_settings.routes(max_page_size),
         *routes_ledger.routes(max_page_size),
+        *routes_recorder.routes(max_page_size),
         RouteSpec(
             "GET",
             "/metrics",

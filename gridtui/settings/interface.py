@@ -71,6 +71,12 @@ class KeySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
         cancel: disarm an armed toggle.
         zoom: maximise the focused pane / restore the layout.
         theme: switch between the dark and the light theme.
+        rewind: rewind the dashboard to the engine's present (the flight recorder),
+            and back to live.
+        rewind_tick_back / rewind_tick_forward: one recorded tick back / forward.
+        rewind_hour_back / rewind_hour_forward: an hour back / forward.
+        rewind_day_back / rewind_day_forward: a day back / forward.
+        go_to: rewind to a date and time (market-local, or UTC with ``Z``).
         strategies: one key per strategy row, in row order; a press arms the
             toggle, a second press (or ``confirm``) carries it out.
     """
@@ -86,6 +92,14 @@ class KeySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     cancel: str = "escape"
     zoom: str = "z"
     theme: str = "t"
+    rewind: str = "r"
+    rewind_tick_back: str = "comma"
+    rewind_tick_forward: str = "full_stop"
+    rewind_hour_back: str = "left_square_bracket"
+    rewind_hour_forward: str = "right_square_bracket"
+    rewind_day_back: str = "left_curly_bracket"
+    rewind_day_forward: str = "right_curly_bracket"
+    go_to: str = "g"
     strategies: tuple[str, ...] = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
 
     def __post_init__(self) -> None:

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Final
+from zoneinfo import ZoneInfo
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -44,6 +45,7 @@ from gridtui.tui.keymap import COMMANDS, STRATEGY_SLOTS, binding_id, default_bin
 from gridtui.tui.ledger_refresh import LedgerRefresher
 from gridtui.tui.messages import DashboardUpdate, EngineStopped
 from gridtui.tui.panes import PANES
+from gridtui.tui.rewind import DAY, HOUR, Rewind
 from gridtui.tui.screens.dashboard import DashboardScreen
 from gridtui.tui.screens.help import HelpScreen
 from gridtui.tui.strategy_toggles import ArmedToggle, StrategyToggles
@@ -85,18 +87,7 @@ class GridApp(App[int]):
         self.keys = keys or KeySettings()
         self.set_keymap(keymap_for(self.keys))
         info = client.info
-        self.model = DashboardModel(
-            info.markets,
-            client.transmission_costs(),
-            stale_after_s=self.ui.stale_after_s,
-            chart_hours=self.ui.chart_hours,
-            forecasters=[
-                ForecasterNeeds(
-                    f.model_id, f.task, f.step_s, f.warmup_steps, f.decision_time, f.timezone
-                )
-                for f in info.forecasters
-            ],
-        )
+        self.model = self.new_model()
         self.dashboard = DashboardScreen(
             store=info.store,
             bus=info.bus,
@@ -114,6 +105,23 @@ class GridApp(App[int]):
         self.backtests = BacktestActions(self, client, self.model)
         self.audit = AuditActions(self, client)
         self.ledger = LedgerRefresher(client, self.model)
+        self.rewind = Rewind(self, client, self.new_model, ZoneInfo(self.ui.market_timezone))
+
+    def new_model(self) -> DashboardModel:
+        """An empty dashboard model for this engine (the live one, or a rewound frame's)."""
+        info = self.client.info
+        return DashboardModel(
+            info.markets,
+            self.client.transmission_costs(),
+            stale_after_s=self.ui.stale_after_s,
+            chart_hours=self.ui.chart_hours,
+            forecasters=[
+                ForecasterNeeds(
+                    f.model_id, f.task, f.step_s, f.warmup_steps, f.decision_time, f.timezone
+                )
+                for f in info.forecasters
+            ],
+        )
 
     @property
     def armed(self) -> ArmedToggle | None:
@@ -139,6 +147,30 @@ class GridApp(App[int]):
 
     def action_audit(self) -> None:
         self.audit.open()
+
+    def action_rewind(self) -> None:
+        self.rewind.toggle()
+
+    def action_rewind_tick_back(self) -> None:
+        self.rewind.step_tick(forward=False)
+
+    def action_rewind_tick_forward(self) -> None:
+        self.rewind.step_tick(forward=True)
+
+    def action_rewind_hour_back(self) -> None:
+        self.rewind.step(-HOUR)
+
+    def action_rewind_hour_forward(self) -> None:
+        self.rewind.step(HOUR)
+
+    def action_rewind_day_back(self) -> None:
+        self.rewind.step(-DAY)
+
+    def action_rewind_day_forward(self) -> None:
+        self.rewind.step(DAY)
+
+    def action_go_to(self) -> None:
+        self.rewind.go_to()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -216,7 +248,7 @@ class GridApp(App[int]):
         return self.dashboard.query_one(StatusBar)
 
     def on_dashboard_update(self, message: DashboardUpdate) -> None:
-        if self.paused:
+        if self.paused or self.rewind.active:  # a rewound frame stays until live again
             return
         self.dashboard.snapshot = message.snapshot
         self.frames_applied += 1

@@ -146,6 +146,10 @@ class DashboardModel:
         """The capture ledger as the client answered it (:mod:`gridtui.tui.ledger_refresh`)."""
         self._ledger.on_snapshot(snapshot)
 
+    def hold_at(self, instant: datetime) -> None:
+        """Hold "now" at ``instant`` (a rewound frame: the state there, ages measured from it)."""
+        self._clock.advance(instant)
+
     def set_backtest_metrics(self, run_id: str, metrics: Mapping[str, float]) -> None:
         """Headline metrics of a finished run (fetched by the app from the store)."""
         self._backtests.set_metrics(run_id, metrics)

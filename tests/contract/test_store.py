@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -17,36 +16,10 @@ from engine.events import (
     SpreadOpportunity,
     Trade,
 )
-from engine.store import Store, StoreError
+from engine.store import StoreError
 from engine.store.base import BacktestRecord
 from engine.store.sqlite import SqliteStore
 from tests.stubs.builders import T0, tick
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend_name(request):
-    return request.param
-
-
-@pytest.fixture
-def make_store(request, backend_name, tmp_path):
-    """A factory for the backend under test (sync, so it may look up other fixtures)."""
-    if backend_name == "sqlite":
-        return lambda: SqliteStore(tmp_path / "gridtui.db")
-    from engine.store.postgres import PostgresStore
-
-    dsn, schema = request.getfixturevalue("postgres_schema")
-    return lambda: PostgresStore(dsn, schema=schema)
-
-
-@pytest.fixture
-async def store(make_store) -> AsyncIterator[Store]:
-    backend: Store = make_store()
-    await backend.open()
-    try:
-        yield backend
-    finally:
-        await backend.close()
 
 
 def opportunity(status=OpportunityStatus.OPENED, seconds=0.0, net=19.0, seq=0):

@@ -209,6 +209,12 @@ class ScriptedClient:
     async def initial_events(self) -> list[Event]:
         return []  # the script is the whole story
 
+    async def recording_span(self) -> None:
+        raise NotAvailable("a scripted engine records nothing")
+
+    async def state_at(self, at: datetime) -> list[Event]:
+        raise NotAvailable("a scripted engine records nothing")
+
     async def capture_ledger(self) -> LedgerSnapshot:
         if self.ledger is None:
             return LedgerSnapshot(rows=[], count=0)

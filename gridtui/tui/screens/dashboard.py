@@ -14,6 +14,7 @@ Tab / Shift+Tab moving between them.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar, Final
 from zoneinfo import ZoneInfo
 
@@ -66,6 +67,7 @@ class DashboardScreen(Screen[None]):
 
     snapshot: reactive[DashboardSnapshot] = reactive(EMPTY_SNAPSHOT, init=False)
     paused: reactive[bool] = reactive(False, init=False)
+    rewind_at: reactive[datetime | None] = reactive(None, init=False)  # None: live
     armed: reactive[tuple[str, str] | None] = reactive(None, init=False)
     """``(strategy, prompt)`` while a strategy toggle waits for confirmation."""
     market_filter: reactive[tuple[str, ...]] = reactive((), init=False)
@@ -132,6 +134,10 @@ class DashboardScreen(Screen[None]):
 
     def watch_paused(self, paused: bool) -> None:
         self.query_one(StatusBar).paused = paused
+
+    def watch_rewind_at(self, rewind_at: datetime | None) -> None:
+        self.query_one(StatusBar).rewind = rewind_at is not None
+        self.set_class(rewind_at is not None, "-rewind")
 
     def watch_armed(self, armed: tuple[str, str] | None) -> None:
         self.query_one(StrategyTable).armed = armed

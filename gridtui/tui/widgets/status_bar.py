@@ -61,6 +61,7 @@ class StatusBar(Widget):
     now: reactive[datetime | None] = reactive(None)
     market_zone: reactive[ZoneInfo] = reactive(lambda: ZoneInfo("Europe/Brussels"))
     paused: reactive[bool] = reactive(False)
+    rewind: reactive[bool] = reactive(False)  # the clock shows a recorded instant
     market_filter: reactive[tuple[str, ...]] = reactive(())
     notice: reactive[str] = reactive("")
     """A transient word for the operator: "closing…", "engine stopped: …"."""
@@ -79,7 +80,7 @@ class StatusBar(Widget):
             "up": f"bold {palette.good}",
             "degraded": f"bold {palette.warn}",
         }.get(feed.state, f"bold {palette.bad}")
-        if feed.state == "waiting":
+        if feed.state in ("waiting", "recorded"):
             state_style = "dim"
         glyph = Text(f" {FEED_GLYPHS.get(feed.state, '…')} ", style=state_style)
         head = glyph + Text.assemble(
@@ -104,11 +105,12 @@ class StatusBar(Widget):
 
         # The right-hand end: pause state, or what kind of time runs (LIVE, SIM, REPLAY).
         mode_word = (self.clock_mode.split() or ["live"])[0].upper()
-        tail = (
-            Text(" ⏸ PAUSED ", style=f"bold reverse {palette.warn}")
-            if self.paused
-            else Text(f" ▶ {mode_word} ", style="bold")
-        )
+        if self.rewind:  # first: a rewound frame must never pass for the present
+            tail = Text(" ⏪ REWIND ", style=f"bold reverse {palette.bad}")
+        elif self.paused:
+            tail = Text(" ⏸ PAUSED ", style=f"bold reverse {palette.warn}")
+        else:
+            tail = Text(f" ▶ {mode_word} ", style="bold")
         width = self.size.width
         separator = Text(" │ ", style="dim")
         clock, head = self._fit_clock(width - tail.cell_len - separator.cell_len, head, glyph)

@@ -1,4 +1,5 @@
-"""Regenerate docs/dashboard.svg: the real dashboard, as `gridtui --demo` shows it.
+"""Regenerate docs/dashboard.svg (and docs/rewind.svg): the real dashboard, as `gridtui --demo`
+shows it, live or rewound.
 
 Runs the dashboard headless on the in-process engine (mock feed at 120x real
 time, a throwaway SQLite store), lets it run for a few seconds so the chart and
@@ -6,7 +7,10 @@ the spreads fill in, and saves Textual's SVG screenshot. No scripted data: what
 a user sees (the Backtests pane stays empty until a run is started).
 
 Run: ``.venv/bin/python docs/make_screenshot.py [--seconds 25] [--size 160x48]``
-(25 s lets the default batteries dispatch their first hours).
+(25 s lets the default batteries dispatch their first hours). With
+``--rewind-minutes 20`` it then goes back that far in the recording, as the
+``[`` / ``,`` keys do, and saves the rewound frame:
+``docs/make_screenshot.py --seconds 40 --rewind-minutes 30 --out docs/rewind.svg``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import argparse
 import asyncio
 import sys
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +40,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=25.0)
     parser.add_argument("--size", default="160x48", help="WIDTHxHEIGHT")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("dashboard.svg"))
+    parser.add_argument("--rewind-minutes", type=float, help="rewind this far before the shot")
     args = parser.parse_args()
     width, height = (int(n) for n in args.size.split("x"))
     with tempfile.TemporaryDirectory(prefix="gridtui-screenshot-") as data_dir:
@@ -48,7 +53,14 @@ async def main() -> None:
         app = GridApp(client, ui=settings.ui, keys=settings.keys)
         async with app.run_test(size=(width, height)) as pilot:
             await pilot.pause(args.seconds)
-            svg = app.export_screenshot(title="gridtui --demo")
+            title = "gridtui --demo"
+            if args.rewind_minutes:
+                now = app.model.now
+                assert now is not None, "no prices yet: give it more --seconds"
+                await app.rewind.show(now - timedelta(minutes=args.rewind_minutes))
+                await pilot.pause(0.5)
+                title += " · rewind"
+            svg = app.export_screenshot(title=title)
             await app.action_quit()
     args.out.write_text(svg)
     print(f"wrote {args.out} ({width}x{height})")

@@ -41,6 +41,7 @@ from gridtui.settings.interface import KeySettings, UiSettings
 from gridtui.tui.audit_actions import AuditActions
 from gridtui.tui.backtest_actions import BacktestActions
 from gridtui.tui.folds.prices import ForecasterNeeds
+from gridtui.tui.help_rows import help_rows
 from gridtui.tui.keymap import COMMANDS, STRATEGY_SLOTS, binding_id, default_bindings, keymap_for
 from gridtui.tui.ledger_refresh import LedgerRefresher
 from gridtui.tui.messages import DashboardUpdate, EngineStopped
@@ -333,43 +334,18 @@ class GridApp(App[int]):
             return f"{super().get_key_display(binding)}…{last}" if first == "1" else first
         return super().get_key_display(binding)
 
-    def _keys_label(self, keys: str) -> str:
+    def keys_label(self, keys: str) -> str:
         return " ".join(self.get_key_display(Binding(key.strip(), "")) for key in keys.split(","))
 
     def help_rows(self) -> list[tuple[str, str]]:
         """``(keys, what they do)`` for the help screen, from the live key settings."""
-        strategy_fields = ("confirm", "cancel", "kill_switch")
-        by_field = {c.key_field: c for c in COMMANDS}
-        rows: list[tuple[str, str]] = [("", "Dashboard")]
-        rows += [
-            (self._keys_label(getattr(self.keys, c.key_field)), c.help)
-            for c in COMMANDS
-            if c.key_field not in strategy_fields
-        ]
-        strategy_keys = " ".join(self.keys.strategies[:STRATEGY_SLOTS])
-        rows += [
-            ("", "Strategies (a toggle trades, so it is armed first)"),
-            (strategy_keys, "Arm the toggle of the strategy in that row; press again to do it"),
-        ]
-        rows += [
-            (self._keys_label(getattr(self.keys, name)), by_field[name].help)
-            for name in strategy_fields
-        ]
-        rows += [
-            ("", "Moving around"),
-            ("tab shift+tab", "Next / previous pane (on small terminals: the tabs)"),
-            ("↑ ↓ pgup pgdn", "Move in the current pane; in Prices, pick the charted market"),
-            ("enter", "In Backtests: open the run's result (metrics, trades, equity, report)"),
-            ("ctrl+p", "Command palette: every action by name"),
-            ("ctrl+q", "Quit (same as the quit key)"),
-        ]
-        return rows
+        return help_rows(self.keys, self.keys_label)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for command in COMMANDS:
             callback = getattr(self, f"action_{command.action}")
-            keys = self._keys_label(getattr(self.keys, command.key_field))
+            keys = self.keys_label(getattr(self.keys, command.key_field))
             # The palette reads names and help as markup, where "[/]" (the filter key) is a tag.
             yield SystemCommand(command.label, literal_markup(f"{command.help} [{keys}]"), callback)
         for slot, name in enumerate(self.model.strategy_names()[:STRATEGY_SLOTS]):

@@ -72,7 +72,7 @@ def _show_spreads(pane: Widget, snapshot: DashboardSnapshot, _selected: str) -> 
 
 
 def _show_alerts(pane: Widget, snapshot: DashboardSnapshot, _selected: str) -> bool:
-    pane.query_one(AlertLog).alerts = snapshot.alerts
+    pane.query_one(AlertLog).show(snapshot.alerts, snapshot.frame)
     return not snapshot.alerts
 
 

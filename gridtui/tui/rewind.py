@@ -13,7 +13,7 @@ Keys (``[keys]`` in the config): ``r`` enters rewind at the engine's present
 and returns to live; ``,`` / ``.`` step one recorded tick back / forward,
 ``[`` / ``]`` an hour, ``{`` / ``}`` a day (a step key while live enters rewind
 first); ``g`` asks for a date and time (market-local, or UTC with ``Z``). The
-status bar says ``⏪ REWIND`` and its clock shows the instant, market time
+status bar says ``◀◀ REWIND`` and its clock shows the instant, market time
 beside UTC; stepping past either end of the recording stops at the end and
 says so.
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
@@ -157,9 +158,8 @@ class Rewind:
         self.at, self.model = instant, model
         dashboard = self.app.dashboard
         dashboard.rewind_at = instant
-        dashboard.snapshot = model.snapshot(
-            FeedView(source=self.client.info.feed, state="recorded")
-        )
+        frame = model.snapshot(FeedView(source=self.client.info.feed, state="recorded"))
+        dashboard.snapshot = replace(frame, frame=instant.isoformat())
 
     def _previous_tick(self, at: datetime) -> datetime | None:
         i = bisect.bisect_left(self._ticks, at)

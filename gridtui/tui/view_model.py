@@ -178,7 +178,7 @@ class DashboardModel:
         health = self._feeds.latest
         feed_view = FeedView(
             source=health.source if health else base_feed.source,
-            state=health.state if health else "waiting",
+            state=health.state if health else base_feed.state,
             last_tick_age_s=age(self._clock.now_s, self._prices.latest_tick_s()),
             events_per_s=base_feed.events_per_s,
             store_up=base_feed.store_up,

@@ -304,6 +304,9 @@ class DashboardSnapshot:
     feeds: tuple[FeedHealthView, ...] = ()
     market_feeds: tuple[MarketFeedView, ...] = ()
     ledger: tuple[LedgerView, ...] = ()
+    frame: str = "live"
+    """Which stream the picture comes from: "live", or the recorded instant of a rewound frame
+    (a log pane starts over when it changes)."""
 
 
 EMPTY_SNAPSHOT: Final = DashboardSnapshot(

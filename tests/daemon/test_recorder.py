@@ -128,7 +128,7 @@ async def test_a_dashboard_rewinds_on_a_daemon(daemon: Daemon) -> None:
                 await pilot.pause(0.05)
         await pilot.pause()
         assert "41.00" in table.cell_text("DE", "price")
-        assert "⏪ REWIND" in app.dashboard.query_one(StatusBar).render().plain
+        assert "◀◀ REWIND" in app.dashboard.query_one(StatusBar).render().plain
         # Live ticks keep arriving and stay off the rewound frame until live again.
         await daemon.push([PriceTick(ts=T0 + timedelta(minutes=3), market="DE",
                                      price_eur_mwh=77.0, kind=PriceKind.INTRADAY)])  # fmt: skip

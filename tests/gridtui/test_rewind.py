@@ -26,6 +26,7 @@ from gridtui.client.in_process import InProcessClient
 from gridtui.settings.loader import load_settings
 from gridtui.tui.app import GridApp
 from gridtui.tui.instant import parse_instant
+from gridtui.tui.widgets.alert_log import AlertLog
 from gridtui.tui.widgets.price_table import PriceTable
 from gridtui.tui.widgets.status_bar import StatusBar
 from gridtui.wiring import build_runtime
@@ -80,7 +81,7 @@ async def test_rewind_shows_the_stored_state_of_every_pane_then_returns_to_live(
 
         await pilot.press("r")
         await settled(app, pilot)
-        assert app.rewind.active and "⏪ REWIND" in status_line(app)
+        assert app.rewind.active and "◀◀ REWIND" in status_line(app)
         entered = app.rewind.at
         assert entered is not None
 
@@ -133,6 +134,9 @@ async def test_rewind_shows_the_stored_state_of_every_pane_then_returns_to_live(
             (a.rule, a.ts) for a in alerts
         ][: len(snapshot.alerts)]
         assert all(a.ts <= at for a in snapshot.alerts)
+        log = app.dashboard.query_one(AlertLog)  # started over: the live lines are gone
+        assert log.frame == at.isoformat()
+        assert log.last_seq == max((a.seq for a in snapshot.alerts), default=0)
 
         # One tick back lands on the previous recorded tick.
         await pilot.press("comma")
@@ -151,6 +155,7 @@ async def test_rewind_shows_the_stored_state_of_every_pane_then_returns_to_live(
         await pilot.pause(0.3)
         assert not app.rewind.active
         assert "REWIND" not in status_line(app)
+        assert log.frame == "live"
         live_now = app.dashboard.snapshot.now
         assert live_now is not None and live_now >= entered
 

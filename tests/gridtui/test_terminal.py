@@ -150,7 +150,9 @@ def test_at_80x24_palette_help_and_market_clock_work_and_q_exits_0(tmp_path: Pat
         assert "sim 1×" in status and "▶ SIM" in status, status
 
         tmux(socket, "send-keys", "-t", "gridtui", "?")
-        wait_for(socket, lambda s: "gridtui keys" in s and "Command palette" in s, 5, "help")
+        wait_for(socket, lambda s: "gridtui keys" in s and "List every key" in s, 5, "help")
+        tmux(socket, "send-keys", "-t", "gridtui", "End")  # 24 rows: the list scrolls
+        wait_for(socket, lambda s: "gridtui keys" in s and "Command palette" in s, 5, "help's end")
         tmux(socket, "send-keys", "-t", "gridtui", "Escape")
         wait_for(socket, lambda s: "gridtui keys" not in s, 5, "help closing")
 

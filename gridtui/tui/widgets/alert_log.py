@@ -51,11 +51,23 @@ class AlertLog(RichLog):
     ) -> None:
         super().__init__(id=id, max_lines=max_lines, wrap=True, markup=False, auto_scroll=True)
         self.last_seq = 0
+        self.frame = "live"
         self.palette = Palette()
         self.market_zone = market_zone
 
     def on_mount(self) -> None:
         self.palette = Palette.from_variables(self.app.get_css_variables())
+
+    def show(self, alerts: tuple[AlertView, ...], frame: str = "live") -> None:
+        """The alerts of one stream (live, or a rewound instant): another stream starts over."""
+        if frame == self.frame:
+            self.alerts = alerts
+            return
+        self.frame = frame
+        self.clear()
+        self.last_seq = 0
+        self.set_reactive(AlertLog.alerts, alerts)  # written here even when equal to the last
+        self.watch_alerts(alerts)
 
     def watch_alerts(self, alerts: tuple[AlertView, ...]) -> None:
         for alert in alerts:

@@ -106,7 +106,7 @@ class StatusBar(Widget):
         # The right-hand end: pause state, or what kind of time runs (LIVE, SIM, REPLAY).
         mode_word = (self.clock_mode.split() or ["live"])[0].upper()
         if self.rewind:  # first: a rewound frame must never pass for the present
-            tail = Text(" ⏪ REWIND ", style=f"bold reverse {palette.bad}")
+            tail = Text(" ◀◀ REWIND ", style=f"bold reverse {palette.bad}")
         elif self.paused:
             tail = Text(" ⏸ PAUSED ", style=f"bold reverse {palette.warn}")
         else:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import msgspec
+import msgspec.inspect
 
 from engine.backtest.config import BacktestConfig
 from engine.backtest.recording_feed import RecordingFeed
@@ -69,12 +70,33 @@ def with_overrides(settings: Settings, overrides: dict[str, str]) -> Settings:
             )
         except (msgspec.ValidationError, ValueError) as exc:
             shown = ", ".join(f"{kind}.{k} = {overrides[f'{kind}.{k}']!r}" for k in values)
-            raise ValueError(f"re-run setting {shown}: {exc}") from None
+            accepted = "; ".join(
+                f"{kind}.{k} takes {_accepted(type(section.config_of(kind)), k)}" for k in values
+            )
+            raise ValueError(f"re-run setting {shown}: {exc} ({accepted})") from None
     if not replaced:
         return settings
     return msgspec.structs.replace(
         settings, strategies=msgspec.structs.replace(section, **replaced)
     )
+
+
+def _accepted(config_type: type, field: str) -> str:
+    """What a config field takes, in words: its choices, or its type."""
+    info = msgspec.inspect.type_info(config_type)
+    fields = info.fields if isinstance(info, msgspec.inspect.StructType) else ()
+    kind = next((f.type for f in fields if f.name == field), None)
+    if isinstance(kind, msgspec.inspect.LiteralType):
+        return "one of " + ", ".join(str(v) for v in kind.values)
+    if isinstance(kind, msgspec.inspect.EnumType):
+        return "one of " + ", ".join(str(m.value) for m in kind.cls)
+    words: dict[type, str] = {
+        msgspec.inspect.FloatType: "a number",
+        msgspec.inspect.IntType: "a whole number",
+        msgspec.inspect.BoolType: "true or false",
+        msgspec.inspect.StrType: "text",
+    }
+    return words.get(type(kind), f"a {type(kind).__name__.removesuffix('Type').lower()}")
 
 
 def _value(raw: str) -> Any:

@@ -2,7 +2,8 @@
 
 Opened when a "re-run from here" (key ``R`` in rewind mode) comes back. One row
 per strategy: trades and PnL live, the same for the re-run (a backtest on the
-recording from the same instant, starting flat), the trades both made, and
+recording from the same instant, starting flat and closing its positions at
+the end, as every backtest does), the trades both made, and
 the PnL difference in bold, coloured by its sign. Below, per strategy, the
 trades only one side made (the first of each), so the reason for a difference
 can be read off. Everything comes from a :class:`~gridtui.tui.views.RerunView`;
@@ -71,7 +72,8 @@ class RerunCompareScreen(Screen[None]):
         since, until = view.since.astimezone(self.zone), view.until.astimezone(self.zone)
         return (
             f"from {since:%Y-%m-%d %H:%M:%S %Z} to {until:%Y-%m-%d %H:%M:%S %Z} · "
-            f"{view.ticks_replayed:,} recorded ticks replayed · the re-run starts flat"
+            f"{view.ticks_replayed:,} recorded ticks replayed · "
+            "the re-run starts flat and closes its positions at the end"
         )
 
     def _signed(self, value: float, *, bold: bool = False) -> Text:
@@ -80,26 +82,27 @@ class RerunCompareScreen(Screen[None]):
 
     def table(self) -> Table:
         """Per strategy: trades and PnL live and re-run, the trades in common, ΔPnL."""
-        table = Table(box=None, pad_edge=False, expand=True)
+        table = Table(box=None, pad_edge=False, padding=(0, 0, 0, 2))
+        # Two-line headers: the nine columns fit 80 with the figures uncut.
         headers = (
-            "strategy",
-            "live trades",
-            "re-run trades",
+            "live\ntrades",
+            "re-run\ntrades",
             "same",
-            "live PnL €",
-            "re-run PnL €",
+            "live\nPnL €",
+            "re-run\nPnL €",
             "Δ PnL €",
-            "only live",
-            "only re-run",
+            "only\nlive",
+            "only\nre-run",
         )
+        table.add_column("strategy", justify="left", no_wrap=True, min_width=11)
         for header in headers:
-            table.add_column(header, justify="left" if header == "strategy" else "right")
+            table.add_column(header, justify="right", no_wrap=True)
         for row in self.view.strategies:
             if row.skipped:
                 table.add_row(
                     Text(row.name, style="bold"),
                     f"{row.live_trades:,}",
-                    Text("left out", style=self.palette.warn),
+                    Text("skipped", style=self.palette.warn),
                     *([fmt.DASH] * 6),
                 )
                 continue

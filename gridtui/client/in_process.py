@@ -59,6 +59,7 @@ class InProcessClient:
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[object] | None = None
         self._backtests: set[asyncio.Task[None]] = set()
+        self._reruns = 0  # re-runs being answered (each a backtest on the recording)
 
     @property
     def info(self) -> ClientInfo:
@@ -155,8 +156,8 @@ class InProcessClient:
 
     @property
     def running_backtests(self) -> int:
-        """Backtests started here that have not ended (the daemon caps them)."""
-        return len(self._backtests)
+        """Backtests started here that have not ended, re-runs included (the daemon caps them)."""
+        return len(self._backtests) + self._reruns
 
     async def start_backtest(self, request: BacktestRequest) -> str:
         from engine.backtest.run import new_run_id
@@ -328,9 +329,13 @@ class InProcessClient:
 
         now = LiveClock().now()
         run_id = f"rr-{new_run_id(now).removeprefix('bt-')}-{secrets.token_hex(2)}"
-        comparison = await run_rerun(
-            self.settings, self.runtime.store, request, run_id=run_id, created_at=now
-        )
+        self._reruns += 1
+        try:
+            comparison = await run_rerun(
+                self.settings, self.runtime.store, request, run_id=run_id, created_at=now
+            )
+        finally:
+            self._reruns -= 1
         record = await self.runtime.store.backtest(run_id)
         if record is not None:  # the backtests pane lists it like any finished run
             await self._emit(stored_backtest_events(record))

@@ -17,6 +17,7 @@ from engine.events import PriceKind, PriceTick, Trade
 from gridtui.client.protocol import RerunRequest
 from gridtui.client.remote import RemoteClient
 from gridtui.reruns import run_rerun
+from gridtui.settings.daemon import ApiSettings
 from tests.daemon.conftest import Daemon, DaemonFactory, UnavailableCommands
 from tests.daemon.test_routes import body
 from tests.stubs.builders import T0
@@ -159,3 +160,20 @@ async def test_an_engine_without_a_backtester_answers_503(make_daemon: DaemonFac
         await daemon.http.post("/api/v1/rerun", json=start, headers=daemon.headers), 503
     )
     assert "nothing was run" in found["error"]
+
+
+class BusyCommands(RerunCommands):
+    """As many backtests running as the daemon allows."""
+
+    running_backtests = ApiSettings().max_running_backtests
+
+
+async def test_a_rerun_counts_against_the_backtest_cap(make_daemon: DaemonFactory) -> None:
+    daemon = await make_daemon(commands=BusyCommands)
+    await record(daemon)
+    start = {"since": SINCE.isoformat(), "strategies": ["technical"]}
+    found = await body(
+        await daemon.http.post("/api/v1/rerun", json=start, headers=daemon.headers), 429
+    )
+    assert "api.max_running_backtests" in found["error"] and found["running"] >= 1
+    assert daemon.commands.calls == []

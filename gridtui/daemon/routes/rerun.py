@@ -5,7 +5,8 @@ the end of the recording), the strategies and per-run setting overrides; the
 answer is the :class:`~engine.backtest.rerun.RerunComparison` (per strategy,
 live and re-run trades and PnL, the difference, the trades only one side
 made). It runs a backtest on the daemon, so it needs the bearer token like any
-POST, and the run is kept with the other backtests (``rr-…``). The engine
+POST, counts against ``api.max_running_backtests`` (429 beyond), and the run
+is kept with the other backtests (``rr-…``). The engine
 client does the work (:meth:`~gridtui.client.protocol.EngineClient.rerun`); a
 bad request answers 422 naming the field and what is accepted.
 """
@@ -20,7 +21,7 @@ from aiohttp import web
 from engine.backtest.rerun import RerunComparison
 from engine.store.base import StoreError
 from gridtui.client.protocol import NotAvailable, RerunRequest
-from gridtui.daemon.keys import ENGINE
+from gridtui.daemon.keys import API_SETTINGS, BACKTESTS, ENGINE
 from gridtui.daemon.openapi import RouteSpec
 from gridtui.daemon.validation import ApiError, json_response, read_body
 
@@ -43,6 +44,16 @@ async def rerun(request: web.Request) -> web.Response:
     names = [name.strip() for name in body.strategies]
     if not names or not all(names):
         raise ApiError(422, "'strategies' must name at least one strategy")
+    # A re-run is a backtest: it shares their cap.
+    running = request.app[BACKTESTS].running(engine)
+    cap = request.app[API_SETTINGS].max_running_backtests
+    if running >= cap:
+        raise ApiError(
+            429,
+            f"{running} backtests are running (api.max_running_backtests = {cap}); "
+            "try again when one has finished",
+            extra={"running": running},
+        )
     try:
         comparison = await engine.client.rerun(
             RerunRequest(
@@ -72,7 +83,7 @@ def routes(max_page_size: int) -> list[RouteSpec]:
             "recorder",
             body=RerunStart,
             response=RerunComparison,
-            errors=(422, 503),
+            errors=(422, 429, 503),
             description=(
                 "A backtest whose prices are the stored intraday and day-ahead ticks from "
                 "`since` (day-ahead only from its publication), the strategies starting flat; "

@@ -231,17 +231,22 @@ def build_strategies(settings: Settings, names: Sequence[str] | None = None) -> 
     return built
 
 
+def live_price_kind(settings: Settings) -> PriceKind:
+    """The prices strategies trade live (a re-run of the recording trades the same)."""
+    kind = settings.strategies.price_kind
+    if kind is None:  # the simulator ticks intraday; a replay and ENTSO-E carry day-ahead
+        kind = PriceKind.INTRADAY if settings.feed.kind == "mock" else PriceKind.DAY_AHEAD
+    return kind
+
+
 def build_strategy_manager(settings: Settings) -> StrategyManager:
     """The live strategy host: every enabled strategy, stopped unless in ``strategies.autostart``
     (started with the first batch, by ``system:autostart`` in the audit log)."""
     section = settings.strategies
-    kind = section.price_kind
-    if kind is None:  # the simulator ticks intraday; a replay and ENTSO-E carry day-ahead
-        kind = PriceKind.INTRADAY if settings.feed.kind == "mock" else PriceKind.DAY_AHEAD
     return StrategyManager(
         build_strategies(settings),
         ManagerConfig(
-            price_kind=kind,
+            price_kind=live_price_kind(settings),
             execution=section.execution,
             status_interval_s=section.status_interval_s,
             autostart=section.autostart,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from engine.backtest.rerun import RerunComparison
 from engine.bus.base import BusError, Subscription
 from engine.capture.rows import LedgerSnapshot
 from engine.clock import LiveClock
@@ -36,6 +37,7 @@ from gridtui.client.protocol import (
     ClientStats,
     NotAvailable,
     Origin,
+    RerunRequest,
     clock_mode,
     forecasters_of,
 )
@@ -57,6 +59,7 @@ class InProcessClient:
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[object] | None = None
         self._backtests: set[asyncio.Task[None]] = set()
+        self._reruns = 0  # re-runs being answered (each a backtest on the recording)
 
     @property
     def info(self) -> ClientInfo:
@@ -153,8 +156,8 @@ class InProcessClient:
 
     @property
     def running_backtests(self) -> int:
-        """Backtests started here that have not ended (the daemon caps them)."""
-        return len(self._backtests)
+        """Backtests started here that have not ended, re-runs included (the daemon caps them)."""
+        return len(self._backtests) + self._reruns
 
     async def start_backtest(self, request: BacktestRequest) -> str:
         from engine.backtest.run import new_run_id
@@ -319,6 +322,24 @@ class InProcessClient:
             chart_hours=self.settings.ui.chart_hours,
             timeline=MarketTimeline(self.settings.market),
         )
+
+    async def rerun(self, request: RerunRequest) -> RerunComparison:
+        from engine.backtest.run import new_run_id
+        from gridtui.reruns import run_rerun
+
+        now = LiveClock().now()
+        run_id = f"rr-{new_run_id(now).removeprefix('bt-')}-{secrets.token_hex(2)}"
+        self._reruns += 1
+        try:
+            comparison = await run_rerun(
+                self.settings, self.runtime.store, request, run_id=run_id, created_at=now
+            )
+        finally:
+            self._reruns -= 1
+        record = await self.runtime.store.backtest(run_id)
+        if record is not None:  # the backtests pane lists it like any finished run
+            await self._emit(stored_backtest_events(record))
+        return comparison
 
     async def close(self) -> None:
         await self.cancel_backtests()

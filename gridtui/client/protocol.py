@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 import msgspec
 
+from engine.backtest.rerun import RerunComparison
 from engine.capture.rows import LedgerSnapshot
 from engine.clock import Clock
 from engine.events import AuditEntry, Event, PriceKind, PriceTick
@@ -123,6 +124,20 @@ class BacktestRequest(msgspec.Struct, frozen=True, kw_only=True):
     data: str = "mock"
 
 
+class RerunRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """What the re-run form asks for: strategies over the recording from ``since``.
+
+    ``until`` (excluded) defaults to the end of the recording. ``settings``
+    overrides strategy settings for this run only, ``"kind.field"`` to a TOML
+    value (``{"battery.controller": "mpc", "technical.indicator": "rsi"}``).
+    """
+
+    since: datetime
+    strategies: tuple[str, ...]
+    until: datetime | None = None
+    settings: dict[str, str] = msgspec.field(default_factory=dict)
+
+
 class EngineClient(Protocol):
     """What a front end may ask of an engine: events, history, toggles, backtests, audit.
 
@@ -209,6 +224,13 @@ class EngineClient(Protocol):
         """The engine's state at a recorded instant, as the events a dashboard folds, oldest
         first (:func:`engine.store.recording.state_at`). Raises ValueError for a naive time,
         ConnectionError (remote) or StoreError."""
+        ...
+
+    async def rerun(self, request: RerunRequest) -> RerunComparison:
+        """Re-run strategies over the recording from ``request.since`` (a backtest on the stored
+        ticks, kept like any backtest) and set it beside what they did live
+        (:mod:`engine.backtest.rerun`). Raises ValueError (a bad request: the message names the
+        field), NotAvailable, ConnectionError (remote) or StoreError."""
         ...
 
     async def close(self) -> None:

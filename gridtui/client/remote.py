@@ -33,6 +33,7 @@ from typing import Any
 import aiohttp
 import msgspec
 
+from engine.backtest.rerun import RerunComparison
 from engine.bus.inbox import Inbox
 from engine.capture.rows import LedgerSnapshot
 from engine.events import AuditEntry, Event, FeedHealth, PriceKind, PriceTick
@@ -46,6 +47,7 @@ from gridtui.client.protocol import (
     ClientStats,
     NotAvailable,
     Origin,
+    RerunRequest,
 )
 from gridtui.client.remote_wire import (
     Audit,
@@ -63,6 +65,7 @@ log = logging.getLogger(__name__)
 # What the daemon accepts as a page by default (api.max_page_size); asking for
 # more would be refused, so history requests are clamped to it.
 MAX_PAGE = 1000
+RERUN_TIMEOUT_S = 600.0
 
 
 class _Span(msgspec.Struct):
@@ -331,6 +334,19 @@ class RemoteClient:
     async def capture_ledger(self) -> LedgerSnapshot:
         return msgspec.json.decode(await self._get("/api/v1/ledger"), type=LedgerSnapshot)
 
+    async def rerun(self, request: RerunRequest) -> RerunComparison:
+        body = {
+            "since": request.since.isoformat(),
+            "until": request.until.isoformat() if request.until is not None else None,
+            "strategies": list(request.strategies),
+            "settings": dict(request.settings),
+        }
+        # A re-run is a backtest answered in one go: longer than a read may take.
+        raw = await self._request(
+            "POST", "/api/v1/rerun", body=body, command=True, timeout_s=RERUN_TIMEOUT_S
+        )
+        return msgspec.json.decode(raw, type=RerunComparison)
+
     async def close(self) -> None:
         self._closed = True
         self._inbox.close()
@@ -361,7 +377,12 @@ class RemoteClient:
         body: Any = None,
         command: bool = False,
         missing: str | None = None,
+        timeout_s: float | None = None,
     ) -> bytes:
+        # Only when asked: aiohttp reads timeout=None as "no timeout at all".
+        extra: dict[str, Any] = {}
+        if timeout_s is not None:
+            extra["timeout"] = aiohttp.ClientTimeout(total=timeout_s)
         try:
             async with self._http().request(
                 method,
@@ -369,6 +390,7 @@ class RemoteClient:
                 params=params,
                 json=body,
                 headers=self._headers(command=command),
+                **extra,
             ) as response:
                 raw = await response.read()
                 status = response.status

@@ -48,6 +48,7 @@ from gridtui.daemon.routes import market as routes_market
 from gridtui.daemon.routes import models as routes_models
 from gridtui.daemon.routes import public as routes_public
 from gridtui.daemon.routes import recorder as routes_recorder
+from gridtui.daemon.routes import rerun as routes_rerun
 from gridtui.daemon.routes import settings as routes_settings
 from gridtui.daemon.routes import trading as routes_trading
 from gridtui.daemon.sinks import AlertSink, DashboardSink
@@ -87,6 +88,7 @@ def all_routes(app: web.Application, max_page_size: int) -> list[RouteSpec]:
         *routes_settings.routes(max_page_size),
         *routes_ledger.routes(max_page_size),
         *routes_recorder.routes(max_page_size),
+        *routes_rerun.routes(max_page_size),
         RouteSpec(
             "GET",
             "/metrics",

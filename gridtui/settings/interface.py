@@ -77,6 +77,8 @@ class KeySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
         rewind_hour_back / rewind_hour_forward: an hour back / forward.
         rewind_day_back / rewind_day_forward: a day back / forward.
         go_to: rewind to a date and time (market-local, or UTC with ``Z``).
+        rerun: in rewind, re-run strategies from the rewound instant over the
+            recording and show the result beside what happened live.
         strategies: one key per strategy row, in row order; a press arms the
             toggle, a second press (or ``confirm``) carries it out.
     """
@@ -100,6 +102,7 @@ class KeySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     rewind_day_back: str = "left_curly_bracket"
     rewind_day_forward: str = "right_curly_bracket"
     go_to: str = "g"
+    rerun: str = "R"
     strategies: tuple[str, ...] = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
 
     def __post_init__(self) -> None:

@@ -46,6 +46,7 @@ from gridtui.tui.keymap import COMMANDS, STRATEGY_SLOTS, binding_id, default_bin
 from gridtui.tui.ledger_refresh import LedgerRefresher
 from gridtui.tui.messages import DashboardUpdate, EngineStopped
 from gridtui.tui.panes import PANES
+from gridtui.tui.rerun_actions import RerunActions
 from gridtui.tui.rewind import DAY, HOUR, Rewind
 from gridtui.tui.screens.dashboard import DashboardScreen
 from gridtui.tui.screens.help import HelpScreen
@@ -107,6 +108,7 @@ class GridApp(App[int]):
         self.audit = AuditActions(self, client)
         self.ledger = LedgerRefresher(client, self.model)
         self.rewind = Rewind(self, client, self.new_model, ZoneInfo(self.ui.market_timezone))
+        self.reruns = RerunActions(self, client, ZoneInfo(self.ui.market_timezone))
 
     def new_model(self) -> DashboardModel:
         """An empty dashboard model for this engine (the live one, or a rewound frame's)."""
@@ -172,6 +174,9 @@ class GridApp(App[int]):
 
     def action_go_to(self) -> None:
         self.rewind.go_to()
+
+    def action_rerun(self) -> None:
+        self.reruns.open()
 
     # -- lifecycle -------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ COMMANDS: Final = (
     Command("rewind_day_back", "rewind_day_back", "Day back", "Rewind: a day back", False),
     Command("rewind_day_forward", "rewind_day_forward", "Day on", "Rewind: a day on", False),
     Command("go_to", "go_to", "Go to", "Rewind to a date and time (market time, or …Z)", False),
+    Command("rerun", "rerun", "Re-run", "Rewind: re-run strategies from here beside live", False),
     Command("confirm", "confirm", "Confirm", "Confirm the armed strategy toggle", show=False),
     Command("cancel", "cancel", "Cancel", "Disarm a toggle, restore zoom, clear the filter", False),
     Command("quit", "quit", "Quit", "Quit cleanly (the store is flushed first)"),

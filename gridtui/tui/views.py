@@ -233,6 +233,53 @@ class BacktestResultView:
 
 
 @dataclass(frozen=True, slots=True)
+class RerunTradeView:
+    """One trade that only one side of a re-run comparison made."""
+
+    ts: datetime
+    market: str
+    side: str
+    volume_mwh: float
+    price_eur_mwh: float
+    pnl_eur: float
+
+
+@dataclass(frozen=True, slots=True)
+class RerunStrategyView:
+    """One strategy of the re-run screen: live beside re-run, and the difference."""
+
+    name: str
+    live_trades: int
+    rerun_trades: int
+    same_trades: int
+    live_pnl_eur: float
+    rerun_pnl_eur: float
+    pnl_diff_eur: float
+    only_live: tuple[RerunTradeView, ...]
+    only_rerun: tuple[RerunTradeView, ...]
+    only_live_count: int
+    only_rerun_count: int
+    live_status_pnl_eur: float | None = None
+    live_state_at_start: str = ""
+    skipped: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RerunView:
+    """The re-run comparison screen: a backtest on the recording beside what happened live."""
+
+    run_id: str
+    since: datetime
+    until: datetime
+    strategies: tuple[RerunStrategyView, ...]
+    ticks_replayed: int = 0
+
+    @property
+    def pnl_diff_eur(self) -> float:
+        return sum(s.pnl_diff_eur for s in self.strategies)
+
+
+@dataclass(frozen=True, slots=True)
 class AlertView:
     """One line of the alert log; ``seq`` grows by one per line ever logged."""
 

@@ -21,6 +21,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from engine.alerts.engine import AlertEngine
+from engine.backtest.rerun import RerunComparison
 from engine.bus.memory import MemoryBus
 from engine.clock import Clock, SimClock
 from engine.events import Event, StrategyStatus
@@ -28,7 +29,13 @@ from engine.runtime import Runtime
 from engine.spreads.engine import SpreadEngine
 from engine.store.sqlite import SqliteStore
 from engine.store.writer import WriterConfig
-from gridtui.client.protocol import BacktestRequest, ClientInfo, NotAvailable, Origin
+from gridtui.client.protocol import (
+    BacktestRequest,
+    ClientInfo,
+    NotAvailable,
+    Origin,
+    RerunRequest,
+)
 from gridtui.daemon.app import create_app
 from gridtui.daemon.auth import TokenAuth
 from gridtui.daemon.sinks import AlertSink
@@ -101,6 +108,10 @@ class UnavailableCommands:
         self.calls.append(("start_backtest", request))
         raise NotAvailable("backtests arrive with the backtest engine; nothing was started")
 
+    async def rerun(self, request: RerunRequest) -> RerunComparison:
+        self.calls.append(("rerun", request))
+        raise NotAvailable("re-runs arrive with the backtest engine; nothing was run")
+
     async def cancel_backtests(self) -> int:
         return 0
 
@@ -136,6 +147,17 @@ class FakeCommands(UnavailableCommands):
         if "nope" in request.strategies:
             raise ValueError("unknown strategy 'nope'")
         return f"bt-{len(self.calls):03d}"
+
+    async def rerun(self, request: RerunRequest) -> RerunComparison:
+        self.calls.append(("rerun", request))
+        until = request.until or request.since + timedelta(hours=1)
+        return RerunComparison(
+            run_id=f"rr-{len(self.calls):03d}",
+            since=request.since,
+            until=until,
+            strategies=[],
+            rerun_trades=[],
+        )
 
 
 @dataclass

@@ -27,6 +27,7 @@ GOOD_BODIES: dict[str, object] = {
     "/api/v1/models/train": {"kind": "forecast"},
     "/api/v1/trading/strategies/{name}/toggle": {"on": True},
     "/api/v1/settings": {"alerts": {"cooldown_s": 10}},
+    "/api/v1/rerun": {"since": "2024-03-01T12:00:00Z", "strategies": ["alpha"]},
 }
 
 

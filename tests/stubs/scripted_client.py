@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from engine.backtest.rerun import RerunComparison
 from engine.capture.book import CaptureBook
 from engine.capture.rows import LedgerSnapshot
 from engine.events import (
@@ -46,6 +47,7 @@ from gridtui.client.protocol import (
     ForecasterInfo,
     NotAvailable,
     Origin,
+    RerunRequest,
 )
 from tests.stubs.fundamentals_script import FORECASTERS, fundamentals_script
 
@@ -214,6 +216,10 @@ class ScriptedClient:
 
     async def state_at(self, at: datetime) -> list[Event]:
         raise NotAvailable("a scripted engine records nothing")
+
+    async def rerun(self, request: RerunRequest) -> RerunComparison:
+        self.calls.append(("rerun", request))
+        raise NotAvailable("a scripted engine records nothing to re-run")
 
     async def capture_ledger(self) -> LedgerSnapshot:
         if self.ledger is None:

@@ -78,8 +78,10 @@ class SqliteCompactionRunner:
                 return 0
             free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
             if free:
-                conn.execute(f"PRAGMA incremental_vacuum({VACUUM_PAGES_PER_STEP})").fetchall()
-            return min(free, VACUUM_PAGES_PER_STEP)
+                # executescript steps the pragma to its end: execute() steps it
+                # once, and each step frees a single page.
+                conn.executescript(f"PRAGMA incremental_vacuum({VACUUM_PAGES_PER_STEP})")
+            return free - int(conn.execute("PRAGMA freelist_count").fetchone()[0])
 
         total = 0
         while (given := await self._run(step)) > 0:

@@ -12,9 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import asyncpg
+
+HOUR_LOCK_SQL: Final = (
+    "SELECT pg_advisory_xact_lock(hashtextextended('gridtui.retention:' || current_schema(), 0))"
+)
 
 
 class PostgresCompactionRunner:
@@ -46,6 +50,10 @@ class PostgresCompactionRunner:
     async def run_batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
         counts: list[int] = []
         async with self._connection() as conn, conn.transaction():
+            # Several daemons on one schema each run the job: one hour at a time
+            # among them all, or two could fold the same raw ticks twice (the
+            # second would merge a copy of the first's row into it).
+            await conn.execute(HOUR_LOCK_SQL)
             for sql, params in statements:
                 status: str = await conn.execute(sql, *params)
                 # "DELETE 12", "INSERT 0 1": the rows touched come last.

@@ -57,7 +57,9 @@ class SqliteCompactionRunner:
     async def run_batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
         def batch() -> list[int]:
             conn = self._conn()
-            conn.execute("BEGIN")
+            # IMMEDIATE: the write lock first, so an hour is read and rewritten
+            # from one snapshot even with another process on the file.
+            conn.execute("BEGIN IMMEDIATE")
             try:
                 counts = [conn.execute(sql, params).rowcount for sql, params in statements]
             except BaseException:

@@ -9,6 +9,7 @@ whole hours before it are folded and thinned, the third stays raw.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import statistics
 from datetime import UTC, datetime, timedelta
@@ -283,3 +284,21 @@ async def test_state_at_in_the_compacted_past(store):
     assert battery.ts == at(359)  # the last state of the hour before
     (pair,) = [e for e in state if isinstance(e, SpreadOpportunity)]
     assert (pair.status, pair.ts) == (OpportunityStatus.UPDATED, at(359))
+
+
+async def test_two_engines_compacting_at_once_fold_each_tick_once(store, make_store):
+    events = recording()
+    await store.write(events)
+    other = make_store()  # a second daemon on the same file or schema
+    await other.open()
+    try:
+        reports = await asyncio.gather(store.compact(CUT), other.compact(CUT))
+    finally:
+        await other.close()
+
+    assert sum(r.ticks_folded for r in reports) == 2 * 2 * 3600 // TICK_S
+    for market in MARKETS:
+        rows = await store.hourly_prices(market, PriceKind.INTRADAY, start=T, end=CUT)
+        assert [r.ticks for r in rows] == [360, 360]
+        first_hour = [t.price_eur_mwh for t in intraday(events, market) if t.ts < T + HOUR]
+        assert rows[0].mean_eur_mwh == pytest.approx(statistics.fmean(first_hour))

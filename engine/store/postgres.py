@@ -43,16 +43,10 @@ from engine.events import (
     SpreadOpportunity,
     Trade,
 )
+from engine.store import compaction as C
 from engine.store import postgres_sql as S
 from engine.store import rows as R
 from engine.store.base import BacktestRecord, StoreError
-from engine.store.compaction import (
-    CompactionReport,
-    HourlyPrice,
-    compact,
-    floor_hour,
-    hourly_price_from,
-)
 from engine.store.postgres_backtests import PostgresBacktests
 from engine.store.postgres_connection import (
     CONNECTION_LOST,
@@ -304,7 +298,7 @@ class PostgresStore:
         if end is not None:
             args.append(require_aware("end", end))
         if start is not None:
-            args.append(floor_hour(start))
+            args.append(C.floor_hour(start))
         sql = S.price_history_sql(has_start=start is not None, has_end=end is not None)
         found = await self._fetch(sql, *args)
         return [R.event_from(PriceTick, r) for r in reversed(found)]
@@ -406,15 +400,15 @@ class PostgresStore:
         found = await self._fetch(keys_sql(R.table_of(kind), column))
         return [str(r[0]) for r in found]
 
-    async def compact(self, before: datetime) -> CompactionReport:
-        return await compact(PostgresCompactionRunner(self._connection), before)
+    async def compact(self, before: datetime) -> C.CompactionReport:
+        return await C.compact(PostgresCompactionRunner(self._connection), before)
 
     async def hourly_prices(
         self, market: str, kind: PriceKind, *, start: datetime, end: datetime, limit: int = 10_000
-    ) -> list[HourlyPrice]:
-        sql = hourly_rows_sql(_mark)
-        found = await self._fetch(sql, market, kind.value, start, end, limit)
-        return [hourly_price_from(r) for r in found]
+    ) -> list[C.HourlyPrice]:
+        bounds = require_aware("start", start), require_aware("end", end)
+        found = await self._fetch(hourly_rows_sql(_mark), market, kind.value, *bounds, limit)
+        return [C.hourly_price_from(r) for r in found]
 
     async def count(self, table: str) -> int:
         if table not in R.TABLE_NAMES:

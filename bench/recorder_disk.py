@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sqlite3
+import statistics
 import tempfile
 import time
 import uuid
@@ -136,13 +137,33 @@ def show_bytes(label: str, raw: int, compacted: int, days: float, raw_days: floa
     )
 
 
-async def compact_all(store: Store, days: float) -> tuple[CompactionReport, float]:
+async def compact_all(store: Store, days: float) -> tuple[CompactionReport, float, list[float]]:
+    """Compact everything recorded; also how long a store call waited meanwhile.
+
+    A ``ping`` every 10 ms stands in for the writer: on SQLite it queues on the
+    store's one thread behind the hour in progress, so its wait is how long a
+    write would wait.
+    """
+    waits: list[float] = []
+    done = asyncio.Event()
+
+    async def probe() -> None:
+        while not done.is_set():
+            asked = time.perf_counter()
+            await store.ping()
+            waits.append(time.perf_counter() - asked)
+            await asyncio.sleep(0.01)
+
+    prober = asyncio.create_task(probe())
     started = time.perf_counter()
     report = await store.compact(START + timedelta(days=days))
-    return report, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    done.set()
+    await prober
+    return report, elapsed, waits
 
 
-def show_report(report: CompactionReport, elapsed_s: float) -> None:
+def show_report(report: CompactionReport, elapsed_s: float, waits: list[float]) -> None:
     per_hour_ms = 1e3 * elapsed_s / max(report.hours, 1)
     thinned = ", ".join(f"{n:,} {t}" for t, n in sorted(report.thinned.items()))
     print(
@@ -150,6 +171,14 @@ def show_report(report: CompactionReport, elapsed_s: float) -> None:
         f"one transaction each); {report.ticks_folded:,} ticks folded into "
         f"{report.hourly_rows:,} hourly rows; thinned {thinned}"
     )
+    if waits:
+        ordered = sorted(waits)
+        p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+        print(
+            f"  a store call during compaction waited: median "
+            f"{1e3 * statistics.median(waits):.1f} ms, p99 {1e3 * p99:.1f} ms, "
+            f"max {1e3 * ordered[-1]:.1f} ms ({len(waits)} calls)"
+        )
 
 
 async def bench_sqlite(days: float, raw_days: float) -> None:
@@ -159,13 +188,13 @@ async def bench_sqlite(days: float, raw_days: float) -> None:
         print(f"SQLite ({days:g} simulated days recorded in {elapsed:.1f} s)")
         try:
             before, raw = await counts(store), sqlite_bytes(path)
-            report, took = await compact_all(store, days)
+            report, took, waits = await compact_all(store, days)
             after = await counts(store)
         finally:
             await store.close()
         compacted = sqlite_bytes(path)
         show_counts(before, after, days)
-        show_report(report, took)
+        show_report(report, took, waits)
         show_bytes("file", raw, compacted, days, raw_days)
 
 
@@ -177,13 +206,13 @@ async def bench_postgres(days: float, raw_days: float) -> None:
             print(f"PostgreSQL ({days:g} simulated days recorded in {elapsed:.1f} s)")
             try:
                 before, raw = await counts(store), await postgres_bytes(schema)
-                report, took = await compact_all(store, days)
+                report, took, waits = await compact_all(store, days)
                 after = await counts(store)
             finally:
                 await store.close()
             compacted = await postgres_bytes(schema)
         show_counts(before, after, days)
-        show_report(report, took)
+        show_report(report, took, waits)
         show_bytes("tables and indexes", raw, compacted, days, raw_days)
     finally:
         await drop_schema(schema)

@@ -29,7 +29,7 @@ from engine.events import (
     SpreadOpportunity,
     StrategyStatus,
 )
-from engine.store.recording import state_at
+from engine.store.recording import recording_span, state_at
 
 T = datetime(2024, 3, 5, 6, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -284,6 +284,9 @@ async def test_state_at_in_the_compacted_past(store):
     assert battery.ts == at(359)  # the last state of the hour before
     (pair,) = [e for e in state if isinstance(e, SpreadOpportunity)]
     assert (pair.status, pair.ts) == (OpportunityStatus.UPDATED, at(359))
+    # The rewind still reaches back to the recording's start (the kept day-ahead prices).
+    span = await recording_span(store, MARKETS)
+    assert span is not None and (span.first, span.last) == (T, at(ROUNDS - 1))
 
 
 async def test_two_engines_compacting_at_once_fold_each_tick_once(store, make_store):

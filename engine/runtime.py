@@ -3,6 +3,8 @@
 Start order is store → writer → bus → kernel; stop order is the reverse, and the
 writer is flushed last so that every event the kernel accepted is stored before
 the process exits (SIGINT/SIGTERM in the daemon call :meth:`Runtime.stop`).
+With a :class:`~engine.store.retention.RetentionConfig`, the retention job runs
+beside the kernel from :meth:`Runtime.start` until :meth:`Runtime.close`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from engine.events import PriceKind
 from engine.kernel import Component, Kernel, KernelStats
 from engine.ports import Feed, Resumable
 from engine.store.base import Store
+from engine.store.retention import RetentionConfig, RetentionJob
 from engine.store.writer import BatchedWriter, WriterConfig
 from engine.validation import TickValidator, ValidationConfig
 
@@ -42,6 +45,7 @@ class Runtime:
         validation: ValidationConfig | None = None,
         stale_after_s: float = 60.0,
         paced: bool | None = None,
+        retention: RetentionConfig | None = None,
     ) -> None:
         self.clock = clock
         self.bus = bus
@@ -60,6 +64,10 @@ class Runtime:
             # store; one on the wall clock cannot. See WriterConfig.pace_above.
             paced=isinstance(clock, SimClock) if paced is None else paced,
         )
+        self.retention = (
+            RetentionJob(store, clock, retention) if retention and retention.enabled else None
+        )
+        self._retention_task: asyncio.Task[None] | None = None
         self._started = False
 
     async def start(self) -> None:
@@ -71,6 +79,8 @@ class Runtime:
             feed.resume_after({market: tick.ts for market, tick in stored.items()})
         await self.writer.start()
         await self.bus.start()
+        if self.retention is not None:
+            self._retention_task = asyncio.create_task(self.retention.run(), name="retention")
         self._started = True
 
     async def run(self, duration_s: float | None = None) -> KernelStats:
@@ -94,6 +104,10 @@ class Runtime:
         if not self._started:
             return
         self._started = False
+        if self._retention_task is not None:
+            task, self._retention_task = self._retention_task, None
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         await self.writer.close()
         await self.bus.close()
         await self.store.close()

@@ -391,4 +391,5 @@ def build_runtime(
         components=build_components(settings),
         writer_config=writer_config(settings, store),
         validation=settings.validation,
+        retention=settings.recorder,
     )

@@ -23,6 +23,7 @@ from engine.events import (
     Trade,
 )
 from engine.store.base import BacktestRecord
+from engine.store.compaction import CompactionReport, HourlyPrice
 
 E = TypeVar("E", bound=Event)
 
@@ -126,6 +127,14 @@ class ResultsOnlyStore:
         return []
 
     async def recorded_keys(self, kind: type[Event], column: str) -> list[str]:
+        return []
+
+    async def compact(self, before: datetime) -> CompactionReport:
+        return CompactionReport(before=before)
+
+    async def hourly_prices(
+        self, market: str, kind: PriceKind, *, start: datetime, end: datetime, limit: int = 10_000
+    ) -> list[HourlyPrice]:
         return []
 
     async def count(self, table: str) -> int:

@@ -29,6 +29,7 @@ from engine.events import (
     SpreadOpportunity,
     Trade,
 )
+from engine.store.compaction import CompactionReport, HourlyPrice
 
 E = TypeVar("E", bound=Event)
 
@@ -178,6 +179,31 @@ class Store(Protocol):
     async def recorded_keys(self, kind: type[Event], column: str) -> list[str]:
         """Every value ever recorded in the leading key column of ``kind``'s table
         (battery ids, strategy names), sorted; an index skip-scan, not a table scan."""
+        ...
+
+    async def compact(self, before: datetime) -> CompactionReport:
+        """Recorder retention: compact the recording of every whole clock hour ending by ``before``.
+
+        Observed price ticks (intraday, imbalance) of each market and hour are
+        replaced by one hourly row (open, high, low, close, mean, count; see
+        :meth:`hourly_prices`); auction prices (day-ahead, IDA1–3) are kept.
+        Battery states and strategy status lines keep their last row per hour,
+        forecasts the last issue per market and model, opportunities their
+        ``opened``/``closed`` events and the last ``updated`` per hour; trades,
+        alerts and the audit log are kept. One transaction per hour, oldest
+        first, so a writer never waits long; idempotent.
+
+        Reads across the cut-off still answer: :meth:`price_history` gives, for
+        a compacted hour, its close stamped at the hour's last tick — the close
+        stands for the hour — and :meth:`recorded` the rows kept, so
+        ``state_at`` in the compacted past shows each hour as it ended.
+        """
+        ...
+
+    async def hourly_prices(
+        self, market: str, kind: PriceKind, *, start: datetime, end: datetime, limit: int = 10_000
+    ) -> list[HourlyPrice]:
+        """Compacted hours of one market and kind, ``start <= hour_start < end``, oldest first."""
         ...
 
     async def count(self, table: str) -> int:

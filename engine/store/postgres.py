@@ -43,6 +43,7 @@ from engine.events import (
     SpreadOpportunity,
     Trade,
 )
+from engine.store import compaction as C
 from engine.store import postgres_sql as S
 from engine.store import rows as R
 from engine.store.base import BacktestRecord, StoreError
@@ -58,7 +59,9 @@ from engine.store.postgres_connection import (
     unreachable_error,
 )
 from engine.store.postgres_migrations import migrate, quote_ident, timescaledb_schema
+from engine.store.postgres_retention import PostgresCompactionRunner
 from engine.store.recording_sql import keys_sql, recorded_sql
+from engine.store.retention_sql import hourly_rows_sql
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound=Event)
@@ -294,6 +297,8 @@ class PostgresStore:
             args.append(require_aware("start", start))
         if end is not None:
             args.append(require_aware("end", end))
+        if start is not None:
+            args.append(C.floor_hour(start))
         sql = S.price_history_sql(has_start=start is not None, has_end=end is not None)
         found = await self._fetch(sql, *args)
         return [R.event_from(PriceTick, r) for r in reversed(found)]
@@ -394,6 +399,16 @@ class PostgresStore:
     async def recorded_keys(self, kind: type[Event], column: str) -> list[str]:
         found = await self._fetch(keys_sql(R.table_of(kind), column))
         return [str(r[0]) for r in found]
+
+    async def compact(self, before: datetime) -> C.CompactionReport:
+        return await C.compact(PostgresCompactionRunner(self._connection), before)
+
+    async def hourly_prices(
+        self, market: str, kind: PriceKind, *, start: datetime, end: datetime, limit: int = 10_000
+    ) -> list[C.HourlyPrice]:
+        bounds = require_aware("start", start), require_aware("end", end)
+        found = await self._fetch(hourly_rows_sql(_mark), market, kind.value, *bounds, limit)
+        return [C.hourly_price_from(r) for r in found]
 
     async def count(self, table: str) -> int:
         if table not in R.TABLE_NAMES:

@@ -250,6 +250,37 @@ async def _recorder_tables(conn: asyncpg.Connection) -> None:
         )
 
 
+_CREATE_RETENTION_TABLES: Final = f"""
+CREATE TABLE {R.PRICES_HOURLY} (
+    market text NOT NULL,
+    kind text NOT NULL,
+    hour_start timestamptz NOT NULL,
+    first_ts timestamptz NOT NULL,
+    last_ts timestamptz NOT NULL,
+    open_eur_mwh double precision NOT NULL,
+    high_eur_mwh double precision NOT NULL,
+    low_eur_mwh double precision NOT NULL,
+    close_eur_mwh double precision NOT NULL,
+    mean_eur_mwh double precision NOT NULL,
+    ticks bigint NOT NULL,
+    volume_mwh double precision,
+    source text NOT NULL,
+    PRIMARY KEY (market, kind, hour_start)
+);
+CREATE TABLE {R.RETENTION_WATERMARK} (
+    scope text PRIMARY KEY,
+    compacted_until timestamptz NOT NULL
+);
+"""
+
+
+async def _retention_tables(conn: asyncpg.Connection) -> None:
+    # Recorder retention (engine.store.retention_sql): plain tables on every
+    # server. The hourly rows are few (24 a market a day), and compaction's
+    # bounded DELETEs work on hypertables as on plain tables.
+    await conn.execute(_CREATE_RETENTION_TABLES)
+
+
 class Migration(NamedTuple):
     """One schema version of the PostgreSQL store: its number, what it does and how to apply it."""
 
@@ -264,6 +295,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(3, "audit log and backtest trades", _audit_and_backtest_trades),
     Migration(4, "opportunities keyed by time and sequence", _opportunities_by_time_and_seq),
     Migration(5, "flight recorder: strategy status and forecasts", _recorder_tables),
+    Migration(6, "recorder retention: hourly price rows and the watermark", _retention_tables),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1].version
 

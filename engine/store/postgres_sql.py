@@ -11,6 +11,7 @@ from typing import Final
 
 from engine.events import PriceKind
 from engine.store import rows as R
+from engine.store.retention_sql import hourly_closes_sql
 
 
 def stage_name(table: R.Table) -> str:
@@ -64,24 +65,40 @@ def price_history_sql(*, has_start: bool, has_end: bool) -> str:
     """History of one market: the newest ``$3`` rows per kind, merged, newest first.
 
     ``$1`` market, ``$2`` kinds (text[]), ``$3`` limit, then ``start``/``end`` when
-    given. One backward primary-key range scan per kind, each stopping after
-    ``limit`` rows, so the cost follows the limit, not the table.
+    given, then the start of ``start``'s hour when given. One backward
+    primary-key range scan per kind, each stopping after ``limit`` rows, so the
+    cost follows the limit, not the table; where retention compacted the
+    observed ticks, each hour's close at its last tick comes from the hourly
+    rows the same way (``retention_sql.hourly_closes_sql``).
     """
     conditions = ["prices.market = $1", "prices.kind = wanted.kind"]
     if has_start:
         conditions.append("prices.ts >= $4")
-    if has_end:
-        conditions.append(f"prices.ts < ${5 if has_start else 4}")
+    end = f"${5 if has_start else 4}" if has_end else None
+    if end is not None:
+        conditions.append(f"prices.ts < {end}")
+    floor = f"${4 + has_start + has_end}"
+    hourly = hourly_closes_sql(
+        market="$1",
+        limit="$3",
+        kinds="kind = ANY($2::text[])",
+        start=("$4", floor) if has_start else None,
+        end=end,
+    )
     return f"""
-SELECT newest.*
-FROM unnest($2::text[]) AS wanted(kind)
-CROSS JOIN LATERAL (
-    SELECT * FROM prices
-    WHERE {" AND ".join(conditions)}
-    ORDER BY prices.ts DESC
-    LIMIT $3
-) AS newest
-ORDER BY newest.ts DESC, newest.kind DESC
+SELECT * FROM (
+    SELECT newest.*
+    FROM unnest($2::text[]) AS wanted(kind)
+    CROSS JOIN LATERAL (
+        SELECT * FROM prices
+        WHERE {" AND ".join(conditions)}
+        ORDER BY prices.ts DESC
+        LIMIT $3
+    ) AS newest
+    UNION ALL
+    ({hourly})
+) AS found
+ORDER BY found.ts DESC, found.kind DESC
 LIMIT $3
 """
 

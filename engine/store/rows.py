@@ -178,7 +178,17 @@ BACKTEST_TRADES: Final = Table(
     "ts",
     ("ts",),
 )
-TABLE_NAMES: Final = (*(t.name for t in TABLES), "backtests", BACKTEST_TRADES.name)
+# Recorder retention (``Store.compact``, engine.store.retention_sql): observed
+# ticks folded into one row per market, kind and hour, and how far that went.
+PRICES_HOURLY: Final = "price_ticks_hourly"
+RETENTION_WATERMARK: Final = "retention_watermark"
+TABLE_NAMES: Final = (
+    *(t.name for t in TABLES),
+    "backtests",
+    BACKTEST_TRADES.name,
+    PRICES_HOURLY,
+    RETENTION_WATERMARK,
+)
 
 
 # A backend's form of a timestamp: the datetime itself (asyncpg) or integer

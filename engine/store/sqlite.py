@@ -35,8 +35,11 @@ from engine.events import (
 )
 from engine.store import rows as R
 from engine.store.base import BacktestRecord, StoreError
+from engine.store.compaction import CompactionReport, HourlyPrice, compact, hourly_price_from
 from engine.store.recording_sql import keys_sql, recorded_sql
+from engine.store.retention_sql import hourly_rows_sql
 from engine.store.sqlite_migrations import migrate
+from engine.store.sqlite_retention import SqliteCompactionRunner, price_history_query
 from engine.time_us import from_us
 
 T = TypeVar("T")
@@ -262,20 +265,9 @@ class SqliteStore:
         limit: int = 1000,
         kind: PriceKind | None = None,
     ) -> list[PriceTick]:
-        where: list[str] = ["market = ?"]
-        params: list[str | int] = [market]
-        if kind is not None:
-            where.append("kind = ?")
-            params.append(kind.value)
-        if start is not None:
-            where.append("ts >= ?")
-            params.append(to_us(start))
-        if end is not None:
-            where.append("ts < ?")
-            params.append(to_us(end))
+        # Raw ticks, and the hourly closes where retention compacted them.
         found = await self._query(
-            f"SELECT * FROM prices WHERE {' AND '.join(where)} ORDER BY ts DESC LIMIT ?",
-            (*params, limit),
+            *price_history_query(market, start=start, end=end, limit=limit, kind=kind)
         )
         return [R.event_from(PriceTick, r, from_us) for r in reversed(found)]
 
@@ -416,6 +408,22 @@ class SqliteStore:
     async def recorded_keys(self, kind: type[Event], column: str) -> list[str]:
         found = await self._query(keys_sql(R.table_of(kind), column))
         return [str(r[0]) for r in found]
+
+    async def compact(self, before: datetime) -> CompactionReport:
+        runner = SqliteCompactionRunner(self._run, lambda: self.conn)
+        report = await compact(runner, before)
+        if report.removed:
+            await runner.reclaim()
+        return report
+
+    async def hourly_prices(
+        self, market: str, kind: PriceKind, *, start: datetime, end: datetime, limit: int = 10_000
+    ) -> list[HourlyPrice]:
+        found = await self._query(
+            hourly_rows_sql(SqliteCompactionRunner.mark),
+            (market, kind.value, to_us(start), to_us(end), limit),
+        )
+        return [hourly_price_from(r, from_us) for r in found]
 
     async def count(self, table: str) -> int:
         if table not in R.TABLE_NAMES:

@@ -110,6 +110,22 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     ) WITHOUT ROWID;
     CREATE INDEX opportunities_pair_ts ON opportunities (buy_market, sell_market, ts);
     """,
+    # 5: recorder retention: observed ticks older than the raw window folded into
+    # one row per market, kind and hour (engine.store.retention_sql), and how far
+    # compaction got.
+    f"""
+    CREATE TABLE {R.PRICES_HOURLY} (
+        market TEXT NOT NULL, kind TEXT NOT NULL, hour_start INTEGER NOT NULL,
+        first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL,
+        open_eur_mwh REAL NOT NULL, high_eur_mwh REAL NOT NULL, low_eur_mwh REAL NOT NULL,
+        close_eur_mwh REAL NOT NULL, mean_eur_mwh REAL NOT NULL, ticks INTEGER NOT NULL,
+        volume_mwh REAL, source TEXT NOT NULL,
+        PRIMARY KEY (market, kind, hour_start)
+    ) WITHOUT ROWID;
+    CREATE TABLE {R.RETENTION_WATERMARK} (
+        scope TEXT PRIMARY KEY, compacted_until INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 
@@ -121,5 +137,12 @@ def migrate(conn: sqlite3.Connection, path: str) -> None:
             f"{path} has schema version {version}, newer than this gridtui "
             f"knows ({len(MIGRATIONS)}): upgrade gridtui or use another file"
         )
+    if version == 0 and conn.execute("PRAGMA page_count").fetchone()[0] <= 1:
+        # A new file: pages freed by retention go back to the file system with
+        # ``PRAGMA incremental_vacuum``. Only possible before the first table (the
+        # VACUUM of an empty file applies it); an older file keeps its freed
+        # pages and reuses them for new rows.
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        conn.execute("VACUUM")
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         conn.executescript(f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;")

@@ -35,7 +35,10 @@ _FLAGS: Final = {
     "log.level": "--log-level",
 }
 # What a string setting with a pattern accepts, in words.
-_CHOICES: Final = {"log.level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL (any case)"}
+_CHOICES: Final = {
+    "log.level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL (any case)",
+    "recorder.aggregate": "hourly (the one aggregate there is)",
+}
 
 
 def _lookup(data: Mapping[str, Any], parts: list[str]) -> Any:

@@ -29,6 +29,7 @@ import platformdirs
 
 from engine.market.timeline import TimelineConfig
 from engine.spreads.config import SpreadConfig
+from engine.store.retention import RetentionConfig
 from engine.validation import ValidationConfig
 from gridtui.settings.components import BatterySettings, ForecastSettings, StrategiesSettings
 from gridtui.settings.daemon import AlertSettings, ApiSettings
@@ -81,6 +82,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     alerts: AlertSettings = AlertSettings()
     forecast: ForecastSettings = ForecastSettings()
     market: TimelineConfig = TimelineConfig()
+    recorder: RetentionConfig = RetentionConfig()
 
     def sqlite_path(self) -> Path:
         """The SQLite file ``store.url`` names (``sqlite`` alone: in the data dir)."""

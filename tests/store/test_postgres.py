@@ -124,7 +124,8 @@ async def test_history_reads_only_the_rows_it_returns(store, admin):
     await store.write(ticks(60_000))
     await admin.execute("ANALYZE prices")
     sql = price_history_sql(has_start=True, has_end=True)
-    args = ["DE", [k.value for k in PriceKind], 50, T0, T0 + timedelta(hours=1)]  # $1..$5
+    # $1..$5, then $6: the start's hour, for the compacted hours' rows.
+    args = ["DE", [k.value for k in PriceKind], 50, T0, T0 + timedelta(hours=1), T0]
 
     nodes = await explain(admin, sql, *args)
 

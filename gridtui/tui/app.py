@@ -107,8 +107,18 @@ class GridApp(App[int]):
         self.backtests = BacktestActions(self, client, self.model)
         self.audit = AuditActions(self, client)
         self.ledger = LedgerRefresher(client, self.model)
-        self.rewind = Rewind(self, client, self.new_model, ZoneInfo(self.ui.market_timezone))
-        self.reruns = RerunActions(self, client, ZoneInfo(self.ui.market_timezone))
+        self.rewind = Rewind(
+            self,
+            self.dashboard,
+            self.model,
+            self.post_frame,
+            client,
+            self.new_model,
+            ZoneInfo(self.ui.market_timezone),
+        )
+        self.reruns = RerunActions(
+            self, self.rewind, self.keys, self.model, client, ZoneInfo(self.ui.market_timezone)
+        )
 
     def new_model(self) -> DashboardModel:
         """An empty dashboard model for this engine (the live one, or a rewound frame's)."""

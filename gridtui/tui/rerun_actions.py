@@ -11,17 +11,18 @@ instant and the strategies running then; the request goes to
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+from textual.app import App
 
 from engine.backtest.rerun import RerunComparison, TradeLine
 from gridtui.client.protocol import EngineClient, NotAvailable, RerunRequest
+from gridtui.settings.interface import KeySettings
+from gridtui.tui.rewind import Rewind
 from gridtui.tui.screens.rerun_compare import RerunCompareScreen
 from gridtui.tui.screens.rerun_form import RerunForm
+from gridtui.tui.view_model import DashboardModel
 from gridtui.tui.views import RerunStrategyView, RerunTradeView, RerunView
-
-if TYPE_CHECKING:
-    from gridtui.tui.app import GridApp
 
 log = logging.getLogger(__name__)
 
@@ -73,33 +74,47 @@ class RerunActions:
     """The dashboard's "re-run from here": the form, the run, the comparison screen.
 
     Args:
-        app: the dashboard (its rewind position, screens, notifications, workers).
+        app: the dashboard app (screens, notifications, workers).
+        rewind: where the dashboard stands in the recording (the re-run starts there).
+        keys: the key settings (to name the rewind key).
+        live_model: the live model (the strategies it knows).
         client: the engine the re-run runs on.
         zone: the market time zone the form and the screen show instants in.
     """
 
-    def __init__(self, app: GridApp, client: EngineClient, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        app: App[int],
+        rewind: Rewind,
+        keys: KeySettings,
+        live_model: DashboardModel,
+        client: EngineClient,
+        zone: ZoneInfo,
+    ) -> None:
         self.app = app
+        self.rewind = rewind
+        self.keys = keys
+        self.live_model = live_model
         self.client = client
         self.zone = zone
 
     def open(self) -> None:
-        at = self.app.rewind.at
+        at = self.rewind.at
         if at is None:
-            key = self.app.keys.rewind
+            key = self.keys.rewind
             self.app.notify(
                 f"re-run from here works in rewind: press {key} and go to the instant first",
                 severity="warning",
             )
             return
-        rewound = self.app.rewind.model
+        rewound = self.rewind.model
         running = (
             [s.name for s in rewound.snapshot().strategies if s.state == "running"]
             if rewound is not None
             else []
         )
         form = RerunForm(
-            at=at, zone=self.zone, strategies=self.app.model.strategy_names(), chosen=running
+            at=at, zone=self.zone, strategies=self.live_model.strategy_names(), chosen=running
         )
         self.app.push_screen(form, self._requested)
 

@@ -25,18 +25,18 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import Final
 from zoneinfo import ZoneInfo
+
+from textual.app import App
 
 from engine.events import PriceKind, PriceTick
 from engine.store.recording import RecordingSpan
 from gridtui.client.protocol import EngineClient
+from gridtui.tui.screens.dashboard import DashboardScreen
 from gridtui.tui.screens.go_to import GoToPrompt
 from gridtui.tui.view_model import DashboardModel
 from gridtui.tui.views import FeedView
-
-if TYPE_CHECKING:
-    from gridtui.tui.app import GridApp
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,10 @@ class Rewind:
     moves.
 
     Args:
-        app: the dashboard app (notifications, workers, the screen stack, the live frame).
+        app: the dashboard app (notifications, workers, the screen stack).
+        dashboard: the screen whose panes show the rewound frame.
+        live_model: the live model (its "now" is where ``r`` enters rewind).
+        redraw_live: draws the live frame again (back to live).
         client: the engine client the recording is read through.
         new_model: a fresh, empty model configured like the live one.
         zone: the market time zone of the "go to" prompt.
@@ -57,12 +60,18 @@ class Rewind:
 
     def __init__(
         self,
-        app: GridApp,
+        app: App[int],
+        dashboard: DashboardScreen,
+        live_model: DashboardModel,
+        redraw_live: Callable[[], None],
         client: EngineClient,
         new_model: Callable[[], DashboardModel],
         zone: ZoneInfo,
     ) -> None:
         self.app = app
+        self.dashboard = dashboard
+        self.live_model = live_model
+        self.redraw_live = redraw_live
         self.client = client
         self.new_model = new_model
         self.zone = zone
@@ -110,13 +119,13 @@ class Rewind:
         """Back to the live stream: the live model never stopped folding."""
         self.at = None
         self.model = None
-        self.app.dashboard.rewind_at = None
-        self.app.post_frame()
+        self.dashboard.rewind_at = None
+        self.redraw_live()
 
     # -- moving -----------------------------------------------------------------------
 
     def _present(self) -> datetime | None:
-        return self.app.model.now
+        return self.live_model.now
 
     def _go(self, target: Callable[[datetime], datetime | None]) -> None:
         base = self.at or self._present()
@@ -156,7 +165,7 @@ class Rewind:
             {e.ts for e in events if isinstance(e, PriceTick) and e.kind is PriceKind.INTRADAY}
         )
         self.at, self.model = instant, model
-        dashboard = self.app.dashboard
+        dashboard = self.dashboard
         dashboard.rewind_at = instant
         frame = model.snapshot(FeedView(source=self.client.info.feed, state="recorded"))
         dashboard.snapshot = replace(frame, frame=instant.isoformat())

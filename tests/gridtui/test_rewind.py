@@ -16,6 +16,7 @@ from engine.clock import SimClock
 from engine.events import (
     Alert,
     BatteryState,
+    Forecast,
     OpportunityStatus,
     PriceKind,
     PriceTick,
@@ -104,6 +105,20 @@ async def test_rewind_shows_the_stored_state_of_every_pane_then_returns_to_live(
             assert stored is not None and view.price_eur_mwh == stored.price_eur_mwh
             shown = app.dashboard.query_one(PriceTable).cell_text(view.market, "price")
             assert f"{stored.price_eur_mwh:,.2f}" in shown
+        for view in snapshot.markets:  # forecasts: only ones issued by then
+            if view.forecast_eur_mwh is not None:
+                issued = await store.recorded(
+                    Forecast, until=at, limit=96, match={"market": view.market}
+                )
+                assert view.forecast_eur_mwh in {f.price_eur_mwh for f in issued}
+            if view.day_ahead_eur_mwh is not None:  # day-ahead: only a published auction's
+                published = await store.price_history(
+                    view.market, end=at + timedelta(hours=1), kind=PriceKind.DAY_AHEAD, limit=10
+                )
+                assert view.day_ahead_eur_mwh in {t.price_eur_mwh for t in published}
+        assert any(v.forecast_eur_mwh is not None for v in snapshot.markets) or not (
+            await store.recorded(Forecast, until=at, limit=1)
+        )
         for battery in snapshot.batteries:
             stored = await newest(store, BatteryState, at, battery_id=battery.battery_id)
             assert stored is not None

@@ -8,11 +8,11 @@ at its delivery, so its publications cannot be watched (they would all look late
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Final
 
 import msgspec
 
-Choice = Literal["auto", "on", "off"]
+CHOICES: Final = ("auto", "on", "off")
 
 
 class CockpitConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -30,8 +30,19 @@ class CockpitConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     """
 
     late_grace_minutes: Annotated[float, msgspec.Meta(ge=0, le=24 * 60)] = 15.0
-    intraday_auctions: Choice = "auto"
-    publications: Choice = "auto"
+    intraday_auctions: str = "auto"
+    publications: str = "auto"
+
+    def __post_init__(self) -> None:
+        for name in ("intraday_auctions", "publications"):
+            value = getattr(self, name)
+            if value not in CHOICES:
+                raise ValueError(f"cockpit.{name} must be auto, on or off, got {value!r}")
+
+    @staticmethod
+    def resolve(choice: str, auto: bool) -> bool:
+        """``on``/``off`` as said; ``auto`` as the feed decides (``auto``)."""
+        return auto if choice == "auto" else choice == "on"
 
 
-__all__ = ["Choice", "CockpitConfig"]
+__all__ = ["CHOICES", "CockpitConfig"]

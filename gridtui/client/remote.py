@@ -35,6 +35,7 @@ import msgspec
 
 from engine.bus.inbox import Inbox
 from engine.capture.rows import LedgerSnapshot
+from engine.cockpit.rows import CockpitSnapshot
 from engine.events import AuditEntry, Event, FeedHealth, PriceKind, PriceTick
 from engine.store.base import BacktestRecord
 from engine.store.recording import RecordedState, RecordingSpan
@@ -330,6 +331,9 @@ class RemoteClient:
 
     async def capture_ledger(self) -> LedgerSnapshot:
         return msgspec.json.decode(await self._get("/api/v1/ledger"), type=LedgerSnapshot)
+
+    async def cockpit(self) -> CockpitSnapshot:
+        return msgspec.json.decode(await self._get("/api/v1/cockpit"), type=CockpitSnapshot)
 
     async def close(self) -> None:
         self._closed = True

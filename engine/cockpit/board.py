@@ -139,7 +139,7 @@ class GateBoard:
         """Alert once when the last closed auction's results are late; when they will be."""
         row = self.publication(market, now)
         if row.status == "late":
-            day = self.timeline.delivery_day(market, row.delivery_start)
+            day = row.delivery_day
             if (market, day) not in self._late_alerted:
                 self._late_alerted.add((market, day))
                 alerts.append(self._late_alert(row, day, now))
@@ -209,6 +209,7 @@ class GateBoard:
         return PublicationRow(
             market=market,
             auction=auction.name,
+            delivery_day=day,
             delivery_start=auction.delivery_start,
             delivery_end=auction.delivery_end,
             publication=auction.publication,
@@ -230,6 +231,7 @@ class GateBoard:
                         market=market,
                         auction=auction.name,
                         product=auction.product.value,
+                        delivery_day=self.timeline.delivery_day(market, auction.delivery_start),
                         delivery_start=auction.delivery_start,
                         delivery_end=auction.delivery_end,
                         gate_closure=auction.gate_closure,

@@ -6,7 +6,7 @@ The same structs are the in-process client's answer, the body of
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Final, Literal
 
 import msgspec
@@ -42,6 +42,7 @@ class GateRow(msgspec.Struct, frozen=True, kw_only=True):
     market: str
     auction: str  # "DA", "IDA1" …
     product: str  # "day_ahead" | "intraday_auction"
+    delivery_day: date  # the market's local delivery day
     delivery_start: datetime
     delivery_end: datetime
     gate_closure: datetime
@@ -59,6 +60,7 @@ class PublicationRow(msgspec.Struct, frozen=True, kw_only=True):
 
     market: str
     auction: str
+    delivery_day: date
     delivery_start: datetime
     delivery_end: datetime
     publication: datetime

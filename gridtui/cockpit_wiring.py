@@ -25,9 +25,13 @@ def cockpit_component(settings: Settings, components: Sequence[object]) -> Cockp
     ``auto``: only the simulator prices the intraday auctions (the real price
     files and ENTSO-E's day-ahead documents have none), and a replay of history
     hands over each day-ahead price at its delivery, not at its publication, so
-    its publications are not watched.
+    its publications are not watched. ENTSO-E is polled: its grace is one poll
+    interval longer, since a publication shows only at the next poll.
     """
     section = settings.cockpit
+    grace_s = section.late_grace_minutes * 60
+    if settings.feed.kind == "entsoe":  # a polled feed sees a publication at its next poll
+        grace_s += settings.entsoe.poll_interval_s
     desk: OrderDesk = NoOrders()
     for component in components:
         if isinstance(component, StrategyManager):
@@ -36,7 +40,7 @@ def cockpit_component(settings: Settings, components: Sequence[object]) -> Cockp
         MarketTimeline(settings.market),
         settings.markets,
         desk,
-        late_grace=timedelta(minutes=section.late_grace_minutes),
+        late_grace=timedelta(seconds=grace_s),
         intraday_auctions=CockpitConfig.resolve(
             section.intraday_auctions, settings.feed.kind == "mock"
         ),

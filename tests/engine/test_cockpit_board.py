@@ -6,6 +6,7 @@ Hypothesis property over any instant of 2024-2027 (DST switches included).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from engine.cockpit.board import GateBoard
 from engine.cockpit.orders import ManagerOrders, NoOrders
-from engine.events import PriceKind, PriceTick
+from engine.events import Alert, PriceKind, PriceTick
 from engine.market.timeline import MarketTimeline
 from engine.strategies.config import ManagerConfig
 from engine.strategies.manager import StrategyManager
@@ -28,7 +29,7 @@ def sleeper_board(start: datetime) -> tuple[GateBoard, StrategyManager]:
     return GateBoard(MarketTimeline(), ("DE",), ManagerOrders(manager)), manager
 
 
-def rules(alerts: list) -> list[str]:  # type: ignore[type-arg]
+def rules(alerts: Sequence[Alert]) -> list[str]:
     return [a.rule for a in alerts]
 
 
@@ -104,11 +105,7 @@ def test_every_instant_has_each_market_s_next_gates_ahead_and_its_last_closed_be
             g.gate_closure for g in market.gates
         )
         last = board.last_closed_day_ahead(market.market, now)
-        assert (
-            last.gate_closure
-            <= now
-            < timeline.day_ahead(
-                market.market,
-                market.publication.delivery_day + timedelta(days=1),  # type: ignore[union-attr]
-            ).gate_closure
-        )
+        publication = market.publication
+        assert publication is not None
+        after = timeline.day_ahead(market.market, publication.delivery_day + timedelta(days=1))
+        assert last.gate_closure <= now < after.gate_closure

@@ -82,7 +82,7 @@ class CockpitTable(MarketFilteredTable):
             return full
         # Too many to name: how many are in, and who is not.
         missing = [name for name, orders_in in view.orders if not orders_in]
-        short = Text(f"{len(view.orders) - len(missing)}/{len(view.orders)} ✓")
+        short = Text(f"{len(view.orders) - len(missing)}/{len(view.orders)} in")
         if missing:
             short.append(" ✗ " + " ".join(missing), style=palette.bad)
         return short

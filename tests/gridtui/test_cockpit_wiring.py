@@ -15,6 +15,7 @@ from engine.alerts.engine import AlertEngine
 from engine.cockpit.component import CockpitComponent
 from engine.cockpit.orders import ManagerOrders
 from engine.strategies.manager import StrategyManager
+from gridtui.backtest_runs import analytics_components
 from gridtui.cockpit_wiring import find_cockpit
 from gridtui.settings.loader import SettingsError, load_settings
 from gridtui.wiring import build_components
@@ -70,3 +71,10 @@ def test_bad_cockpit_settings_name_the_field_the_value_and_what_is_accepted(
     message = str(caught.value)
     field = variable.removeprefix("GRIDTUI_COCKPIT_").lower()
     assert f"cockpit.{field}" in message and raw in message and words in message
+
+
+def test_backtests_run_without_the_live_cockpit(tmp_path: Path) -> None:
+    """A backtest replays history: its day-ahead prices come at delivery, and its strategies
+    are its own, so the live cockpit would call every publication late."""
+    settings = load_settings(environ={}, overrides={"data_dir": str(tmp_path)})
+    assert "cockpit" not in {c.name for c in analytics_components(settings)}

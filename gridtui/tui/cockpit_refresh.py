@@ -33,7 +33,7 @@ class CockpitRefresher:
         try:
             self.model.set_cockpit(await self.client.cockpit())
             self._failed = False
-        except Exception:  # a daemon without the route, a dropped connection: keep the last
+        except Exception as exc:  # a daemon without the route, a dropped connection: keep the last
             if not self._failed:  # once, not once a second
-                log.exception("could not fetch the cockpit; keeping the last one")
+                log.warning("could not fetch the cockpit (%s); keeping the last one", exc)
             self._failed = True

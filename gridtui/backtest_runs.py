@@ -72,9 +72,10 @@ def analytics_components(settings: Settings) -> list[Component]:
     """The live analytics stages a backtest also runs (a wired-in forecaster, say).
 
     The spread engine, strategies and alerts are the backtest's own; a battery
-    fleet is live-only.
+    fleet and the gate-closure cockpit (it watches the live strategies'
+    gates and publications) are live-only.
     """
-    own = {"spreads", "strategies", "alerts", "batteries"}
+    own = {"spreads", "strategies", "alerts", "batteries", "cockpit"}
     return [c for c in build_components(settings) if c.name not in own]
 
 

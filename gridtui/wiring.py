@@ -187,6 +187,8 @@ def build_components(settings: Settings) -> list[Component]:
     components.append(build_strategy_manager(settings))
     # The capture ledger after everything that delivers or settles (ledger_wiring.py).
     components.append(build_capture(settings, components))
+    # The gate-closure cockpit after the strategies, so a batch's orders are in the book.
+    components.append(build_cockpit(settings, components))
     # Alerts stay last: they react to everything the components before them derived.
     components.append(build_alerts(settings))
     return components
@@ -196,6 +198,12 @@ def build_capture(settings: Settings, components: Sequence[Component]) -> Compon
     from gridtui.ledger_wiring import capture_component
 
     return capture_component(settings, components)
+
+
+def build_cockpit(settings: Settings, components: Sequence[Component]) -> Component:
+    from gridtui.cockpit_wiring import cockpit_component
+
+    return cockpit_component(settings, components)
 
 
 def build_strategies(settings: Settings, names: Sequence[str] | None = None) -> list[Strategy]:

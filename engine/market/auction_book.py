@@ -11,6 +11,7 @@ published (:meth:`AuctionBook.expired`). The strategy manager owns one.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -74,6 +75,19 @@ class AuctionBook(Generic[Owner, Payload]):
 
     def pending_of(self, owner: Owner) -> list[tuple[str, PendingOrder[Owner, Payload]]]:
         return [(k[0], p) for k, v in self._pending.items() for p in v if p.owner == owner]
+
+    def orders_by_owner(
+        self, market: str, auction: str, delivery_from_us: int, delivery_to_us: int
+    ) -> Counter[Owner]:
+        """How many orders each owner has waiting in ``auction`` of ``market`` for
+        periods starting in ``[delivery_from_us, delivery_to_us)`` (read only: the
+        gate-closure cockpit asks whose orders are in)."""
+        found: Counter[Owner] = Counter()
+        for (key_market, key_auction, start_us), orders in self._pending.items():
+            wanted = key_market == market and key_auction == auction
+            if wanted and delivery_from_us <= start_us < delivery_to_us:
+                found.update(p.owner for p in orders)
+        return found
 
 
 __all__ = ["AuctionBook", "PendingOrder"]

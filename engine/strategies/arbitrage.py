@@ -104,6 +104,7 @@ class ArbitrageStrategy(Strategy):
     kind = "arbitrage"
     wants: ClassVar[tuple[type[Event], ...]] = (PriceTick,)
     inputs: ClassVar[frozenset[str]] = frozenset({"prices"})
+    auctions: ClassVar[frozenset[str]] = frozenset()  # it buys rights, it bids in no auction
     uses_bars = True
 
     def __init__(self, config: ArbitrageConfig | None = None, name: str | None = None) -> None:

@@ -211,6 +211,9 @@ class Strategy:
     """What it needs to do anything: ``prices``, ``spreads``, ``forecasts``, ``fundamentals``."""
     uses_bars: ClassVar[bool] = False
     """Call :meth:`on_bar` when a bar completes (off by default: it costs a call per bar)."""
+    auctions: ClassVar[frozenset[str]] = frozenset({"DA"})
+    """The auctions it sends orders to before their gate (``DA``, ``IDA1`` …): the
+    gate-closure cockpit (:mod:`engine.cockpit`) expects its orders there while it runs."""
 
     def __init__(self, config: StrategyConfig, name: str | None = None) -> None:
         self.config = config

@@ -22,6 +22,7 @@ from engine.backtest.rerun import RerunComparison
 from engine.bus.base import BusError, Subscription
 from engine.capture.rows import LedgerSnapshot
 from engine.clock import LiveClock
+from engine.cockpit.rows import CockpitSnapshot
 from engine.events import ALL_TOPICS, AuditEntry, BacktestProgress, Event, PriceKind, PriceTick
 from engine.market.timeline import MarketTimeline
 from engine.runtime import Runtime
@@ -310,6 +311,12 @@ class InProcessClient:
 
         found = find_capture(self.runtime.kernel.components)
         return found.snapshot() if found is not None else LedgerSnapshot(rows=[], count=0)
+
+    async def cockpit(self) -> CockpitSnapshot:
+        from gridtui.cockpit_wiring import find_cockpit
+
+        found = find_cockpit(self.runtime.kernel.components)
+        return found.snapshot(self.runtime.clock.now()) if found is not None else CockpitSnapshot()
 
     async def recording_span(self) -> RecordingSpan | None:
         return await recording_span(self.runtime.store, self.info.markets)

@@ -20,6 +20,7 @@ import msgspec
 from engine.backtest.rerun import RerunComparison
 from engine.capture.rows import LedgerSnapshot
 from engine.clock import Clock
+from engine.cockpit.rows import CockpitSnapshot
 from engine.events import AuditEntry, Event, PriceKind, PriceTick
 from engine.store.base import BacktestRecord
 from engine.store.recording import RecordingSpan
@@ -241,6 +242,13 @@ class EngineClient(Protocol):
         """The "% of perfect foresight" ledger now (:mod:`engine.capture`): per battery
         and strategy, today, this week, this month and the run. Empty rows when the
         engine runs no ledger. Raises ConnectionError (remote)."""
+        ...
+
+    async def cockpit(self) -> CockpitSnapshot:
+        """The gate-closure cockpit at the engine's now (:mod:`engine.cockpit`): per market
+        the next gate closures with their countdowns, whose orders are in, and the last
+        day-ahead publication's status. Empty when the engine runs no cockpit. Raises
+        ConnectionError (remote)."""
         ...
 
 

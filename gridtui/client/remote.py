@@ -36,6 +36,7 @@ import msgspec
 from engine.backtest.rerun import RerunComparison
 from engine.bus.inbox import Inbox
 from engine.capture.rows import LedgerSnapshot
+from engine.cockpit.rows import CockpitSnapshot
 from engine.events import AuditEntry, Event, FeedHealth, PriceKind, PriceTick
 from engine.store.base import BacktestRecord
 from engine.store.recording import RecordedState, RecordingSpan
@@ -346,6 +347,9 @@ class RemoteClient:
             "POST", "/api/v1/rerun", body=body, command=True, timeout_s=RERUN_TIMEOUT_S
         )
         return msgspec.json.decode(raw, type=RerunComparison)
+
+    async def cockpit(self) -> CockpitSnapshot:
+        return msgspec.json.decode(await self._get("/api/v1/cockpit"), type=CockpitSnapshot)
 
     async def close(self) -> None:
         self._closed = True

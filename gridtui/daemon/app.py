@@ -40,6 +40,7 @@ from gridtui.daemon.openapi import RouteSpec, build_document
 from gridtui.daemon.ratelimit import RateLimiter
 from gridtui.daemon.routes import audit as routes_audit
 from gridtui.daemon.routes import backtest as routes_backtest
+from gridtui.daemon.routes import cockpit as routes_cockpit
 from gridtui.daemon.routes import dashboard as routes_dashboard
 from gridtui.daemon.routes import feeds as routes_feeds
 from gridtui.daemon.routes import fundamentals as routes_fundamentals
@@ -87,6 +88,7 @@ def all_routes(app: web.Application, max_page_size: int) -> list[RouteSpec]:
         *routes_market.routes(max_page_size),
         *routes_settings.routes(max_page_size),
         *routes_ledger.routes(max_page_size),
+        *routes_cockpit.routes(max_page_size),
         *routes_recorder.routes(max_page_size),
         *routes_rerun.routes(max_page_size),
         RouteSpec(

@@ -27,6 +27,7 @@ import msgspec
 import msgspec.inspect
 import platformdirs
 
+from engine.cockpit.config import CockpitConfig
 from engine.market.timeline import TimelineConfig
 from engine.spreads.config import SpreadConfig
 from engine.store.retention import RetentionConfig
@@ -83,6 +84,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     forecast: ForecastSettings = ForecastSettings()
     market: TimelineConfig = TimelineConfig()
     recorder: RetentionConfig = RetentionConfig()
+    cockpit: CockpitConfig = CockpitConfig()
 
     def sqlite_path(self) -> Path:
         """The SQLite file ``store.url`` names (``sqlite`` alone: in the data dir)."""

@@ -40,6 +40,7 @@ from gridtui.client.protocol import EngineClient
 from gridtui.settings.interface import KeySettings, UiSettings
 from gridtui.tui.audit_actions import AuditActions
 from gridtui.tui.backtest_actions import BacktestActions
+from gridtui.tui.cockpit_refresh import CockpitRefresher
 from gridtui.tui.folds.prices import ForecasterNeeds
 from gridtui.tui.help_rows import help_rows
 from gridtui.tui.keymap import COMMANDS, STRATEGY_SLOTS, binding_id, default_bindings, keymap_for
@@ -107,6 +108,7 @@ class GridApp(App[int]):
         self.backtests = BacktestActions(self, client, self.model)
         self.audit = AuditActions(self, client)
         self.ledger = LedgerRefresher(client, self.model)
+        self.cockpit = CockpitRefresher(client, self.model)
         self.rewind = Rewind(
             self,
             self.dashboard,
@@ -223,6 +225,7 @@ class GridApp(App[int]):
         except Exception:
             log.exception("could not load the engine's current state; going on")
         await self.ledger.maybe()
+        await self.cockpit.maybe()
 
     async def _pump(self) -> None:
         """The one subscription worker: fold every batch, post at most refresh_hz frames."""
@@ -238,6 +241,7 @@ class GridApp(App[int]):
                     await asyncio.sleep(wait_s)
                     self.model.apply(await self.client.next_events(timeout=0))
                 await self.ledger.maybe()
+                await self.cockpit.maybe()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -20,6 +20,7 @@ from gridtui.tui.views import DashboardSnapshot
 from gridtui.tui.widgets.alert_log import AlertLog
 from gridtui.tui.widgets.backtest_table import BacktestTable
 from gridtui.tui.widgets.battery_table import BatteryTable
+from gridtui.tui.widgets.cockpit_table import CockpitTable
 from gridtui.tui.widgets.feed_health_table import FeedHealthTable
 from gridtui.tui.widgets.feed_market_table import FeedMarketTable
 from gridtui.tui.widgets.fundamentals_chart import FundamentalsChart
@@ -111,6 +112,11 @@ def _show_feed_health(pane: Widget, snapshot: DashboardSnapshot, _selected: str)
     return not snapshot.feeds
 
 
+def _show_gates(pane: Widget, snapshot: DashboardSnapshot, _selected: str) -> bool:
+    pane.query_one(CockpitTable).gates = snapshot.gates
+    return not snapshot.gates
+
+
 # In display and Tab order.
 PANES: Final = (
     PaneSpec(
@@ -180,6 +186,16 @@ PANES: Final = (
             FundamentalsChart(id="fundamentals-chart"),
         ),
         show=show_fundamentals,
+    ),
+    PaneSpec(
+        id="gates",
+        title="Gates",
+        empty_text="Waiting for the engine's gate-closure cockpit: each market's next "
+        "day-ahead gate (12:00 CET on D−1) and intraday auction with a countdown, whether "
+        "the last results are published, awaiting or late, and which strategies have "
+        "orders in (✓) or not (✗). Not recorded: a rewound dashboard shows it empty.",
+        body=lambda _zone: (CockpitTable(id="cockpit-table"),),
+        show=_show_gates,
     ),
     PaneSpec(
         id="feed-health",

@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.capture.rows import LedgerSnapshot
+from engine.cockpit.rows import CockpitSnapshot
 from engine.events import (
     Alert,
     BacktestProgress,
@@ -44,6 +45,7 @@ from gridtui.tui.folds.alerts import AlertFold
 from gridtui.tui.folds.backtests import BacktestFold
 from gridtui.tui.folds.batteries import BatteryFold
 from gridtui.tui.folds.clock import EngineClock, age
+from gridtui.tui.folds.cockpit import CockpitFold
 from gridtui.tui.folds.feed_health import FeedHealthFold
 from gridtui.tui.folds.fundamentals import FundamentalsFold
 from gridtui.tui.folds.ledger import LedgerFold
@@ -88,6 +90,7 @@ class DashboardModel:
         self._spreads = SpreadFold(self._prices, self._clock, transmission_costs)
         self._batteries = BatteryFold()
         self._ledger = LedgerFold()
+        self._cockpit = CockpitFold()
         self._strategies = StrategyFold()
         self._backtests = BacktestFold()
         self._alerts = AlertFold()
@@ -146,6 +149,10 @@ class DashboardModel:
         """The capture ledger as the client answered it (:mod:`gridtui.tui.ledger_refresh`)."""
         self._ledger.on_snapshot(snapshot)
 
+    def set_cockpit(self, snapshot: CockpitSnapshot) -> None:
+        """The gate-closure cockpit as the client answered it (``gridtui.tui.cockpit_refresh``)."""
+        self._cockpit.on_snapshot(snapshot)
+
     def hold_at(self, instant: datetime) -> None:
         """Hold "now" at ``instant`` (a rewound frame: the state there, ages measured from it)."""
         self._clock.advance(instant)
@@ -201,4 +208,5 @@ class DashboardModel:
             feeds=self._feeds.feed_views(),
             market_feeds=self._feeds.market_views(self._prices.market_names),
             ledger=self._ledger.views(),
+            gates=self._cockpit.views(),
         )

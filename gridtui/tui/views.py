@@ -333,6 +333,27 @@ class MarketFeedView:
 
 
 @dataclass(frozen=True, slots=True)
+class GateView:
+    """One row of the Gates pane: an auction still open in one market.
+
+    ``orders`` names each running strategy that bids there and whether its
+    orders are in; the day-ahead row also carries the last closed day-ahead
+    auction's delivery day and publication status (awaiting, published, late,
+    untracked).
+    """
+
+    market: str
+    auction: str
+    timezone: str
+    delivery_day: str
+    gate_closure: datetime
+    seconds_to_gate: float
+    orders: tuple[tuple[str, bool], ...] = ()
+    publication_day: str = ""
+    publication_status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class DashboardSnapshot:
     """Everything the dashboard shows at one instant. Built by :meth:`DashboardModel.snapshot`."""
 
@@ -351,6 +372,7 @@ class DashboardSnapshot:
     feeds: tuple[FeedHealthView, ...] = ()
     market_feeds: tuple[MarketFeedView, ...] = ()
     ledger: tuple[LedgerView, ...] = ()
+    gates: tuple[GateView, ...] = ()
     frame: str = "live"
     """Which stream the picture comes from: "live", or the recorded instant of a rewound frame
     (a log pane starts over when it changes)."""

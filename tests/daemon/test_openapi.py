@@ -34,6 +34,7 @@ from engine.runtime import Runtime
 from engine.spreads.engine import SpreadEngine
 from engine.store.sqlite import SqliteStore
 from engine.store.writer import WriterConfig
+from gridtui.cockpit_wiring import cockpit_component
 from gridtui.daemon.app import all_routes, create_app, start_server
 from gridtui.daemon.auth import TokenAuth
 from gridtui.daemon.keys import API_SETTINGS
@@ -99,6 +100,8 @@ class LiveApi:
                 AlertEngine(settings.alerts.rules()),
                 # The full engine runs the capture ledger; the bare one answers its 503.
                 *([CaptureComponent(CaptureBook())] if self.trainer else []),
+                # And the gate-closure cockpit (no strategies: nobody is expected anywhere).
+                *([cockpit_component(settings, [])] if self.trainer else []),
             ],
             writer_config=WriterConfig(max_age_s=0.01),
         )

@@ -23,6 +23,8 @@ from typing import Any
 from engine.backtest.rerun import RerunComparison
 from engine.capture.book import CaptureBook
 from engine.capture.rows import LedgerSnapshot
+from engine.cockpit.board import GateBoard
+from engine.cockpit.rows import CockpitSnapshot
 from engine.events import (
     Alert,
     AuditEntry,
@@ -71,10 +73,13 @@ class ScriptedClient:
         now: datetime = NOW,
         forecasters: Sequence[ForecasterInfo] = FORECASTERS,
         ledger: CaptureBook | None = None,
+        gates: GateBoard | None = None,
     ) -> None:
-        """``ledger``: a real capture book fed every delivered event, as the engine's is."""
+        """``ledger``: a real capture book fed every delivered event, as the engine's is;
+        ``gates``: a real gate board, fed so too and asked at ``now``."""
         self.markets = tuple(markets)
         self.ledger = ledger
+        self.gates = gates
         self.forecasters = tuple(forecasters)
         self.clock = clock
         self.strategies_available = strategies_available
@@ -127,6 +132,9 @@ class ScriptedClient:
                 self._strategies[event.strategy] = event.state
         if self.ledger is not None:
             self.ledger.observe(batch)
+        if self.gates is not None:
+            self.gates.observe(batch)
+            self.gates.advance(self.now)
         self.delivered += len(batch)
         return batch
 
@@ -225,6 +233,11 @@ class ScriptedClient:
         if self.ledger is None:
             return LedgerSnapshot(rows=[], count=0)
         return self.ledger.snapshot()
+
+    async def cockpit(self) -> CockpitSnapshot:
+        if self.gates is None:
+            return CockpitSnapshot()
+        return self.gates.snapshot(self.now)
 
     async def close(self) -> None:
         self.closed = True

@@ -30,6 +30,7 @@ from textual.widgets import Footer
 from gridtui.tui.panes import PANES, show_fundamentals, show_price_chart
 from gridtui.tui.views import EMPTY_SNAPSHOT, DashboardSnapshot
 from gridtui.tui.widgets.battery_table import BatteryTable
+from gridtui.tui.widgets.cockpit_table import CockpitTable
 from gridtui.tui.widgets.dash_table import DashTable
 from gridtui.tui.widgets.feed_market_table import FeedMarketTable
 from gridtui.tui.widgets.fundamentals_table import FundamentalsTable
@@ -149,6 +150,7 @@ class DashboardScreen(Screen[None]):
         self.query_one(BatteryTable).market_filter = terms
         self.query_one(FundamentalsTable).market_filter = terms
         self.query_one(FeedMarketTable).market_filter = terms
+        self.query_one(CockpitTable).market_filter = terms
 
     def watch_selected_market(self) -> None:
         self._update_chart()

@@ -79,8 +79,8 @@ def test_enter_on_a_finished_backtest_shows_its_ten_metrics(tmp_path: Path) -> N
             screen = tmux(socket, "capture-pane", "-p", "-t", "gridtui")
             time.sleep(0.1)
         assert RUN_ID in screen, f"the stored run is not listed:\n{screen}"
-        # Prices → (back to) Feed health → Fundamentals → Backtests
-        for _ in range(3):
+        # Prices → (back to) Feed health → Gates → Fundamentals → Backtests
+        for _ in range(4):
             tmux(socket, "send-keys", "-t", "gridtui", "BTab")
         time.sleep(0.3)
         tmux(socket, "send-keys", "-t", "gridtui", "Enter")

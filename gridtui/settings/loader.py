@@ -36,6 +36,7 @@ from gridtui.settings.daemon import AlertSettings, ApiSettings
 from gridtui.settings.data import BusSettings, EntsoeSettings, FeedSettings, StoreSettings
 from gridtui.settings.explain import check, check_markets, explain, source_of
 from gridtui.settings.interface import KeySettings, LogSettings, UiSettings
+from gridtui.settings.zones import ZoneSettings, zone_table
 
 DEFAULT_MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")
 ENV_PREFIX = "GRIDTUI_"
@@ -83,6 +84,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     forecast: ForecastSettings = ForecastSettings()
     market: TimelineConfig = TimelineConfig()
     recorder: RetentionConfig = RetentionConfig()
+    zones: dict[str, ZoneSettings] = msgspec.field(default_factory=dict)
 
     def sqlite_path(self) -> Path:
         """The SQLite file ``store.url`` names (``sqlite`` alone: in the data dir)."""
@@ -228,13 +230,17 @@ def load_settings(
         ) from exc
     if (problem := check(settings, source)) is not None:
         raise SettingsError(problem)
+    try:
+        zone_table(settings)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     return settings
 
 
 def _capitalise_zones(data: dict[str, Any]) -> dict[str, Any]:
     """Market codes in capitals, as the zone table names them: ``de,fr`` is DE, FR.
 
-    The top-level list, each section's own list and the ``[entsoe.zones]`` keys;
+    The top-level list, each section's own list, the ``[zones]`` and ``[entsoe.zones]`` keys;
     everything else is left as given (a new dict, the sources stay as read).
     """
 
@@ -247,6 +253,15 @@ def _capitalise_zones(data: dict[str, Any]) -> dict[str, Any]:
     for section in ("spreads", "validation"):
         if isinstance(data.get(section), dict) and "markets" in data[section]:
             data[section] = {**data[section], "markets": upper(data[section]["markets"])}
+    if isinstance(data.get("zones"), dict):
+        data["zones"] = {
+            str(code).strip().upper(): (
+                {**zone, "neighbours": upper(zone["neighbours"])}
+                if isinstance(zone, dict) and "neighbours" in zone
+                else zone
+            )
+            for code, zone in data["zones"].items()
+        }
     entsoe = data.get("entsoe")
     if isinstance(entsoe, dict) and isinstance(entsoe.get("zones"), dict):
         zones = {str(k).strip().upper(): v for k, v in entsoe["zones"].items()}

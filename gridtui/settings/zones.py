@@ -1,0 +1,61 @@
+"""``[zones.<CODE>]``: bidding zones added to or changed in the built-in table.
+
+:data:`engine.market.zones.ZONES` knows the ENTSO-E bidding zones; one config
+line adds another or changes one (``[zones.XK] eic = "10Y1001C--00100H"``,
+``region = "SEE"``, ``neighbours = ["RS"]``). The older ``[entsoe.zones] XX =
+"10Y..."`` still works and sets only the EIC code. :func:`zone_table` is the one
+place the two are merged; ``gridtui.wiring`` hands the result to the feeds, the
+spread engine and the strategies.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from engine.market.zones import ZoneOverride, ZoneTable
+
+if TYPE_CHECKING:
+    from gridtui.settings.loader import Settings
+
+
+class ZoneSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One ``[zones.<CODE>]`` table. Fields left out keep the built-in value.
+
+    Attributes:
+        eic: the ENTSO-E EIC area code (required for a zone gridtui does not know).
+        name: a display name.
+        region: one of CWE, CEE, Nordic, Baltic, Italy, Iberia, SEE, GB/IE: the
+            simulator's default profile and the TUI's grouping.
+        time_zone: an IANA time zone, e.g. ``Europe/Zurich``.
+        neighbours: the zones it has an interconnector with (replaces the
+            built-in list; the reverse borders follow). Spreads are watched on
+            every pair, but rights and arbitrage trade only on these borders.
+    """
+
+    eic: str | None = None
+    name: str | None = None
+    region: str | None = None
+    time_zone: str | None = None
+    neighbours: tuple[str, ...] | None = None
+
+
+def zone_table(settings: Settings) -> ZoneTable:
+    """The built-in zones with ``[entsoe.zones]`` and then ``[zones.<CODE>]`` applied.
+
+    Raises:
+        ValueError: a new zone without an EIC code, an unknown region, time
+            zone or neighbour; the message names ``zones.<CODE>``.
+    """
+    overrides = {code: ZoneOverride(eic=eic) for code, eic in settings.entsoe.zones.items()}
+    for code, zone in settings.zones.items():
+        earlier = overrides.get(code)
+        overrides[code] = ZoneOverride(
+            eic=zone.eic or (earlier.eic if earlier else None),
+            name=zone.name,
+            region=zone.region,
+            time_zone=zone.time_zone,
+            neighbours=zone.neighbours,
+        )
+    return ZoneTable(overrides)

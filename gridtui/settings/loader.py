@@ -36,7 +36,7 @@ from gridtui.settings.daemon import AlertSettings, ApiSettings
 from gridtui.settings.data import BusSettings, EntsoeSettings, FeedSettings, StoreSettings
 from gridtui.settings.explain import check, check_markets, explain, source_of
 from gridtui.settings.interface import KeySettings, LogSettings, UiSettings
-from gridtui.settings.zones import ZoneSettings, zone_table
+from gridtui.settings.zones import BORDER_SETTINGS, ZoneSettings, with_zone_borders, zone_table
 
 DEFAULT_MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")
 ENV_PREFIX = "GRIDTUI_"
@@ -234,7 +234,17 @@ def load_settings(
         zone_table(settings)
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
-    return settings
+    given = [path for path in BORDER_SETTINGS if _has_path(data, path)]
+    return with_zone_borders(settings, given)
+
+
+def _has_path(data: Mapping[str, Any], path: tuple[str, ...]) -> bool:
+    node: Any = data
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return False
+        node = node[key]
+    return True
 
 
 def _capitalise_zones(data: dict[str, Any]) -> dict[str, Any]:

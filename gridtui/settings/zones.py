@@ -10,11 +10,13 @@ spread engine and the strategies.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Final
 
 import msgspec
 
 from engine.market.zones import ZoneOverride, ZoneTable
+from engine.spreads.transmission import TransmissionConfig
 
 if TYPE_CHECKING:
     from gridtui.settings.loader import Settings
@@ -59,3 +61,49 @@ def zone_table(settings: Settings) -> ZoneTable:
             neighbours=zone.neighbours,
         )
     return ZoneTable(overrides)
+
+
+# The two places a set of interconnectors is configured (the spread engine's rights
+# column and the arbitrage strategy), as paths into the raw settings.
+BORDER_SETTINGS: Final = (
+    ("spreads", "transmission", "borders"),
+    ("strategies", "arbitrage", "transmission", "borders"),
+)
+
+
+def with_zone_borders(settings: Settings, given: Collection[tuple[str, ...]]) -> Settings:
+    """``settings`` whose interconnector lists also hold the real borders of every
+    configured zone, for each list of :data:`BORDER_SETTINGS` not in ``given``.
+
+    The built-in list covers the six default markets; a zone added to ``markets``
+    (CH) brings its borders with the other configured markets (DE-CH, FR-CH, AT-CH)
+    so rights are priced and arbitrage trades there, and only there.
+    """
+    table = zone_table(settings)
+
+    def extend(transmission: TransmissionConfig, markets: Sequence[str]) -> TransmissionConfig:
+        position = {market: index for index, market in enumerate(markets)}
+        missing = [
+            f"{a}-{b}"
+            for a, b in table.borders(markets)
+            if position[a] < position[b] and not transmission.has_border(a, b)
+        ]
+        if not missing:
+            return transmission
+        return msgspec.structs.replace(transmission, borders=(*transmission.borders, *missing))
+
+    spreads = settings.spreads
+    if BORDER_SETTINGS[0] not in given and spreads.transmission is not None:
+        spreads = msgspec.structs.replace(
+            spreads, transmission=extend(spreads.transmission, spreads.markets)
+        )
+    strategies = settings.strategies
+    if BORDER_SETTINGS[1] not in given:
+        arbitrage = strategies.arbitrage
+        strategies = msgspec.structs.replace(
+            strategies,
+            arbitrage=msgspec.structs.replace(
+                arbitrage, transmission=extend(arbitrage.transmission, settings.markets)
+            ),
+        )
+    return msgspec.structs.replace(settings, spreads=spreads, strategies=strategies)

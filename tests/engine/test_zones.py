@@ -12,6 +12,7 @@ from engine.market.zones import (
     ZoneOverride,
     ZoneTable,
 )
+from engine.spreads.transmission import parse_direction
 
 
 def test_the_table_covers_the_european_bidding_zones_with_unique_eic_codes():
@@ -87,3 +88,11 @@ def test_bad_lines_name_the_setting_the_value_and_what_is_accepted(overrides, wo
 def test_an_unknown_market_names_the_config_line_that_adds_it():
     with pytest.raises(UnknownZoneError, match=r'\[zones.QQ\] eic = "10Y'):
         ZoneTable().eic_codes(["DE", "QQ"])
+
+
+def test_border_keys_cut_between_two_zones_even_with_hyphens_in_their_codes():
+    assert parse_direction("IT-NORD-FR") == ("IT-NORD", "FR")
+    assert parse_direction("IT-CSUD-IT-SARD") == ("IT-CSUD", "IT-SARD")
+    assert parse_direction("DE-XX") == ("DE", "XX")  # a configured zone outside the table
+    with pytest.raises(ValueError, match="FROM-TO"):
+        parse_direction("A-B-C")

@@ -42,6 +42,7 @@ from gridtui.client.protocol import (
     forecasters_of,
 )
 from gridtui.settings.loader import Settings
+from gridtui.settings.zones import regions_of
 from gridtui.wiring import build_runtime
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class InProcessClient:
             clock=clock_mode(self.runtime.clock, feed),
             markets=self.settings.markets,
             forecasters=forecasters_of(self.runtime.kernel.components),
+            regions=regions_of(self.settings),
         )
 
     async def start(self) -> None:

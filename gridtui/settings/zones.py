@@ -63,6 +63,12 @@ def zone_table(settings: Settings) -> ZoneTable:
     return ZoneTable(overrides)
 
 
+def regions_of(settings: Settings) -> dict[str, str]:
+    """Market → region for the configured markets (a code in no table has none)."""
+    table = zone_table(settings)
+    return {m: region for m in settings.markets if (region := table.region(m)) is not None}
+
+
 # The two places a set of interconnectors is configured (the spread engine's rights
 # column and the arbitrage strategy), as paths into the raw settings.
 BORDER_SETTINGS: Final = (

@@ -96,6 +96,7 @@ class GridApp(App[int]):
             clock_mode=info.clock,
             market_timezone=self.ui.market_timezone,
             strategy_keys=self.keys.strategies[:STRATEGY_SLOTS],
+            regions=info.regions,
         )
         self.paused = False
         self.frames_applied = 0

@@ -330,6 +330,9 @@ class GridApp(App[int]):
     def action_zoom(self) -> None:
         self.dashboard.toggle_zoom()
 
+    def action_toggle_grid(self) -> None:
+        self.dashboard.toggle_price_grid()
+
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 

@@ -15,6 +15,7 @@ from engine.market.zones import ZONES
 from gridtui.client.in_process import InProcessClient
 from gridtui.settings.loader import load_settings
 from gridtui.tui.app import GridApp
+from gridtui.tui.widgets.price_grid import PriceGrid
 from gridtui.tui.widgets.price_table import GROUP_PREFIX, PriceTable
 from gridtui.tui.widgets.spread_table import MORE_KEY, SpreadTable
 from gridtui.wiring import build_runtime
@@ -59,6 +60,21 @@ async def test_forty_markets_group_by_region_filter_by_region_and_cap_the_spread
         assert len(spreads.row_keys) == SpreadTable.MAX_ROWS + 1
         assert spreads.row_keys[-1] == MORE_KEY
         assert spreads.cell_text(MORE_KEY, "pair") == f"+{780 - SpreadTable.MAX_ROWS}"
+
+        # The compact grid: every market in a few lines, a block per region.
+        grid = app.dashboard.query_one(PriceGrid)
+        assert not grid.display
+        await pilot.press("m")
+        await pilot.pause(0.2)
+        assert grid.display and not prices.display
+        lines = grid.render().plain.splitlines()
+        assert len(lines) < 20  # 40 markets, where the table needs 48 rows
+        assert sum(line.startswith("Nordic") for line in lines) == 1
+        cells = {word for line in lines for word in line.split()}
+        assert set(FORTY) <= cells
+        await pilot.press("m")
+        await pilot.pause(0.2)
+        assert prices.display and not grid.display
 
         await pilot.press("slash", *"nordic", "enter")
         await until(pilot, lambda: app.dashboard.market_filter == ("NORDIC",))

@@ -38,6 +38,7 @@ from gridtui.tui.widgets.market_filter import MarketFilter
 from gridtui.tui.widgets.notice_area import Notice, NoticeArea
 from gridtui.tui.widgets.pane import Pane
 from gridtui.tui.widgets.pane_tabs import PaneTabs
+from gridtui.tui.widgets.price_grid import PriceGrid
 from gridtui.tui.widgets.price_table import GROUP_PREFIX, PriceTable
 from gridtui.tui.widgets.spread_table import SpreadTable
 from gridtui.tui.widgets.status_bar import StatusBar
@@ -118,6 +119,7 @@ class DashboardScreen(Screen[None]):
         self.query_one(StrategyTable).slot_keys = self._strategy_keys
         for table in self.query(MarketFilteredTable):
             table.regions = self._regions
+        self.query_one(PriceGrid).regions = self._regions
         self.layout_mode = layout_for(self.size.width, self.size.height)
         self.watch_current_pane(self.current_pane)
         self.focus_pane(self.current_pane)
@@ -150,10 +152,15 @@ class DashboardScreen(Screen[None]):
     def watch_market_filter(self, terms: tuple[str, ...]) -> None:
         self.query_one(StatusBar).market_filter = terms
         self.query_one(PriceTable).market_filter = terms
+        self.query_one(PriceGrid).market_filter = terms
         self.query_one(SpreadTable).market_filter = terms
         self.query_one(BatteryTable).market_filter = terms
         self.query_one(FundamentalsTable).market_filter = terms
         self.query_one(FeedMarketTable).market_filter = terms
+
+    def toggle_price_grid(self) -> None:
+        """Swap the Prices pane's table for the compact grid of every market, and back."""
+        self.pane("prices").toggle_class("-grid")
 
     def watch_selected_market(self) -> None:
         self._update_chart()

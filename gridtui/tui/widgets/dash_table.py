@@ -317,11 +317,7 @@ class MarketFilteredTable(DashTable):
 
     def passes(self, market: str) -> bool:
         """Whether ``market`` passes the filter, by its code or its region."""
-        terms = self.market_filter
-        if not terms or fmt.market_matches(market, terms):
-            return True
-        region = self.regions.get(market)
-        return region is not None and region.upper() in terms
+        return fmt.zone_matches(market, self.regions.get(market), self.market_filter)
 
     def watch_market_filter(self) -> None:
         self.rebuild()

@@ -33,6 +33,7 @@ from engine.strategies.battery import BatteryStrategyConfig
 from engine.strategies.config import ManagerConfig
 from engine.strategies.manager import StrategyManager
 from gridtui.settings.loader import Settings, SettingsError, redact_url
+from gridtui.settings.zones import zone_table
 
 if TYPE_CHECKING:
     from engine.battery.fleet import BatteryFleet
@@ -79,6 +80,7 @@ def build_feed(settings: Settings) -> Feed:
                 tick_interval_s=settings.feed.tick_interval_s,
                 start=settings.feed.start,
                 timeline=settings.market,
+                zones=zone_table(settings),
             )
         )
     if kind == "replay":
@@ -149,11 +151,13 @@ def build_clock(settings: Settings) -> Clock:
 
 
 def entsoe_zones(settings: Settings, markets: tuple[str, ...]) -> dict[str, str]:
-    """Market → ENTSO-E EIC code for ``markets``, built-ins plus ``[entsoe.zones]``."""
+    """Market → ENTSO-E EIC code for ``markets``: the zone table with ``[entsoe.zones]``
+    and ``[zones.<CODE>]`` applied."""
     from feeds.entsoe.zones import UnknownZoneError, eic_codes
 
+    table = zone_table(settings)
     try:
-        return eic_codes(markets, settings.entsoe.zones)
+        return eic_codes(markets, {code: table.zone(code).eic for code in table.codes()})
     except UnknownZoneError as exc:
         raise SettingsError(str(exc)) from exc
 

@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from engine.market.zones import ZONES
 from engine.time_us import US_PER_MINUTE, to_us
 
 Direction = tuple[str, str]
@@ -44,7 +45,9 @@ Direction = tuple[str, str]
 
 # The interconnectors between gridtui's six zones; a right exists for both
 # directions of each. Zones without one (AT-FR, FR-NL, GB-DE, GB-AT …) trade
-# only through their neighbours: no right spans a chain of borders.
+# only through their neighbours: no right spans a chain of borders. Other
+# configured zones add their real borders (:mod:`engine.market.zones`) when the
+# settings are loaded, unless ``borders`` is given (gridtui.settings.zones).
 INTERCONNECTORS: Final = (
     "DE-AT",
     "DE-FR",
@@ -90,11 +93,22 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def parse_direction(key: str) -> Direction:
-    """``"DE-FR"`` → ("DE", "FR").
+    """``"DE-FR"`` → ("DE", "FR"); ``"IT-NORD-FR"`` → ("IT-NORD", "FR").
+
+    A zone code may hold a hyphen (the Italian zones), so the key is cut where
+    both sides are zones of :data:`engine.market.zones.ZONES`; a key that no such
+    cut fits is read as two names around its one hyphen.
 
     Raises:
         ValueError: not two different, non-empty market names around one hyphen.
     """
+    known = [
+        (key[:cut], key[cut + 1 :])
+        for cut, char in enumerate(key)
+        if char == "-" and key[:cut] in ZONES and key[cut + 1 :] in ZONES
+    ]
+    if len(known) == 1 and known[0][0] != known[0][1]:
+        return known[0]
     parts = key.split("-")
     if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
         raise ValueError(f"a border direction reads 'FROM-TO' with two markets, got {key!r}")

@@ -1,11 +1,10 @@
 """Which ENTSO-E area a gridtui market is, and what the API's production codes mean.
 
-This module owns the naming tables of the ENTSO-E adapter: market code → EIC
-area code (the six gridtui markets and the neighbours a user is likely to add),
-the borders between them (for flows and transfer capacities), and the psrType
-codes of the generation data. More zones are one config line
-(``[entsoe.zones] ES = "10YES-REE------0"``), never code: every function here
-takes the user's overrides.
+This module is the ENTSO-E adapter's view of :mod:`engine.market.zones` (the one
+zone table: EIC codes and real borders) plus the psrType codes of the generation
+data. More zones are one config line (``[zones.XX] eic = "10Y..."`` or the older
+``[entsoe.zones] XX = "10Y..."``), never code: every function here takes the
+user's overrides or a :class:`~engine.market.zones.ZoneTable` built from them.
 """
 
 from __future__ import annotations
@@ -13,74 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-# The six gridtui markets (DESIGN.md). DE is the DE-LU bidding zone.
-DEFAULT_ZONES: Final[Mapping[str, str]] = {
-    "DE": "10Y1001A1001A82H",
-    "FR": "10YFR-RTE------C",
-    "NL": "10YNL----------L",
-    "BE": "10YBE----------2",
-    "AT": "10YAT-APG------L",
-    "GB": "10YGB----------A",
-}
+from engine.market.zones import DEFAULT_MARKETS, ZONES, ZoneTable
 
-# Bidding zones a user can add by naming the market alone (``markets = [..., "ES"]``),
-# from the API guide's area list.
-KNOWN_ZONES: Final[Mapping[str, str]] = {
-    **DEFAULT_ZONES,
-    "CH": "10YCH-SWISSGRIDZ",
-    "CZ": "10YCZ-CEPS-----N",
-    "DK1": "10YDK-1--------W",
-    "DK2": "10YDK-2--------M",
-    "ES": "10YES-REE------0",
-    "FI": "10YFI-1--------U",
-    "HU": "10YHU-MAVIR----U",
-    "IT-NORD": "10Y1001A1001A73I",
-    "LU": "10YLU-CEGEDEL-NQ",
-    "NO1": "10YNO-1--------2",
-    "NO2": "10YNO-2--------T",
-    "PL": "10YPL-AREA-----S",
-    "PT": "10YPT-REN------W",
-    "SE3": "10Y1001A1001A46L",
-    "SE4": "10Y1001A1001A47J",
-    "SI": "10YSI-ELES-----O",
-    "SK": "10YSK-SEPS-----K",
-}
+# The six gridtui markets (DESIGN.md). DE is the DE-LU bidding zone.
+DEFAULT_ZONES: Final[Mapping[str, str]] = {market: ZONES[market].eic for market in DEFAULT_MARKETS}
+
+# Every bidding zone a user can add by naming the market alone (``markets = [..., "ES"]``):
+# the one table in :mod:`engine.market.zones`.
+KNOWN_ZONES: Final[Mapping[str, str]] = {code: zone.eic for code, zone in ZONES.items()}
 
 # Physical borders between known zones (undirected), for flows (A11) and
 # day-ahead transfer capacity (A61). Only borders with an interconnector.
 NEIGHBOURS: Final[frozenset[frozenset[str]]] = frozenset(
-    frozenset(pair)
-    for pair in (
-        ("DE", "FR"),
-        ("DE", "NL"),
-        ("DE", "BE"),
-        ("DE", "AT"),
-        ("DE", "CH"),
-        ("DE", "CZ"),
-        ("DE", "DK1"),
-        ("DE", "DK2"),
-        ("DE", "PL"),
-        ("DE", "NO2"),
-        ("DE", "SE4"),
-        ("FR", "BE"),
-        ("FR", "GB"),
-        ("FR", "ES"),
-        ("FR", "CH"),
-        ("FR", "IT-NORD"),
-        ("NL", "BE"),
-        ("NL", "GB"),
-        ("NL", "NO2"),
-        ("NL", "DK1"),
-        ("BE", "GB"),
-        ("AT", "CH"),
-        ("AT", "CZ"),
-        ("AT", "HU"),
-        ("AT", "SI"),
-        ("AT", "IT-NORD"),
-        ("GB", "NO2"),
-        ("GB", "DK1"),
-        ("ES", "PT"),
-    )
+    frozenset((zone.code, other)) for zone in ZONES.values() for other in zone.neighbours
 )
 
 # psrType codes of "actual generation per production type" (A75).
@@ -138,6 +82,8 @@ def eic_codes(markets: Sequence[str], overrides: Mapping[str, str] | None = None
     return {market: table[market] for market in markets}
 
 
-def borders(markets: Sequence[str]) -> list[tuple[str, str]]:
+def borders(markets: Sequence[str], table: ZoneTable | None = None) -> list[tuple[str, str]]:
     """Both directions of every known border between two of ``markets``."""
+    if table is not None:
+        return table.borders(markets)
     return [(a, b) for a in markets for b in markets if a != b and frozenset((a, b)) in NEIGHBOURS]

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from engine.events import PriceKind
 from engine.market.timeline import MarketTimeline, TimelineConfig
+from engine.market.zones import DEFAULT_TABLE, ZoneTable
 from feeds.mock.auctions import auction_names
 from feeds.mock.model import ModelParams, ZoneProfile
 
@@ -22,7 +23,9 @@ class MockFeedConfig:
     """How the mock market runs. Every field has a default that makes sense live.
 
     Attributes:
-        markets: market codes; unknown ones get a generic profile.
+        markets: market codes; a zone without a hand-made profile gets its
+            region's default (:mod:`feeds.mock.regions`), an unknown code a
+            generic one.
         seed: the whole event sequence follows from seed and start.
         tick_interval_s: simulated seconds between intraday rounds; 0 = as fast as
             possible (see the module docstring).
@@ -42,6 +45,8 @@ class MockFeedConfig:
         intraday_tau_s: memory of the intraday deviation.
         profiles: per-market overrides of ``feeds.mock.model.ZONE_PROFILES``.
         params: overrides of the price model's shared knobs.
+        zones: the bidding zones (region → default profile, real borders →
+            coupling), ``[zones.<CODE>]`` applied.
     """
 
     markets: tuple[str, ...] = ("DE", "FR", "NL", "BE", "AT", "GB")
@@ -60,6 +65,7 @@ class MockFeedConfig:
     intraday_tau_s: float = 1800.0
     profiles: Mapping[str, ZoneProfile] | None = None
     params: ModelParams | None = None
+    zones: ZoneTable = DEFAULT_TABLE
 
     def __post_init__(self) -> None:
         if not self.markets:

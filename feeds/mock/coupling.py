@@ -9,14 +9,14 @@ to be unconstrained merge their two zones.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import combinations
 
 import numpy as np
 import numpy.typing as npt
 
 from feeds.mock.processes import AR1, FloatArray
-from feeds.mock.profiles import BORDER_COUPLING_PROB, ModelParams, ZoneProfile
+from feeds.mock.profiles import BORDER_COUPLING_PROB, ZONE_PROFILES, ModelParams, ZoneProfile
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -32,6 +32,10 @@ class MarketCoupling:
         capacity_rng / border_rng: generators of the capacity process and the
             per-border draws.
         step_h: step length in hours.
+        are_neighbours: whether two markets share an interconnector. A congested
+            step merges two zones only across a real border, except between two
+            hand-profiled zones (:data:`ZONE_PROFILES`): their all-pairs merges
+            are what ``bench/mock_calibration.py`` is calibrated on. None: all pairs.
     """
 
     def __init__(
@@ -43,6 +47,7 @@ class MarketCoupling:
         capacity_rng: np.random.Generator,
         border_rng: np.random.Generator,
         step_h: float,
+        are_neighbours: Callable[[str, str], bool] | None = None,
     ) -> None:
         p = self.params = params
         self._load_mean = load_mean
@@ -64,7 +69,11 @@ class MarketCoupling:
         self._borders: list[tuple[int, int, float]] = []
         for members in self._clusters:
             for a, b in combinations(members, 2):
-                pair = frozenset((markets[a], markets[b]))
+                market_a, market_b = markets[a], markets[b]
+                hand_made = market_a in ZONE_PROFILES and market_b in ZONE_PROFILES
+                if not hand_made and are_neighbours and not are_neighbours(market_a, market_b):
+                    continue
+                pair = frozenset((market_a, market_b))
                 prob = BORDER_COUPLING_PROB.get(pair, p.border_coupling_default)
                 self._borders.append((a, b, prob))
 

@@ -117,6 +117,7 @@ class _Session:
             step_minutes=15,
             profiles=config.profiles,
             params=config.params,
+            zones=config.zones,
         )
         self._blocks: dict[int, SimBlock] = {}
         self._auction_deviations: dict[int, FloatArray] = {}

@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from engine.market.zones import DEFAULT_TABLE, ZoneTable
 from engine.time_us import EPOCH
 from feeds.mock.coupling import MarketCoupling
 from feeds.mock.fundamentals import ZoneFundamentals, season
@@ -52,6 +53,7 @@ from feeds.mock.profiles import (
     ZoneProfile,
     profile_for,
 )
+from feeds.mock.regions import zone_profile
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -105,12 +107,15 @@ class MarketModel:
     """A stateful simulator that hands out consecutive blocks of steps.
 
     Args:
-        markets: market codes; unknown codes get :data:`GENERIC_PROFILE`.
+        markets: market codes; a zone of ``zones`` without a hand-made profile gets
+            its region's default (:mod:`feeds.mock.regions`), a code in no
+            table :data:`GENERIC_PROFILE`.
         seed: the whole realisation follows from it.
         start: first step, tz-aware, aligned to ``step_minutes``.
         step_minutes: 15 for quarter-hours, 60 for hourly series.
         profiles: per-market overrides of :data:`ZONE_PROFILES`.
         params: shared knobs (:class:`ModelParams`).
+        zones: the zone table (regions and real borders) with the user's lines.
     """
 
     def __init__(
@@ -122,6 +127,7 @@ class MarketModel:
         step_minutes: int = 15,
         profiles: Mapping[str, ZoneProfile] | None = None,
         params: ModelParams | None = None,
+        zones: ZoneTable = DEFAULT_TABLE,
     ) -> None:
         if start.tzinfo is None:
             raise ValueError("MarketModel needs a tz-aware start time")
@@ -138,10 +144,11 @@ class MarketModel:
         self.step_minutes = step_minutes
         self.params = params or ModelParams()
         self._cursor_s = int(start_s)
-        zones = [profile_for(m, profiles) for m in self.markets]
+        table = zones
+        profiled = [zone_profile(m, profiles, table) for m in self.markets]
 
         def column(name: str) -> FloatArray:
-            return np.array([getattr(z, name) for z in zones], dtype=np.float64)
+            return np.array([getattr(z, name) for z in profiled], dtype=np.float64)
 
         self._level = column("price_level")
         self._res_low = column("residual_low_share")
@@ -153,18 +160,25 @@ class MarketModel:
         # One generator per process: adding a market or chunking differently never
         # reshuffles the draws of another process.
         rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
-        self._fundamentals = ZoneFundamentals(zones, p, rngs[0:3], step_h)
+        self._fundamentals = ZoneFundamentals(profiled, p, rngs[0:3], step_h)
         self._load_mean = self._fundamentals.load_mean
         self._fuel_ar = AR1(rngs[3], tau_h=p.fuel_tau_h, step_h=step_h, loadings=[1.0])
         self._noise_ar = AR1(
-            rngs[4], tau_h=p.price_noise_tau_h, step_h=step_h, loadings=[0.0] * len(zones)
+            rngs[4], tau_h=p.price_noise_tau_h, step_h=step_h, loadings=[0.0] * len(profiled)
         )
         self._spike_rng = rngs[5]
         self._basis_ar = AR1(
-            rngs[6], tau_h=p.uncoupled_basis_tau_h, step_h=step_h, loadings=[0.0] * len(zones)
+            rngs[6], tau_h=p.uncoupled_basis_tau_h, step_h=step_h, loadings=[0.0] * len(profiled)
         )
         self._coupling = MarketCoupling(
-            self.markets, zones, p, self._load_mean, rngs[7], rngs[8], step_h
+            self.markets,
+            profiled,
+            p,
+            self._load_mean,
+            rngs[7],
+            rngs[8],
+            step_h,
+            are_neighbours=table.are_neighbours,
         )
 
     @property

@@ -43,6 +43,7 @@ from gridtui.client.protocol import (
     forecasters_of,
 )
 from gridtui.settings.loader import Settings
+from gridtui.settings.zones import regions_of
 from gridtui.wiring import build_runtime
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class InProcessClient:
             clock=clock_mode(self.runtime.clock, feed),
             markets=self.settings.markets,
             forecasters=forecasters_of(self.runtime.kernel.components),
+            regions=regions_of(self.settings),
         )
 
     async def start(self) -> None:

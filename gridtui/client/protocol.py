@@ -56,6 +56,8 @@ class ClientInfo(msgspec.Struct, frozen=True, kw_only=True):
     clock: str  # "live", "sim 360×", "replay 60×": see clock_mode
     markets: tuple[str, ...]
     forecasters: tuple[ForecasterInfo, ...] = ()
+    regions: dict[str, str] = msgspec.field(default_factory=dict)
+    """Market → its region (``CWE``, ``Nordic``, …): the dashboard groups and filters by it."""
 
 
 def clock_mode(clock: Clock, feed: str) -> str:

@@ -154,6 +154,7 @@ class RemoteClient:
             clock=info.clock,
             markets=tuple(info.markets),
             forecasters=tuple(info.forecasters),
+            regions=dict(info.regions),
         )
         self._costs = {
             (c.from_market, c.to_market): c.cost_eur_mwh for c in info.transmission_costs

@@ -72,6 +72,7 @@ class EngineInfo(msgspec.Struct):
     markets: list[str]
     transmission_costs: list[TransmissionCost]
     forecasters: list[ForecasterInfo] = msgspec.field(default_factory=list)
+    regions: dict[str, str] = msgspec.field(default_factory=dict)  # absent from older daemons
 
 
 class Prices(msgspec.Struct):

@@ -36,10 +36,11 @@ from feeds.entsoe.backfill import (
 )
 from feeds.entsoe.client import EntsoeClient
 from feeds.entsoe.errors import EntsoeAuthError
-from feeds.entsoe.zones import borders, zone_table
+from feeds.entsoe.zones import borders
 from gridtui.commands.common import add_common, put
 from gridtui.days import day_arg
 from gridtui.settings.loader import Settings, SettingsError
+from gridtui.settings.zones import zone_table
 from gridtui.wiring import build_entsoe_client, build_store, entsoe_zones
 
 HELP = """\
@@ -139,11 +140,13 @@ def _options(
     if args.chunk_days < 1 or args.concurrency < 1:
         raise SettingsError("--chunk-days and --concurrency must be at least 1")
     markets = list(settings.markets)
-    table = zone_table(settings.entsoe.zones)
+    table = zone_table(settings)
     if args.borders:
-        pairs = [parse_border(b.strip(), list(table)) for b in args.borders.split(",") if b.strip()]
+        pairs = [
+            parse_border(b.strip(), table.codes()) for b in args.borders.split(",") if b.strip()
+        ]
     else:
-        pairs = borders(markets)
+        pairs = borders(markets, table)
     needed = tuple(dict.fromkeys([*markets, *(m for pair in pairs for m in pair)]))
     zones = entsoe_zones(settings, needed)
     start = args.start

@@ -376,6 +376,7 @@ class EngineInfo(msgspec.Struct, kw_only=True):
     components: list[str]
     version: str
     forecasters: list[ForecasterInfo] = msgspec.field(default_factory=list)
+    regions: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class Alerts(msgspec.Struct, kw_only=True):

@@ -142,7 +142,8 @@ def check_markets(data: Mapping[str, Any], source: Any) -> str | None:
     """Every market is a zone gridtui knows, named once; None when all is well.
 
     The one list of zones is :func:`feeds.entsoe.zones.zone_table` plus what
-    ``[entsoe.zones]`` adds (a zone is one entry with its EIC code). Runs on the
+    ``[entsoe.zones]`` and ``[zones.<CODE>]`` add (a zone is one entry with its
+    EIC code). Runs on the
     merged raw data, before the sections copy the list (so the error names
     ``markets`` and its source, not a section); wrong types are msgspec's to report.
     """
@@ -159,6 +160,9 @@ def check_markets(data: Mapping[str, Any], source: Any) -> str | None:
     if twice:
         return f"{origin}: markets = {shown}: {', '.join(twice)} is listed twice; name each once"
     known = zone_table({str(k): str(v) for k, v in zones.items()})
+    added = data.get("zones")
+    if isinstance(added, Mapping):  # [zones.XX] eic = ...: checked when the table is built
+        known.update({str(code): "" for code in added if str(code) not in known})
     unknown = [m for m in markets if m not in known]
     if not unknown:
         return None
@@ -166,8 +170,9 @@ def check_markets(data: Mapping[str, Any], source: Any) -> str | None:
     return (
         f"{origin}: markets = {shown}: unknown market{'s' if len(unknown) > 1 else ''} "
         f"{', '.join(unknown)}; known zones: {', '.join(sorted(known))}. To add a zone, give "
-        f'its ENTSO-E EIC code in the config: [entsoe.zones] {example} = "10Y..." '
-        f"(or GRIDTUI_ENTSOE_ZONES='{{{example} = \"10Y...\"}}')"
+        f'its ENTSO-E EIC code in the config: [zones.{example}] eic = "10Y..." (or '
+        f'[entsoe.zones] {example} = "10Y...", '
+        f"GRIDTUI_ENTSOE_ZONES='{{{example} = \"10Y...\"}}')"
     )
 
 

@@ -71,6 +71,8 @@ class KeySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
         cancel: disarm an armed toggle.
         zoom: maximise the focused pane / restore the layout.
         theme: switch between the dark and the light theme.
+        grid: the Prices pane as a compact grid of every market, by region
+            (for many zones), and back to the table.
         rewind: rewind the dashboard to the engine's present (the flight recorder),
             and back to live.
         rewind_tick_back / rewind_tick_forward: one recorded tick back / forward.
@@ -94,6 +96,7 @@ class KeySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     cancel: str = "escape"
     zoom: str = "z"
     theme: str = "t"
+    grid: str = "m"
     rewind: str = "r"
     rewind_tick_back: str = "comma"
     rewind_tick_forward: str = "full_stop"

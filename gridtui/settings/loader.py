@@ -37,6 +37,7 @@ from gridtui.settings.daemon import AlertSettings, ApiSettings
 from gridtui.settings.data import BusSettings, EntsoeSettings, FeedSettings, StoreSettings
 from gridtui.settings.explain import check, check_markets, explain, source_of
 from gridtui.settings.interface import KeySettings, LogSettings, UiSettings
+from gridtui.settings.zones import BORDER_SETTINGS, ZoneSettings, with_zone_borders, zone_table
 
 DEFAULT_MARKETS = ("DE", "FR", "NL", "BE", "AT", "GB")
 ENV_PREFIX = "GRIDTUI_"
@@ -85,6 +86,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     market: TimelineConfig = TimelineConfig()
     recorder: RetentionConfig = RetentionConfig()
     cockpit: CockpitConfig = CockpitConfig()
+    zones: dict[str, ZoneSettings] = msgspec.field(default_factory=dict)
 
     def sqlite_path(self) -> Path:
         """The SQLite file ``store.url`` names (``sqlite`` alone: in the data dir)."""
@@ -230,13 +232,27 @@ def load_settings(
         ) from exc
     if (problem := check(settings, source)) is not None:
         raise SettingsError(problem)
-    return settings
+    try:
+        zone_table(settings)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+    given = [path for path in BORDER_SETTINGS if _has_path(data, path)]
+    return with_zone_borders(settings, given)
+
+
+def _has_path(data: Mapping[str, Any], path: tuple[str, ...]) -> bool:
+    node: Any = data
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return False
+        node = node[key]
+    return True
 
 
 def _capitalise_zones(data: dict[str, Any]) -> dict[str, Any]:
     """Market codes in capitals, as the zone table names them: ``de,fr`` is DE, FR.
 
-    The top-level list, each section's own list and the ``[entsoe.zones]`` keys;
+    The top-level list, each section's own list, the ``[zones]`` and ``[entsoe.zones]`` keys;
     everything else is left as given (a new dict, the sources stay as read).
     """
 
@@ -249,6 +265,15 @@ def _capitalise_zones(data: dict[str, Any]) -> dict[str, Any]:
     for section in ("spreads", "validation"):
         if isinstance(data.get(section), dict) and "markets" in data[section]:
             data[section] = {**data[section], "markets": upper(data[section]["markets"])}
+    if isinstance(data.get("zones"), dict):
+        data["zones"] = {
+            str(code).strip().upper(): (
+                {**zone, "neighbours": upper(zone["neighbours"])}
+                if isinstance(zone, dict) and "neighbours" in zone
+                else zone
+            )
+            for code, zone in data["zones"].items()
+        }
     entsoe = data.get("entsoe")
     if isinstance(entsoe, dict) and isinstance(entsoe.get("zones"), dict):
         zones = {str(k).strip().upper(): v for k, v in entsoe["zones"].items()}

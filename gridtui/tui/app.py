@@ -97,6 +97,7 @@ class GridApp(App[int]):
             clock_mode=info.clock,
             market_timezone=self.ui.market_timezone,
             strategy_keys=self.keys.strategies[:STRATEGY_SLOTS],
+            regions=info.regions,
         )
         self.paused = False
         self.frames_applied = 0
@@ -332,6 +333,9 @@ class GridApp(App[int]):
 
     def action_zoom(self) -> None:
         self.dashboard.toggle_zoom()
+
+    def action_toggle_grid(self) -> None:
+        self.dashboard.toggle_price_grid()
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

@@ -37,6 +37,9 @@ COMMANDS: Final = (
     Command("kill_switch", "kill_switch", "Kill all", "Kill switch: stop every strategy at once"),
     Command("zoom", "zoom", "Zoom", "Maximise the current pane / restore the layout"),
     Command("theme", "toggle_theme", "Theme", "Switch between dark and light theme"),
+    Command(
+        "grid", "toggle_grid", "Grid", "Prices: a compact grid of every market / the table", False
+    ),
     Command("rewind", "rewind", "Rewind", "Rewind to the present (flight recorder) / back to live"),
     Command("rewind_tick_back", "rewind_tick_back", "Tick back", "Rewind: one tick back", False),
     Command("rewind_tick_forward", "rewind_tick_forward", "Tick on", "Rewind: one tick on", False),

@@ -27,6 +27,7 @@ from gridtui.tui.widgets.fundamentals_chart import FundamentalsChart
 from gridtui.tui.widgets.fundamentals_table import FundamentalsTable
 from gridtui.tui.widgets.ledger_table import LedgerTable
 from gridtui.tui.widgets.price_chart import PriceChart
+from gridtui.tui.widgets.price_grid import PriceGrid
 from gridtui.tui.widgets.price_table import PriceTable
 from gridtui.tui.widgets.spread_table import SpreadTable
 from gridtui.tui.widgets.strategy_table import StrategyTable
@@ -63,6 +64,7 @@ def show_price_chart(pane: Widget, snapshot: DashboardSnapshot, selected: str) -
 
 def _show_prices(pane: Widget, snapshot: DashboardSnapshot, selected: str) -> bool:
     pane.query_one(PriceTable).markets = snapshot.markets
+    pane.query_one(PriceGrid).markets = snapshot.markets
     show_price_chart(pane, snapshot, selected)
     return all(m.price_eur_mwh is None for m in snapshot.markets)
 
@@ -125,6 +127,7 @@ PANES: Final = (
         empty_text="Waiting for the first prices from the feed…",
         body=lambda zone: (
             PriceTable(id="price-table"),
+            PriceGrid(id="price-grid"),
             PriceChart(id="price-chart", market_zone=zone),
         ),
         show=_show_prices,

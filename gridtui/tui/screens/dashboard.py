@@ -14,6 +14,7 @@ Tab / Shift+Tab moving between them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar, Final
 from zoneinfo import ZoneInfo
@@ -31,14 +32,15 @@ from gridtui.tui.panes import PANES, show_fundamentals, show_price_chart
 from gridtui.tui.views import EMPTY_SNAPSHOT, DashboardSnapshot
 from gridtui.tui.widgets.battery_table import BatteryTable
 from gridtui.tui.widgets.cockpit_table import CockpitTable
-from gridtui.tui.widgets.dash_table import DashTable
+from gridtui.tui.widgets.dash_table import DashTable, MarketFilteredTable
 from gridtui.tui.widgets.feed_market_table import FeedMarketTable
 from gridtui.tui.widgets.fundamentals_table import FundamentalsTable
 from gridtui.tui.widgets.market_filter import MarketFilter
 from gridtui.tui.widgets.notice_area import Notice, NoticeArea
 from gridtui.tui.widgets.pane import Pane
 from gridtui.tui.widgets.pane_tabs import PaneTabs
-from gridtui.tui.widgets.price_table import PriceTable
+from gridtui.tui.widgets.price_grid import PriceGrid
+from gridtui.tui.widgets.price_table import GROUP_PREFIX, PriceTable
 from gridtui.tui.widgets.spread_table import SpreadTable
 from gridtui.tui.widgets.status_bar import StatusBar
 from gridtui.tui.widgets.strategy_table import StrategyTable
@@ -84,8 +86,10 @@ class DashboardScreen(Screen[None]):
         clock_mode: str = "live",
         market_timezone: str = "Europe/Brussels",
         strategy_keys: tuple[str, ...] = (),
+        regions: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
+        self._regions = dict(regions or {})
         self._store = store
         self._bus = bus
         self._clock_mode = clock_mode
@@ -114,6 +118,9 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(StrategyTable).slot_keys = self._strategy_keys
+        for table in self.query(MarketFilteredTable):
+            table.regions = self._regions
+        self.query_one(PriceGrid).regions = self._regions
         self.layout_mode = layout_for(self.size.width, self.size.height)
         self.watch_current_pane(self.current_pane)
         self.focus_pane(self.current_pane)
@@ -146,11 +153,16 @@ class DashboardScreen(Screen[None]):
     def watch_market_filter(self, terms: tuple[str, ...]) -> None:
         self.query_one(StatusBar).market_filter = terms
         self.query_one(PriceTable).market_filter = terms
+        self.query_one(PriceGrid).market_filter = terms
         self.query_one(SpreadTable).market_filter = terms
         self.query_one(BatteryTable).market_filter = terms
         self.query_one(FundamentalsTable).market_filter = terms
         self.query_one(FeedMarketTable).market_filter = terms
         self.query_one(CockpitTable).market_filter = terms
+
+    def toggle_price_grid(self) -> None:
+        """Swap the Prices pane's table for the compact grid of every market, and back."""
+        self.pane("prices").toggle_class("-grid")
 
     def watch_selected_market(self) -> None:
         self._update_chart()
@@ -181,7 +193,8 @@ class DashboardScreen(Screen[None]):
 
     @on(DashTable.RowHighlighted, "#price-table")
     def _market_highlighted(self, event: DashTable.RowHighlighted) -> None:
-        self.selected_market = event.key
+        if not event.key.startswith(GROUP_PREFIX):  # a region's header row: keep the chart
+            self.selected_market = event.key
 
     @on(DashTable.RowHighlighted, "#fundamentals-table")
     def _fundamentals_highlighted(self, _event: DashTable.RowHighlighted) -> None:

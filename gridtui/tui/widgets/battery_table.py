@@ -40,7 +40,7 @@ class BatteryTable(MarketFilteredTable):
         palette = self.palette
         rows: list[Row] = []
         for view in self.batteries:
-            if not fmt.market_matches(view.market, self.market_filter):
+            if not self.passes(view.market):
                 continue
             label, tone = MODES.get(view.mode, (view.mode, "muted"))
             mode_style = {"good": palette.good, "warn": palette.warn, "muted": "dim"}[tone]

@@ -90,7 +90,7 @@ class CockpitTable(MarketFilteredTable):
     def build_rows(self) -> list[Row]:
         rows: list[Row] = []
         for view in self.gates:
-            if not fmt.market_matches(view.market, self.market_filter):
+            if not self.passes(view.market):
                 continue
             soon = view.seconds_to_gate < 3600
             rows.append(

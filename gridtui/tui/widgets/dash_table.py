@@ -16,7 +16,7 @@ the cursor stays on its row when the order changes. Subclasses declare
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -29,6 +29,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from gridtui.tui.widgets import formatting as fmt
 from gridtui.tui.widgets.formatting import Palette
 
 Cell = str | Text
@@ -304,9 +305,19 @@ class DashTable(ScrollView, can_focus=True):
 
 
 class MarketFilteredTable(DashTable):
-    """A DashTable whose rows follow the dashboard's market filter (``/``)."""
+    """A DashTable whose rows follow the dashboard's market filter (``/``).
+
+    A filter term keeps the markets whose code starts with it (``IT`` keeps the
+    Italian zones) or whose region it names in full (``nordic``, ``cwe``):
+    ``regions`` maps market → region, set once by the screen.
+    """
 
     market_filter: reactive[tuple[str, ...]] = reactive((), init=False)
+    regions: Mapping[str, str] = {}
+
+    def passes(self, market: str) -> bool:
+        """Whether ``market`` passes the filter, by its code or its region."""
+        return fmt.zone_matches(market, self.regions.get(market), self.market_filter)
 
     def watch_market_filter(self) -> None:
         self.rebuild()

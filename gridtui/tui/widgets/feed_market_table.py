@@ -31,7 +31,7 @@ class FeedMarketTable(MarketFilteredTable):
         palette = self.palette
         rows: list[Row] = []
         for view in self.markets:
-            if not fmt.market_matches(view.market, self.market_filter):
+            if not self.passes(view.market):
                 continue
             if view.last_tick_age_s is None:
                 age = Text(fmt.DASH, style="dim")

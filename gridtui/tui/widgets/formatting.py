@@ -191,6 +191,14 @@ def market_matches(market: str, market_filter: Sequence[str]) -> bool:
     return any(name.startswith(term) for term in market_filter)
 
 
+def zone_matches(market: str, region: str | None, market_filter: Sequence[str]) -> bool:
+    """A market passes when its code starts with a term or a term names its region
+    in full (``nordic``, ``cwe``, ``gb/ie``; case-blind)."""
+    if market_matches(market, market_filter):
+        return True
+    return region is not None and region.upper() in market_filter
+
+
 def literal_markup(text: str) -> str:
     """``text`` as Textual content markup that shows exactly ``text``.
 

@@ -46,7 +46,7 @@ class FundamentalsTable(MarketFilteredTable):
         palette = self.palette
         rows: list[Row] = []
         for view in self.fundamentals:
-            if not fmt.market_matches(view.market, self.market_filter):
+            if not self.passes(view.market):
                 continue
             muted = "dim" if view.load_mw is None else ""
             share = "—" if view.strategy_share is None else f"{view.strategy_share:.0%}"

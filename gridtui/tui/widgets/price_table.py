@@ -17,6 +17,9 @@ from gridtui.tui.views import MarketView
 from gridtui.tui.widgets import formatting as fmt
 from gridtui.tui.widgets.dash_table import MarketFilteredTable, Row
 
+GROUP_PREFIX = "§"
+"""Region header rows are keyed ``§Nordic``: no market code starts with ``§``."""
+
 
 class PriceTable(MarketFilteredTable):
     """The Prices pane's table: each market's price, change, forecast and age."""
@@ -38,17 +41,43 @@ class PriceTable(MarketFilteredTable):
     # price and age stay.
     DROP_ORDER = ("trend", "ahead", "forecast", "day_ahead", "change")
 
+    # From this many markets on, rows are grouped by region under a header row
+    # (the six default markets read better as one plain list).
+    GROUP_FROM = 9
+
     markets: reactive[tuple[MarketView, ...]] = reactive((), init=False)
 
     def watch_markets(self) -> None:
+        # Zone codes such as IT-NORD are wider than the three cells DE needs.
+        widest = max((len(view.market) for view in self.markets), default=0)
+        if self._grouped():
+            widest = max(widest, *(len(region) for region in self.regions.values()))
+        self.widen_column("market", widest)
         self.rebuild()
+
+    def _grouped(self) -> bool:
+        return len(self.markets) >= self.GROUP_FROM and bool(self.regions)
+
+    def _in_groups(self) -> list[MarketView]:
+        """The markets in region order (each region where its first market is listed)."""
+        order: dict[str, int] = {}
+        for view in self.markets:
+            order.setdefault(self.regions.get(view.market, ""), len(order))
+        return sorted(self.markets, key=lambda view: order[self.regions.get(view.market, "")])
 
     def build_rows(self) -> list[Row]:
         palette = self.palette
         rows: list[Row] = []
-        for view in self.markets:
-            if not fmt.market_matches(view.market, self.market_filter):
+        grouped = self._grouped()
+        region_shown: str | None = None
+        for view in self._in_groups() if grouped else self.markets:
+            if not self.passes(view.market):
                 continue
+            region = self.regions.get(view.market, "other")
+            if grouped and region != region_shown:
+                region_shown = region
+                header = Text(region, style=f"bold {palette.accent}")
+                rows.append((GROUP_PREFIX + region, (header, *([""] * (len(self.COLUMNS) - 1)))))
             muted = "dim" if view.stale or view.price_eur_mwh is None else ""
             change = view.change_1h_eur_mwh
             change_style = (

@@ -19,6 +19,9 @@ from gridtui.tui.views import SpreadView
 from gridtui.tui.widgets import formatting as fmt
 from gridtui.tui.widgets.dash_table import MarketFilteredTable, Row
 
+MORE_KEY = "…more"
+"""The key of the last row when pairs are left out (no pair key has an ellipsis)."""
+
 
 class SpreadTable(MarketFilteredTable):
     """The Spreads pane's table: every pair of markets, best net opportunity first."""
@@ -39,6 +42,12 @@ class SpreadTable(MarketFilteredTable):
     # then congestion (it goes to the TSOs); the pair, the net and €/h always show.
     DROP_ORDER = ("right", "cost", "buy", "sell", "spread", "net_right", "open")
 
+    # 40 zones make 780 pairs: building every row each frame costs ~60 ms of the
+    # event loop (bench/tui_latency.py --zones 40), and nobody reads row 500. The
+    # best MAX_ROWS (the views come best net first) are shown, then one line saying
+    # how many more there are; the market filter (/) reaches any pair.
+    MAX_ROWS = 60
+
     spreads: reactive[tuple[SpreadView, ...]] = reactive((), init=False)
 
     def watch_spreads(self) -> None:
@@ -47,11 +56,14 @@ class SpreadTable(MarketFilteredTable):
     def build_rows(self) -> list[Row]:
         palette = self.palette
         rows: list[Row] = []
+        hidden = 0
         for view in self.spreads:
             if self.market_filter and not (
-                fmt.market_matches(view.buy_market, self.market_filter)
-                or fmt.market_matches(view.sell_market, self.market_filter)
+                self.passes(view.buy_market) or self.passes(view.sell_market)
             ):
+                continue
+            if len(rows) >= self.MAX_ROWS:
+                hidden += 1
                 continue
             if view.is_open:
                 style = f"bold {palette.good}"
@@ -93,4 +105,9 @@ class SpreadTable(MarketFilteredTable):
                     ),
                 )
             )
+        if hidden:
+            # Spread over the first cells: each is cut at its column's width.
+            words = (f"+{hidden}", "more pairs", "/ to filter")
+            more = tuple(Text(word, style="dim italic") for word in words)
+            rows.append((MORE_KEY, (*more, *([""] * (len(self.COLUMNS) - len(more))))))
         return rows

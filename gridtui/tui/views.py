@@ -179,6 +179,8 @@ class StrategyView:
     pnl_eur: float
     trades: int
     last_action: str
+    open_mwh: tuple[tuple[str, float], ...] = ()
+    """Net energy held per market, not yet delivered (its positions), in market order."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,6 +129,10 @@ async def test_rewind_shows_the_stored_state_of_every_pane_then_returns_to_live(
         for strategy in snapshot.strategies:
             stored = await newest(store, StrategyStatus, at, strategy=strategy.name)
             assert stored is not None
+            held: dict[str, float] = {}  # its positions then, per market
+            for position in stored.positions:
+                held[position.market] = held.get(position.market, 0.0) + position.net_mwh
+            assert dict(strategy.open_mwh) == {m: v for m, v in held.items() if abs(v) >= 1e-9}
             assert (strategy.state, strategy.pnl_eur, strategy.trades) == (
                 stored.state,
                 stored.pnl_eur,

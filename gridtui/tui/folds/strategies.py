@@ -29,6 +29,14 @@ class StrategyFold:
 
     def views(self) -> tuple[StrategyView, ...]:
         return tuple(
-            StrategyView(s.strategy, s.state, s.pnl_eur, s.trades, s.last_action)
+            StrategyView(s.strategy, s.state, s.pnl_eur, s.trades, s.last_action, _net(s))
             for _, s in sorted(self._strategies.items())
         )
+
+
+def _net(status: StrategyStatus) -> tuple[tuple[str, float], ...]:
+    """The open positions summed per market (long > 0), flat markets left out."""
+    net: dict[str, float] = {}
+    for position in status.positions:
+        net[position.market] = net.get(position.market, 0.0) + position.net_mwh
+    return tuple((market, mwh) for market, mwh in net.items() if abs(mwh) >= 1e-9)

@@ -1,4 +1,4 @@
-"""StrategyTable: name, state, PnL, trades, last action, and the key that toggles it.
+"""StrategyTable: name, state, PnL, trades, open positions, last action, and its toggle key.
 
 A toggle trades, so it is armed first: the armed row reads ``⚠ confirm START``
 (or STOP) with the keys that confirm it, until it is confirmed, cancelled or
@@ -21,6 +21,11 @@ STATES = {
 }
 
 
+def open_positions(net: tuple[tuple[str, float], ...]) -> str:
+    """``DE +2.5 FR −1`` — what a strategy holds per market, not yet delivered."""
+    return " ".join(f"{market} {mwh:+,.1f}".replace("-", "−") for market, mwh in net)
+
+
 class StrategyTable(DashTable):
     """The Strategies pane's table: each strategy's key, state, PnL, trades and last action."""
 
@@ -30,11 +35,12 @@ class StrategyTable(DashTable):
         ("state", "State", 21),  # "⚠ START? 1 or y"; 21 keeps PnL at 120×40
         ("pnl", "PnL €", 10),
         ("trades", "Trades", 6),
+        ("open", "Open MWh", 14),
         ("last", "Last action", 24),
     )
     # Dropped in this order when the pane is narrow; the key, the name and the
     # state (where an armed toggle's prompt shows) always show.
-    DROP_ORDER = ("last", "trades", "pnl")
+    DROP_ORDER = ("last", "open", "trades", "pnl")
 
     strategies: reactive[tuple[StrategyView, ...]] = reactive((), init=False)
     slot_keys: reactive[tuple[str, ...]] = reactive((), init=False)
@@ -79,6 +85,10 @@ class StrategyTable(DashTable):
                             style=palette.good if view.pnl_eur >= 0 else palette.bad,
                         ),
                         Text(f"{view.trades:6d}"),
+                        Text(
+                            open_positions(view.open_mwh) or "—",
+                            style="" if view.open_mwh else "dim",
+                        ),
                         Text(view.last_action, style="dim"),
                     ),
                 )

@@ -72,6 +72,7 @@ class EngineInfo(msgspec.Struct):
     markets: list[str]
     transmission_costs: list[TransmissionCost]
     forecasters: list[ForecasterInfo] = msgspec.field(default_factory=list)
+    node: str = ""  # which daemon node answers (a split deployment), for the status bar
 
 
 class Prices(msgspec.Struct):

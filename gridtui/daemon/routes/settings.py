@@ -86,6 +86,7 @@ async def engine_info(request: web.Request) -> web.Response:
             components=engine.component_names(),
             version=version(),
             forecasters=list(info.forecasters),
+            node=engine.node.describe() if engine.node is not None else "",
         )
     )
 

@@ -129,12 +129,25 @@ class RedisLease:
 
     async def keep(self) -> None:
         """Renew every third of the lease while it is held; raise :class:`LeaseLost` once
-        it is gone, or once renewals failed for a whole lease period."""
+        another node holds it, or once renewals failed (Redis away) for a whole period.
+
+        A lease that lapsed while nobody took it (this process stalled past its
+        period: a long first batch on a busy host) is taken again with ``SET NX``:
+        no other node became active in between, so there is nothing to step down for.
+        """
         loop = asyncio.get_running_loop()
         last_renewed = loop.time()
         while True:
             await asyncio.sleep(self.lease_s / 3)
             if await self.renew():
+                last_renewed = loop.time()
+                continue
+            try:
+                retaken = await self.try_acquire()
+            except RedisError:
+                retaken = False
+            if retaken:
+                log.warning("lease %s lapsed unclaimed (this node stalled); taken again", self.key)
                 last_renewed = loop.time()
                 continue
             holder = await self.holder()

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import AsyncGenerator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from engine.clock import LiveClock
-from engine.events import PriceKind, PriceTick
+from engine.events import Event, PriceKind, PriceTick
 from engine.store.sqlite import SqliteStore
 from gridtui.roles.build import ingest_feed
 from gridtui.roles.catch_up import CatchUpFeed, resume
@@ -40,7 +42,7 @@ async def test_the_feed_resumes_one_step_after_the_store_and_catches_up_at_once(
     assert resumed == last + timedelta(seconds=STEP_S)
 
     stamps: list[datetime] = []
-    stream = feed.stream(LiveClock())
+    stream = cast(AsyncGenerator[Sequence[Event], None], feed.stream(LiveClock()))
     began: float | None = None
     async for batch in stream:
         # From the first batch on (building the simulator takes a moment on a busy host).
@@ -68,7 +70,7 @@ async def test_with_nothing_stored_the_feed_starts_now(tmp_path):
     assert await resume(feed, store, settings.markets) is None
     await store.close()
     before = datetime.now(UTC)
-    stream = feed.stream(LiveClock())
+    stream = cast(AsyncGenerator[Sequence[Event], None], feed.stream(LiveClock()))
     batch = await anext(stream)
     await stream.aclose()
     first = min(e.ts for e in batch if isinstance(e, PriceTick) and e.kind is PriceKind.INTRADAY)

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from engine.bus.memory import MemoryBus
 from engine.clock import SimClock
-from engine.events import ALL_TOPICS, FeedHealth, PriceTick, SpreadOpportunity
+from engine.events import ALL_TOPICS, Event, FeedHealth, PriceTick, SpreadOpportunity
 from engine.runtime import Runtime
 from engine.spreads.engine import SpreadConfig, SpreadEngine
 from engine.store.sqlite import SqliteStore
@@ -19,7 +19,7 @@ from tests.stubs.builders import T0, tick
 from tests.stubs.scripted_feed import ScriptedFeed
 
 
-async def run_kernel(tmp_path, *, forward_input: bool) -> tuple[list, int, int]:
+async def run_kernel(tmp_path, *, forward_input: bool) -> tuple[list[Event], int, int]:
     runtime = Runtime(
         feed=ScriptedFeed([[tick("DE", 60.0), tick("FR", 80.0)], [tick("NL", 61.0, seconds=1)]]),
         clock=SimClock(T0 + timedelta(minutes=5)),

@@ -1,8 +1,8 @@
 """Daemons split by role on the machine's real Redis and PostgreSQL, and an ingest failover.
 
-Five real ``gridtui daemon`` processes share one Redis (a fresh key prefix) and one
+Six real ``gridtui daemon`` processes share one Redis (a fresh key prefix) and one
 PostgreSQL database (a fresh schema): two ``ingest`` nodes (one active, one standby,
-a 2 s lease), one ``analytics`` node and two ``api`` nodes. The simulator ticks every
+a 2 s lease), two ``analytics`` nodes (the same) and two ``api`` nodes. The simulator ticks every
 0.2 s. The test checks:
 
 1. the standby says so in ``/health`` and names the active node;
@@ -12,7 +12,10 @@ a 2 s lease), one ``analytics`` node and two ``api`` nodes. The simulator ticks 
 3. ``kill -9`` of the active ingest: the standby is active within two lease
    periods, and every market's intraday series in the store has no gap wider than
    one tick interval across the takeover (the standby resumed from the last stored
-   instant); both API nodes serve ticks from after the takeover.
+   instant); both API nodes serve ticks from after the takeover;
+4. ``kill -9`` of the active analytics node: its standby (a sixth process) is
+   active within two lease periods and both API nodes serve opportunities it
+   derived after the kill.
 """
 
 from __future__ import annotations
@@ -162,9 +165,14 @@ async def test_split_roles_share_one_state_and_a_standby_ingest_takes_over_witho
             nodes.append(ingest_a)
             await wait_for("ingest-a active", lambda: node_state(ingest_a, "active"), 30, nodes)
             await wait_for("ingest-a storing", lambda: _storing(health, ingest_a), 30, nodes)
-            ingest_b, analytics = start("ingest-b", "ingest"), start("analytics", "analytics")
+            ingest_b, analytics_a = start("ingest-b", "ingest"), start("analytics-a", "analytics")
             api_1, api_2 = start("api-1", "api"), start("api-2", "api")
-            nodes += [ingest_b, analytics, api_1, api_2]
+            nodes += [ingest_b, analytics_a, api_1, api_2]
+            await wait_for(
+                "analytics-a active", lambda: node_state(analytics_a, "active"), 30, nodes
+            )
+            analytics_b = start("analytics-b", "analytics")
+            nodes.append(analytics_b)
             standby = await wait_for(
                 "ingest-b standby", lambda: node_state(ingest_b, "standby"), 30, nodes
             )
@@ -254,7 +262,44 @@ async def test_split_roles_share_one_state_and_a_standby_ingest_takes_over_witho
                 return True
 
             await wait_for("ticks after the takeover on both API nodes", fresh_on_both, 15, nodes)
-            await asyncio.sleep(1.0)
+
+            # The same for the analytics node: its standby resumes the consumer group.
+            await wait_for(
+                "analytics-b standby", lambda: node_state(analytics_b, "standby"), 30, nodes
+            )
+            analytics_a.process.send_signal(signal.SIGKILL)
+            analytics_a.process.wait(10)
+            analytics_killed_at = time.monotonic()
+            analytics_killed_wall = datetime.now(UTC)
+            nodes.remove(analytics_a)
+            await wait_for(
+                "analytics-b takes over",
+                lambda: node_state(analytics_b, "active"),
+                4 * LEASE_S,
+                nodes,
+            )
+            analytics_took_s = time.monotonic() - analytics_killed_at
+            assert analytics_took_s <= 2 * LEASE_S, f"takeover took {analytics_took_s:.2f} s"
+            print(f"analytics takeover after kill -9: {analytics_took_s:.2f} s")
+
+            async def fresh_opportunities_on_both() -> bool:
+                for api in (api_1, api_2):
+                    body = await get(http, f"{api.url}/api/spreads/opportunities")
+                    rows = (body or {}).get("opportunities") or []
+                    if not any(
+                        datetime.fromisoformat(row["timestamp"]) > analytics_killed_wall
+                        for row in rows
+                    ):
+                        return False
+                return True
+
+            await wait_for(
+                "opportunities derived after the analytics takeover",
+                fresh_opportunities_on_both,
+                20,
+                nodes,
+            )
+            await asyncio.sleep(0.5)
         finally:
             for node in nodes:
                 if node.process.poll() is None:

@@ -16,7 +16,7 @@ from engine.runtime import Runtime
 from engine.store.base import StoreError
 from gridtui.commands.common import add_common, put, split_list
 from gridtui.roles.active import run_node
-from gridtui.roles.build import build_role_runtime, node_and_lease
+from gridtui.roles.build import build_role_runtime, lease_watcher, node_and_lease
 from gridtui.roles.lease import LeaseLost
 from gridtui.settings.loader import Settings, SettingsError
 
@@ -273,6 +273,12 @@ async def run_daemon(settings: Settings, duration_s: float | None) -> int:
             await lease.release()
         return 1
     printer = asyncio.create_task(_log_opportunities(runtime), name="opportunity-log")
+    watcher = lease_watcher(settings)
+    leases = (
+        asyncio.create_task(watcher.run(node.active_nodes.update), name="lease-watch")
+        if watcher is not None
+        else None
+    )
     damage: list[str] = []
     watchdog = asyncio.create_task(_stop_on_damage(runtime, damage), name="store-damage")
     log.info(
@@ -297,6 +303,9 @@ async def run_daemon(settings: Settings, duration_s: float | None) -> int:
     finally:
         printer.cancel()
         watchdog.cancel()
+        if leases is not None:
+            leases.cancel()
+            await asyncio.gather(leases, return_exceptions=True)
         if api is not None:
             await api.cleanup()
         await runtime.close()

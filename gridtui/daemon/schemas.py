@@ -128,6 +128,8 @@ class NodeStatus(msgspec.Struct, kw_only=True):
     active_node: str = ""  # the lease holder (ingest, analytics); this node otherwise
     active_since: datetime | None = None
     takeovers: int = 0
+    # Role → the node active for it now (ingest, analytics), on every split-role node.
+    active_nodes: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class Health(msgspec.Struct, kw_only=True):

@@ -29,7 +29,7 @@ from engine.ports import Feed
 from engine.runtime import Runtime
 from feeds.bus import BusFeed
 from gridtui.roles.catch_up import CatchUpFeed
-from gridtui.roles.lease import RedisLease, default_node_id
+from gridtui.roles.lease import LeaseWatcher, RedisLease, default_node_id
 from gridtui.roles.node import LEASED_ROLES, NodeState
 from gridtui.settings.loader import Settings, SettingsError, redact_url
 from gridtui.wiring import (
@@ -132,7 +132,19 @@ def node_and_lease(settings: Settings) -> tuple[NodeState, RedisLease | None]:
     node = NodeState(role=role, node_id=settings.daemon.node_id or default_node_id())
     if role not in LEASED_ROLES:
         return node, None
-    key = f"{settings.bus.prefix}:lease:{role}:{settings.feed.kind}"
+    key = lease_key(settings, role)
     node.lease_key = key
     node.stand_by()
     return node, RedisLease(settings.bus.url, key, node.node_id, settings.daemon.lease_s)
+
+
+def lease_key(settings: Settings, role: str) -> str:
+    return f"{settings.bus.prefix}:lease:{role}:{settings.feed.kind}"
+
+
+def lease_watcher(settings: Settings) -> LeaseWatcher | None:
+    """What tells every split-role node who is active (None for role ``all``)."""
+    if settings.daemon.role == "all":
+        return None
+    keys = {role: lease_key(settings, role) for role in sorted(LEASED_ROLES)}
+    return LeaseWatcher(settings.bus.url, keys, max(0.1, settings.daemon.lease_s / 4))

@@ -25,10 +25,12 @@ another node holds the key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -167,4 +169,38 @@ class RedisLease:
             log.warning("lease %s: release failed (%s); it lapses by itself", self.key, exc)
         finally:
             self.held = False
+            await self._client.aclose()
+
+
+class LeaseWatcher:
+    """Who holds each leased role's lease, read every ``interval_s`` for ``/health``.
+
+    Every split-role node runs one, so any node (an API node too) can say which
+    ingest and which analytics node is active. ``found`` maps role → node id
+    ("" while nobody holds it).
+    """
+
+    def __init__(self, url: str, keys: dict[str, str], interval_s: float) -> None:
+        self.keys = keys
+        self.interval_s = interval_s
+        self.found: dict[str, str] = dict.fromkeys(keys, "")
+        self._client: Any = aioredis.Redis.from_url(url, socket_timeout=max(1.0, interval_s))
+
+    async def read(self) -> dict[str, str]:
+        """Read every lease once. Raises RedisError when Redis is unreachable."""
+        values = await self._client.mget(list(self.keys.values()))
+        for role, value in zip(self.keys, values, strict=True):
+            text = value.decode() if isinstance(value, bytes) else (value or "")
+            self.found[role] = text.rsplit("#", 1)[0]
+        return self.found
+
+    async def run(self, on_change: Callable[[dict[str, str]], None]) -> None:
+        """Read until cancelled, handing each reading on; a Redis outage keeps the last one."""
+        try:
+            while True:
+                # Redis down: the bus's own health says so; keep what we knew.
+                with contextlib.suppress(RedisError):
+                    on_change(dict(await self.read()))
+                await asyncio.sleep(self.interval_s)
+        finally:
             await self._client.aclose()

@@ -7,7 +7,7 @@ remote dashboard shows it in its status bar.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 # Roles whose node runs a feed of its own (the others see the feed over the bus).
@@ -31,6 +31,8 @@ class NodeState:
     takeovers: int = 0
     # Who holds the lease, as the standby last read it (this node once active).
     active_node: str = ""
+    # Role → the node holding its lease (ingest, analytics), read by a LeaseWatcher.
+    active_nodes: dict[str, str] = field(default_factory=dict)
 
     @property
     def owns_feed(self) -> bool:

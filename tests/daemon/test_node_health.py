@@ -42,6 +42,7 @@ async def test_an_api_node_tells_its_role_and_the_ingest_node_s_feed_health(
         "active_node": "api-9",
         "active_since": T0.isoformat().replace("+00:00", "Z"),
         "takeovers": 1,
+        "active_nodes": {},
     }
     assert body["feed"]["source"] == "mock"
     assert body["feed"]["state"] == "up"

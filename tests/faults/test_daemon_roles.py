@@ -192,6 +192,7 @@ async def test_split_roles_share_one_state_and_a_standby_ingest_takes_over_witho
                     "active_node": api.name,
                     "active_since": up["node"]["active_since"],
                     "takeovers": 1,
+                    "active_nodes": up["node"]["active_nodes"],
                 }
                 assert up["components"] == []  # no analytics of its own
 
@@ -249,6 +250,20 @@ async def test_split_roles_share_one_state_and_a_standby_ingest_takes_over_witho
             )
             took_s = time.monotonic() - killed_at
             assert took_s <= 2 * LEASE_S, f"takeover took {took_s:.2f} s"
+
+            async def api_nodes_name(role: str, active: str) -> bool:
+                for api in (api_1, api_2):
+                    found = await health(api)
+                    if not found or found["node"]["active_nodes"].get(role) != active:
+                        return False
+                return True
+
+            await wait_for(
+                "the API nodes name the new ingest node",
+                lambda: api_nodes_name("ingest", "ingest-b"),
+                2 * LEASE_S,
+                nodes,
+            )
             print(f"takeover after kill -9: {took_s:.2f} s (lease {LEASE_S} s)")  # the figure, -s
 
             async def fresh_on_both() -> bool:
@@ -281,6 +296,12 @@ async def test_split_roles_share_one_state_and_a_standby_ingest_takes_over_witho
             analytics_took_s = time.monotonic() - analytics_killed_at
             assert analytics_took_s <= 2 * LEASE_S, f"takeover took {analytics_took_s:.2f} s"
             print(f"analytics takeover after kill -9: {analytics_took_s:.2f} s")
+            await wait_for(
+                "the API nodes name the new analytics node",
+                lambda: api_nodes_name("analytics", "analytics-b"),
+                2 * LEASE_S,
+                nodes,
+            )
 
             async def fresh_opportunities_on_both() -> bool:
                 for api in (api_1, api_2):

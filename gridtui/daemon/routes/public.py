@@ -109,6 +109,7 @@ def node_status(engine: DaemonEngine) -> NodeStatus:
         active_node=node.active_node,
         active_since=node.active_since,
         takeovers=node.takeovers,
+        active_nodes=dict(node.active_nodes),
     )
 
 

@@ -465,11 +465,15 @@ def split_phase(args: argparse.Namespace) -> None:
             ("one node (200 clients)", nodes.api_urls[:1]),
             ("two nodes (100 clients each)", nodes.api_urls),
         ):
+            load_before = os.getloadavg()[0]
             latencies, errors, elapsed = http_phase(urls, args.seconds, args.max_requests)
             print(
                 f"{label:<34}{len(latencies):>10,}{len(latencies) / elapsed:>10,.0f}"
                 f"{ms(latencies, 50):>10}{ms(latencies, 99):>10}{errors:>8}"
+                f"   (load average before: {load_before:.1f})"
             )
+    # Two nodes help only where a core is idle: on a shared 2-core host the load
+    # generators and the nodes compete for the same CPUs, hence the load average.
 
 
 if __name__ == "__main__":

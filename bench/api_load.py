@@ -13,12 +13,18 @@ Two figures, each beside a baseline measured in the same run on the same machine
   clock), p50/p99/max, in per-message mode and in batch mode. Baseline: a bare
   aiohttp server broadcasting the same frames at the same rate.
 
+A third figure, on the machine's real Redis and PostgreSQL (``--postgres``,
+``--redis``; skipped, saying why, when either is unreachable): the same 200
+clients against **one** ``gridtui daemon --role api`` node, then spread over
+**two** (100 each), in the same run, with the same ``--role ingest`` node feeding
+both through the bus (a fresh schema and key prefix, removed afterwards).
+
 The load generators are this script's own (aiohttp clients in 4–5 worker
 processes, so they do not share the server's CPU core) and print their own
 figures. Every run is bounded: ``--seconds`` per phase, ``--max-requests`` per
 client.
 
-Run: ``.venv/bin/python bench/api_load.py [--seconds 8]``.
+Run: ``.venv/bin/python bench/api_load.py [--seconds 8] [--only-split]``.
 """
 
 from __future__ import annotations
@@ -302,6 +308,11 @@ def stop(process: subprocess.Popen[str]) -> None:
 
 
 def run_workers(role: str, workers: int, *args: str) -> list[dict[str, Any]]:
+    return run_worker_list(role, [list(args)] * workers)
+
+
+def run_worker_list(role: str, arg_lists: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
+    """One load-generator process per argument list, run together; their JSON results."""
     children = [
         subprocess.Popen(
             [sys.executable, str(HERE), "--role", role, *args],
@@ -309,7 +320,7 @@ def run_workers(role: str, workers: int, *args: str) -> list[dict[str, Any]]:
             text=True,
             env={**os.environ, "PYTHONPATH": str(HERE.parent.parent)},
         )
-        for _ in range(workers)
+        for args in arg_lists
     ]
     results = []
     for child in children:
@@ -322,20 +333,28 @@ def ms(values: np.ndarray, q: float) -> str:
     return f"{np.percentile(values, q) * 1000:,.2f}"
 
 
-def http_phase(url: str, seconds: float, max_requests: int) -> tuple[np.ndarray, int, float]:
+def http_phase(
+    url: str | Sequence[str], seconds: float, max_requests: int
+) -> tuple[np.ndarray, int, float]:
+    """200 concurrent clients in 4 workers; several URLs: the workers take turns."""
+    urls = [url] if isinstance(url, str) else list(url)
     workers, per_worker = 4, 50  # 200 concurrent clients
     started = time.perf_counter()
-    results = run_workers(
+    results = run_worker_list(
         "http-client",
-        workers,
-        "--url",
-        url,
-        "--clients",
-        str(per_worker),
-        "--seconds",
-        str(seconds),
-        "--max-requests",
-        str(max_requests),
+        [
+            [
+                "--url",
+                urls[i % len(urls)],
+                "--clients",
+                str(per_worker),
+                "--seconds",
+                str(seconds),
+                "--max-requests",
+                str(max_requests),
+            ]
+            for i in range(workers)
+        ],
     )
     elapsed = time.perf_counter() - started
     latencies = np.array([x for r in results for x in r["latencies"]])
@@ -360,6 +379,11 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=5_000)
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--batch", action="store_true")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--only-split", action="store_true", help="only the one-vs-two API nodes figure"
+    )
     args = parser.parse_args()
     if args.role == "daemon":
         asyncio.run(serve_daemon(args.rate))
@@ -375,6 +399,9 @@ def main() -> None:
         return
 
     print(f"gridtui API load — 127.0.0.1, {os.cpu_count()} CPUs, {args.seconds:g} s a phase")
+    if args.only_split:
+        split_phase(args)
+        return
     print("\nGET /api/prices/latest, 200 concurrent clients (keep-alive)")
     print(f"{'server':<34}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for label, role, rate in (
@@ -414,6 +441,39 @@ def main() -> None:
         )
         per_client = np.array(counts)
         print(f"{'':<34}per client min {per_client.min():,} / max {per_client.max():,}")
+    split_phase(args)
+
+
+# -- one API node vs two (daemon roles, real Redis + PostgreSQL) ------------------------
+
+
+def split_phase(args: argparse.Namespace) -> None:
+    """200 clients on one ``--role api`` node, then over two, fed by one ingest node."""
+    sys.path.insert(0, str(HERE.parent))
+    from split_nodes import SplitNodes, unreachable
+
+    print("\nGET /api/prices/latest, 200 clients: one API node vs two (--role api, same run)")
+    why = unreachable(args.postgres, args.redis)
+    if why:
+        print(f"skipped: {why}")
+        return
+    print(
+        f"{'API nodes':<34}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
+    )
+    with SplitNodes(args.postgres, args.redis, api_nodes=2) as nodes:
+        for label, urls in (
+            ("one node (200 clients)", nodes.api_urls[:1]),
+            ("two nodes (100 clients each)", nodes.api_urls),
+        ):
+            load_before = os.getloadavg()[0]
+            latencies, errors, elapsed = http_phase(urls, args.seconds, args.max_requests)
+            print(
+                f"{label:<34}{len(latencies):>10,}{len(latencies) / elapsed:>10,.0f}"
+                f"{ms(latencies, 50):>10}{ms(latencies, 99):>10}{errors:>8}"
+                f"   (load average before: {load_before:.1f})"
+            )
+    # Two nodes help only where a core is idle: on a shared 2-core host the load
+    # generators and the nodes compete for the same CPUs, hence the load average.
 
 
 if __name__ == "__main__":

@@ -86,9 +86,15 @@ class Kernel:
         timer_interval_s: float = 1.0,
         stale_after_s: float = 60.0,
         paced: bool = False,
+        forward_input: bool = True,
     ) -> None:
         self.feed = feed
         self.paced = paced
+        # False when the feed is the bus itself (an analytics node) or nothing (an api
+        # node): the events are already stored and published by the node that ingested
+        # them, so only what the components derive goes out, and the feed's health is
+        # that node's to tell (two publishers of one health would flap it).
+        self.forward_input = forward_input
         self.clock = clock
         self.bus = bus
         self.writer = writer
@@ -106,6 +112,11 @@ class Kernel:
     def stop(self) -> None:
         """Ask the loop to finish after the batch in hand."""
         self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` was asked (before :meth:`run` too: it then returns at once)."""
+        return self._stop.is_set()
 
     def elapsed_s(self) -> float:
         end = self.stats.stopped_monotonic or self.clock.monotonic()
@@ -175,6 +186,8 @@ class Kernel:
             if derived:
                 stats.derived += len(derived)
                 outgoing = [*outgoing, *derived]
+        if not self.forward_input:
+            outgoing = outgoing[len(good) :]
         self.writer.add(outgoing)
         await self._publish(outgoing)
         return outgoing
@@ -211,6 +224,8 @@ class Kernel:
         """Publish the feed's health; a change of state goes through the components
         first (unless not ``alert``), so the alert rules raise ``feed_down``/
         ``feed_recovered`` from it."""
+        if not self.forward_input:
+            return
         outgoing: list[Event] = [health]
         if health.state != self._health_published and alert:
             self._health_published = health.state

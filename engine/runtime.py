@@ -46,6 +46,7 @@ class Runtime:
         stale_after_s: float = 60.0,
         paced: bool | None = None,
         retention: RetentionConfig | None = None,
+        forward_input: bool = True,
     ) -> None:
         self.clock = clock
         self.bus = bus
@@ -63,6 +64,7 @@ class Runtime:
             # A feed on simulated time (a simulation, a replay) can wait for the
             # store; one on the wall clock cannot. See WriterConfig.pace_above.
             paced=isinstance(clock, SimClock) if paced is None else paced,
+            forward_input=forward_input,
         )
         self.retention = (
             RetentionJob(store, clock, retention) if retention and retention.enabled else None

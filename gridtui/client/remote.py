@@ -150,7 +150,9 @@ class RemoteClient:
         self._info = ClientInfo(
             feed=info.feed,
             store=info.store,
-            bus=f"{info.bus} via {self.url}",
+            # The node answering, where the daemons are split by role: which of the
+            # API nodes this dashboard is attached to.
+            bus=f"{info.bus} via {self.url}" + (f" · {info.node}" if info.node else ""),
             clock=info.clock,
             markets=tuple(info.markets),
             forecasters=tuple(info.forecasters),

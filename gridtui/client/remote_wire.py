@@ -73,6 +73,7 @@ class EngineInfo(msgspec.Struct):
     transmission_costs: list[TransmissionCost]
     forecasters: list[ForecasterInfo] = msgspec.field(default_factory=list)
     regions: dict[str, str] = msgspec.field(default_factory=dict)  # absent from older daemons
+    node: str = ""  # which daemon node answers (a split deployment), for the status bar
 
 
 class Prices(msgspec.Struct):

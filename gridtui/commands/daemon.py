@@ -15,8 +15,10 @@ from engine.ports import FeedError
 from engine.runtime import Runtime
 from engine.store.base import StoreError
 from gridtui.commands.common import add_common, put, split_list
+from gridtui.roles.active import run_node
+from gridtui.roles.build import build_role_runtime, lease_watcher, node_and_lease
+from gridtui.roles.lease import LeaseLost
 from gridtui.settings.loader import Settings, SettingsError
-from gridtui.wiring import build_runtime
 
 log = logging.getLogger("gridtui.daemon")
 
@@ -38,6 +40,8 @@ examples:
   gridtui daemon --host 0.0.0.0 --port 8765        # API for other hosts (put TLS in front)
   gridtui daemon --rotate-token                    # new API token; the old one stops working
   gridtui --connect http://127.0.0.1:8765          # attach a dashboard to a running daemon
+  gridtui daemon --role ingest --store postgresql://… --bus redis://…  # one node of several
+  gridtui daemon --role api --port 8766 --store postgresql://… --bus redis://…
 
 Every flag has a TOML key and a GRIDTUI_ variable (see `gridtui config --help`).
 """
@@ -107,6 +111,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--port", type=int, metavar="PORT", help="API: TCP port (default 8765; 0 = any free port)"
     )
+    parser.add_argument(
+        "--role",
+        choices=["all", "ingest", "analytics", "api"],
+        help="what this node runs (default all): ingest = feed → store + bus; analytics = "
+        "spreads, forecasts, batteries, strategies, alerts from the bus; api = REST + "
+        "WebSocket from the bus and the store. Split roles need --bus redis://… and "
+        "--store postgresql://…; one ingest and one analytics node per feed is active "
+        "(a lease in Redis), the others stand by",
+    )
+    parser.add_argument(
+        "--node-id", metavar="NAME", help="this node's name in /health (default HOST-PID)"
+    )
     parser.add_argument("--no-api", action="store_true", help="run without the REST/WebSocket API")
     parser.add_argument(
         "--rotate-token",
@@ -154,6 +170,8 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
     put(found, "api", "host", args.host)
     put(found, "api", "port", args.port)
     put(found, "api", "enabled", False if args.no_api else None)
+    put(found, "daemon", "role", args.role)
+    put(found, "daemon", "node_id", args.node_id)
     return found
 
 
@@ -220,7 +238,8 @@ async def run_daemon(settings: Settings, duration_s: float | None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop_early.set)
     try:
-        runtime = build_runtime(settings)
+        runtime = build_role_runtime(settings)
+        node, lease = node_and_lease(settings)
     except SettingsError as exc:
         log.error("cannot start: %s", exc)
         return 2
@@ -229,6 +248,8 @@ async def run_daemon(settings: Settings, duration_s: float | None) -> int:
     except (StoreError, BusError) as exc:
         log.error("cannot start: %s", exc)
         await runtime.close()
+        if lease is not None:
+            await lease.release()
         return 1
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runtime.stop)
@@ -243,12 +264,21 @@ async def run_daemon(settings: Settings, duration_s: float | None) -> int:
             runtime,
             trainer=StoreTrainer(settings, runtime.store, runtime.clock.now),
             predictor=LivePredictor(runtime.kernel.components, runtime.clock.now),
+            node=node,
         )
     except ApiStartError as exc:
         log.error("cannot start: %s", exc)
         await runtime.close()
+        if lease is not None:
+            await lease.release()
         return 1
     printer = asyncio.create_task(_log_opportunities(runtime), name="opportunity-log")
+    watcher = lease_watcher(settings)
+    leases = (
+        asyncio.create_task(watcher.run(node.active_nodes.update), name="lease-watch")
+        if watcher is not None
+        else None
+    )
     damage: list[str] = []
     watchdog = asyncio.create_task(_stop_on_damage(runtime, damage), name="store-damage")
     log.info(
@@ -258,16 +288,24 @@ async def run_daemon(settings: Settings, duration_s: float | None) -> int:
             "store": runtime.store.backend,
             "bus": runtime.bus.backend,
             "markets": ",".join(settings.markets),
+            "role": node.role,
+            "node": node.node_id,
         },
     )
     try:
-        stats = await runtime.run(duration_s)
+        stats = await run_node(runtime, node, lease, settings.markets, duration_s)
     except FeedError as exc:
         log.error("feed failed: %s", exc)
+        return 1
+    except LeaseLost as exc:
+        log.error("stepping down: %s; restart this node to stand by again", exc)
         return 1
     finally:
         printer.cancel()
         watchdog.cancel()
+        if leases is not None:
+            leases.cancel()
+            await asyncio.gather(leases, return_exceptions=True)
         if api is not None:
             await api.cleanup()
         await runtime.close()

@@ -119,6 +119,19 @@ class BusStatus(msgspec.Struct, kw_only=True):
     errors: int
 
 
+class NodeStatus(msgspec.Struct, kw_only=True):
+    """This daemon node: its role, whether it is the active one, and who is."""
+
+    role: str  # "all" | "ingest" | "analytics" | "api"
+    node_id: str
+    state: str  # "active" | "standby"
+    active_node: str = ""  # the lease holder (ingest, analytics); this node otherwise
+    active_since: datetime | None = None
+    takeovers: int = 0
+    # Role → the node active for it now (ingest, analytics), on every split-role node.
+    active_nodes: dict[str, str] = msgspec.field(default_factory=dict)
+
+
 class Health(msgspec.Struct, kw_only=True):
     status: Literal["healthy", "degraded", "unhealthy"]
     service: str
@@ -130,6 +143,7 @@ class Health(msgspec.Struct, kw_only=True):
     bus: BusStatus
     components: list[str]
     websocket_clients: int
+    node: NodeStatus | None = None
 
 
 # -- /api/v1/dashboard ------------------------------------------------------------------
@@ -377,6 +391,8 @@ class EngineInfo(msgspec.Struct, kw_only=True):
     version: str
     forecasters: list[ForecasterInfo] = msgspec.field(default_factory=list)
     regions: dict[str, str] = msgspec.field(default_factory=dict)
+    # "api node api-1" (gridtui.roles.node.NodeState.describe); "" for role "all".
+    node: str = ""
 
 
 class Alerts(msgspec.Struct, kw_only=True):

@@ -28,6 +28,7 @@ from gridtui.daemon.auth import (
 )
 from gridtui.daemon.sinks import build_sinks
 from gridtui.daemon.state import DaemonEngine, Predictor, Trainer
+from gridtui.roles.node import NodeState
 from gridtui.settings.loader import Settings, url_passwords
 
 log = logging.getLogger("gridtui.daemon")
@@ -60,6 +61,7 @@ async def start_api(
     client: EngineClient | None = None,
     trainer: Trainer | None = None,
     predictor: Predictor | None = None,
+    node: NodeState | None = None,
 ) -> web.AppRunner | None:
     """Serve the API for ``runtime`` (already started); None when ``api.enabled`` is off.
 
@@ -95,6 +97,7 @@ async def start_api(
         trainer=trainer,
         predictor=predictor,
         started_monotonic=runtime.clock.monotonic(),
+        node=node,
     )
     app = create_app(engine, settings.api, auth, sinks=sinks)
     try:

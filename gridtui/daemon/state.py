@@ -47,6 +47,7 @@ from engine.runtime import Runtime
 from engine.spreads.engine import SpreadEngine
 from gridtui.client.protocol import EngineClient
 from gridtui.daemon.validation import ApiError
+from gridtui.roles.node import NodeState
 from gridtui.settings.loader import Settings
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,8 @@ class DaemonEngine:
     started_monotonic: float = 0.0
     live: LiveState = field(default_factory=lambda: LiveState())
     bus_up: bool = True  # kept by the app's health monitor
+    # This node's role and whether it is the active one (gridtui.roles); None: role "all".
+    node: NodeState | None = None
 
     def __post_init__(self) -> None:
         self.live.now = self.now  # when a tick was seen, for the feed-health route
@@ -131,11 +134,25 @@ class DaemonEngine:
 
     def feed_state(self) -> str:
         """The feed's one health state (``up``, ``degraded``, ``down``, ``ended``) from the
-        kernel's state machine, or ``stopped`` once the kernel has stopped."""
+        kernel's state machine, or ``stopped`` once the kernel has stopped. A node that
+        runs no feed of its own (api, analytics, a standby ingest) tells the health the
+        active ingest node last published on the bus (``unknown`` before any came)."""
+        remote = self.bus_feed_health()
+        if remote is not None or not self.owns_feed():
+            return remote.state if remote is not None else "unknown"
         kernel = self.runtime.kernel
         if kernel.stats.stopped_monotonic is not None:
             return "stopped"
         return kernel.feed_health.evaluate(self.now())
+
+    def owns_feed(self) -> bool:
+        return self.node is None or self.node.owns_feed
+
+    def bus_feed_health(self) -> FeedHealth | None:
+        """The newest feed health from the bus, for a node that runs no feed itself."""
+        if self.owns_feed() or not self.live.feeds:
+            return None
+        return max(self.live.feeds.values(), key=lambda health: health.ts)
 
     def component_names(self) -> list[str]:
         return [component.name for component in self.runtime.kernel.components]

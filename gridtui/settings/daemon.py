@@ -1,4 +1,5 @@
-"""Settings sections for how the daemon is reached and what it tells: ``[api]``, ``[alerts]``.
+"""Settings sections for the daemon: its role (``[daemon]``), how it is reached (``[api]``)
+and what it tells (``[alerts]``).
 
 The REST/WebSocket API (bind address, token, limits, allowed hosts and origins)
 and the alert rules' thresholds and sinks. The top-level
@@ -19,6 +20,38 @@ from gridtui.settings.data import Count, Seconds
 _HOST_NAME = re.compile(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?|[0-9A-Fa-f:.]+)$"
 )
+
+
+ROLES = ("all", "ingest", "analytics", "api")
+
+
+class DaemonSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What part of the engine one ``gridtui daemon`` runs (``--role``).
+
+    Attributes:
+        role: ``all`` (feed, analytics and API in one process, the default),
+            ``ingest`` (the feed into the store and the bus), ``analytics``
+            (spreads, forecasts, batteries, strategies and alerts from the bus)
+            or ``api`` (REST + WebSocket from the bus and the store). The split
+            roles need a Redis bus and a PostgreSQL store shared by every node.
+        node_id: this node's name in ``/health``, the status bar and the lease;
+            empty = ``HOSTNAME-PID``.
+        lease_s: ``ingest`` and ``analytics``: how long the active node's lease
+            lasts without renewal (it renews every third of it); a standby takes
+            over within about this long after the active node dies.
+    """
+
+    role: str = "all"
+    node_id: str = ""
+    lease_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 10.0
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(
+                f"daemon.role: {self.role!r} is not a role; use one of {', '.join(ROLES)}"
+            )
+        if not 0.3 <= self.lease_s <= 3600:
+            raise ValueError(f"daemon.lease_s must be within 0.3..3600 s, got {self.lease_s}")
 
 
 class ApiSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -33,7 +33,7 @@ from engine.spreads.config import SpreadConfig
 from engine.store.retention import RetentionConfig
 from engine.validation import ValidationConfig
 from gridtui.settings.components import BatterySettings, ForecastSettings, StrategiesSettings
-from gridtui.settings.daemon import AlertSettings, ApiSettings
+from gridtui.settings.daemon import AlertSettings, ApiSettings, DaemonSettings
 from gridtui.settings.data import BusSettings, EntsoeSettings, FeedSettings, StoreSettings
 from gridtui.settings.explain import check, check_markets, explain, source_of
 from gridtui.settings.interface import KeySettings, LogSettings, UiSettings
@@ -80,6 +80,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     keys: KeySettings = KeySettings()
     battery: BatterySettings = BatterySettings()
     strategies: StrategiesSettings = StrategiesSettings()
+    daemon: DaemonSettings = DaemonSettings()
     api: ApiSettings = ApiSettings()
     alerts: AlertSettings = AlertSettings()
     forecast: ForecastSettings = ForecastSettings()

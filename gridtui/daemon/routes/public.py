@@ -25,6 +25,7 @@ from gridtui.daemon.schemas import (
     HistoryRow,
     HistoryStats,
     LatestPrices,
+    NodeStatus,
     Opportunities,
     OpportunityRow,
     PriceHistory,
@@ -57,6 +58,18 @@ KIND_PARAM = Param(
 
 
 def feed_status(engine: DaemonEngine) -> FeedStatus:
+    remote = engine.bus_feed_health()
+    if remote is not None:  # a node without a feed of its own: the ingest node's word
+        return FeedStatus(
+            source=remote.source,
+            state=remote.state,
+            reason=remote.message,
+            since=remote.since,
+            events_total=remote.events_total,
+            events_per_s=0.0,
+            rejected_total=remote.rejected_total,
+            last_batch_at=remote.last_success,
+        )
     runtime = engine.runtime
     stats = runtime.kernel.stats
     state = engine.feed_state()
@@ -82,6 +95,21 @@ def store_status(engine: DaemonEngine) -> StoreStatus:
         written=writer.stats.written,
         spilled=writer.stats.spilled,
         last_error="" if writer.stats.store_up else writer.stats.last_error,
+    )
+
+
+def node_status(engine: DaemonEngine) -> NodeStatus:
+    node = engine.node
+    if node is None:  # role "all": one node, always the active one
+        return NodeStatus(role="all", node_id="", state="active")
+    return NodeStatus(
+        role=node.role,
+        node_id=node.node_id,
+        state=node.state,
+        active_node=node.active_node,
+        active_since=node.active_since,
+        takeovers=node.takeovers,
+        active_nodes=dict(node.active_nodes),
     )
 
 
@@ -111,6 +139,7 @@ async def health(request: web.Request) -> web.Response:
         bus=bus,
         components=engine.component_names(),
         websocket_clients=len(request.app[HUB].clients),
+        node=node_status(engine),
     )
     return json_response(body, status=503 if status == "unhealthy" else 200)
 

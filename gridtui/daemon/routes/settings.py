@@ -87,6 +87,7 @@ async def engine_info(request: web.Request) -> web.Response:
             version=version(),
             forecasters=list(info.forecasters),
             regions=dict(info.regions),
+            node=engine.node.describe() if engine.node is not None else "",
         )
     )
 

@@ -87,7 +87,10 @@ async def engine_info(request: web.Request) -> web.Response:
             version=version(),
             forecasters=list(info.forecasters),
             regions=dict(info.regions),
-            node=engine.node.describe() if engine.node is not None else "",
+            # Only a split deployment names its node: one "all" daemon is the whole engine.
+            node=engine.node.describe()
+            if engine.node is not None and engine.node.role != "all"
+            else "",
         )
     )
 

@@ -15,10 +15,10 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from gridtui.client.protocol import BacktestRequest
+from gridtui.tui.screens.request_form import RequestForm
 
 DATA_SOURCES: tuple[tuple[str, str], ...] = (
     ("mock simulator", "mock"),
@@ -26,7 +26,7 @@ DATA_SOURCES: tuple[tuple[str, str], ...] = (
 )
 
 
-class BacktestForm(ModalScreen[BacktestRequest | None]):
+class BacktestForm(RequestForm[BacktestRequest]):
     """The new-backtest form (key ``b``): data, days and strategies; dismisses with a
     BacktestRequest or None.
     """
@@ -53,7 +53,6 @@ class BacktestForm(ModalScreen[BacktestRequest | None]):
         super().__init__()
         self.today = today
         self.known_strategies = tuple(strategies)
-        self.errors: list[str] = []
 
     def compose(self) -> ComposeResult:
         start = end = ""
@@ -114,25 +113,3 @@ class BacktestForm(ModalScreen[BacktestRequest | None]):
         if errors:
             return errors
         return BacktestRequest(start=dates[0], end=dates[1], strategies=names, data=str(data))
-
-    def action_submit(self) -> None:
-        result = self.validate()
-        if isinstance(result, list):
-            self.errors = result
-            self.query_one("#form-errors", Static).update("\n".join(f"✖ {e}" for e in result))
-            return
-        self.dismiss(result)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "submit":
-            self.action_submit()
-        else:
-            self.action_cancel()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()

@@ -19,15 +19,15 @@ from zoneinfo import ZoneInfo
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from gridtui.client.protocol import RerunRequest
 from gridtui.tui.instant import parse_instant
 from gridtui.tui.screens.backtest_form import BacktestForm
+from gridtui.tui.screens.request_form import RequestForm
 
 
-class RerunForm(ModalScreen[RerunRequest | None]):
+class RerunForm(RequestForm[RerunRequest]):
     """The re-run form (see the module docstring)."""
 
     DEFAULT_CSS = BacktestForm.DEFAULT_CSS.replace("BacktestForm", "RerunForm")
@@ -45,7 +45,6 @@ class RerunForm(ModalScreen[RerunRequest | None]):
         self.zone = zone
         self.known_strategies = tuple(strategies)
         self.chosen = tuple(chosen) or self.known_strategies
-        self.errors: list[str] = []
 
     def compose(self) -> ComposeResult:
         local = self.at.astimezone(self.zone)
@@ -111,25 +110,3 @@ class RerunForm(ModalScreen[RerunRequest | None]):
         if errors or since is None:
             return errors
         return RerunRequest(since=since, until=until, strategies=names, settings=settings)
-
-    def action_submit(self) -> None:
-        result = self.validate()
-        if isinstance(result, list):
-            self.errors = result
-            self.query_one("#form-errors", Static).update("\n".join(f"✖ {e}" for e in result))
-            return
-        self.dismiss(result)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "submit":
-            self.action_submit()
-        else:
-            self.action_cancel()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()

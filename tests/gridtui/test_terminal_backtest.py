@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import sqlite3
 import subprocess
@@ -34,6 +35,12 @@ def stored_metrics(db: Path) -> dict[str, float]:
         ).fetchone()
     metrics: dict[str, float] = json.loads(raw)
     return metrics
+
+
+def focused_pane(screen: str) -> str | None:
+    """The title of the pane with the focus: the only one drawn with a heavy border."""
+    found = re.search(r"┏━ (.+?) ━", screen)
+    return found.group(1) if found else None
 
 
 def test_enter_on_a_finished_backtest_shows_its_ten_metrics(tmp_path: Path) -> None:
@@ -79,10 +86,20 @@ def test_enter_on_a_finished_backtest_shows_its_ten_metrics(tmp_path: Path) -> N
             screen = tmux(socket, "capture-pane", "-p", "-t", "gridtui")
             time.sleep(0.1)
         assert RUN_ID in screen, f"the stored run is not listed:\n{screen}"
-        # Prices → (back to) Feed health → Gates → Fundamentals → Backtests
-        for _ in range(4):
+        # Shift+Tab until the Backtests pane has the focus (its border turns heavy),
+        # one key at a time, each waited for until the focus has moved: keys sent
+        # in a burst while the dashboard settles at start-up can be lost (CI once
+        # landed on Gates, two panes short).
+        for _ in range(12):
+            if focused_pane(screen) == "Backtests":
+                break
+            before = focused_pane(screen)
             tmux(socket, "send-keys", "-t", "gridtui", "BTab")
-        time.sleep(0.3)
+            deadline = time.monotonic() + 3
+            while focused_pane(screen) == before and time.monotonic() < deadline:
+                time.sleep(0.1)
+                screen = tmux(socket, "capture-pane", "-p", "-t", "gridtui")
+        assert focused_pane(screen) == "Backtests", f"Shift+Tab never got there:\n{screen}"
         tmux(socket, "send-keys", "-t", "gridtui", "Enter")
 
         def shown(text: str) -> bool:

@@ -60,6 +60,8 @@ from gridtui.tui.widgets.notice_area import Notice
 from gridtui.tui.widgets.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
+YOUNG_GC_THRESHOLD = 50_000
+"""Objects the garbage collector lets pile up before a young collection (default 700)."""
 
 PREFILL_TICKS: Final = 2_000
 
@@ -81,7 +83,8 @@ class GridApp(App[int]):
         freeze_gc: bool = False,
     ) -> None:
         """``freeze_gc``: once started, move every object alive then out of the
-        garbage collector's sight (the process owns the dashboard: set by the
+        garbage collector's sight and collect the young generation less often
+        (the process owns the dashboard: set by the
         ``dashboard`` command, left off in tests that start many apps)."""
         super().__init__()
         self.client = client
@@ -211,6 +214,12 @@ class GridApp(App[int]):
             # engine and stalls the loop for ~80 ms; frozen, it walks only what is new.
             gc.collect()
             gc.freeze()
+            # A young collection every 700 new objects moves each frame's views and
+            # rows (alive for a frame, ~0.2 s) into the old generation, and under a
+            # flood that set off a full collection every ~0.5 s, 12-136 ms each
+            # (bench/tui_latency.py --zones 40). With this many they die young.
+            _, middle, old = gc.get_threshold()
+            gc.set_threshold(YOUNG_GC_THRESHOLD, middle, old)
         await self._pump()
 
     async def _prefill(self) -> None:

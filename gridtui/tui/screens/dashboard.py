@@ -24,7 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.events import DescendantFocus, Resize
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -68,15 +68,19 @@ class DashboardScreen(Screen[None]):
         Binding("shift+tab", "cycle_pane(-1)", "Previous pane", show=False),
     ]
 
-    snapshot: reactive[DashboardSnapshot] = reactive(EMPTY_SNAPSHOT, init=False)
-    paused: reactive[bool] = reactive(False, init=False)
-    rewind_at: reactive[datetime | None] = reactive(None, init=False)  # None: live
-    armed: reactive[tuple[str, str] | None] = reactive(None, init=False)
+    # ``var``, not ``reactive``: a reactive on the screen repaints the whole screen
+    # when it changes, so every frame was a full 160x48 render (22 ms median, 34 p90
+    # at 40 zones under a flood). The watchers below hand the values to the widgets,
+    # which repaint just themselves.
+    snapshot: var[DashboardSnapshot] = var(EMPTY_SNAPSHOT, init=False)
+    paused: var[bool] = var(False, init=False)
+    rewind_at: var[datetime | None] = var(None, init=False)  # None: live
+    armed: var[tuple[str, str] | None] = var(None, init=False)
     """``(strategy, prompt)`` while a strategy toggle waits for confirmation."""
-    market_filter: reactive[tuple[str, ...]] = reactive((), init=False)
-    layout_mode: reactive[str] = reactive("medium")
-    current_pane: reactive[str] = reactive("prices")
-    selected_market: reactive[str] = reactive("", init=False)
+    market_filter: var[tuple[str, ...]] = var((), init=False)
+    layout_mode: var[str] = var("medium")
+    current_pane: var[str] = var("prices")
+    selected_market: var[str] = var("", init=False)
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ from engine.ports import FeedError
 from engine.runtime import Runtime
 from engine.store.base import StoreError
 from gridtui.commands.common import add_common, put, split_list
+from gridtui.daemon.stop_watch import StopWatch
 from gridtui.roles.active import run_node
 from gridtui.roles.build import build_role_runtime, lease_watcher, node_and_lease
 from gridtui.roles.lease import LeaseLost
@@ -251,8 +252,14 @@ async def run_daemon(settings: Settings, duration_s: float | None) -> int:
         if lease is not None:
             await lease.release()
         return 1
+    watch = StopWatch()
+
+    def stop() -> None:
+        watch.arm()
+        runtime.stop()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, runtime.stop)
+        loop.add_signal_handler(sig, stop)
     if stop_early.is_set():
         runtime.stop()
     from gridtui.daemon.model_jobs import LivePredictor, StoreTrainer
@@ -309,6 +316,7 @@ async def run_daemon(settings: Settings, duration_s: float | None) -> int:
         if api is not None:
             await api.cleanup()
         await runtime.close()
+        watch.disarm()
     log.info(
         "daemon stopped",
         extra={

@@ -212,7 +212,13 @@ def test_the_daemon_survives_postgres_and_redis_outages_and_loses_nothing(tmp_pa
             finally:
                 # 4. A clean stop flushes everything.
                 daemon.send_signal(signal.SIGTERM)
-                _, err = daemon.communicate(timeout=60)
+                try:
+                    _, err = daemon.communicate(timeout=60)
+                except subprocess.TimeoutExpired:
+                    # The daemon's StopWatch has logged its pending tasks and threads by now.
+                    daemon.kill()
+                    _, err = daemon.communicate(timeout=10)
+                    pytest.fail(f"no exit within 60 s of SIGTERM; it said:\n{err[-12000:]}")
             assert daemon.returncode == 0, err[-3000:]
             stopped = [
                 json.loads(line)

@@ -111,6 +111,21 @@ def test_spreads_list_every_pair_open_ones_from_the_engine():
     assert no_cost.net_spread_eur_mwh is None and no_cost.spread_eur_mwh == 5.0
 
 
+def test_an_open_pairs_view_is_made_again_when_its_shown_second_or_its_event_changes():
+    model = DashboardModel(("DE", "FR"), COSTS)
+    model.apply([tick("DE", 60.0), tick("FR", 50.0)])
+    model.apply([opportunity(OpportunityStatus.OPENED, at=T0 + timedelta(seconds=90))])
+    first = model.snapshot().spreads[0]
+    model.hold_at(T0 + timedelta(seconds=90.6))  # still second 90: the same view
+    assert model.snapshot().spreads[0] is first
+    model.hold_at(T0 + timedelta(seconds=91.2))
+    later = model.snapshot().spreads[0]
+    assert later is not first and later.open_for_s == pytest.approx(91.2)
+    model.apply([opportunity(OpportunityStatus.UPDATED, net=12.0, at=T0 + timedelta(seconds=91.3))])
+    updated = model.snapshot().spreads[0]
+    assert updated.net_spread_eur_mwh == 12.0
+
+
 def test_spreads_show_the_congestion_spread_and_its_value_net_of_the_right():
     model = DashboardModel(("DE", "FR"), COSTS)
     model.apply([tick("DE", 60.0), tick("FR", 50.0)])

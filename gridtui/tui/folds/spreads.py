@@ -39,6 +39,8 @@ class SpreadFold:
         self.costs = dict(transmission_costs or {})
         self._open: dict[tuple[str, str], SpreadOpportunity] = {}
         self._right_prices: dict[tuple[str, str], float] = {}  # (buy, sell) → EUR/MWh
+        # pair → (its opportunity, whole seconds open, the view made of them)
+        self._open_views: dict[tuple[str, str], tuple[SpreadOpportunity, int, SpreadView]] = {}
 
     def on_spread(self, opportunity: SpreadOpportunity) -> None:
         self.clock.advance(opportunity.ts)
@@ -58,13 +60,29 @@ class SpreadFold:
         views: list[SpreadView] = []
         for i, market_a in enumerate(names):
             for market_b in names[i + 1 :]:
-                opportunity = self._open.get(_pair_key(market_a, market_b))
+                key = _pair_key(market_a, market_b)
+                opportunity = self._open.get(key)
                 if opportunity is not None:
-                    views.append(_open_view(opportunity, now_s))
+                    views.append(self._open_view(key, opportunity, now_s))
                 else:
                     views.append(self._indicative(market_a, market_b))
         views.sort(key=_by_net_desc)
         return tuple(views)
+
+    def _open_view(
+        self, key: tuple[str, str], opportunity: SpreadOpportunity, now_s: float
+    ) -> SpreadView:
+        """The open pair's view, the last one again while its opportunity and the whole
+        second it has been open for (all the pane shows of it) are the same: at 40
+        zones most of the 780 pairs are open, and building each anew every frame
+        was most of the snapshot's time under a flood."""
+        open_for_s = _open_for_s(opportunity, now_s)
+        held = self._open_views.get(key)
+        if held is not None and held[0] is opportunity and held[1] == int(open_for_s):
+            return held[2]
+        view = _open_view(opportunity, open_for_s)
+        self._open_views[key] = (opportunity, int(open_for_s), view)
+        return view
 
     def _indicative(self, market_a: str, market_b: str) -> SpreadView:
         markets, now_s = self.prices.markets, self.clock.now_s
@@ -110,8 +128,14 @@ def _pair_key(market_a: str, market_b: str) -> tuple[str, str]:
     return (market_a, market_b) if market_a <= market_b else (market_b, market_a)
 
 
-def _open_view(opportunity: SpreadOpportunity, now_s: float) -> SpreadView:
-    opened_s = opportunity.opened_at.timestamp()
+def _open_for_s(opportunity: SpreadOpportunity, now_s: float) -> float:
+    """How long the opportunity has been open at ``now_s`` (its own duration before a clock)."""
+    if not math.isfinite(now_s):
+        return opportunity.duration_s
+    return max(opportunity.duration_s, now_s - opportunity.opened_at.timestamp())
+
+
+def _open_view(opportunity: SpreadOpportunity, open_for_s: float) -> SpreadView:
     return SpreadView(
         buy_market=opportunity.buy_market,
         sell_market=opportunity.sell_market,
@@ -124,9 +148,7 @@ def _open_view(opportunity: SpreadOpportunity, now_s: float) -> SpreadView:
         right_price_eur_mwh=opportunity.right_price_eur_mwh,
         net_of_right_eur_mwh=opportunity.net_of_right_eur_mwh,
         is_open=True,
-        open_for_s=max(opportunity.duration_s, now_s - opened_s)
-        if math.isfinite(now_s)
-        else opportunity.duration_s,
+        open_for_s=open_for_s,
     )
 
 

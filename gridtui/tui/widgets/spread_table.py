@@ -17,7 +17,8 @@ from textual.reactive import reactive
 
 from gridtui.tui.views import SpreadView
 from gridtui.tui.widgets import formatting as fmt
-from gridtui.tui.widgets.dash_table import MarketFilteredTable, Row
+from gridtui.tui.widgets.dash_table import Cell, MarketFilteredTable, Row
+from gridtui.tui.widgets.formatting import Palette
 
 MORE_KEY = "…more"
 """The key of the last row when pairs are left out (no pair key has an ellipsis)."""
@@ -50,6 +51,12 @@ class SpreadTable(MarketFilteredTable):
 
     spreads: reactive[tuple[SpreadView, ...]] = reactive((), init=False)
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # pair → (the view, the palette, the cells made of them): the fold hands the
+        # same view object back while nothing shown of the pair changed.
+        self._made: dict[str, tuple[SpreadView, Palette, tuple[Cell, ...]]] = {}
+
     def watch_spreads(self) -> None:
         self.rebuild()
 
@@ -64,6 +71,11 @@ class SpreadTable(MarketFilteredTable):
                 continue
             if len(rows) >= self.MAX_ROWS:
                 hidden += 1
+                continue
+            key = "|".join(sorted((view.buy_market, view.sell_market)))
+            held = self._made.get(key)
+            if held is not None and held[0] is view and held[1] is palette:
+                rows.append((key, held[2]))  # the same view in the same colours: same cells
                 continue
             if view.is_open:
                 style = f"bold {palette.good}"
@@ -84,27 +96,23 @@ class SpreadTable(MarketFilteredTable):
                 if view.stale
                 else Text(fmt.DASH, style="dim")
             )
-            key = "|".join(sorted((view.buy_market, view.sell_market)))
-            rows.append(
-                (
-                    key,
-                    (
-                        Text(f"{view.buy_market}→{view.sell_market}", style=style),
-                        Text(fmt.price(view.spread_eur_mwh, 10), style=style),
-                        Text(fmt.price(net_right, 12), style=right_style),
-                        opened,
-                        Text(fmt.price(view.buy_price_eur_mwh, 8), style=style),
-                        Text(fmt.price(view.sell_price_eur_mwh, 8), style=style),
-                        Text(fmt.price(right, 6), style="dim"),
-                        Text(fmt.price(view.net_spread_eur_mwh, 9), style=style),
-                        Text(fmt.DASH if cost is None else f"{cost:4.1f}", style="dim"),
-                        Text(
-                            fmt.DASH if view.profit_eur_h is None else f"{view.profit_eur_h:8,.0f}",
-                            style=style,
-                        ),
-                    ),
-                )
+            cells = (
+                Text(f"{view.buy_market}→{view.sell_market}", style=style),
+                Text(fmt.price(view.spread_eur_mwh, 10), style=style),
+                Text(fmt.price(net_right, 12), style=right_style),
+                opened,
+                Text(fmt.price(view.buy_price_eur_mwh, 8), style=style),
+                Text(fmt.price(view.sell_price_eur_mwh, 8), style=style),
+                Text(fmt.price(right, 6), style="dim"),
+                Text(fmt.price(view.net_spread_eur_mwh, 9), style=style),
+                Text(fmt.DASH if cost is None else f"{cost:4.1f}", style="dim"),
+                Text(
+                    fmt.DASH if view.profit_eur_h is None else f"{view.profit_eur_h:8,.0f}",
+                    style=style,
+                ),
             )
+            self._made[key] = (view, palette, cells)
+            rows.append((key, cells))
         if hidden:
             # Spread over the first cells: each is cut at its column's width.
             words = (f"+{hidden}", "more pairs", "/ to filter")

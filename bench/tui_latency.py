@@ -4,8 +4,8 @@ Runs the real dashboard — GridApp over an InProcessClient: mock feed → kerne
 validation, spreads → SQLite store (temp dir) → memory bus → the app's one
 subscription worker — headless in a 160x48 terminal, twice per zone count of
 ``--zones`` (default ``6,40``: today's six markets as the baseline, and the first
-40 bidding zones of :data:`engine.market.zones.ZONES`, 780 spread pairs), all in
-the same process:
+40 bidding zones of :data:`engine.market.zones.ZONES`, 780 spread pairs), each run
+in a process of its own, as each ``gridtui dashboard`` is:
 
 * **idle**: the mock feed at its default pace (one tick per market every 10 s);
 * **flood**: the mock feed at 10,000 intraday ticks per second, spread over all
@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rich.console import Console
@@ -197,21 +199,41 @@ def report(results: list[Result], rate: float) -> None:
         )
 
 
-async def main() -> None:
+def run_apart(
+    name: str, markets: tuple[str, ...], tick_interval_s: float, seconds: float
+) -> Result:
+    """One run in a process of its own, as each ``gridtui dashboard`` is: an app that
+    ran before in the same process would leave its objects to the garbage collector
+    of the next one (and its frozen ones in memory)."""
+    command = [sys.executable, __file__, "--one", name, ",".join(markets)]
+    command += [repr(tick_interval_s), repr(seconds)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{name}: the run failed:\n{done.stderr[-3000:]}")
+    return Result(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="measured time per run")
     parser.add_argument("--rate", type=float, default=10_000, help="flood: intraday ticks/s")
     parser.add_argument("--zones", default="6,40", help="zone counts to run, e.g. 6,40")
+    parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)  # a child: one run, JSON out
     args = parser.parse_args()
+    if args.one:
+        name, markets, interval, seconds = args.one
+        result = asyncio.run(run(name, tuple(markets.split(",")), float(interval), float(seconds)))
+        print(json.dumps(asdict(result)))
+        return
     results = []
     for count in (int(part) for part in args.zones.split(",") if part.strip()):
         if not 1 <= count <= len(ZONE_ORDER):
             raise SystemExit(f"--zones: each count must be 1..{len(ZONE_ORDER)}, got {count}")
         markets = ZONE_ORDER[:count]
-        results.append(await run(f"{count} zones idle", markets, 10.0, args.seconds))
-        results.append(await run(f"{count} zones flood", markets, count / args.rate, args.seconds))
+        results.append(run_apart(f"{count} zones idle", markets, 10.0, args.seconds))
+        results.append(run_apart(f"{count} zones flood", markets, count / args.rate, args.seconds))
     report(results, args.rate)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

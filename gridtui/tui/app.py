@@ -40,13 +40,12 @@ from gridtui.client.protocol import EngineClient
 from gridtui.settings.interface import KeySettings, UiSettings
 from gridtui.tui.audit_actions import AuditActions
 from gridtui.tui.backtest_actions import BacktestActions
-from gridtui.tui.cockpit_refresh import CockpitRefresher
 from gridtui.tui.folds.prices import ForecasterNeeds
 from gridtui.tui.help_rows import help_rows
 from gridtui.tui.keymap import COMMANDS, STRATEGY_SLOTS, binding_id, default_bindings, keymap_for
-from gridtui.tui.ledger_refresh import LedgerRefresher
 from gridtui.tui.messages import DashboardUpdate, EngineStopped
 from gridtui.tui.panes import PANES
+from gridtui.tui.refresh import Refresher
 from gridtui.tui.rerun_actions import RerunActions
 from gridtui.tui.rewind import DAY, HOUR, Rewind
 from gridtui.tui.screens.dashboard import DashboardScreen
@@ -111,8 +110,13 @@ class GridApp(App[int]):
         )
         self.backtests = BacktestActions(self, client, self.model)
         self.audit = AuditActions(self, client)
-        self.ledger = LedgerRefresher(client, self.model)
-        self.cockpit = CockpitRefresher(client, self.model)
+        self.ledger = Refresher(
+            "capture ledger",
+            client.capture_ledger,
+            self.model.set_ledger,
+            due=lambda: self.model.ledger_stale,  # only once it may have moved
+        )
+        self.cockpit = Refresher("cockpit", client.cockpit, self.model.set_cockpit)
         self.rewind = Rewind(
             self,
             self.dashboard,

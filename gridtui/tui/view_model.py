@@ -146,11 +146,11 @@ class DashboardModel:
         return self._ledger.stale
 
     def set_ledger(self, snapshot: LedgerSnapshot) -> None:
-        """The capture ledger as the client answered it (:mod:`gridtui.tui.ledger_refresh`)."""
+        """The capture ledger as the client answered it (:mod:`gridtui.tui.refresh`)."""
         self._ledger.on_snapshot(snapshot)
 
     def set_cockpit(self, snapshot: CockpitSnapshot) -> None:
-        """The gate-closure cockpit as the client answered it (``gridtui.tui.cockpit_refresh``)."""
+        """The gate-closure cockpit as the client answered it (``gridtui.tui.refresh``)."""
         self._cockpit.on_snapshot(snapshot)
 
     def hold_at(self, instant: datetime) -> None:

@@ -1,7 +1,7 @@
 """CockpitFold: the gate-closure cockpit as the Gates pane shows it.
 
 The cockpit is not an event: the app asks the client for it once a second
-(:mod:`gridtui.tui.cockpit_refresh`), since its countdowns move with the
+(:mod:`gridtui.tui.refresh`), since its countdowns move with the
 engine's clock whether or not events arrive, and hands the answer here.
 """
 

@@ -2,7 +2,7 @@
 
 The ledger is not an event: the app asks the client for it
 (:meth:`gridtui.client.protocol.EngineClient.capture_ledger`) when a battery
-state or a settlement arrived, at most once a second (:mod:`gridtui.tui.ledger_refresh`),
+state or a settlement arrived, at most once a second (:mod:`gridtui.tui.refresh`),
 and hands the answer here.
 """
 
